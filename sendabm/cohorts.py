@@ -1,0 +1,139 @@
+"""The school year (DESIGN §2 phase 1, each September): children move up a year,
+transfer at Year 7 and post-16, leave after Year 13 (or, with a plan, by age 25),
+and a new Reception cohort arrives.
+
+New children are set up by :func:`init_rows`, the same code that builds the
+starting population, so a child entering in 2030 is drawn exactly as one in 2014.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sendabm import rng
+from sendabm import states as S
+from sendabm.population import NEVER, Families
+
+INITIAL_IDENTIFIED = 0.85
+"""Share of needs already recorded as SEN support in the starting population."""
+NEED_CUMULATIVE = np.cumsum(S.NEED_SHARES)
+NEET_BASE_LOGIT = -2.2
+"""Log-odds of being NEET after Year 13 for a child making expected progress."""
+
+
+def prevalence(year: np.ndarray, p) -> np.ndarray:
+    """Share of children with a need by year group in 2014 (cumulative onset hazard)."""
+    ages = np.arange(S.SCHOOL_YEARS + 1)
+    yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * ages)
+    cumulative = -math.log(1.0 - p.need_at_entry) + np.concatenate([[0.0], np.cumsum(yearly)])
+    return 1.0 - np.exp(-cumulative[np.minimum(year, S.SCHOOL_YEARS)])
+
+
+def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
+              uid: np.ndarray, tick: int, p, key, plan_threshold: np.ndarray,
+              special_threshold: np.ndarray, initial: bool) -> None:
+    """Set up children in ``rows``: needs, SEN status, family resources and trust.
+
+    Args:
+        fam: Family columns (modified in place).
+        rows: Row indices to fill.
+        la, year, uid: Each new child's LA, year group and identity.
+        tick: Current tick (keys the draws).
+        p: Parameter vector.
+        key: Run key.
+        plan_threshold: Each LA's current plan threshold, need units.
+        special_threshold: Each LA's special-setting threshold, need units.
+        initial: True for the 2014 population (settings assigned directly); False for
+            an intake (children needing a special place join the queue for one).
+    """
+    u = lambda stream: rng.uniforms(key, stream, uid, tick)  # noqa: E731
+    z = lambda stream: rng.normals(key, stream, uid, tick)  # noqa: E731
+    fam.active[rows] = 1
+    fam.uid[rows] = uid
+    fam.la[rows] = la
+    fam.year[rows] = year
+    resources = u(rng.INIT_RESOURCES)
+    fam.resources[rows] = resources
+    fam.quintile[rows] = np.minimum(4, (resources * 5).astype(np.int64)) + 1
+    has_need = u(rng.INIT_NEED) < prevalence(year, p)
+    need = np.where(has_need, p.need_severity_median * np.exp(p.need_severity_sigma
+                                                              * z(rng.INIT_SEVERITY)), 0.0)
+    need = np.minimum(need, 10.0)
+    fam.need[rows] = need
+    types = np.searchsorted(NEED_CUMULATIVE, u(rng.INIT_NEED_TYPE), side="right")
+    types = np.minimum(types, len(S.NEED_SHARES) - 1)
+    fam.need_type[rows] = np.where(has_need, types, -1)
+    identified = has_need & (u(rng.INIT_IDENTIFY) < INITIAL_IDENTIFIED)
+    view = need * np.exp(p.la_observation_sd * z(rng.INIT_STATUS))
+    ehcp = identified & (view >= plan_threshold[la])
+    fam.sen[rows] = np.where(ehcp, S.EHCP, np.where(identified, S.SEN_SUPPORT, S.SEN_NONE))
+    threshold_units = p.notional_threshold_gbp / 10_000.0
+    topup = np.maximum(0.0, need - threshold_units - p.ordinarily_available_units) * p.topup_rate
+    fam.topup[rows] = np.where(ehcp, topup, 0.0)
+    setting = np.full(rows.size, S.MAINSTREAM, dtype=np.int8)
+    stage = np.full(rows.size, S.IDLE, dtype=np.int8)
+    specialist = ehcp & (need >= special_threshold[la])
+    if initial:
+        setting[specialist] = S.SPECIAL
+        setting[ehcp & (need >= p.independent_initial_need)] = S.INDEPENDENT
+        post16 = ehcp & (setting == S.MAINSTREAM) & (year >= 12)
+        setting[post16 & (u(rng.POST16_FE) < p.post16_fe_share)] = S.FURTHER_EDUCATION
+    else:
+        stage[specialist] = S.AWAITING_PLACE
+    fam.setting[rows] = setting
+    fam.stage[rows] = stage
+    fam.kind[rows] = np.where(stage == S.AWAITING_PLACE, S.KIND_PLACEMENT, S.KIND_NONE)
+    fam.place_wait[rows] = np.where(stage == S.AWAITING_PLACE, S.PLACE_SPECIAL, 0)
+    fam.stage_tick[rows] = np.where(stage == S.AWAITING_PLACE, tick, NEVER)
+    fam.request_tick[rows] = NEVER
+    fam.last_request_tick[rows] = NEVER
+    fam.school[rows] = -1
+    fam.provider[rows] = -1
+    fam.trust_school[rows] = p.trust_initial
+    fam.trust_la[rows] = p.trust_initial
+    fam.provision[rows] = 0.0
+    fam.unmet[rows] = 0.0
+    fam.progress[rows] = 0.0
+    fam.wellbeing[rows] = 0.8
+    fam.events[rows] = 0
+
+
+def leave(fam: Families, rows: np.ndarray) -> None:
+    """Children in ``rows`` leave the model; their rows become free for reuse."""
+    fam.active[rows] = 0
+    fam.stage[rows] = S.IDLE
+
+
+def age_and_transfer(fam: Families, p, key, tick: int, schools) -> dict[str, float]:
+    """Move everyone up a year; transfers at Year 7 and post-16; leavers.
+
+    Returns:
+        Counts of this September's leavers and destinations (sample scale).
+    """
+    rows = np.flatnonzero(fam.active)
+    fam.year[rows] += 1
+    year = fam.year[rows]
+    uid = fam.uid[rows]
+    mainstream = fam.setting[rows] == S.MAINSTREAM
+    to_secondary = rows[mainstream & (year == 7)]
+    if to_secondary.size:
+        u = rng.uniforms(key, rng.SCHOOL_CHOICE, fam.uid[to_secondary], tick)
+        fam.school[to_secondary] = schools.pick(1, fam.la[to_secondary].astype(np.int64), u)
+    plan = fam.sen[rows] == S.EHCP
+    to_fe = rows[plan & mainstream & (year == 12)
+                 & (rng.uniforms(key, rng.POST16_FE, uid, tick) < p.post16_fe_share)]
+    fam.setting[to_fe] = S.FURTHER_EDUCATION
+    completed = year == S.SCHOOL_YEARS
+    continues = completed & plan & (rng.uniforms(key, rng.POST16, uid, tick)
+                                    < p.post16_plan_continue)
+    fam.setting[rows[continues]] = S.FURTHER_EDUCATION
+    ceased = (year > S.SCHOOL_YEARS) & (
+        rng.uniforms(key, rng.POST19_CEASE, uid, tick) < p.post19_cease_per_year)
+    leaving = (completed & ~continues) | ceased | (year > S.FINAL_YEAR)
+    progress = fam.progress[rows].astype(np.float64)
+    neet_chance = 1.0 / (1.0 + np.exp(-(NEET_BASE_LOGIT - progress)))
+    neet = leaving & (rng.uniforms(key, rng.DESTINATION, uid, tick) < neet_chance)
+    leave(fam, rows[leaving])
+    return {"leavers": float(leaving.sum()), "leavers_neet": float(neet.sum())}

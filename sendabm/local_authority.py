@@ -1,0 +1,142 @@
+"""Local authorities: high-needs money, gatekeeping, assessment capacity, legal stance.
+
+LA state lives in arrays (one entry per LA); :class:`LocalAuthority` is a
+``mesa.Agent`` view of one entry. Each LA learns once a year (DESIGN §2 phase 10):
+overspending tightens its thresholds (gatekeeping), losing at tribunal loosens them
+and makes it concede more, and it copies its neighbours' practice.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+THRESHOLD_RANGE = (0.2, 4.0)
+"""Bounds on LA thresholds, need units."""
+CONCEDE_RANGE = (0.02, 0.9)
+
+
+class LocalAuthorities:
+    """State of all LAs.
+
+    Args:
+        n: Number of LAs.
+        p: Parameter vector.
+        sample_pupils: Pupils modelled in each LA at the start.
+        reserves_gbp: Reserves against which deficits are compared, GBP (sample scale).
+        neighbours: (indptr, indices) CSR of the local-areas network.
+    """
+
+    def __init__(self, n, p, sample_pupils, reserves_gbp, neighbours):
+        self.n = n
+        self.assess_threshold = np.full(n, p.assess_threshold_initial)
+        self.plan_threshold = np.full(n, p.plan_threshold_initial)
+        self.special_threshold = np.full(n, p.special_threshold)
+        self.concede = np.full(n, p.concede_base_per_month)
+        self.ep_fte = p.ep_fte_per_10k_pupils * sample_pupils / 10_000.0
+        self.reserves_gbp = reserves_gbp.astype(np.float64)
+        self.allocation_year_gbp = np.zeros(n)
+        self.cumulative_spend_gbp = np.zeros(n)
+        self.cumulative_allocation_gbp = np.zeros(n)
+        self.spend_fy_gbp = np.zeros(n)
+        self.allocation_fy_gbp = np.zeros(n)
+        self.expected_success = np.full(n, p.expected_success_initial)
+        self.mean_trust = np.full(n, p.trust_initial)
+        self.appeals_year = np.zeros(n)
+        self.wins_year = np.zeros(n)
+        self.hearings_year = np.zeros(n)
+        self.hearings_lost_by_la_year = np.zeros(n)
+        self.pipeline: list[np.ndarray] = []
+        self.indptr, self.indices = neighbours
+
+    @property
+    def deficit_gbp(self) -> np.ndarray:
+        """Cumulative high-needs spend minus cumulative allocation, GBP."""
+        return self.cumulative_spend_gbp - self.cumulative_allocation_gbp
+
+    def assess_capacity(self, p) -> np.ndarray:
+        """Assessments each LA can complete this month."""
+        return self.ep_fte * p.assessments_per_ep_month
+
+    def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
+        """Mean of ``values`` over each LA's neighbours."""
+        counts = np.diff(self.indptr)
+        sums = np.add.reduceat(values[self.indices], self.indptr[:-1]) if self.indices.size else 0
+        return np.where(counts > 0, sums / np.maximum(counts, 1), values)
+
+    def account_month(self, spend_gbp: np.ndarray) -> None:
+        """Add this month's spend and 1/12 of the year's allocation to the accounts."""
+        allocation = self.allocation_year_gbp / 12.0
+        self.cumulative_spend_gbp += spend_gbp
+        self.cumulative_allocation_gbp += allocation
+        self.spend_fy_gbp += spend_gbp
+        self.allocation_fy_gbp += allocation
+
+    def record_disputes(self, appeals, wins, hearings, lost_by_la) -> None:
+        """Accumulate this month's dispute outcomes for the yearly learning."""
+        self.appeals_year += appeals
+        self.wins_year += wins
+        self.hearings_year += hearings
+        self.hearings_lost_by_la_year += lost_by_la
+
+    def adapt_year(self, p, override_ended: bool) -> None:
+        """Gatekeeping responds to overspend and tribunal losses; practice diffuses."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            overspend = np.where(self.allocation_fy_gbp > 0,
+                                 self.spend_fy_gbp / self.allocation_fy_gbp - 1.0, 0.0)
+            loss_rate = np.where(self.hearings_year > 0,
+                                 self.hearings_lost_by_la_year / self.hearings_year, 0.0)
+        pressure = np.maximum(0.0, overspend)
+        if override_ended:
+            pressure = pressure * np.where(self.deficit_gbp > self.reserves_gbp, 2.0, 1.0)
+        change = p.gatekeeping_response * pressure - p.gatekeeping_relax * loss_rate
+        for name in ("assess_threshold", "plan_threshold"):
+            values = getattr(self, name) + change
+            values += p.practice_diffusion * (self.neighbour_mean(values) - values)
+            setattr(self, name, np.clip(values, *THRESHOLD_RANGE))
+        self.concede = np.clip(p.concede_base_per_month * (0.5 + loss_rate), *CONCEDE_RANGE)
+        self.ep_fte = self.ep_fte * (1.0 + p.ep_growth_per_year)
+        self.spend_fy_gbp[:] = 0.0
+        self.allocation_fy_gbp[:] = 0.0
+        self.hearings_year[:] = 0.0
+        self.hearings_lost_by_la_year[:] = 0.0
+
+    def learn_success(self, p) -> None:
+        """Parents update the appeal success they expect from outcomes in their LA and
+        its neighbours over the past year (spread of parents' experience)."""
+        pooled_wins = self.wins_year + self.neighbour_sum(self.wins_year)
+        pooled_appeals = self.appeals_year + self.neighbour_sum(self.appeals_year)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            observed = np.where(pooled_appeals > 0, pooled_wins / pooled_appeals,
+                                self.expected_success)
+        rate = p.success_learning_rate
+        self.expected_success = (1.0 - rate) * self.expected_success + rate * observed
+        self.appeals_year[:] = 0.0
+        self.wins_year[:] = 0.0
+
+    def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` over each LA's neighbours."""
+        if not self.indices.size:
+            return np.zeros_like(values)
+        return np.add.reduceat(values[self.indices], self.indptr[:-1])
+
+
+class LocalAuthority(mesa.Agent):
+    """A local authority: a ``mesa.Agent`` view of entry ``index``."""
+
+    def __init__(self, model: mesa.Model, index: int, name: str):
+        super().__init__(model)
+        self.index = index
+        self.name = name
+
+    def _get(self, attr: str) -> float:
+        return float(getattr(self.model.las, attr)[self.index])
+
+    assess_threshold = property(lambda self: self._get("assess_threshold"),
+                                doc="Perceived need to agree an assessment, need units.")
+    plan_threshold = property(lambda self: self._get("plan_threshold"),
+                              doc="Perceived need to issue a plan, need units.")
+    deficit_gbp = property(lambda self: float(self.model.las.deficit_gbp[self.index]),
+                           doc="Cumulative high-needs deficit, GBP (sample scale).")
+    expected_success = property(lambda self: self._get("expected_success"),
+                                doc="Appeal success parents in this LA expect.")

@@ -1,0 +1,478 @@
+"""SendModel: England's SEND system as a ``mesa.Model``.
+
+The model owns the family columns, the institutions' arrays and their ``mesa.Agent``
+views, the calendar and the measures. :meth:`SendModel.step` runs one month in the
+order DESIGN §2 gives (and ``docs/ODD.md`` documents).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numba
+import numpy as np
+
+from sendabm import calendar, cohorts, exogenous, rng
+from sendabm import states as S
+from sendabm.areas import Areas, load_areas, synthetic_england
+from sendabm.family import Family
+from sendabm.independent import IndependentProvider, IndependentProviders
+from sendabm.kernels import cases as case_kernels
+from sendabm.kernels.aggregate import LA_MEASURES, M, count
+from sendabm.kernels.family_month import FamilyWorld, family_month
+from sendabm.kernels.outcomes import outcomes
+from sendabm.local_authority import LocalAuthorities, LocalAuthority
+from sendabm.measures import NATIONAL_ORDER, derive
+from sendabm.parameters import as_vector
+from sendabm.population import Families, allocate, free_rows
+from sendabm.scenario import Scenario, default_scenario, load_scenario
+from sendabm.schools import (PRIMARY, PRIMARY_SIZE, SECONDARY, SECONDARY_SIZE, SPECIAL_SIZE,
+                             MainstreamSchool, MainstreamSchools, SpecialSchool, SpecialSchools)
+from sendabm.tribunal import Tribunal
+
+ENGINES = ("numba", "python")
+HEADROOM = 1.5
+"""Rows preallocated per starting child (room for post-19 plans and growth)."""
+
+
+def _resolve_scenario(scenario: Scenario | str | os.PathLike | None) -> Scenario:
+    if scenario is None:
+        return default_scenario()
+    if isinstance(scenario, Scenario):
+        return scenario
+    return load_scenario(scenario)
+
+
+class SendModel(mesa.Model):
+    """Agent-based model of the SEND system in England's 152 local areas.
+
+    Args:
+        scenario: A :class:`~sendabm.scenario.Scenario`, a path to a scenario TOML file,
+            or None for the historical baseline.
+        seed: Random seed; overrides the scenario's.
+        scale: Share of England modelled, 0.001-1.0; overrides the scenario's.
+        end: Last simulated month 'YYYY-MM'; overrides the scenario's.
+        areas: An :class:`~sendabm.areas.Areas`, a path to a CSV/GraphML areas file, or
+            None for the 152 English LAs.
+        engine: "numba" (kernels over all families) or "python" (the per-family
+            reference step, for testing; slow).
+        threads: Numba threads to use (None leaves numba's setting alone).
+        **parameters: Parameter overrides by name (see :mod:`sendabm.parameters`).
+    """
+
+    def __init__(self, scenario: Scenario | str | os.PathLike | None = None, seed: int | None = None,
+                 scale: float | None = None, end: str | None = None,
+                 areas: Areas | str | os.PathLike | None = None, engine: str = "numba",
+                 threads: int | None = None, **parameters: Any):
+        scen = _resolve_scenario(scenario).with_overrides(
+            run={"seed": seed, "scale": scale, "end": end}, parameters=parameters or None)
+        super().__init__(seed=int(scen.run["seed"]))
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine '{engine}'; choose one of: {', '.join(ENGINES)}")
+        if threads is not None:
+            numba.set_num_threads(int(threads))
+        self.scenario = scen
+        self.engine = engine
+        self.params = dict(scen.parameters)
+        self.p = as_vector(self.params)
+        self.seed_value = int(scen.run["seed"])
+        self.key = rng.seed_key(self.seed_value)
+        self.scale = float(scen.run["scale"])
+        self.tick = calendar.tick_of(scen.run["start"])
+        self.end_tick = calendar.tick_of(scen.run["end"])
+        self.override_end_tick = calendar.tick_of(self.params["statutory_override_end"])
+        if isinstance(areas, Areas):
+            self.areas = areas
+        else:
+            self.areas = synthetic_england() if areas is None else load_areas(Path(areas))
+        self.national: dict[str, list[float]] = {}
+        self.panel: dict[str, list[np.ndarray]] = {}
+        self.dates: list = []
+        self.current: dict[str, float] = {}
+        self._year_totals: deque = deque(maxlen=12)
+        self._family_views: dict[int, Family] = {}
+        self._september_counts = {"leavers": 0.0, "leavers_neet": 0.0}
+        self._setup()
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _reporter(name) for name in NATIONAL_ORDER})
+        self.running = self.tick <= self.end_tick
+
+    # ------------------------------------------------------------------ set-up --
+    def _setup(self) -> None:
+        p, areas = self.p, self.areas
+        n_la = areas.n
+        factor = exogenous.pupils(calendar.date_of(self.tick).year) / areas.pupils.sum()
+        la_pupils = np.round(self.scale * areas.pupils * factor).astype(np.int64)
+        self.la_sample_pupils = la_pupils
+        reserves = p.reserves_gbp_per_pupil * la_pupils
+        self.las = LocalAuthorities(n_la, p, la_pupils, reserves, areas.neighbours_csr())
+        la, year = _cohort_layout(la_pupils)
+        n = la.size
+        self.next_uid = n
+        self.families = allocate(max(16, int(n * HEADROOM)))
+        rows = np.arange(n)
+        cohorts.init_rows(self.families, rows, la, year, np.arange(n, dtype=np.int64),
+                          self.tick, p, self.key, self.las.plan_threshold,
+                          self.las.special_threshold, initial=True)
+        self._build_schools(la, year)
+        self._build_special(n_la)
+        self._build_providers(n_la)
+        self.tribunal = Tribunal(self, p.hearings_per_month_per_million_pupils
+                                 * la_pupils.sum() / 1e6)
+        self.intake_carry = np.zeros(n_la)
+        self._set_allocation()
+        self.la_agents = [LocalAuthority(self, k, name) for k, name in enumerate(areas.names)]
+        self.school_agents = [MainstreamSchool(self, k) for k in range(self.schools.n)]
+        self.special_agents = [SpecialSchool(self, k) for k in range(self.special.n)]
+        self.provider_agents = [IndependentProvider(self, k) for k in range(self.providers.n)]
+        self._count()
+        self.schools.update_month(self._last_school_totals, p, p.trust_initial)
+
+    def _build_schools(self, la: np.ndarray, year: np.ndarray) -> None:
+        n_la = self.areas.n
+        primary = np.bincount(la[year <= 6], minlength=n_la)
+        secondary = np.bincount(la[year >= 7], minlength=n_la)
+        n_primary = np.maximum(1, np.round(primary / PRIMARY_SIZE)).astype(np.int64)
+        n_secondary = np.maximum(1, np.round(secondary / SECONDARY_SIZE)).astype(np.int64)
+        school_la = np.repeat(np.repeat(np.arange(n_la), 2), np.ravel(
+            np.column_stack([n_primary, n_secondary])))
+        phase = np.concatenate([np.r_[np.zeros(a, np.int8), np.ones(b, np.int8)]
+                                for a, b in zip(n_primary, n_secondary)])
+        ids = np.arange(school_la.size, dtype=np.int64)
+        u = rng.uniforms(self.key, rng.SCHOOL_INIT, ids, 0)
+        inclusiveness = np.clip(self.p.inclusiveness_initial + 0.3 * (u - 0.5), 0.05, 1.0)
+        self.schools = MainstreamSchools(school_la, phase, inclusiveness)
+        fam = self.families
+        rows = np.flatnonzero(fam.active)
+        self._assign_schools(rows)
+
+    def _assign_schools(self, rows: np.ndarray) -> None:
+        fam = self.families
+        u = rng.uniforms(self.key, rng.SCHOOL_CHOICE, fam.uid[rows], self.tick)
+        la = fam.la[rows].astype(np.int64)
+        year = fam.year[rows]
+        school = np.where(year <= 6, self.schools.pick(PRIMARY, la, u),
+                          self.schools.pick(SECONDARY, la, u))
+        in_school = (fam.setting[rows] == S.MAINSTREAM) | (fam.setting[rows] == S.FURTHER_EDUCATION)
+        fam.school[rows] = np.where(in_school, school, -1)
+
+    def _build_special(self, n_la: int) -> None:
+        fam = self.families
+        special_rows = np.flatnonzero(fam.active & (fam.setting == S.SPECIAL))
+        la_of = fam.la[special_rows].astype(np.int64)
+        placed = np.bincount(la_of, minlength=n_la)
+        n_schools = np.maximum(1, np.round(placed / SPECIAL_SIZE)).astype(np.int64)
+        school_la = np.repeat(np.arange(n_la), n_schools)
+        places_la = np.maximum(1, np.ceil(placed * (1 + self.p.special_vacancy_initial)))
+        first = np.concatenate([[0], np.cumsum(n_schools)[:-1]])
+        k = np.arange(school_la.size) - first[school_la]
+        places = (places_la[school_la] // n_schools[school_la]
+                  + (k < places_la[school_la] % n_schools[school_la]))
+        self.special = SpecialSchools(school_la, places)
+        rank = np.zeros(special_rows.size, dtype=np.int64)
+        order = np.argsort(la_of, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(placed)[:-1]])
+        rank[order] = np.arange(special_rows.size) - starts[la_of[order]]
+        fam.provider[special_rows] = first[la_of] + rank % n_schools[la_of]
+
+    def _build_providers(self, n_la: int) -> None:
+        p, fam = self.p, self.families
+        n = max(9, int(round(p.providers_per_million_pupils * self.la_sample_pupils.sum() / 1e6)))
+        ids = np.arange(n, dtype=np.int64)
+        weights = np.cumsum(self.la_sample_pupils) / self.la_sample_pupils.sum()
+        home = np.searchsorted(weights, rng.uniforms(self.key, rng.PROVIDER_INIT, ids, 0),
+                               side="right")
+        home = np.minimum(home, n_la - 1)
+        rows = np.flatnonzero(fam.active & (fam.setting == S.INDEPENDENT))
+        places = np.full(n, int(math.ceil(rows.size * 1.1 / n)) + 1, dtype=np.int64)
+        fee_draw = rng.uniforms(self.key, rng.PROVIDER_INIT + rng.NORMAL_OFFSET, ids, 0)
+        fee = p.independent_fee_gbp * (0.8 + 0.4 * fee_draw)
+        self.providers = IndependentProviders(home, places, fee)
+        self.providers.build_catchments(self.areas.graph)
+        for row in rows:
+            la = fam.la[row]
+            order = self.providers.la_idx[self.providers.la_ptr[la]:self.providers.la_ptr[la + 1]]
+            free = order[self.providers.roll[order] < self.providers.places[order]]
+            v = free[0] if free.size else order[0]
+            self.providers.roll[v] += 1
+            fam.provider[row] = v
+
+    def _cohort_pupils(self) -> float:
+        return float(self.areas.pupils.sum())
+
+    # ------------------------------------------------------------------- views --
+    def family(self, row: int) -> Family:
+        """The :class:`Family` view of ``row`` (created once, then reused)."""
+        view = self._family_views.get(int(row))
+        if view is None:
+            view = self._family_views[int(row)] = Family(self, int(row))
+        return view
+
+    @property
+    def date(self):
+        """First day of the month being simulated."""
+        return calendar.date_of(self.tick)
+
+    # -------------------------------------------------------------------- step --
+    def step(self) -> None:
+        """Advance one month. The phases, in order (DESIGN §2, docs/ODD.md):
+
+        1. Calendar: in September children move up a year, transfer at Year 7 and at
+           16, leave after Year 13 (or with a plan, by 25) and a new Reception cohort
+           arrives; in April the financial year starts and high-needs allocations
+           arrive.
+        2. Needs emerge by age (with the identification trend), drift, worsen when
+           unmet and sometimes resolve (family kernel).
+        3. Schools identify SEN support and provide within their notional SEN budget,
+           workforce and inclusiveness (family kernel).
+        4. Families appraise provision, update trust in school and LA (with their
+           peers) and request an EHC needs assessment or a special setting; after a
+           refusal they choose mediation, appeal or giving up (family kernel).
+        5. LAs decide: agree or refuse to assess, assess within EP capacity, issue or
+           refuse a plan and name a setting.
+        6. Disputes: mediation outcomes; LAs concede weak defences; the tribunal hears
+           appeals within its capacity and decides on the merits.
+        7. Market and places: children awaiting a place enter a special school or an
+           independent provider.
+        8. Outcomes: progress and wellbeing follow met need (outcomes kernel).
+        9. Money and measures: spend by category against allocation, deficits; the
+           month's national and per-LA measures are recorded.
+        10. Adaptation: in August schools adapt inclusiveness, parents update the
+            appeal success they expect, providers expand and set fees, LAs commission
+            special places and the tribunal's capacity changes; in March LAs adjust
+            gatekeeping and legal stance.
+        """
+        if calendar.is_september(self.tick) and self.tick > 0:
+            self._new_school_year()
+        if calendar.is_april(self.tick):
+            self._set_allocation()
+        self._families_month()
+        fam = self.families
+        cases = np.flatnonzero(fam.stage != S.IDLE)
+        cw = self._case_world()
+        case_kernels.la_decides_requests(fam, cases, cw, self.p)
+        case_kernels.la_assesses(fam, cases, cw, self.p)
+        case_kernels.mediate(fam, cases, cw, self.p)
+        case_kernels.appeals(fam, cases, cw, self.p)
+        case_kernels.place(fam, cases, cw, self.p)
+        self._outcomes()
+        totals = self._count()
+        self._account_and_record(totals)
+        if calendar.month_of(self.tick) == 8:
+            self._adapt_school_year()
+        if calendar.month_of(self.tick) == 3:
+            self.las.adapt_year(self.p, self.tick >= self.override_end_tick)
+        self.datacollector.collect(self)
+        self.tick += 1
+        self.running = self.tick <= self.end_tick
+
+    def run(self, progress=None) -> None:
+        """Step until the scenario's end month.
+
+        Args:
+            progress: Optional callable invoked after each month with the model.
+        """
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(self)
+
+    # ------------------------------------------------------------ the phases --
+    def _new_school_year(self) -> None:
+        p = self.p
+        self._september_counts = cohorts.age_and_transfer(self.families, p, self.key, self.tick,
+                                                          self.schools)
+        self._intake()
+        self._open_commissioned_places()
+        self.schools.funding_factor *= 1.0 + p.school_funding_real_growth_per_year
+        self._recount_rolls()
+
+    def _intake(self) -> None:
+        year = calendar.date_of(self.tick).year
+        expected = (self.scale * self.areas.pupils * exogenous.pupils(year)
+                    / self._cohort_pupils() / S.SCHOOL_YEARS) + self.intake_carry
+        n_la = np.floor(expected).astype(np.int64)
+        self.intake_carry = expected - n_la
+        total = int(n_la.sum())
+        self.families, rows = free_rows(self.families, total)
+        self._family_views.clear()
+        la = np.repeat(np.arange(self.areas.n), n_la)
+        uid = np.arange(self.next_uid, self.next_uid + total, dtype=np.int64)
+        self.next_uid += total
+        cohorts.init_rows(self.families, rows, la, np.zeros(total, np.int8), uid, self.tick,
+                          self.p, self.key, self.las.plan_threshold, self.las.special_threshold,
+                          initial=False)
+        self._assign_schools(rows)
+
+    def _onset_multiplier(self) -> float:
+        return (1.0 + self.p.prevalence_trend_per_year) ** (self.tick / 12.0)
+
+    def family_world(self) -> FamilyWorld:
+        """The institution-level inputs families see this month."""
+        return FamilyWorld(
+            key=self.key, tick=np.int64(self.tick), onset_multiplier=self._onset_multiplier(),
+            school_support_ratio=self.schools.support_ratio,
+            school_inclusiveness=self.schools.inclusiveness,
+            school_mean_trust=self.schools.mean_trust,
+            special_quality=self.special.quality(), la_mean_trust=self.las.mean_trust,
+            la_expected_success=self.las.expected_success, appeals_open=1.0,
+            mediation_open=1.0, core_offer_units=0.0)
+
+    def _families_month(self) -> None:
+        world = self.family_world()
+        if self.engine == "numba":
+            family_month(self.families, world, self.p)
+            return
+        draw = rng.PyRandom(self.key)
+        for row in np.flatnonzero(self.families.active):
+            self.family(row).month(world, self.p, draw)
+
+    def _outcomes(self) -> None:
+        if self.engine == "numba":
+            outcomes(self.families, self.p)
+            return
+        for row in np.flatnonzero(self.families.active):
+            self.family(row).outcomes(self.p)
+
+    def _case_world(self) -> case_kernels.CaseWorld:
+        las, special, providers = self.las, self.special, self.providers
+        return case_kernels.CaseWorld(
+            key=self.key, tick=np.int64(self.tick), assess_threshold=las.assess_threshold,
+            plan_threshold=las.plan_threshold, special_threshold=las.special_threshold,
+            concede=las.concede, assess_capacity=las.assess_capacity(self.p),
+            special_places=special.places, special_roll=special.roll,
+            la_special_ptr=special.la_ptr, la_special_idx=special.la_idx,
+            provider_places=providers.places, provider_roll=providers.roll,
+            provider_over=providers.over, provider_referrals=providers.referrals,
+            la_provider_ptr=providers.la_ptr, la_provider_idx=providers.la_idx,
+            hearing_capacity=self.tribunal.capacity(), appeals_open=1.0, mediation_open=1.0,
+            wait_before_independent=np.int64(self.p.wait_before_independent))
+
+    def _count(self):
+        p = self.p
+        la_tot, school_tot, special_roll, provider_roll = count(
+            self.families, self.areas.n, self.schools.n, self.special.n, self.providers.n,
+            p.special_place_funding_gbp + p.special_topup_gbp, p.transport_gbp,
+            p.tribunal_cost_gbp, p.notional_threshold_gbp / 10_000.0, self.providers.fee)
+        self.special.roll[:] = special_roll
+        self.providers.roll[:] = provider_roll
+        self._last_school_totals = school_tot
+        return la_tot
+
+    def _recount_rolls(self) -> None:
+        fam = self.families
+        active = fam.active == 1
+        for setting, target in ((S.SPECIAL, self.special), (S.INDEPENDENT, self.providers)):
+            mask = active & (fam.setting == setting)
+            target.roll[:] = np.bincount(fam.provider[mask], minlength=target.n)
+
+    def _set_allocation(self) -> None:
+        fy = calendar.financial_year(self.tick)
+        national = exogenous.high_needs_allocation(fy)
+        self.las.allocation_year_gbp = national * self.scale * self.areas.share()
+
+    def _account_and_record(self, la_tot: np.ndarray) -> None:
+        p, las = self.p, self.las
+        spend_keys = [M[k] for k in LA_MEASURES if k.startswith("spend_")]
+        las.account_month(la_tot[spend_keys, :, 0].sum(axis=0))
+        las.record_disputes(
+            appeals=la_tot[M["hearings"], :, 0] + la_tot[M["appeals_conceded"], :, 0],
+            wins=la_tot[M["hearings_won_by_family"], :, 0] + la_tot[M["appeals_conceded"], :, 0],
+            hearings=la_tot[M["hearings"], :, 0],
+            lost_by_la=la_tot[M["hearings_won_by_family"], :, 0])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n_need = la_tot[M["with_need"], :, 0]
+            las.mean_trust = np.where(n_need > 0, la_tot[M["trust_la_sum"], :, 0] / n_need,
+                                      p.trust_initial)
+        self.schools.update_month(self._last_school_totals, p, p.trust_initial)
+        self.tribunal.backlog = float(la_tot[M["tribunal_backlog"], :, 0].sum())
+        self._year_totals.append(la_tot)
+        last_year = np.sum(np.stack(self._year_totals), axis=0)
+        panel = derive(la_tot, last_year, self.scale)
+        national = derive(la_tot[:, :, 0].sum(axis=1), last_year[:, :, 0].sum(axis=1), self.scale)
+        self._add_la_money(panel, national)
+        self._add_institutions(national)
+        self.current = {k: float(v) for k, v in national.items()}
+        self.dates.append(self.date)
+        for name, value in self.current.items():
+            self.national.setdefault(name, []).append(value)
+        for name, value in panel.items():
+            self.panel.setdefault(name, []).append(np.asarray(value, dtype=np.float64))
+
+    def _add_la_money(self, panel: dict, national: dict) -> None:
+        las, n_la = self.las, self.areas.n
+        over = (las.deficit_gbp > las.reserves_gbp).astype(np.float64)
+        la_level = {
+            "high_needs_allocation_gbp": las.allocation_year_gbp / 12.0 / self.scale,
+            "cumulative_deficit_gbp": las.deficit_gbp / self.scale,
+            "las_deficit_over_reserves": over,
+            "assess_threshold": las.assess_threshold,
+            "expected_success": las.expected_success,
+        }
+        for name, value in la_level.items():
+            cell = np.full((n_la, 6), np.nan)
+            cell[:, 0] = value
+            panel[name] = cell
+            national[name] = value.sum() if name not in ("assess_threshold", "expected_success") \
+                else value.mean()
+        national["mean_assess_threshold"] = national.pop("assess_threshold")
+        national["mean_expected_success"] = national.pop("expected_success")
+
+    def _add_institutions(self, national: dict) -> None:
+        scale = self.scale
+        national["special_places"] = self.special.places.sum() / scale
+        national["independent_places"] = self.providers.places.sum() / scale
+        national["independent_over_capacity"] = self.providers.over.sum() / scale
+        national["mean_inclusiveness"] = float(self.schools.inclusiveness.mean())
+        national["mean_school_support_ratio"] = float(self.schools.support_ratio.mean())
+        national["hearing_capacity"] = self.tribunal.capacity() / scale
+        national["months_to_hearing"] = self.tribunal.months_to_hearing()
+        sept = calendar.is_september(self.tick) and self.tick > 0
+        for name in ("leavers", "leavers_neet"):
+            national[name] = self._september_counts[name] / scale if sept else 0.0
+
+    def _adapt_school_year(self) -> None:
+        p = self.p
+        self.schools.adapt_year(p, incentive=0.0)
+        self.las.learn_success(p)
+        self.providers.adapt_year(p)
+        self.tribunal.adapt_year(p.tribunal_capacity_growth_per_year)
+        self._commission_places()
+
+    def _commission_places(self) -> None:
+        p = self.p
+        fam = self.families
+        waiting = np.bincount(fam.la[(fam.active == 1) & (fam.stage == S.AWAITING_PLACE)],
+                              minlength=self.areas.n)
+        independent_year = np.sum(np.stack(self._year_totals), axis=0)[M["placed_independent"], :, 0]
+        demand = waiting + independent_year
+        places = np.floor(p.commissioning_share * demand).astype(np.int64)
+        opens = self.tick + 1 + int(p.commissioning_lag_years) * 12
+        self.las.pipeline.append((opens, places))
+
+    def _open_commissioned_places(self) -> None:
+        due = [entry for entry in self.las.pipeline if entry[0] <= self.tick]
+        self.las.pipeline = [entry for entry in self.las.pipeline if entry[0] > self.tick]
+        for _, places in due:
+            for la in np.flatnonzero(places):
+                self.special.add_places(int(la), int(places[la]))
+
+
+def _reporter(name: str):
+    return lambda model: model.current.get(name, float("nan"))
+
+
+def _cohort_layout(la_pupils: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LA and year group of each starting child: each LA's pupils spread evenly over
+    Reception to Year 13 (earlier years get the remainder)."""
+    n_la = la_pupils.size
+    base, extra = la_pupils // S.SCHOOL_YEARS, la_pupils % S.SCHOOL_YEARS
+    counts = base[:, None] + (np.arange(S.SCHOOL_YEARS)[None, :] < extra[:, None])
+    la = np.repeat(np.repeat(np.arange(n_la), S.SCHOOL_YEARS), counts.ravel())
+    year = np.repeat(np.tile(np.arange(S.SCHOOL_YEARS), n_la), counts.ravel()).astype(np.int8)
+    return la.astype(np.int16), year

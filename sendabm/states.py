@@ -1,0 +1,72 @@
+"""Integer codes for families' categorical state, shared by kernels and Python code."""
+
+# SEN status
+SEN_NONE = 0
+SEN_SUPPORT = 1
+EHCP = 2
+
+# Setting (where the child is educated)
+MAINSTREAM = 0
+SPECIAL = 1          # state-funded special school
+INDEPENDENT = 2      # independent or non-maintained special school
+ALTERNATIVE = 3      # alternative provision (reserved; not yet entered by any process)
+FURTHER_EDUCATION = 4  # post-19 education (FE college, specialist post-16)
+NOT_IN_EDUCATION = 5
+SETTING_NAMES = ("mainstream", "special", "independent", "alternative", "further_education",
+                 "not_in_education")
+
+# Primary need (SEND Code of Practice 2015, the four broad areas)
+NEED_COMMUNICATION = 0
+NEED_COGNITION = 1
+NEED_SEMH = 2
+NEED_SENSORY_PHYSICAL = 3
+NEED_NAMES = ("communication_interaction", "cognition_learning", "semh", "sensory_physical")
+NEED_SHARES = (0.35, 0.30, 0.23, 0.12)
+"""Shares of new needs by area (DfE SEN in England 2015, primary need of SEN pupils)."""
+
+# Case stage (one open case at a time per family)
+IDLE = 0
+REQUESTED = 1        # request received; the LA decides this month
+ASSESSING = 2        # in the LA's assessment queue
+REFUSED = 3          # refusal received; the family decides whether to dispute
+MEDIATION = 4        # in mediation this month
+APPEALING = 5        # appeal registered; awaiting concession or hearing
+AWAITING_PLACE = 6   # setting named; waiting for a place
+MEDIATED = 7         # mediation failed; the family decides whether to appeal
+STAGE_NAMES = ("idle", "requested", "assessing", "refused", "mediation", "appealing",
+               "awaiting_place", "mediated")
+
+# What a case is about
+KIND_NONE = 0
+KIND_ASSESS = 1      # request for / refusal of an EHC needs assessment
+KIND_PLAN = 2        # refusal to issue a plan after assessment
+KIND_PLACEMENT = 3   # the setting named in the plan
+
+# Where a family is waiting to be placed
+PLACE_SPECIAL = 1
+PLACE_INDEPENDENT_ORDERED = 2  # tribunal or concession ordered a specialist place
+
+# Event bits: what happened to a family this month (counted into the flow measures)
+EV_REQUEST = 1 << 0
+EV_REFUSED_ASSESS = 1 << 1
+EV_REFUSED_PLAN = 1 << 2
+EV_PLAN_ISSUED = 1 << 3
+EV_WITHIN_20_WEEKS = 1 << 4
+EV_MEDIATION = 1 << 5
+EV_APPEAL = 1 << 6
+EV_CONCEDED = 1 << 7
+EV_HEARING = 1 << 8
+EV_WON = 1 << 9
+EV_REFUSED_PLACEMENT = 1 << 10
+EV_PLACED_SPECIAL = 1 << 11
+EV_PLACED_INDEPENDENT = 1 << 12
+EV_GAVE_UP = 1 << 13
+EV_MEDIATION_AGREED = 1 << 14
+EV_PLAN_CEASED = 1 << 15
+EV_ASSESSMENT_DONE = 1 << 16
+EV_SCHOOL_REQUEST = 1 << 17
+
+FINAL_YEAR = 20
+"""Last year group kept: year 20 is age 24-25 (EHC plans run to 25)."""
+SCHOOL_YEARS = 14
+"""Reception (0) to Year 13 (13)."""
