@@ -29,10 +29,19 @@ from sendabm.kernels.outcomes import outcomes
 from sendabm.local_authority import LocalAuthorities, LocalAuthority
 from sendabm.measures import NATIONAL_ORDER, derive
 from sendabm.parameters import as_vector
-from sendabm.population import Families, allocate, free_rows
+from sendabm.population import allocate, free_rows
 from sendabm.scenario import Scenario, default_scenario, load_scenario
-from sendabm.schools import (PRIMARY, PRIMARY_SIZE, SECONDARY, SECONDARY_SIZE, SPECIAL_SIZE,
-                             MainstreamSchool, MainstreamSchools, SpecialSchool, SpecialSchools)
+from sendabm.schools import (
+    PRIMARY,
+    PRIMARY_SIZE,
+    SECONDARY,
+    SECONDARY_SIZE,
+    SPECIAL_SIZE,
+    MainstreamSchool,
+    MainstreamSchools,
+    SpecialSchool,
+    SpecialSchools,
+)
 from sendabm.tribunal import Tribunal
 
 ENGINES = ("numba", "python")

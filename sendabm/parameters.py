@@ -13,7 +13,6 @@ threshold is 0.6 units). Probabilities and shares are in [0, 1].
 from __future__ import annotations
 
 import re
-
 from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any
@@ -168,7 +167,7 @@ _ALL: list[Param] = [
     _p("success_learning_rate", 0.3, "share/year", 0.0, 1.0, "family",
        "assumption", "Yearly weight of observed appeal outcomes in parents' expectations."),
     _p("mediation_uptake", 0.3, "share", 0.0, 1.0, "family",
-       "MoJ/SEN2: about a quarter of disputes go to mediation", 
+       "MoJ/SEN2: about a quarter of disputes go to mediation",
        "Share of disputing families that try mediation first."),
     _p("special_preference_weight", 2.5, "logit", 0.0, 20.0, "family",
        "assumption: lost trust in mainstream drives demand for special places (Isos 2024)",
@@ -272,7 +271,7 @@ _ALL: list[Param] = [
        "assumption: home-to-school transport for special/independent placements",
        "Yearly transport cost per child placed outside mainstream."),
     _p("topup_rate", 1.0, "share", 0.0, 5.0, "money",
-       "Lincolnshire FOI: mainstream top-up ~£8,662", 
+       "Lincolnshire FOI: mainstream top-up ~£8,662",
        "Share of need above the notional threshold the LA funds as mainstream top-up."),
     # --- outcomes -----------------------------------------------------------------
     _p("progress_gain", 0.02, "SD/month", 0.0, 1.0, "outcomes", "assumption",

@@ -93,79 +93,111 @@ N_CHUNKS = 32
 
 
 
-@njit(cache=True, inline="always")
-def _add(acc, c, k, la, q, value):
-    acc[c, k, la, 0] += value
-    acc[c, k, la, q] += value
+@njit(cache=True)
+def _count_chunk(fam, c, start, stop, acc, school_acc, special_roll, provider_roll, money, fees,
+                 event_bits, event_slots):
+    """Totals of rows [start, stop) into slot ``c`` of the partial-sum arrays.
 
-
-@njit(cache=True, inline="always")
-def _count_row(fam, i, c, acc, school_acc, special_roll, provider_roll, money, fees,
-               event_bits, event_slots):
-    la = fam.la[i]
-    q = fam.quintile[i]
-    year = fam.year[i]
-    sen = fam.sen[i]
-    setting = fam.setting[i]
-    need = np.float64(fam.need[i])
-    if year < S.SCHOOL_YEARS:
-        _add(acc, c, K_PUPILS, la, q, 1.0)
-    if sen == S.SEN_SUPPORT:
-        _add(acc, c, K_SEN_SUPPORT, la, q, 1.0)
-    if sen == S.EHCP:
-        _add(acc, c, K_EHC_PLANS, la, q, 1.0)
+    Written flat over unpacked columns: per-row helper calls taking the column tuple
+    cost more than the counting.
+    """
+    a = acc[c]
+    sa = school_acc[c]
+    active, la_col, quintile, year_col = fam.active, fam.la, fam.quintile, fam.year
+    sen_col, setting_col, need_col, stage_col = fam.sen, fam.setting, fam.need, fam.stage
+    events_col, school_col, provider_col, topup_col = fam.events, fam.school, fam.provider, fam.topup
+    special_gbp, transport_gbp, tribunal_gbp, threshold_units = money[0], money[1], money[2], money[3]
+    for i in range(start, stop):
+        if active[i] == 0:
+            continue
+        la = la_col[i]
+        q = quintile[i]
+        year = year_col[i]
+        sen = sen_col[i]
+        setting = setting_col[i]
+        need = np.float64(need_col[i])
+        # Each (slot, value) pair is added to the 'all' column and to the quintile.
         if year < S.SCHOOL_YEARS:
-            _add(acc, c, K_EHC_PLANS_SCHOOL_AGE, la, q, 1.0)
-        topup_gbp = np.float64(fam.topup[i]) * 10000.0 / 12.0
-        if setting == S.MAINSTREAM:
-            _add(acc, c, K_PLACEMENTS_MAINSTREAM, la, q, 1.0)
-            _add(acc, c, K_SPEND_MAINSTREAM_TOPUP_GBP, la, q, topup_gbp)
-        elif setting == S.FURTHER_EDUCATION:
-            _add(acc, c, K_PLACEMENTS_FURTHER_EDUCATION, la, q, 1.0)
-            _add(acc, c, K_SPEND_FURTHER_EDUCATION_GBP, la, q, topup_gbp)
-    if setting == S.SPECIAL:
-        _add(acc, c, K_PLACEMENTS_SPECIAL, la, q, 1.0)
-        _add(acc, c, K_SPEND_SPECIAL_GBP, la, q, money[0] / 12.0)
-        _add(acc, c, K_SPEND_TRANSPORT_GBP, la, q, money[1] / 12.0)
-        special_roll[c, fam.provider[i]] += 1
-    elif setting == S.INDEPENDENT:
-        _add(acc, c, K_PLACEMENTS_INDEPENDENT, la, q, 1.0)
-        _add(acc, c, K_SPEND_INDEPENDENT_GBP, la, q, fees[fam.provider[i]] / 12.0)
-        _add(acc, c, K_SPEND_TRANSPORT_GBP, la, q, money[1] / 12.0)
-        provider_roll[c, fam.provider[i]] += 1
-    stage = fam.stage[i]
-    if stage == S.AWAITING_PLACE:
-        _add(acc, c, K_AWAITING_PLACE, la, q, 1.0)
-    elif stage == S.ASSESSING:
-        _add(acc, c, K_ASSESSING, la, q, 1.0)
-    elif stage == S.APPEALING:
-        _add(acc, c, K_TRIBUNAL_BACKLOG, la, q, 1.0)
-    events = fam.events[i]
-    if events != 0:
-        for k in range(event_bits.shape[0]):
-            if events & event_bits[k]:
-                _add(acc, c, event_slots[k], la, q, 1.0)
-        if events & S.EV_APPEAL:
-            _add(acc, c, K_SPEND_TRIBUNAL_GBP, la, q, money[2])
-    s = fam.school[i]
-    if setting == S.MAINSTREAM and year < S.SCHOOL_YEARS:
-        school_acc[c, 0, s] += 1.0
-        if sen != S.SEN_NONE:
-            school_acc[c, 1, s] += 1.0
-            school_acc[c, 2, s] += min(need, money[3])
-    if need > 0.0:
-        _add(acc, c, K_WITH_NEED, la, q, 1.0)
-        _add(acc, c, K_NEED_SUM, la, q, need)
-        _add(acc, c, K_UNMET_SUM, la, q, np.float64(fam.unmet[i]))
-        _add(acc, c, K_TRUST_LA_SUM, la, q, np.float64(fam.trust_la[i]))
-        _add(acc, c, K_PROGRESS_SUM, la, q, np.float64(fam.progress[i]))
-        _add(acc, c, K_WELLBEING_SUM, la, q, np.float64(fam.wellbeing[i]))
-        if setting == S.MAINSTREAM and year < S.SCHOOL_YEARS:
-            trust = np.float64(fam.trust_school[i])
-            _add(acc, c, K_TRUST_SCHOOL_SUM, la, q, trust)
-            _add(acc, c, K_TRUST_SCHOOL_N, la, q, 1.0)
-            school_acc[c, 3, s] += trust
-            school_acc[c, 4, s] += 1.0
+            a[K_PUPILS, la, 0] += 1.0
+            a[K_PUPILS, la, q] += 1.0
+        if sen == S.SEN_SUPPORT:
+            a[K_SEN_SUPPORT, la, 0] += 1.0
+            a[K_SEN_SUPPORT, la, q] += 1.0
+        elif sen == S.EHCP:
+            a[K_EHC_PLANS, la, 0] += 1.0
+            a[K_EHC_PLANS, la, q] += 1.0
+            if year < S.SCHOOL_YEARS:
+                a[K_EHC_PLANS_SCHOOL_AGE, la, 0] += 1.0
+                a[K_EHC_PLANS_SCHOOL_AGE, la, q] += 1.0
+            topup_gbp = np.float64(topup_col[i]) * 10000.0 / 12.0
+            if setting == S.MAINSTREAM:
+                a[K_PLACEMENTS_MAINSTREAM, la, 0] += 1.0
+                a[K_PLACEMENTS_MAINSTREAM, la, q] += 1.0
+                a[K_SPEND_MAINSTREAM_TOPUP_GBP, la, 0] += topup_gbp
+                a[K_SPEND_MAINSTREAM_TOPUP_GBP, la, q] += topup_gbp
+            elif setting == S.FURTHER_EDUCATION:
+                a[K_PLACEMENTS_FURTHER_EDUCATION, la, 0] += 1.0
+                a[K_PLACEMENTS_FURTHER_EDUCATION, la, q] += 1.0
+                a[K_SPEND_FURTHER_EDUCATION_GBP, la, 0] += topup_gbp
+                a[K_SPEND_FURTHER_EDUCATION_GBP, la, q] += topup_gbp
+        if setting == S.SPECIAL or setting == S.INDEPENDENT:
+            if setting == S.SPECIAL:
+                slot, spend_slot, cost = K_PLACEMENTS_SPECIAL, K_SPEND_SPECIAL_GBP, special_gbp
+                special_roll[c, provider_col[i]] += 1
+            else:
+                slot, spend_slot = K_PLACEMENTS_INDEPENDENT, K_SPEND_INDEPENDENT_GBP
+                cost = fees[provider_col[i]]
+                provider_roll[c, provider_col[i]] += 1
+            a[slot, la, 0] += 1.0
+            a[slot, la, q] += 1.0
+            a[spend_slot, la, 0] += cost / 12.0
+            a[spend_slot, la, q] += cost / 12.0
+            a[K_SPEND_TRANSPORT_GBP, la, 0] += transport_gbp / 12.0
+            a[K_SPEND_TRANSPORT_GBP, la, q] += transport_gbp / 12.0
+        stage = stage_col[i]
+        if stage != S.IDLE:
+            slot = -1
+            if stage == S.AWAITING_PLACE:
+                slot = K_AWAITING_PLACE
+            elif stage == S.ASSESSING:
+                slot = K_ASSESSING
+            elif stage == S.APPEALING:
+                slot = K_TRIBUNAL_BACKLOG
+            if slot >= 0:
+                a[slot, la, 0] += 1.0
+                a[slot, la, q] += 1.0
+        events = events_col[i]
+        if events != 0:
+            for k in range(event_bits.shape[0]):
+                if events & event_bits[k]:
+                    a[event_slots[k], la, 0] += 1.0
+                    a[event_slots[k], la, q] += 1.0
+            if events & S.EV_APPEAL:
+                a[K_SPEND_TRIBUNAL_GBP, la, 0] += tribunal_gbp
+                a[K_SPEND_TRIBUNAL_GBP, la, q] += tribunal_gbp
+        in_school = setting == S.MAINSTREAM and year < S.SCHOOL_YEARS
+        s = school_col[i]
+        if in_school:
+            sa[0, s] += 1.0
+            if sen != S.SEN_NONE:
+                sa[1, s] += 1.0
+                sa[2, s] += min(need, threshold_units)
+        if need > 0.0:
+            values = (1.0, need, np.float64(fam.unmet[i]), np.float64(fam.trust_la[i]),
+                      np.float64(fam.progress[i]), np.float64(fam.wellbeing[i]))
+            slots = (K_WITH_NEED, K_NEED_SUM, K_UNMET_SUM, K_TRUST_LA_SUM, K_PROGRESS_SUM,
+                     K_WELLBEING_SUM)
+            for k in range(6):
+                a[slots[k], la, 0] += values[k]
+                a[slots[k], la, q] += values[k]
+            if in_school:
+                trust = np.float64(fam.trust_school[i])
+                a[K_TRUST_SCHOOL_SUM, la, 0] += trust
+                a[K_TRUST_SCHOOL_SUM, la, q] += trust
+                a[K_TRUST_SCHOOL_N, la, 0] += 1.0
+                a[K_TRUST_SCHOOL_N, la, q] += 1.0
+                sa[3, s] += trust
+                sa[4, s] += 1.0
 
 
 @njit(cache=True, parallel=True)
@@ -178,10 +210,8 @@ def _count_chunks(fam, n_la, n_school, n_special, n_provider, money, fees, event
     special_roll = np.zeros((N_CHUNKS, n_special), dtype=np.int64)
     provider_roll = np.zeros((N_CHUNKS, n_provider), dtype=np.int64)
     for c in prange(N_CHUNKS):
-        for i in range(c * size, min(n, (c + 1) * size)):
-            if fam.active[i]:
-                _count_row(fam, i, c, acc, school_acc, special_roll, provider_roll, money,
-                           fees, event_bits, event_slots)
+        _count_chunk(fam, c, c * size, min(n, (c + 1) * size), acc, school_acc, special_roll,
+                     provider_roll, money, fees, event_bits, event_slots)
     return acc, school_acc, special_roll, provider_roll
 
 

@@ -48,21 +48,23 @@ REQUEST_GAP = 6
 """Months a family waits after a request before asking again."""
 PLACEMENT_GAP = 12
 """Months between requests for a change of setting."""
+N_CHUNKS = 64
+"""Row chunks handed to threads (rows are independent, so any number gives the same result)."""
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def sigmoid(x):
     """Logistic function."""
     return 1.0 / (1.0 + math.exp(-x))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def logit(p):
     """Inverse of :func:`sigmoid` for p in (0, 1)."""
     return math.log(p / (1.0 - p))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def need_type_of(u):
     """Primary need area for a uniform draw, by the national shares."""
     acc = 0.0
@@ -73,183 +75,186 @@ def need_type_of(u):
     return len(S.NEED_SHARES) - 1
 
 
-@njit(cache=True, inline="always")
-def _needs(fam, i, w, p):
-    """Phase 2: a need emerges, drifts, escalates when unmet, or resolves."""
-    uid = fam.uid[i]
-    need = np.float64(fam.need[i])
-    if fam.year[i] > S.SCHOOL_YEARS - 1:
-        return
-    if need <= 0.0:
-        hazard = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * fam.year[i])
-        hazard = hazard * w.onset_multiplier / 12.0
-        if rng.uniform(w.key, rng.ONSET, uid, w.tick) < hazard:
-            z = rng.normal(w.key, rng.SEVERITY, uid, w.tick)
-            fam.need[i] = min(NEED_CAP, p.need_severity_median * math.exp(p.need_severity_sigma * z))
-            fam.need_type[i] = need_type_of(rng.uniform(w.key, rng.NEED_TYPE, uid, w.tick))
-        return
-    unmet = np.float64(fam.unmet[i])
-    z = rng.normal(w.key, rng.DRIFT, uid, w.tick)
-    need = need * math.exp(p.need_drift_sd * z + p.unmet_escalation * unmet / need)
-    need = min(NEED_CAP, need)
-    if need < MILD_NEED and unmet <= 0.0 and fam.sen[i] != S.EHCP:
-        if rng.uniform(w.key, rng.RESOLVE, uid, w.tick) < p.need_resolve_per_year / 12.0:
-            need = 0.0
-            fam.need_type[i] = -1
-            fam.sen[i] = S.SEN_NONE
-    fam.need[i] = need
+@njit(cache=True)
+def onset_chance(year, onset_multiplier, p):
+    """Monthly chance a child without SEN develops a need."""
+    yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * year)
+    return yearly * onset_multiplier / 12.0
 
 
-@njit(cache=True, inline="always")
-def provision_for(fam, i, w, p):
-    """Phase 3: support the child receives this month in its setting, need units."""
-    need = np.float64(fam.need[i])
-    setting = fam.setting[i]
-    if need <= 0.0:
-        return 0.0
-    if setting == S.MAINSTREAM:
-        s = fam.school[i]
-        inclusiveness = w.school_inclusiveness[s]
-        support = p.ordinarily_available_units * inclusiveness + w.core_offer_units
-        threshold_units = p.notional_threshold_gbp / 10000.0
-        if fam.sen[i] != S.SEN_NONE:
-            support += min(need, threshold_units) * w.school_support_ratio[s]
-        if fam.sen[i] == S.EHCP:
-            support += np.float64(fam.topup[i])
-        return min(need, support)
-    if setting == S.SPECIAL:
-        return need * w.special_quality[fam.provider[i]]
-    if setting == S.INDEPENDENT:
-        return need
-    if setting == S.FURTHER_EDUCATION:
-        return min(need, p.ordinarily_available_units + np.float64(fam.topup[i]))
-    return 0.0
+@njit(cache=True)
+def drifted(need, unmet, z, p):
+    """Severity after a month of random drift and escalation while unmet."""
+    return min(NEED_CAP, need * math.exp(p.need_drift_sd * z + p.unmet_escalation * unmet / need))
 
 
-@njit(cache=True, inline="always")
-def _identify_and_provide(fam, i, w, p):
-    """Phase 3: the school records SEN support, then provision and unmet need."""
-    if (fam.need[i] > 0.0 and fam.sen[i] == S.SEN_NONE and fam.setting[i] == S.MAINSTREAM
-            and fam.year[i] < S.SCHOOL_YEARS):
-        if rng.uniform(w.key, rng.IDENTIFY, fam.uid[i], w.tick) < p.identification_per_month:
-            fam.sen[i] = S.SEN_SUPPORT
-    provision = provision_for(fam, i, w, p)
-    fam.provision[i] = provision
-    fam.unmet[i] = max(0.0, np.float64(fam.need[i]) - provision)
+@njit(cache=True)
+def mainstream_provision(need, sen, topup, inclusiveness, support_ratio, core_offer, p):
+    """Support a mainstream school gives: ordinarily available provision, SEN support
+    within its notional budget and, with a plan, the LA's top-up (need units)."""
+    support = p.ordinarily_available_units * inclusiveness + core_offer
+    if sen != S.SEN_NONE:
+        support += min(need, p.notional_threshold_gbp / 10000.0) * support_ratio
+    if sen == S.EHCP:
+        support += topup
+    return min(need, support)
 
 
-@njit(cache=True, inline="always")
-def _update_trust(fam, i, w, p):
-    """Phase 4: trust moves towards experience and towards peers' trust."""
-    need = np.float64(fam.need[i])
-    if need <= 0.0:
-        return
-    rate = p.trust_learning_rate
-    if fam.setting[i] == S.MAINSTREAM:
-        met_share = 1.0 - np.float64(fam.unmet[i]) / need
-        trust = np.float64(fam.trust_school[i])
-        trust = trust + rate * (met_share - trust)
-        trust = (1.0 - p.peer_weight) * trust + p.peer_weight * w.school_mean_trust[fam.school[i]]
-        fam.trust_school[i] = trust
-    trust_la = np.float64(fam.trust_la[i])
-    trust_la = trust_la + rate * p.peer_weight * (w.la_mean_trust[fam.la[i]] - trust_la)
-    fam.trust_la[i] = trust_la
+@njit(cache=True)
+def request_logit(unmet_share, distrust, resources, need, p):
+    """Log-odds that a family requests an EHC needs assessment this month."""
+    return (logit(p.request_base_per_month) + p.request_unmet_weight * unmet_share
+            + p.request_distrust_weight * distrust
+            + p.request_resources_weight * (resources - 0.5)
+            + p.request_severity_weight * need)
 
 
-@njit(cache=True, inline="always")
-def _open_case(fam, i, w, kind):
-    fam.stage[i] = S.REQUESTED
-    fam.kind[i] = kind
-    fam.stage_tick[i] = w.tick
-    fam.last_request_tick[i] = w.tick
-    if kind == S.KIND_ASSESS:
-        fam.request_tick[i] = w.tick
+@njit(cache=True)
+def special_preference_logit(unmet_share, distrust, need, p):
+    """Log-odds that a family with a plan asks for a special setting this month."""
+    return (p.special_preference_base_logit
+            + p.special_preference_weight * (unmet_share + distrust) + 0.5 * need)
 
 
-@njit(cache=True, inline="always")
-def _request(fam, i, w, p):
-    """Phase 4: the family (or school) asks for an assessment or a special place."""
-    if fam.stage[i] != S.IDLE or fam.setting[i] != S.MAINSTREAM or fam.year[i] >= S.SCHOOL_YEARS:
-        return
-    need = np.float64(fam.need[i])
-    if need <= 0.0 or w.tick - fam.last_request_tick[i] < REQUEST_GAP:
-        return
-    uid = fam.uid[i]
-    unmet_share = np.float64(fam.unmet[i]) / need
-    distrust = 1.0 - np.float64(fam.trust_school[i])
-    if fam.sen[i] == S.EHCP:
-        if w.tick - fam.last_request_tick[i] < PLACEMENT_GAP:
-            return
-        x = p.special_preference_base_logit + p.special_preference_weight * (
-            unmet_share + distrust) + 0.5 * need
-        if rng.uniform(w.key, rng.SPECIAL_PREFERENCE, uid, w.tick) < sigmoid(x):
-            _open_case(fam, i, w, S.KIND_PLACEMENT)
-        return
-    x = (logit(p.request_base_per_month) + p.request_unmet_weight * unmet_share
-         + p.request_distrust_weight * distrust
-         + p.request_resources_weight * (np.float64(fam.resources[i]) - 0.5)
-         + p.request_severity_weight * need)
-    if rng.uniform(w.key, rng.REQUEST, uid, w.tick) < sigmoid(x):
-        _open_case(fam, i, w, S.KIND_ASSESS)
-        fam.events[i] |= S.EV_REQUEST
-        return
-    threshold_units = p.notional_threshold_gbp / 10000.0
-    if fam.sen[i] == S.SEN_SUPPORT and need > threshold_units:
-        pressure = 1.0 - w.school_support_ratio[fam.school[i]]
-        if rng.uniform(w.key, rng.SCHOOL_REQUEST, uid, w.tick) < p.school_request_per_month * (
-                1.0 + pressure):
-            _open_case(fam, i, w, S.KIND_ASSESS)
-            fam.events[i] |= S.EV_REQUEST | S.EV_SCHOOL_REQUEST
-
-
-@njit(cache=True, inline="always")
-def appeal_propensity(fam, i, w, p):
-    """Probability the family appeals a refusal this month."""
-    x = (p.appeal_base_logit + p.appeal_success_weight * w.la_expected_success[fam.la[i]]
-         + p.request_resources_weight * (np.float64(fam.resources[i]) - 0.5)
-         - p.appeal_cost_weight + 2.0 * (1.0 - np.float64(fam.trust_la[i]))
-         + 0.5 * np.float64(fam.need[i]))
-    return sigmoid(x)
-
-
-@njit(cache=True, inline="always")
-def _dispute_choice(fam, i, w, p):
-    """Phase 6 (family side): after a refusal, mediate, appeal or give up."""
-    stage = fam.stage[i]
-    if (stage != S.REFUSED and stage != S.MEDIATED) or fam.stage_tick[i] >= w.tick:
-        return
-    uid = fam.uid[i]
-    if stage == S.REFUSED and w.mediation_open > 0.0:
-        if rng.uniform(w.key, rng.MEDIATION_CHOICE, uid, w.tick) < p.mediation_uptake:
-            fam.stage[i] = S.MEDIATION
-            fam.stage_tick[i] = w.tick
-            fam.events[i] |= S.EV_MEDIATION
-            return
-    if w.appeals_open > 0.0:
-        if rng.uniform(w.key, rng.APPEAL_CHOICE, uid, w.tick) < appeal_propensity(fam, i, w, p):
-            fam.stage[i] = S.APPEALING
-            fam.stage_tick[i] = w.tick
-            fam.events[i] |= S.EV_APPEAL
-            return
-    fam.stage[i] = S.IDLE
-    fam.kind[i] = S.KIND_NONE
-    fam.events[i] |= S.EV_GAVE_UP
-
-
-@njit(cache=True, inline="always")
-def family_row(fam, i, w, p):
-    """One family's month (phases 2-4 and the family side of 6)."""
-    fam.events[i] = 0
-    _needs(fam, i, w, p)
-    _identify_and_provide(fam, i, w, p)
-    _update_trust(fam, i, w, p)
-    _dispute_choice(fam, i, w, p)
-    _request(fam, i, w, p)
+@njit(cache=True)
+def appeal_logit(expected_success, resources, trust_la, need, p):
+    """Log-odds that a family appeals a refusal this month."""
+    return (p.appeal_base_logit + p.appeal_success_weight * expected_success
+            + p.request_resources_weight * (resources - 0.5) - p.appeal_cost_weight
+            + 2.0 * (1.0 - trust_la) + 0.5 * need)
 
 
 @njit(cache=True, parallel=True)
 def family_month(fam, w, p):
-    """Run :func:`family_row` for every active row, in parallel."""
-    for i in prange(fam.active.shape[0]):
-        if fam.active[i]:
-            family_row(fam, i, w, p)
+    """Phases 2-4 (and the family side of 6) for every active row, in parallel.
+
+    Rows are processed in fixed chunks, one serial :func:`family_rows` call each,
+    so numba's parallel pass only dispatches chunks: it does not have to
+    understand (and has been seen to mis-handle) the branches of the loop body.
+    """
+    n = fam.active.shape[0]
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
+    for c in prange(N_CHUNKS):
+        family_rows(fam, w, p, c * size, min(n, (c + 1) * size))
+
+
+@njit(cache=True)
+def family_rows(fam, w, p, start, stop):
+    """One month for the active rows in [start, stop).
+
+    The columns are unpacked once so the loop body works on plain arrays and
+    scalars: passing the column tuple to a helper per row costs more than the
+    work itself (every array's reference count is touched on each call).
+    """
+    active, uid, la, school, provider = fam.active, fam.uid, fam.la, fam.school, fam.provider
+    year, need_type, need_col, sen_col = fam.year, fam.need_type, fam.need, fam.sen
+    setting_col, stage_col, kind_col = fam.setting, fam.stage, fam.kind
+    stage_tick, request_tick, last_request = fam.stage_tick, fam.request_tick, fam.last_request_tick
+    resources_col, trust_school_col, trust_la_col = fam.resources, fam.trust_school, fam.trust_la
+    provision_col, unmet_col, topup_col, events_col = fam.provision, fam.unmet, fam.topup, fam.events
+    key, tick = w.key, w.tick
+    threshold_units = p.notional_threshold_gbp / 10000.0
+    for i in range(start, stop):
+        if active[i] == 0:
+            continue
+        me = uid[i]
+        events = 0
+        y = year[i]
+        sen = sen_col[i]
+        setting = setting_col[i]
+        need = np.float64(need_col[i])
+        unmet = np.float64(unmet_col[i])
+        # Phase 2: needs emerge, drift, worsen when unmet, or resolve.
+        if y < S.SCHOOL_YEARS:
+            if need <= 0.0:
+                if rng.uniform(key, rng.ONSET, me, tick) < onset_chance(y, w.onset_multiplier, p):
+                    z = rng.normal(key, rng.SEVERITY, me, tick)
+                    need = min(NEED_CAP, p.need_severity_median * math.exp(p.need_severity_sigma * z))
+                    need_type[i] = need_type_of(rng.uniform(key, rng.NEED_TYPE, me, tick))
+            else:
+                need = drifted(need, unmet, rng.normal(key, rng.DRIFT, me, tick), p)
+                if need < MILD_NEED and unmet <= 0.0 and sen != S.EHCP:
+                    if rng.uniform(key, rng.RESOLVE, me, tick) < p.need_resolve_per_year / 12.0:
+                        need = 0.0
+                        need_type[i] = -1
+                        sen = S.SEN_NONE
+            need_col[i] = need
+        need = np.float64(need_col[i])
+        # Phase 3: the school identifies SEN support; provision and unmet need.
+        in_school = setting == S.MAINSTREAM and y < S.SCHOOL_YEARS
+        if need > 0.0 and sen == S.SEN_NONE and in_school:
+            if rng.uniform(key, rng.IDENTIFY, me, tick) < p.identification_per_month:
+                sen = S.SEN_SUPPORT
+        sen_col[i] = sen
+        provision = 0.0
+        if need > 0.0:
+            if setting == S.MAINSTREAM:
+                s = school[i]
+                provision = mainstream_provision(need, sen, np.float64(topup_col[i]),
+                                                 w.school_inclusiveness[s],
+                                                 w.school_support_ratio[s], w.core_offer_units, p)
+            elif setting == S.SPECIAL:
+                provision = need * w.special_quality[provider[i]]
+            elif setting == S.INDEPENDENT:
+                provision = need
+            elif setting == S.FURTHER_EDUCATION:
+                provision = min(need, p.ordinarily_available_units + np.float64(topup_col[i]))
+        provision_col[i] = provision
+        unmet_col[i] = max(0.0, need - provision)
+        unmet = np.float64(unmet_col[i])
+        # Phase 4: trust moves towards experience and towards peers.
+        if need > 0.0 and setting == S.MAINSTREAM:
+            trust = np.float64(trust_school_col[i])
+            trust = trust + p.trust_learning_rate * ((1.0 - unmet / need) - trust)
+            trust_school_col[i] = ((1.0 - p.peer_weight) * trust
+                                   + p.peer_weight * w.school_mean_trust[school[i]])
+        if need > 0.0:
+            trust_la = np.float64(trust_la_col[i])
+            trust_la_col[i] = trust_la + p.trust_learning_rate * p.peer_weight * (
+                w.la_mean_trust[la[i]] - trust_la)
+        # Phase 6 (family side): after a refusal, mediate, appeal or give up.
+        stage = stage_col[i]
+        if (stage == S.REFUSED or stage == S.MEDIATED) and stage_tick[i] < tick:
+            stage = S.IDLE
+            if stage_col[i] == S.REFUSED and w.mediation_open > 0.0 and rng.uniform(
+                    key, rng.MEDIATION_CHOICE, me, tick) < p.mediation_uptake:
+                stage = S.MEDIATION
+                events |= S.EV_MEDIATION
+            elif w.appeals_open > 0.0 and rng.uniform(key, rng.APPEAL_CHOICE, me, tick) < sigmoid(
+                    appeal_logit(w.la_expected_success[la[i]], np.float64(resources_col[i]),
+                                 np.float64(trust_la_col[i]), need, p)):
+                stage = S.APPEALING
+                events |= S.EV_APPEAL
+            if stage == S.IDLE:
+                kind_col[i] = S.KIND_NONE
+                events |= S.EV_GAVE_UP
+            else:
+                stage_tick[i] = tick
+            stage_col[i] = stage
+        # Phase 4: the family (or school) asks for an assessment or a special place.
+        if stage == S.IDLE and in_school and need > 0.0 and tick - last_request[i] >= REQUEST_GAP:
+            unmet_share = unmet / need
+            distrust = 1.0 - np.float64(trust_school_col[i])
+            kind = S.KIND_NONE
+            if sen == S.EHCP:
+                if tick - last_request[i] >= PLACEMENT_GAP and rng.uniform(
+                        key, rng.SPECIAL_PREFERENCE, me, tick) < sigmoid(
+                        special_preference_logit(unmet_share, distrust, need, p)):
+                    kind = S.KIND_PLACEMENT
+            elif rng.uniform(key, rng.REQUEST, me, tick) < sigmoid(request_logit(
+                    unmet_share, distrust, np.float64(resources_col[i]), need, p)):
+                kind = S.KIND_ASSESS
+                events |= S.EV_REQUEST
+            elif sen == S.SEN_SUPPORT and need > threshold_units and rng.uniform(
+                    key, rng.SCHOOL_REQUEST, me, tick) < p.school_request_per_month * (
+                    1.0 + (1.0 - w.school_support_ratio[school[i]])):
+                kind = S.KIND_ASSESS
+                events |= S.EV_REQUEST | S.EV_SCHOOL_REQUEST
+            if kind != S.KIND_NONE:
+                stage_col[i] = S.REQUESTED
+                kind_col[i] = kind
+                stage_tick[i] = tick
+                last_request[i] = tick
+                if kind == S.KIND_ASSESS:
+                    request_tick[i] = tick
+        events_col[i] = events

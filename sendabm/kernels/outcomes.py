@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 from sendabm import states as S
+from sendabm.kernels.family_month import N_CHUNKS
 
 WELLBEING_RATE = 0.1
 """Monthly adjustment of wellbeing towards its target."""
@@ -32,9 +33,17 @@ def outcomes_row(fam, i, p):
     fam.wellbeing[i] = wellbeing + WELLBEING_RATE * (target - wellbeing)
 
 
-@njit(cache=True, parallel=True)
-def outcomes(fam, p):
-    """Run :func:`outcomes_row` over every active row."""
-    for i in prange(fam.active.shape[0]):
+@njit(cache=True)
+def _outcomes_rows(fam, p, start, stop):
+    for i in range(start, stop):
         if fam.active[i]:
             outcomes_row(fam, i, p)
+
+
+@njit(cache=True, parallel=True)
+def outcomes(fam, p):
+    """Run :func:`outcomes_row` over every active row (chunks in parallel)."""
+    n = fam.active.shape[0]
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
+    for c in prange(N_CHUNKS):
+        _outcomes_rows(fam, p, c * size, min(n, (c + 1) * size))
