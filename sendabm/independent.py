@@ -51,12 +51,14 @@ class IndependentProviders:
         self.la_idx = np.concatenate(rows).astype(np.int64) if rows else self.la_idx
 
     def adapt_year(self, p) -> None:
-        """Expand where referrals went unplaced and margins allow; raise fees when full."""
+        """Expand where referrals went unplaced and margins allow; fees follow costs and rise
+        further when a provider is full."""
         if p.independent_margin > 0:
             added = np.ceil(p.independent_expansion_per_year * self.referrals).astype(np.int64)
             self.places += added
         occupancy = self.roll / np.maximum(self.places, 1)
-        self.fee *= np.where(occupancy >= FULL, 1.0 + p.independent_fee_growth_per_year, 1.0)
+        premium = np.where(occupancy >= FULL, p.independent_fee_growth_per_year, 0.0)
+        self.fee *= (1.0 + p.cost_inflation_per_year) * (1.0 + premium)
         self.referrals[:] = 0
 
 

@@ -14,6 +14,8 @@ import numpy as np
 THRESHOLD_RANGE = (0.2, 4.0)
 """Bounds on LA thresholds, need units."""
 CONCEDE_RANGE = (0.02, 0.9)
+ASSESSMENT_TARGET_MONTHS = 5.0
+"""Months in which an LA aims to clear its assessment queue (the 20-week limit)."""
 
 
 class LocalAuthorities:
@@ -34,6 +36,7 @@ class LocalAuthorities:
         self.special_threshold = np.full(n, p.special_threshold)
         self.concede = np.full(n, p.concede_base_per_month)
         self.ep_fte = p.ep_fte_per_10k_pupils * sample_pupils / 10_000.0
+        self.ep_fte_floor = self.ep_fte.copy()
         self.reserves_gbp = reserves_gbp.astype(np.float64)
         self.allocation_year_gbp = np.zeros(n)
         self.cumulative_spend_gbp = np.zeros(n)
@@ -96,10 +99,18 @@ class LocalAuthorities:
             setattr(self, name, np.clip(values, *THRESHOLD_RANGE))
         self.concede = np.clip(p.concede_base_per_month * (0.5 + loss_rate), *CONCEDE_RANGE)
         self.ep_fte = self.ep_fte * (1.0 + p.ep_growth_per_year)
+        self.ep_fte_floor = self.ep_fte_floor * (1.0 + p.ep_growth_per_year)
         self.spend_fy_gbp[:] = 0.0
         self.allocation_fy_gbp[:] = 0.0
         self.hearings_year[:] = 0.0
         self.hearings_lost_by_la_year[:] = 0.0
+
+    def adapt_capacity(self, p, queue: np.ndarray) -> None:
+        """LAs close part of the gap between their assessment queue and what their
+        educational psychologists can complete (target: clear a queue in 5 months)."""
+        needed_fte = queue / ASSESSMENT_TARGET_MONTHS / p.assessments_per_ep_month
+        self.ep_fte = self.ep_fte + p.assessment_capacity_response * (needed_fte - self.ep_fte)
+        self.ep_fte = np.maximum(self.ep_fte, self.ep_fte_floor)
 
     def learn_success(self, p) -> None:
         """Parents update the appeal success they expect from outcomes in their LA and

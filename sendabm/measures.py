@@ -38,7 +38,8 @@ COUNTS = (
     "assessments_completed",
 )
 SPEND = ("spend_mainstream_topup_gbp", "spend_special_gbp", "spend_independent_gbp",
-         "spend_further_education_gbp", "spend_transport_gbp", "spend_tribunal_gbp")
+         "spend_further_education_gbp", "spend_transport_gbp", "spend_tribunal_gbp",
+         "spend_other_high_needs_gbp")
 
 
 def _ratio(num, den):

@@ -17,7 +17,7 @@ import mesa
 import numba
 import numpy as np
 
-from sendabm import calendar, cohorts, exogenous, rng
+from sendabm import calendar, cohorts, exogenous, policies, rng
 from sendabm import states as S
 from sendabm.areas import Areas, load_areas, synthetic_england
 from sendabm.family import Family
@@ -106,6 +106,7 @@ class SendModel(mesa.Model):
         self._year_totals: deque = deque(maxlen=12)
         self._family_views: dict[int, Family] = {}
         self._september_counts = {"leavers": 0.0, "leavers_neet": 0.0}
+        self.effects = policies.effects(scen.policies, self.tick)
         self._setup()
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in NATIONAL_ORDER})
@@ -260,6 +261,7 @@ class SendModel(mesa.Model):
             self._new_school_year()
         if calendar.is_april(self.tick):
             self._set_allocation()
+        self.effects = policies.effects(self.scenario.policies, self.tick)
         self._families_month()
         fam = self.families
         cases = np.flatnonzero(fam.stage != S.IDLE)
@@ -329,8 +331,9 @@ class SendModel(mesa.Model):
             school_inclusiveness=self.schools.inclusiveness,
             school_mean_trust=self.schools.mean_trust,
             special_quality=self.special.quality(), la_mean_trust=self.las.mean_trust,
-            la_expected_success=self.las.expected_success, appeals_open=1.0,
-            mediation_open=1.0, core_offer_units=0.0)
+            la_expected_success=self.las.expected_success,
+            appeals_open=self.effects.appeals_open, mediation_open=self.effects.mediation_open,
+            core_offer_units=self.effects.core_offer_units)
 
     def _families_month(self) -> None:
         world = self.family_world()
@@ -359,15 +362,23 @@ class SendModel(mesa.Model):
             provider_places=providers.places, provider_roll=providers.roll,
             provider_over=providers.over, provider_referrals=providers.referrals,
             la_provider_ptr=providers.la_ptr, la_provider_idx=providers.la_idx,
-            hearing_capacity=self.tribunal.capacity(), appeals_open=1.0, mediation_open=1.0,
+            hearing_capacity=self.tribunal.capacity(), appeals_open=self.effects.appeals_open,
+            mediation_open=self.effects.mediation_open,
             wait_before_independent=np.int64(self.p.wait_before_independent))
 
+    def cost_factor(self) -> float:
+        """Nominal unit costs relative to September 2014."""
+        return (1.0 + self.p.cost_inflation_per_year) ** (self.tick / 12.0)
+
     def _count(self):
-        p = self.p
+        p, inflate = self.p, self.cost_factor()
         la_tot, school_tot, special_roll, provider_roll = count(
             self.families, self.areas.n, self.schools.n, self.special.n, self.providers.n,
-            p.special_place_funding_gbp + p.special_topup_gbp, p.transport_gbp,
-            p.tribunal_cost_gbp, p.notional_threshold_gbp / 10_000.0, self.providers.fee)
+            (p.special_place_funding_gbp + p.special_topup_gbp) * inflate,
+            p.transport_gbp * inflate, p.tribunal_cost_gbp * inflate,
+            p.notional_threshold_gbp / 10_000.0, self.providers.fee, inflate)
+        la_tot[M["spend_other_high_needs_gbp"], :, 0] = (
+            p.other_high_needs_gbp_per_pupil * inflate * la_tot[M["pupils"], :, 0] / 12.0)
         self.special.roll[:] = special_roll
         self.providers.roll[:] = provider_roll
         self._last_school_totals = school_tot
@@ -447,10 +458,14 @@ class SendModel(mesa.Model):
 
     def _adapt_school_year(self) -> None:
         p = self.p
-        self.schools.adapt_year(p, incentive=0.0)
+        self.schools.adapt_year(p, incentive=self.effects.inclusion_incentive_per_year)
         self.las.learn_success(p)
         self.providers.adapt_year(p)
         self.tribunal.adapt_year(p.tribunal_capacity_growth_per_year)
+        fam = self.families
+        queue = np.bincount(fam.la[(fam.active == 1) & (fam.stage == S.ASSESSING)],
+                            minlength=self.areas.n)
+        self.las.adapt_capacity(p, queue)
         self._commission_places()
 
     def _commission_places(self) -> None:

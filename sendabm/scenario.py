@@ -485,6 +485,8 @@ def _check_policy(policy: Any, index: int, where: str) -> dict[str, Any]:
         )
     out = {**policy, "strength": float(strength)}
     validator = POLICY_VALIDATOR
+    if validator is None:
+        from sendabm.policies import validate_policy as validator
     if validator is not None:
         try:
             validator(dict(out))

@@ -25,6 +25,7 @@ LA_MEASURES = (
     "assessments_completed",
     "spend_mainstream_topup_gbp", "spend_special_gbp", "spend_independent_gbp",
     "spend_further_education_gbp", "spend_transport_gbp", "spend_tribunal_gbp",
+    "spend_other_high_needs_gbp",
 )
 """Totals kept per LA and family-resources quintile (index 0 = all quintiles)."""
 M = {name: k for k, name in enumerate(LA_MEASURES)}
@@ -71,6 +72,7 @@ K_SPEND_INDEPENDENT_GBP = 38
 K_SPEND_FURTHER_EDUCATION_GBP = 39
 K_SPEND_TRANSPORT_GBP = 40
 K_SPEND_TRIBUNAL_GBP = 41
+K_SPEND_OTHER_HIGH_NEEDS_GBP = 42
 
 _EVENT_MEASURES = (
     (S.EV_REQUEST, M["assessment_requests"]), (S.EV_SCHOOL_REQUEST, M["school_requests"]),
@@ -107,6 +109,7 @@ def _count_chunk(fam, c, start, stop, acc, school_acc, special_roll, provider_ro
     sen_col, setting_col, need_col, stage_col = fam.sen, fam.setting, fam.need, fam.stage
     events_col, school_col, provider_col, topup_col = fam.events, fam.school, fam.provider, fam.topup
     special_gbp, transport_gbp, tribunal_gbp, threshold_units = money[0], money[1], money[2], money[3]
+    cost_factor = money[4]
     for i in range(start, stop):
         if active[i] == 0:
             continue
@@ -129,7 +132,7 @@ def _count_chunk(fam, c, start, stop, acc, school_acc, special_roll, provider_ro
             if year < S.SCHOOL_YEARS:
                 a[K_EHC_PLANS_SCHOOL_AGE, la, 0] += 1.0
                 a[K_EHC_PLANS_SCHOOL_AGE, la, q] += 1.0
-            topup_gbp = np.float64(topup_col[i]) * 10000.0 / 12.0
+            topup_gbp = np.float64(topup_col[i]) * 10000.0 * cost_factor / 12.0
             if setting == S.MAINSTREAM:
                 a[K_PLACEMENTS_MAINSTREAM, la, 0] += 1.0
                 a[K_PLACEMENTS_MAINSTREAM, la, q] += 1.0
@@ -225,7 +228,7 @@ def _sum_chunks(a):
 
 def count(fam, n_la: int, n_school: int, n_special: int, n_provider: int,
           special_gbp: float, transport_gbp: float, tribunal_gbp: float,
-          threshold_units: float, fees: np.ndarray):
+          threshold_units: float, fees: np.ndarray, cost_factor: float = 1.0):
     """Count every active family.
 
     Args:
@@ -236,12 +239,14 @@ def count(fam, n_la: int, n_school: int, n_special: int, n_provider: int,
         tribunal_gbp: LA cost of one appeal, GBP.
         threshold_units: Notional SEN threshold, need units.
         fees: Yearly fee of each independent provider, GBP.
+        cost_factor: Nominal cost level relative to 2014 (applied to plan top-ups; the
+            other costs are passed already inflated).
 
     Returns:
         (la_totals [measure, la, quintile 0..5], school_totals [measure, school],
         special_roll [special], provider_roll [provider]); money is GBP this month.
     """
-    money = np.array([special_gbp, transport_gbp, tribunal_gbp, threshold_units])
+    money = np.array([special_gbp, transport_gbp, tribunal_gbp, threshold_units, cost_factor])
     acc, school_acc, special_roll, provider_roll = _count_chunks(
         fam, n_la, n_school, n_special, n_provider, money, fees.astype(np.float64),
         EVENT_BITS, EVENT_SLOTS)
