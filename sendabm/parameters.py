@@ -12,6 +12,7 @@ threshold is 0.6 units). Probabilities and shares are in [0, 1].
 
 from __future__ import annotations
 
+import math
 import re
 from collections import namedtuple
 from dataclasses import dataclass
@@ -63,6 +64,10 @@ class Param:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return f"parameter '{self.name}' must be a number ({self.unit}), got {value!r}"
+        if not math.isfinite(value):
+            return f"parameter '{self.name}' must be a finite number ({self.unit}), got {value!r}"
+        if isinstance(self.default, int) and not float(value).is_integer():
+            return f"parameter '{self.name}' must be a whole number ({self.unit}), got {value!r}"
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
             return (
                 f"parameter '{self.name}' = {value!r} is out of range; "

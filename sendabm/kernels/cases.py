@@ -227,7 +227,12 @@ def appeals(fam, cases, cw, p):
             fam.events[i] |= S.EV_CONCEDED
             remedy(fam, i, cw, p, True)
             continue
-        if cw.tick - fam.stage_tick[i] < p.months_to_hearing_min or cw.appeals_open <= 0.0:
+        if cw.appeals_open <= 0.0:
+            # The tribunal has gone: appeals still waiting for a hearing lapse.
+            _close(fam, i)
+            fam.events[i] |= S.EV_GAVE_UP
+            continue
+        if cw.tick - fam.stage_tick[i] < p.months_to_hearing_min:
             continue
         if rng.uniform(cw.key, rng.HEARING_QUEUE, uid, cw.tick) >= heard_share:
             continue
