@@ -223,7 +223,9 @@ def appeals(fam, cases, cw, p):
             continue
         uid = fam.uid[i]
         m = merit(fam, i, cw, p)
-        if rng.uniform(cw.key, rng.CONCEDE, uid, cw.tick) < cw.concede[fam.la[i]] * m:
+        # Settling avoids a hearing's cost whatever the merits; weak defences settle more.
+        settle = cw.concede[fam.la[i]] * (0.5 + 0.5 * m)
+        if rng.uniform(cw.key, rng.CONCEDE, uid, cw.tick) < settle:
             fam.events[i] |= S.EV_CONCEDED
             remedy(fam, i, cw, p, True)
             continue
