@@ -178,8 +178,19 @@ def family_rows(fam, w, p, start, stop):
                         need = 0.0
                         need_type[i] = -1
                         sen = S.SEN_NONE
-            need_col[i] = need
+            if need != need_col[i]:
+                need_col[i] = need
         need = np.float64(need_col[i])
+        if need <= 0.0 and stage_col[i] == S.IDLE:
+            # Most children: no need and no open case. Nothing else can happen to them
+            # this month; skipping the stores keeps the pass memory-light.
+            sen_col[i] = sen
+            if provision_col[i] != 0.0 or unmet_col[i] != 0.0:
+                provision_col[i] = 0.0
+                unmet_col[i] = 0.0
+            if events_col[i] != 0:
+                events_col[i] = 0
+            continue
         # Phase 3: the school identifies SEN support; provision and unmet need.
         in_school = setting == S.MAINSTREAM and y < S.SCHOOL_YEARS
         if need > 0.0 and sen == S.SEN_NONE and in_school:
