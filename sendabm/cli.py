@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from sendabm.areas import AreasError
-from sendabm.results import ResultsError
+from sendabm.results import ResultsError, check_out_dir
 from sendabm.scenario import ScenarioError, load_scenario
 
 EXIT_USAGE = 2
@@ -63,6 +63,7 @@ def _run(args: argparse.Namespace) -> int:
 
         numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     out = args.out if args.out is not None else Path("results") / scenario.name
+    check_out_dir(out)
     output = run_scenario(scenario, out=out, areas=args.areas, progress=not args.quiet,
                           figures=not args.no_figures)
     seconds = output.manifest["wall_time_seconds"]

@@ -129,6 +129,11 @@ def age_and_transfer(fam: Families, p, key, tick: int, schools) -> dict[str, flo
     continues = completed & plan & (rng.uniforms(key, rng.POST16, uid, tick)
                                     < p.post16_plan_continue)
     fam.setting[rows[continues]] = S.FURTHER_EDUCATION
+    # Young people past Year 13 continue in further education: school cases close.
+    adults = rows[year >= S.SCHOOL_YEARS]
+    fam.stage[adults] = S.IDLE
+    fam.kind[adults] = S.KIND_NONE
+    fam.place_wait[adults] = 0
     ceased = (year > S.SCHOOL_YEARS) & (
         rng.uniforms(key, rng.POST19_CEASE, uid, tick) < p.post19_cease_per_year)
     leaving = (completed & ~continues) | ceased | (year > S.FINAL_YEAR)

@@ -84,15 +84,18 @@ class Family(mesa.Agent):
             yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * self.year)
             if draw.uniform(rng.ONSET, self.uid, tick) < yearly * world.onset_multiplier / 12.0:
                 z = draw.normal(rng.SEVERITY, self.uid, tick)
-                self.need = min(NEED_CAP, p.need_severity_median * math.exp(p.need_severity_sigma * z))
+                severity = p.need_severity_median * math.exp(p.need_severity_sigma * z)
+                self.need = min(NEED_CAP, severity)
                 self.need_type = _need_type(draw.uniform(rng.NEED_TYPE, self.uid, tick))
             return
         # An existing need drifts and grows while it is not met.
         need, unmet = self.need, self.unmet
         z = draw.normal(rng.DRIFT, self.uid, tick)
-        need = min(NEED_CAP, need * math.exp(p.need_drift_sd * z + p.unmet_escalation * unmet / need))
+        growth = math.exp(p.need_drift_sd * z + p.unmet_escalation * unmet / need)
+        need = min(NEED_CAP, need * growth)
         mild_and_met = need < MILD_NEED and unmet <= 0.0 and self.sen != S.EHCP
-        if mild_and_met and draw.uniform(rng.RESOLVE, self.uid, tick) < p.need_resolve_per_year / 12.0:
+        resolve_chance = p.need_resolve_per_year / 12.0
+        if mild_and_met and draw.uniform(rng.RESOLVE, self.uid, tick) < resolve_chance:
             need = 0.0
             self.need_type = -1
             self.sen = S.SEN_NONE

@@ -9,8 +9,8 @@ school, provider or family row. Four invariants:
 (b) **capacity is respected, or over-capacity is recorded** — special-school rolls
     never exceed places; independent providers only exceed places by the children a
     tribunal ordered in over capacity (``providers.over``);
-(c) **spend is the sum of its categories** — and each category is what this month's
-    children cost;
+(c) **spend is the sum of its categories** — nationally and per LA, and the national
+    total is the sum of the LAs';
 (d) **deficit is cumulative spend minus cumulative allocation** — per LA and
     nationally, month by month.
 
@@ -96,6 +96,11 @@ def _row(model: SendModel, row: int) -> str:
             f"setting {int(fam.setting[row])}, stage {int(fam.stage[row])})")
 
 
+def _num(value) -> str:
+    """A number for a message: exact (repr of the float), without numpy's wrapper."""
+    return repr(float(value))
+
+
 def _first(mask: np.ndarray) -> int | None:
     hits = np.flatnonzero(mask)
     return int(hits[0]) if hits.size else None
@@ -122,7 +127,7 @@ def _sample_counts(model: SendModel, name: str, month: str) -> np.ndarray:
     if bad.size:
         la, q = (int(v) for v in bad[0])
         _fail(COUNTED_ONCE, month, f"panel '{name}' for {_la_name(model, la)}, quintile {q} "
-              f"is {values[la, q]!r} children at sample scale, not a whole number")
+              f"is {_num(values[la, q])} children at sample scale, not a whole number")
     return whole.astype(np.int64)
 
 
@@ -264,8 +269,8 @@ def check_counted_once(model: SendModel, month: str) -> None:
                  "placements_special", "placements_independent"):
         national, panel_sum = model.national[name][-1], _panel(model, name)[:, 0].sum()
         if _mismatch(national, panel_sum):
-            _fail(COUNTED_ONCE, month, f"national '{name}' is {national!r} but the LA panel "
-                  f"adds up to {panel_sum!r}")
+            _fail(COUNTED_ONCE, month, f"national '{name}' is {_num(national)} but the LA panel "
+                  f"adds up to {_num(panel_sum)}")
 
 
 # ------------------------------------------------------------------- (b) capacity --
@@ -296,8 +301,9 @@ def check_capacity(model: SendModel, month: str) -> None:
         children = np.bincount(fam.provider[mask], minlength=inst.n)[:inst.n]
         bad = _first(inst.roll != children)
         if bad is not None:
-            _fail(CAPACITY, month, f"{what} {bad} has roll {int(inst.roll[bad])} but "
-                  f"{int(children[bad])} children are placed there")
+            home = inst.la[bad] if over is None else inst.home[bad]
+            _fail(CAPACITY, month, f"{what} {bad} in {_la_name(model, int(home))} has roll "
+                  f"{int(inst.roll[bad])} but {int(children[bad])} children are placed there")
         extra = np.zeros(inst.n, dtype=np.int64) if over is None else over
         bad = _first((inst.places < 0) | (extra < 0))
         if bad is not None:
@@ -339,22 +345,22 @@ def check_spend(model: SendModel, month: str) -> None:
     total = national["high_needs_spend_gbp"][-1]
     parts = sum(national[name][-1] for name in categories)
     if _mismatch(total, parts):
-        _fail(SPEND_SUM, month, f"national high_needs_spend_gbp is {total!r} but its "
-              f"categories {', '.join(categories)} add up to {parts!r}")
+        _fail(SPEND_SUM, month, f"national high_needs_spend_gbp is {_num(total)} but its "
+              f"categories {', '.join(categories)} add up to {_num(parts)}")
     panel_total = _panel(model, "high_needs_spend_gbp")[:, 0]
     panel_parts = {name: _panel(model, name)[:, 0] for name in categories}
     bad = _first(_mismatch(panel_total, sum(panel_parts.values())))
     if bad is not None:
-        _fail(SPEND_SUM, month, f"{_la_name(model, bad)}: spend {panel_total[bad]!r} is not "
-              f"the sum of its categories {sum(v[bad] for v in panel_parts.values())!r}")
+        _fail(SPEND_SUM, month, f"{_la_name(model, bad)}: spend {_num(panel_total[bad])} is not "
+              f"the sum of its categories {_num(sum(v[bad] for v in panel_parts.values()))}")
     for name, values in panel_parts.items():
         bad = _first(values < 0)
         if bad is not None:
             _fail(SPEND_SUM, month, f"{_la_name(model, bad)}: {name} is negative "
-                  f"({values[bad]!r})")
+                  f"({_num(values[bad])})")
     if _mismatch(total, panel_total.sum()):
-        _fail(SPEND_SUM, month, f"national high_needs_spend_gbp is {total!r} but the LA "
-              f"panel adds up to {panel_total.sum()!r}")
+        _fail(SPEND_SUM, month, f"national high_needs_spend_gbp is {_num(total)} but the LA "
+              f"panel adds up to {_num(panel_total.sum())}")
 
 
 def spend_categories(model: SendModel) -> list[str]:
@@ -386,8 +392,9 @@ def check_deficit(model: SendModel, month: str) -> None:
     spend, allocation = las.cumulative_spend_gbp, las.cumulative_allocation_gbp
     bad = _first(_mismatch(las.deficit_gbp, spend - allocation, ref=spend))
     if bad is not None:
-        _fail(DEFICIT, month, f"{_la_name(model, bad)}: deficit {las.deficit_gbp[bad]!r} != "
-              f"cumulative spend {spend[bad]!r} - cumulative allocation {allocation[bad]!r}")
+        _fail(DEFICIT, month, f"{_la_name(model, bad)}: deficit {_num(las.deficit_gbp[bad])} "
+              f"!= cumulative spend {_num(spend[bad])} - cumulative allocation "
+              f"{_num(allocation[bad])}")
     if not model.panel:
         bad = _first((spend != 0) | (allocation != 0))
         if bad is not None:
@@ -400,7 +407,7 @@ def check_deficit(model: SendModel, month: str) -> None:
         bad = _first(_mismatch(books, recorded, ref=spend))
         if bad is not None:
             _fail(DEFICIT, month, f"{_la_name(model, bad)}: cumulative {what} on the books is "
-                  f"{books[bad]!r} but the months recorded add up to {recorded[bad]!r}")
+                  f"{_num(books[bad])} but the months recorded add up to {_num(recorded[bad])}")
     national = model.national
     flows = (np.asarray(national["high_needs_spend_gbp"])
              - np.asarray(national["high_needs_allocation_gbp"]))
@@ -410,14 +417,14 @@ def check_deficit(model: SendModel, month: str) -> None:
     bad = _first(_mismatch(deficit, running, ref=cumulative_spend))
     if bad is not None:
         _fail(DEFICIT, f"{month} (recorded month {model.dates[bad].isoformat()[:7]})",
-              f"national cumulative_deficit_gbp is {deficit[bad]!r} but the running sum of "
-              f"spend - allocation is {running[bad]!r}")
+              f"national cumulative_deficit_gbp is {_num(deficit[bad])} but the running sum of "
+              f"spend - allocation is {_num(running[bad])}")
     la_sum = las.deficit_gbp.sum() / scale
     if _mismatch(deficit[-1], la_sum, ref=cumulative_spend[-1]):
-        _fail(DEFICIT, month, f"national cumulative_deficit_gbp is {deficit[-1]!r} but the "
-              f"LAs' deficits add up to {la_sum!r}")
+        _fail(DEFICIT, month, f"national cumulative_deficit_gbp is {_num(deficit[-1])} but the "
+              f"LAs' deficits add up to {_num(la_sum)}")
     over = int(np.sum(las.deficit_gbp > las.reserves_gbp))
     if national["las_deficit_over_reserves"][-1] != over:
         _fail(DEFICIT, month, f"las_deficit_over_reserves is "
-              f"{national['las_deficit_over_reserves'][-1]!r} but {over} LAs have a deficit "
+              f"{_num(national['las_deficit_over_reserves'][-1])} but {over} LAs have a deficit "
               "above their reserves")

@@ -74,8 +74,8 @@ class SendModel(mesa.Model):
         **parameters: Parameter overrides by name (see :mod:`sendabm.parameters`).
     """
 
-    def __init__(self, scenario: Scenario | str | os.PathLike | None = None, seed: int | None = None,
-                 scale: float | None = None, end: str | None = None,
+    def __init__(self, scenario: Scenario | str | os.PathLike | None = None,
+                 seed: int | None = None, scale: float | None = None, end: str | None = None,
                  areas: Areas | str | os.PathLike | None = None, engine: str = "numba",
                  threads: int | None = None, **parameters: Any):
         scen = _resolve_scenario(scenario).with_overrides(
@@ -152,7 +152,7 @@ class SendModel(mesa.Model):
         school_la = np.repeat(np.repeat(np.arange(n_la), 2), np.ravel(
             np.column_stack([n_primary, n_secondary])))
         phase = np.concatenate([np.r_[np.zeros(a, np.int8), np.ones(b, np.int8)]
-                                for a, b in zip(n_primary, n_secondary)])
+                                for a, b in zip(n_primary, n_secondary, strict=True)])
         ids = np.arange(school_la.size, dtype=np.int64)
         u = rng.uniforms(self.key, rng.SCHOOL_INIT, ids, 0)
         inclusiveness = np.clip(self.p.inclusiveness_initial + 0.3 * (u - 0.5), 0.05, 1.0)
@@ -311,7 +311,6 @@ class SendModel(mesa.Model):
         self.intake_carry = expected - n_la
         total = int(n_la.sum())
         self.families, rows = free_rows(self.families, total)
-        self._family_views.clear()
         la = np.repeat(np.arange(self.areas.n), n_la)
         uid = np.arange(self.next_uid, self.next_uid + total, dtype=np.int64)
         self.next_uid += total
@@ -412,7 +411,8 @@ class SendModel(mesa.Model):
         self.schools.update_month(self._last_school_totals, p, p.trust_initial)
         self.tribunal.backlog = float(la_tot[M["tribunal_backlog"], :, 0].sum())
         self._year_totals.append(la_tot)
-        last_year = np.sum(np.stack(self._year_totals), axis=0)
+        # Until a year has passed, the 12-month flows are annualised from the months seen.
+        last_year = np.sum(np.stack(self._year_totals), axis=0) * (12.0 / len(self._year_totals))
         panel = derive(la_tot, last_year, self.scale)
         national = derive(la_tot[:, :, 0].sum(axis=1), last_year[:, :, 0].sum(axis=1), self.scale)
         self._add_la_money(panel, national)
@@ -447,7 +447,9 @@ class SendModel(mesa.Model):
         scale = self.scale
         national["special_places"] = self.special.places.sum() / scale
         national["independent_places"] = self.providers.places.sum() / scale
-        national["independent_over_capacity"] = self.providers.over.sum() / scale
+        beyond = np.maximum(0, self.providers.roll - self.providers.places)
+        national["independent_over_capacity"] = beyond.sum() / scale
+        national["independent_placed_over_capacity"] = self.providers.over.sum() / scale
         national["mean_inclusiveness"] = float(self.schools.inclusiveness.mean())
         national["mean_school_support_ratio"] = float(self.schools.support_ratio.mean())
         national["hearing_capacity"] = self.tribunal.capacity() / scale
@@ -473,7 +475,8 @@ class SendModel(mesa.Model):
         fam = self.families
         waiting = np.bincount(fam.la[(fam.active == 1) & (fam.stage == S.AWAITING_PLACE)],
                               minlength=self.areas.n)
-        independent_year = np.sum(np.stack(self._year_totals), axis=0)[M["placed_independent"], :, 0]
+        last_year = np.sum(np.stack(self._year_totals), axis=0)
+        independent_year = last_year[M["placed_independent"], :, 0]
         demand = waiting + independent_year
         places = np.floor(p.commissioning_share * demand).astype(np.int64)
         opens = self.tick + 1 + int(p.commissioning_lag_years) * 12

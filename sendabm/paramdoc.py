@@ -18,21 +18,21 @@ COMMAND = "python -m sendabm.paramdoc > docs/parameters.md"
 """The command that regenerates the reference."""
 
 GROUP_TITLES: dict[str, tuple[str, str]] = {
-    "needs": ("Needs", "How needs emerge, drift, escalate and resolve (ODD §7.2)."),
+    "needs": ("Needs", "How needs emerge, drift, escalate and resolve (ODD §5, §7.2)."),
     "school": ("Mainstream schools",
                "Identification, provision within the notional SEN budget, school-initiated "
-               "requests and schools' yearly adaptation (ODD §7.3, §7.12)."),
+               "requests and schools' yearly adaptation (ODD §5, §7.3, §7.4, §7.12)."),
     "family": ("Families",
                "Trust, requests, special-setting preference and the choice to mediate or "
-               "appeal (ODD §7.4, §7.7)."),
+               "appeal (ODD §7.4, §7.7, §7.13)."),
     "la": ("Local authorities",
            "Assessment and plan decisions, capacity, concessions, mediation, waiting for a "
-           "state place and yearly gatekeeping (ODD §7.5-§7.9, §7.13)."),
-    "tribunal": ("SEND Tribunal", "Hearing capacity and the decision rule (ODD §7.8)."),
+           "state place and yearly gatekeeping (ODD §5, §7.5-§7.9, §7.13)."),
+    "tribunal": ("SEND Tribunal", "Hearing capacity and the decision rule (ODD §7.8, §7.14)."),
     "market": ("Market and places",
                "Independent providers and commissioning of state special places "
-               "(ODD §7.9, §7.14)."),
-    "money": ("Money", "Unit costs, reserves and the statutory override (ODD §7.11)."),
+               "(ODD §5, §7.9, §7.14)."),
+    "money": ("Money", "Unit costs, reserves and the statutory override (ODD §7.6, §7.11, §7.13)."),
     "outcomes": ("Outcomes and transitions",
                  "Progress, post-16 and post-19 transitions (ODD §7.1, §7.10)."),
     "population": ("Population", "The starting population (ODD §5)."),

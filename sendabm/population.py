@@ -64,7 +64,7 @@ def allocate(n: int) -> Families:
 def grow(fam: Families, n_new: int) -> Families:
     """Return a copy of ``fam`` with room for ``n_new`` more rows (inactive)."""
     extra = allocate(n_new)
-    return Families(*(np.concatenate([a, b]) for a, b in zip(fam, extra)))
+    return Families(*(np.concatenate([a, b]) for a, b in zip(fam, extra, strict=True)))
 
 
 def free_rows(fam: Families, n: int) -> tuple[Families, np.ndarray]:

@@ -152,14 +152,14 @@ def write_run(output: RunOutput, out_dir: Path, figures: bool = True) -> Path:
     if not out_dir.name or out_dir.name in (".", ".."):
         raise ResultsError(f"cannot write a run into '{out_dir}'; give a named --out folder")
     output.check()
-    _check_target(out_dir)
+    check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
     _remove(tmp)
     try:
         tmp.mkdir()
         _write_files(output, tmp, figures)
-        _check_target(out_dir)
+        check_out_dir(out_dir)
         _move_into_place(tmp, out_dir)
     except BaseException:
         _remove(tmp)
@@ -167,8 +167,12 @@ def write_run(output: RunOutput, out_dir: Path, figures: bool = True) -> Path:
     return out_dir
 
 
-def _check_target(out_dir: Path) -> None:
-    """Refuse to overwrite anything that is not empty and not a previous run."""
+def check_out_dir(out_dir: Path) -> None:
+    """Raise :class:`ResultsError` unless ``out_dir`` is absent, empty or a previous run.
+
+    Called before a simulation starts, so a bad ``--out`` fails at once, and again
+    before writing.
+    """
     if not (out_dir.exists() or out_dir.is_symlink()):
         return
     if not out_dir.is_dir():

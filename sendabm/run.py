@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 import sendabm
+from sendabm import calendar
 from sendabm.measures import NATIONAL_ORDER
 from sendabm.model import SendModel
 from sendabm.results import RunOutput, write_run
@@ -77,7 +78,11 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
         months = model.end_tick - model.tick + 1
         with tqdm(total=months, unit="month", desc=f"{scenario.name} (scale {model.scale})",
                   dynamic_ncols=True) as bar:
-            model.run(progress=lambda m: (bar.update(1), bar.set_postfix_str(m.date.isoformat()[:7])))
+            def advance(m: SendModel) -> None:
+                bar.update(1)
+                bar.set_postfix_str(calendar.label(m.tick - 1))
+
+            model.run(progress=advance)
     else:
         model.run()
     output = output_of(model, time.perf_counter() - started)

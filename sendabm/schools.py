@@ -128,7 +128,8 @@ class SpecialSchools:
     def quality(self) -> np.ndarray:
         """Share of need met: falls as a school fills beyond its places."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            crowding = np.where(self.roll > self.places, self.places / np.maximum(self.roll, 1), 1.0)
+            over = self.roll > self.places
+            crowding = np.where(over, self.places / np.maximum(self.roll, 1), 1.0)
         return SPECIAL_QUALITY * crowding ** SPECIAL_CROWDING_EXPONENT
 
     def add_places(self, la: int, places: int) -> None:

@@ -107,8 +107,10 @@ def _count_chunk(fam, c, start, stop, acc, school_acc, special_roll, provider_ro
     sa = school_acc[c]
     active, la_col, quintile, year_col = fam.active, fam.la, fam.quintile, fam.year
     sen_col, setting_col, need_col, stage_col = fam.sen, fam.setting, fam.need, fam.stage
-    events_col, school_col, provider_col, topup_col = fam.events, fam.school, fam.provider, fam.topup
-    special_gbp, transport_gbp, tribunal_gbp, threshold_units = money[0], money[1], money[2], money[3]
+    events_col, school_col = fam.events, fam.school
+    provider_col, topup_col = fam.provider, fam.topup
+    special_gbp, transport_gbp, tribunal_gbp = money[0], money[1], money[2]
+    threshold_units = money[3]
     cost_factor = money[4]
     for i in range(start, stop):
         if active[i] == 0:

@@ -277,7 +277,9 @@ def place(fam, cases, cw, p):
         v = vacant_provider(la, cw)
         if v < 0:
             nearest = cw.la_provider_idx[cw.la_provider_ptr[la]]
-            cw.provider_referrals[nearest] += 1
+            # A referral counts once: when the child is ordered, or first becomes eligible.
+            if ordered or cw.tick - fam.stage_tick[i] == cw.wait_before_independent:
+                cw.provider_referrals[nearest] += 1
             if not ordered:
                 continue
             v = nearest

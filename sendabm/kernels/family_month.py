@@ -151,7 +151,8 @@ def family_rows(fam, w, p, start, stop):
     setting_col, stage_col, kind_col = fam.setting, fam.stage, fam.kind
     stage_tick, request_tick, last_request = fam.stage_tick, fam.request_tick, fam.last_request_tick
     resources_col, trust_school_col, trust_la_col = fam.resources, fam.trust_school, fam.trust_la
-    provision_col, unmet_col, topup_col, events_col = fam.provision, fam.unmet, fam.topup, fam.events
+    provision_col, unmet_col = fam.provision, fam.unmet
+    topup_col, events_col = fam.topup, fam.events
     key, tick = w.key, w.tick
     threshold_units = p.notional_threshold_gbp / 10000.0
     for i in range(start, stop):
@@ -169,7 +170,8 @@ def family_rows(fam, w, p, start, stop):
             if need <= 0.0:
                 if rng.uniform(key, rng.ONSET, me, tick) < onset_chance(y, w.onset_multiplier, p):
                     z = rng.normal(key, rng.SEVERITY, me, tick)
-                    need = min(NEED_CAP, p.need_severity_median * math.exp(p.need_severity_sigma * z))
+                    severity = p.need_severity_median * math.exp(p.need_severity_sigma * z)
+                    need = min(NEED_CAP, severity)
                     need_type[i] = need_type_of(rng.uniform(key, rng.NEED_TYPE, me, tick))
             else:
                 need = drifted(need, unmet, rng.normal(key, rng.DRIFT, me, tick), p)
