@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,7 @@ class SendModel(mesa.Model):
         self._year_totals: deque = deque(maxlen=12)
         self._family_views: dict[int, Family] = {}
         self._september_counts = {"leavers": 0.0, "leavers_neet": 0.0}
+        self._clock = PhaseClock()
         self.effects = policies.effects(scen.policies, self.tick)
         self._setup()
         self.datacollector = mesa.DataCollector(
@@ -224,6 +226,11 @@ class SendModel(mesa.Model):
         return view
 
     @property
+    def phase_seconds(self) -> dict[str, float]:
+        """Wall time spent so far in each phase of :meth:`step`, seconds."""
+        return dict(self._clock.seconds)
+
+    @property
     def date(self):
         """First day of the month being simulated."""
         return calendar.date_of(self.tick)
@@ -257,12 +264,16 @@ class SendModel(mesa.Model):
             special places and the tribunal's capacity changes; in March LAs adjust
             gatekeeping and legal stance.
         """
+        clock = self._clock
+        clock.start()
         if calendar.is_september(self.tick) and self.tick > 0:
             self._new_school_year()
         if calendar.is_april(self.tick):
             self._set_allocation()
         self.effects = policies.effects(self.scenario.policies, self.tick)
+        clock.lap("calendar")
         self._families_month()
+        clock.lap("family_kernel")
         fam = self.families
         cases = np.flatnonzero(fam.stage != S.IDLE)
         cw = self._case_world()
@@ -271,14 +282,20 @@ class SendModel(mesa.Model):
         case_kernels.mediate(fam, cases, cw, self.p)
         case_kernels.appeals(fam, cases, cw, self.p)
         case_kernels.place(fam, cases, cw, self.p)
+        clock.lap("institutions")
         self._outcomes()
+        clock.lap("outcomes_kernel")
         totals = self._count()
+        clock.lap("counting_kernel")
         self._account_and_record(totals)
+        clock.lap("money_and_measures")
         if calendar.month_of(self.tick) == 8:
             self._adapt_school_year()
         if calendar.month_of(self.tick) == 3:
             self.las.adapt_year(self.p, self.tick >= self.override_end_tick)
+        clock.lap("adaptation")
         self.datacollector.collect(self)
+        clock.lap("data_collection")
         self.tick += 1
         self.running = self.tick <= self.end_tick
 
@@ -488,6 +505,24 @@ class SendModel(mesa.Model):
         for _, places in due:
             for la in np.flatnonzero(places):
                 self.special.add_places(int(la), int(places[la]))
+
+
+class PhaseClock:
+    """Wall time spent in each phase of :meth:`SendModel.step`, seconds (for profiling)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = 0.0
+
+    def start(self) -> None:
+        """Start timing a month."""
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        """Charge the time since the last lap to ``phase``."""
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self._last
+        self._last = now
 
 
 def _reporter(name: str):
