@@ -106,8 +106,19 @@ def leave(fam: Families, rows: np.ndarray) -> None:
     fam.stage[rows] = S.IDLE
 
 
+def _chance(key, stream: int, fam: Families, rows: np.ndarray, tick: int,
+            probability) -> np.ndarray:
+    """Rows of ``rows`` whose draw on ``stream`` falls below ``probability``."""
+    if rows.size == 0:
+        return rows
+    return rows[rng.uniforms(key, stream, fam.uid[rows], tick) < probability]
+
+
 def age_and_transfer(fam: Families, p, key, tick: int, schools) -> dict[str, float]:
     """Move everyone up a year; transfers at Year 7 and post-16; leavers.
+
+    Draws are made only for the children a decision concerns (each keyed by its uid,
+    so the subset does not change anyone's draw).
 
     Returns:
         Counts of this September's leavers and destinations (sample scale).
@@ -115,30 +126,34 @@ def age_and_transfer(fam: Families, p, key, tick: int, schools) -> dict[str, flo
     rows = np.flatnonzero(fam.active)
     fam.year[rows] += 1
     year = fam.year[rows]
-    uid = fam.uid[rows]
     mainstream = fam.setting[rows] == S.MAINSTREAM
     to_secondary = rows[mainstream & (year == 7)]
     if to_secondary.size:
         u = rng.uniforms(key, rng.SCHOOL_CHOICE, fam.uid[to_secondary], tick)
         fam.school[to_secondary] = schools.pick(1, fam.la[to_secondary].astype(np.int64), u)
     plan = fam.sen[rows] == S.EHCP
-    to_fe = rows[plan & mainstream & (year == 12)
-                 & (rng.uniforms(key, rng.POST16_FE, uid, tick) < p.post16_fe_share)]
+    to_fe = _chance(key, rng.POST16_FE, fam, rows[plan & mainstream & (year == 12)], tick,
+                    p.post16_fe_share)
     fam.setting[to_fe] = S.FURTHER_EDUCATION
     completed = year == S.SCHOOL_YEARS
-    continues = completed & plan & (rng.uniforms(key, rng.POST16, uid, tick)
-                                    < p.post16_plan_continue)
-    fam.setting[rows[continues]] = S.FURTHER_EDUCATION
+    continues = _chance(key, rng.POST16, fam, rows[completed & plan], tick,
+                        p.post16_plan_continue)
+    fam.setting[continues] = S.FURTHER_EDUCATION
     # Young people past Year 13 continue in further education: school cases close.
     adults = rows[year >= S.SCHOOL_YEARS]
     fam.stage[adults] = S.IDLE
     fam.kind[adults] = S.KIND_NONE
     fam.place_wait[adults] = 0
-    ceased = (year > S.SCHOOL_YEARS) & (
-        rng.uniforms(key, rng.POST19_CEASE, uid, tick) < p.post19_cease_per_year)
-    leaving = (completed & ~continues) | ceased | (year > S.FINAL_YEAR)
-    progress = fam.progress[rows].astype(np.float64)
+    ceased = _chance(key, rng.POST19_CEASE, fam, rows[year > S.SCHOOL_YEARS], tick,
+                     p.post19_cease_per_year)
+    leaving_mask = np.zeros(fam.active.size, dtype=bool)
+    leaving_mask[rows[completed]] = True
+    leaving_mask[continues] = False
+    leaving_mask[ceased] = True
+    leaving_mask[rows[year > S.FINAL_YEAR]] = True
+    leaving = np.flatnonzero(leaving_mask)
+    progress = fam.progress[leaving].astype(np.float64)
     neet_chance = 1.0 / (1.0 + np.exp(-(NEET_BASE_LOGIT - progress)))
-    neet = leaving & (rng.uniforms(key, rng.DESTINATION, uid, tick) < neet_chance)
-    leave(fam, rows[leaving])
-    return {"leavers": float(leaving.sum()), "leavers_neet": float(neet.sum())}
+    neet = _chance(key, rng.DESTINATION, fam, leaving, tick, neet_chance)
+    leave(fam, leaving)
+    return {"leavers": float(leaving.size), "leavers_neet": float(neet.size)}

@@ -46,8 +46,9 @@ from sendabm.schools import (
 from sendabm.tribunal import Tribunal
 
 ENGINES = ("numba", "python")
-HEADROOM = 1.5
-"""Rows preallocated per starting child (room for post-19 plans and growth)."""
+HEADROOM = 1.2
+"""Rows preallocated per starting child (room for post-19 plans and growth; the columns
+grow if ever needed)."""
 
 
 def _resolve_scenario(scenario: Scenario | str | os.PathLike | None) -> Scenario:

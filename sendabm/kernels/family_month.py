@@ -52,19 +52,19 @@ N_CHUNKS = 64
 """Row chunks handed to threads (rows are independent, so any number gives the same result)."""
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sigmoid(x):
     """Logistic function."""
     return 1.0 / (1.0 + math.exp(-x))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def logit(p):
     """Inverse of :func:`sigmoid` for p in (0, 1)."""
     return math.log(p / (1.0 - p))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def need_type_of(u):
     """Primary need area for a uniform draw, by the national shares."""
     acc = 0.0
@@ -75,20 +75,20 @@ def need_type_of(u):
     return len(S.NEED_SHARES) - 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def onset_chance(year, onset_multiplier, p):
     """Monthly chance a child without SEN develops a need."""
     yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * year)
     return yearly * onset_multiplier / 12.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def drifted(need, unmet, z, p):
     """Severity after a month of random drift and escalation while unmet."""
     return min(NEED_CAP, need * math.exp(p.need_drift_sd * z + p.unmet_escalation * unmet / need))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mainstream_provision(need, sen, topup, inclusiveness, support_ratio, core_offer, p):
     """Support a mainstream school gives: ordinarily available provision, SEN support
     within its notional budget and, with a plan, the LA's top-up (need units)."""
@@ -100,7 +100,7 @@ def mainstream_provision(need, sen, topup, inclusiveness, support_ratio, core_of
     return min(need, support)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def request_logit(unmet_share, distrust, resources, need, p):
     """Log-odds that a family requests an EHC needs assessment this month."""
     return (logit(p.request_base_per_month) + p.request_unmet_weight * unmet_share
@@ -109,14 +109,14 @@ def request_logit(unmet_share, distrust, resources, need, p):
             + p.request_severity_weight * need)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def special_preference_logit(unmet_share, distrust, need, p):
     """Log-odds that a family with a plan asks for a special setting this month."""
     return (p.special_preference_base_logit
             + p.special_preference_weight * (unmet_share + distrust) + 0.5 * need)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def appeal_logit(expected_success, resources, trust_la, need, p):
     """Log-odds that a family appeals a refusal this month."""
     return (p.appeal_base_logit + p.appeal_success_weight * expected_success
@@ -155,25 +155,39 @@ def family_rows(fam, w, p, start, stop):
     topup_col, events_col = fam.topup, fam.events
     key, tick = w.key, w.tick
     threshold_units = p.notional_threshold_gbp / 10000.0
+    onset_by_year = np.empty(S.SCHOOL_YEARS)
+    for y in range(S.SCHOOL_YEARS):
+        onset_by_year[y] = onset_chance(y, w.onset_multiplier, p)
     for i in range(start, stop):
         if active[i] == 0:
             continue
         me = uid[i]
-        events = 0
         y = year[i]
+        need = np.float64(need_col[i])
+        new_need = False
+        if need <= 0.0 and stage_col[i] == S.IDLE:
+            # Most children have no need and no open case: only a new need can happen
+            # to them. Their provision and unmet need are already zero, so only the
+            # events are cleared and nothing else is read or stored: the pass stays
+            # light on memory.
+            if y >= S.SCHOOL_YEARS or rng.uniform(key, rng.ONSET, me, tick) >= onset_by_year[y]:
+                if events_col[i] != 0:
+                    events_col[i] = 0
+                continue
+            new_need = True
+        events = 0
         sen = sen_col[i]
         setting = setting_col[i]
-        need = np.float64(need_col[i])
         unmet = np.float64(unmet_col[i])
         # Phase 2: needs emerge, drift, worsen when unmet, or resolve.
         if y < S.SCHOOL_YEARS:
-            if need <= 0.0:
-                if rng.uniform(key, rng.ONSET, me, tick) < onset_chance(y, w.onset_multiplier, p):
-                    z = rng.normal(key, rng.SEVERITY, me, tick)
-                    severity = p.need_severity_median * math.exp(p.need_severity_sigma * z)
-                    need = min(NEED_CAP, severity)
-                    need_type[i] = need_type_of(rng.uniform(key, rng.NEED_TYPE, me, tick))
-            else:
+            if new_need or (need <= 0.0 and rng.uniform(key, rng.ONSET, me, tick)
+                            < onset_by_year[y]):
+                z = rng.normal(key, rng.SEVERITY, me, tick)
+                severity = p.need_severity_median * math.exp(p.need_severity_sigma * z)
+                need = min(NEED_CAP, severity)
+                need_type[i] = need_type_of(rng.uniform(key, rng.NEED_TYPE, me, tick))
+            elif need > 0.0:
                 need = drifted(need, unmet, rng.normal(key, rng.DRIFT, me, tick), p)
                 if need < MILD_NEED and unmet <= 0.0 and sen != S.EHCP:
                     if rng.uniform(key, rng.RESOLVE, me, tick) < p.need_resolve_per_year / 12.0:
@@ -183,22 +197,13 @@ def family_rows(fam, w, p, start, stop):
             if need != need_col[i]:
                 need_col[i] = need
         need = np.float64(need_col[i])
-        if need <= 0.0 and stage_col[i] == S.IDLE:
-            # Most children: no need and no open case. Nothing else can happen to them
-            # this month; skipping the stores keeps the pass memory-light.
-            sen_col[i] = sen
-            if provision_col[i] != 0.0 or unmet_col[i] != 0.0:
-                provision_col[i] = 0.0
-                unmet_col[i] = 0.0
-            if events_col[i] != 0:
-                events_col[i] = 0
-            continue
         # Phase 3: the school identifies SEN support; provision and unmet need.
         in_school = setting == S.MAINSTREAM and y < S.SCHOOL_YEARS
         if need > 0.0 and sen == S.SEN_NONE and in_school:
             if rng.uniform(key, rng.IDENTIFY, me, tick) < p.identification_per_month:
                 sen = S.SEN_SUPPORT
-        sen_col[i] = sen
+        if sen != sen_col[i]:
+            sen_col[i] = sen
         provision = 0.0
         if need > 0.0:
             if setting == S.MAINSTREAM:

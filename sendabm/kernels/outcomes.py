@@ -17,33 +17,36 @@ CASE_STRAIN = 0.2
 """Fall in target wellbeing while a family has an open case (assessment or dispute)."""
 
 
-@njit(cache=True, inline="always")
-def outcomes_row(fam, i, p):
-    """Progress falls with the unmet share of need; wellbeing tracks met need."""
-    need = np.float64(fam.need[i])
-    wellbeing = np.float64(fam.wellbeing[i])
-    if need <= 0.0:
-        fam.wellbeing[i] = wellbeing + WELLBEING_RATE * (1.0 - wellbeing)
-        return
-    unmet_share = np.float64(fam.unmet[i]) / need
-    fam.progress[i] = np.float64(fam.progress[i]) - p.progress_gain * unmet_share
-    target = 1.0 - unmet_share
-    if fam.stage[i] != S.IDLE:
-        target -= CASE_STRAIN
-    fam.wellbeing[i] = wellbeing + WELLBEING_RATE * (target - wellbeing)
-
-
 @njit(cache=True)
-def _outcomes_rows(fam, p, start, stop):
+def outcomes_rows(fam, p, start, stop):
+    """Progress falls with the unmet share of need; wellbeing tracks met need.
+
+    Children without a need drift to full wellbeing; once there (1.0 exactly) the
+    update would change nothing, so the store is skipped.
+    """
+    active, need_col, unmet_col = fam.active, fam.need, fam.unmet
+    progress_col, wellbeing_col, stage_col = fam.progress, fam.wellbeing, fam.stage
     for i in range(start, stop):
-        if fam.active[i]:
-            outcomes_row(fam, i, p)
+        if active[i] == 0:
+            continue
+        need = np.float64(need_col[i])
+        wellbeing = np.float64(wellbeing_col[i])
+        if need <= 0.0:
+            if wellbeing != 1.0:
+                wellbeing_col[i] = wellbeing + WELLBEING_RATE * (1.0 - wellbeing)
+            continue
+        unmet_share = np.float64(unmet_col[i]) / need
+        progress_col[i] = np.float64(progress_col[i]) - p.progress_gain * unmet_share
+        target = 1.0 - unmet_share
+        if stage_col[i] != S.IDLE:
+            target -= CASE_STRAIN
+        wellbeing_col[i] = wellbeing + WELLBEING_RATE * (target - wellbeing)
 
 
 @njit(cache=True, parallel=True)
 def outcomes(fam, p):
-    """Run :func:`outcomes_row` over every active row (chunks in parallel)."""
+    """Run :func:`outcomes_rows` over every active row (chunks in parallel)."""
     n = fam.active.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        _outcomes_rows(fam, p, c * size, min(n, (c + 1) * size))
+        outcomes_rows(fam, p, c * size, min(n, (c + 1) * size))
