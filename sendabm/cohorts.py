@@ -114,7 +114,8 @@ def _chance(key, stream: int, fam: Families, rows: np.ndarray, tick: int,
     return rows[rng.uniforms(key, stream, fam.uid[rows], tick) < probability]
 
 
-def age_and_transfer(fam: Families, p, key, tick: int, schools) -> dict[str, float]:
+def age_and_transfer(fam: Families, p, key, tick: int, schools,
+                     neet_logit_shift: float = 0.0) -> dict[str, float]:
     """Move everyone up a year; transfers at Year 7 and post-16; leavers.
 
     Draws are made only for the children a decision concerns (each keyed by its uid,
@@ -153,7 +154,7 @@ def age_and_transfer(fam: Families, p, key, tick: int, schools) -> dict[str, flo
     leaving_mask[rows[year > S.FINAL_YEAR]] = True
     leaving = np.flatnonzero(leaving_mask)
     progress = fam.progress[leaving].astype(np.float64)
-    neet_chance = 1.0 / (1.0 + np.exp(-(NEET_BASE_LOGIT - progress)))
+    neet_chance = 1.0 / (1.0 + np.exp(-(NEET_BASE_LOGIT + neet_logit_shift - progress)))
     neet = _chance(key, rng.DESTINATION, fam, leaving, tick, neet_chance)
     leave(fam, leaving)
     return {"leavers": float(leaving.size), "leavers_neet": float(neet.size)}

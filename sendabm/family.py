@@ -121,7 +121,7 @@ class Family(mesa.Agent):
         if self.setting == S.INDEPENDENT:
             return need
         if self.setting == S.FURTHER_EDUCATION:
-            return min(need, p.ordinarily_available_units + self.topup)
+            return min(need, p.ordinarily_available_units + self.topup + world.fe_support_units)
         return 0.0
 
     def _identify_and_provide(self, world, p, draw) -> None:

@@ -31,6 +31,7 @@ class IndependentProviders:
         self.roll = np.zeros(home.size, dtype=np.int64)
         self.over = np.zeros(home.size, dtype=np.int64)
         self.referrals = np.zeros(home.size, dtype=np.int64)
+        self.profit_removed = 0
         self.la_ptr = np.zeros(1, dtype=np.int64)
         self.la_idx = np.zeros(0, dtype=np.int64)
 
@@ -50,7 +51,7 @@ class IndependentProviders:
         self.la_ptr = np.arange(n_la + 1, dtype=np.int64) * self.n
         self.la_idx = np.concatenate(rows).astype(np.int64) if rows else self.la_idx
 
-    def adapt_year(self, p) -> None:
+    def adapt_year(self, p, fee_cut: float = 0.0) -> None:
         """Expand where referrals went unplaced and margins allow; fees follow costs and rise
         further when a provider is full."""
         if p.independent_margin > 0:
@@ -59,6 +60,10 @@ class IndependentProviders:
         occupancy = self.roll / np.maximum(self.places, 1)
         premium = np.where(occupancy >= FULL, p.independent_fee_growth_per_year, 0.0)
         self.fee *= (1.0 + p.cost_inflation_per_year) * (1.0 + premium)
+        if fee_cut > 0.0 and self.profit_removed < 3:
+            # Profit prohibition: the margin leaves fees over three years.
+            self.fee *= 1.0 - fee_cut
+            self.profit_removed += 1
         self.referrals[:] = 0
 
 

@@ -82,7 +82,8 @@ class LocalAuthorities:
         self.hearings_year += hearings
         self.hearings_lost_by_la_year += lost_by_la
 
-    def adapt_year(self, p, override_ended: bool) -> None:
+    def adapt_year(self, p, override_ended: bool, pull: float = 0.0,
+                   target: float | None = None) -> None:
         """Gatekeeping responds to overspend and tribunal losses; practice diffuses."""
         with np.errstate(divide="ignore", invalid="ignore"):
             overspend = np.where(self.allocation_fy_gbp > 0,
@@ -93,9 +94,14 @@ class LocalAuthorities:
         if override_ended:
             pressure = pressure * np.where(self.deficit_gbp > self.reserves_gbp, 2.0, 1.0)
         change = p.gatekeeping_response * pressure - p.gatekeeping_relax * loss_rate
-        for name in ("assess_threshold", "plan_threshold"):
+        ratio = p.plan_threshold_initial / p.assess_threshold_initial
+        for name, goal in (("assess_threshold", target),
+                           ("plan_threshold", None if target is None else target * ratio)):
             values = getattr(self, name) + change
             values += p.practice_diffusion * (self.neighbour_mean(values) - values)
+            if goal is not None:
+                # A national framework or 'right first time' pulls practice to one bar.
+                values += pull * (goal - values)
             setattr(self, name, np.clip(values, *THRESHOLD_RANGE))
         self.concede = np.clip(p.concede_base_per_month * (0.5 + loss_rate), *CONCEDE_RANGE)
         self.ep_fte = self.ep_fte * (1.0 + p.ep_growth_per_year)

@@ -39,7 +39,7 @@ COUNTS = (
 )
 SPEND = ("spend_mainstream_topup_gbp", "spend_special_gbp", "spend_independent_gbp",
          "spend_further_education_gbp", "spend_transport_gbp", "spend_tribunal_gbp",
-         "spend_other_high_needs_gbp")
+         "spend_other_high_needs_gbp", "spend_core_offer_gbp")
 
 
 def _ratio(num, den):

@@ -109,7 +109,8 @@ class SendModel(mesa.Model):
         self._family_views: dict[int, Family] = {}
         self._september_counts = {"leavers": 0.0, "leavers_neet": 0.0}
         self._clock = PhaseClock()
-        self.effects = policies.effects(scen.policies, self.tick)
+        self.base_p = self.p
+        self._apply_policies()
         self._setup()
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in NATIONAL_ORDER})
@@ -267,11 +268,11 @@ class SendModel(mesa.Model):
         """
         clock = self._clock
         clock.start()
+        self._apply_policies()
         if calendar.is_september(self.tick) and self.tick > 0:
             self._new_school_year()
         if calendar.is_april(self.tick):
             self._set_allocation()
-        self.effects = policies.effects(self.scenario.policies, self.tick)
         clock.lap("calendar")
         self._families_month()
         clock.lap("family_kernel")
@@ -293,7 +294,9 @@ class SendModel(mesa.Model):
         if calendar.month_of(self.tick) == 8:
             self._adapt_school_year()
         if calendar.month_of(self.tick) == 3:
-            self.las.adapt_year(self.p, self.tick >= self.override_end_tick)
+            self.las.adapt_year(self.p, self.tick >= self.override_end_tick,
+                                pull=self.effects.threshold_pull,
+                                target=self.effects.threshold_target)
         clock.lap("adaptation")
         self.datacollector.collect(self)
         clock.lap("data_collection")
@@ -314,8 +317,9 @@ class SendModel(mesa.Model):
     # ------------------------------------------------------------ the phases --
     def _new_school_year(self) -> None:
         p = self.p
-        self._september_counts = cohorts.age_and_transfer(self.families, p, self.key, self.tick,
-                                                          self.schools)
+        self._september_counts = cohorts.age_and_transfer(
+            self.families, p, self.key, self.tick, self.schools,
+            neet_logit_shift=self.effects.neet_logit_shift)
         self._intake()
         self._open_commissioned_places()
         self.schools.funding_factor *= 1.0 + p.school_funding_real_growth_per_year
@@ -337,6 +341,14 @@ class SendModel(mesa.Model):
                           initial=False)
         self._assign_schools(rows)
 
+    def _apply_policies(self) -> None:
+        """This month's parameters and switches from the policies in force."""
+        self.effects = policies.effects(self.scenario.policies, self.tick, self.params)
+        if self.scenario.policies:
+            self.p = as_vector(self.effects.parameters)
+            self.override_end_tick = calendar.tick_of(
+                self.effects.parameters["statutory_override_end"])
+
     def _onset_multiplier(self) -> float:
         return (1.0 + self.p.prevalence_trend_per_year) ** (self.tick / 12.0)
 
@@ -347,10 +359,12 @@ class SendModel(mesa.Model):
             school_support_ratio=self.schools.support_ratio,
             school_inclusiveness=self.schools.inclusiveness,
             school_mean_trust=self.schools.mean_trust,
-            special_quality=self.special.quality(), la_mean_trust=self.las.mean_trust,
+            special_quality=self.special.quality() * self.effects.special_quality_factor,
+            la_mean_trust=self.las.mean_trust,
             la_expected_success=self.las.expected_success,
             appeals_open=self.effects.appeals_open, mediation_open=self.effects.mediation_open,
-            core_offer_units=self.effects.core_offer_units)
+            core_offer_units=self.effects.core_offer_units,
+            fe_support_units=self.effects.fe_support_units)
 
     def _families_month(self) -> None:
         world = self.family_world()
@@ -372,16 +386,19 @@ class SendModel(mesa.Model):
         las, special, providers = self.las, self.special, self.providers
         return case_kernels.CaseWorld(
             key=self.key, tick=np.int64(self.tick), assess_threshold=las.assess_threshold,
-            plan_threshold=las.plan_threshold, special_threshold=las.special_threshold,
+            plan_threshold=las.plan_threshold + self.effects.plan_threshold_add,
+            special_threshold=las.special_threshold,
             concede=las.concede, assess_capacity=las.assess_capacity(self.p),
             special_places=special.places, special_roll=special.roll,
             la_special_ptr=special.la_ptr, la_special_idx=special.la_idx,
             provider_places=providers.places, provider_roll=providers.roll,
             provider_over=providers.over, provider_referrals=providers.referrals,
             la_provider_ptr=providers.la_ptr, la_provider_idx=providers.la_idx,
-            hearing_capacity=self.tribunal.capacity(), appeals_open=self.effects.appeals_open,
-            mediation_open=self.effects.mediation_open,
-            wait_before_independent=np.int64(self.p.wait_before_independent))
+            hearing_capacity=self.tribunal.capacity() * self.effects.hearing_capacity_factor,
+            appeals_open=self.effects.appeals_open, mediation_open=self.effects.mediation_open,
+            wait_before_independent=np.int64(self.p.wait_before_independent),
+            binding=self.effects.binding, compliance=self.effects.compliance,
+            independent_orders=self.effects.independent_orders)
 
     def cost_factor(self) -> float:
         """Nominal unit costs relative to September 2014."""
@@ -396,6 +413,10 @@ class SendModel(mesa.Model):
             p.notional_threshold_gbp / 10_000.0, self.providers.fee, inflate)
         la_tot[M["spend_other_high_needs_gbp"], :, 0] = (
             p.other_high_needs_gbp_per_pupil * inflate * la_tot[M["pupils"], :, 0] / 12.0)
+        # The core offer is paid by the LA for every child with a need in mainstream.
+        la_tot[M["spend_core_offer_gbp"], :, 0] = (
+            self.effects.core_offer_paid_units * 10_000.0 * inflate
+            * la_tot[M["trust_school_n"], :, 0] / 12.0)
         self.special.roll[:] = special_roll
         self.providers.roll[:] = provider_roll
         self._last_school_totals = school_tot
@@ -411,6 +432,10 @@ class SendModel(mesa.Model):
     def _set_allocation(self) -> None:
         fy = calendar.financial_year(self.tick)
         national = exogenous.high_needs_allocation(fy)
+        growth = self.effects.allocation_growth_per_year
+        if growth:
+            years = (self.tick - self.effects.allocation_growth_start) / 12.0
+            national *= (1.0 + growth) ** max(0.0, years)
         self.las.allocation_year_gbp = national * self.scale * self.areas.share()
 
     def _account_and_record(self, la_tot: np.ndarray) -> None:
@@ -480,7 +505,7 @@ class SendModel(mesa.Model):
         p = self.p
         self.schools.adapt_year(p, incentive=self.effects.inclusion_incentive_per_year)
         self.las.learn_success(p)
-        self.providers.adapt_year(p)
+        self.providers.adapt_year(p, fee_cut=self.effects.fee_cut_per_year)
         self.tribunal.adapt_year(p.tribunal_capacity_growth_per_year)
         fam = self.families
         queue = np.bincount(fam.la[(fam.active == 1) & (fam.stage == S.ASSESSING)],
@@ -497,7 +522,8 @@ class SendModel(mesa.Model):
         independent_year = last_year[M["placed_independent"], :, 0]
         demand = waiting + independent_year
         places = np.floor(p.commissioning_share * demand).astype(np.int64)
-        opens = self.tick + 1 + int(p.commissioning_lag_years) * 12
+        lag = max(0, int(p.commissioning_lag_years) - self.effects.commissioning_lag_cut)
+        opens = self.tick + 1 + lag * 12
         self.las.pipeline.append((opens, places))
 
     def _open_commissioned_places(self) -> None:

@@ -64,6 +64,8 @@ POST16_FE = 31
 DESTINATION = 32
 INIT_NEED_TYPE = 33
 INIT_IDENTIFY = 34
+COMPLIANCE = 35
+ORDER_SETTING = 36
 NORMAL_OFFSET = 1 << 20
 """Added to a stream to get the second uniform of a Box-Muller normal."""
 

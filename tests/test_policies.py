@@ -38,5 +38,6 @@ def test_bad_policies_are_rejected_in_one_line(tmp_path, text, words):
 def test_effects_start_at_the_policy_start():
     policy = ({"name": "tribunal", "start": "2026-09", "strength": 1.0, "mode": "remove"},)
     from sendabm.calendar import tick_of
-    assert effects(policy, tick_of("2026-08")).appeals_open == 1.0
-    assert effects(policy, tick_of("2026-09")).appeals_open == 0.0
+    from sendabm.parameters import defaults
+    assert effects(policy, tick_of("2026-08"), defaults()).appeals_open == 1.0
+    assert effects(policy, tick_of("2026-09"), defaults()).appeals_open == 0.0

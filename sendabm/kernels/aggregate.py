@@ -25,7 +25,7 @@ LA_MEASURES = (
     "assessments_completed",
     "spend_mainstream_topup_gbp", "spend_special_gbp", "spend_independent_gbp",
     "spend_further_education_gbp", "spend_transport_gbp", "spend_tribunal_gbp",
-    "spend_other_high_needs_gbp",
+    "spend_other_high_needs_gbp", "spend_core_offer_gbp",
 )
 """Totals kept per LA and family-resources quintile (index 0 = all quintiles)."""
 M = {name: k for k, name in enumerate(LA_MEASURES)}
@@ -73,6 +73,7 @@ K_SPEND_FURTHER_EDUCATION_GBP = 39
 K_SPEND_TRANSPORT_GBP = 40
 K_SPEND_TRIBUNAL_GBP = 41
 K_SPEND_OTHER_HIGH_NEEDS_GBP = 42
+K_SPEND_CORE_OFFER_GBP = 43
 
 _EVENT_MEASURES = (
     (S.EV_REQUEST, M["assessment_requests"]), (S.EV_SCHOOL_REQUEST, M["school_requests"]),

@@ -41,6 +41,9 @@ CaseWorld = namedtuple(
         "appeals_open",         # float: 1.0 if a tribunal hears appeals
         "mediation_open",       # float: 1.0 if mediation is available
         "wait_before_independent",  # int: months an LA waits for a state place
+        "binding",              # float: 1.0 if appeal decisions bind the LA
+        "compliance",           # float: share of advisory decisions the LA follows
+        "independent_orders",   # float: chance an order for a place may name an independent
     ],
 )
 
@@ -192,6 +195,9 @@ def remedy(fam, i, cw, p, ordered):
     elif kind == S.KIND_PLAN:
         issue_plan(fam, i, cw, p)
     else:
+        if ordered and cw.independent_orders < 1.0:
+            ordered = rng.uniform(cw.key, rng.ORDER_SETTING, fam.uid[i], cw.tick) < \
+                cw.independent_orders
         _await_place(fam, i, cw, S.PLACE_INDEPENDENT_ORDERED if ordered else S.PLACE_SPECIAL)
 
 
@@ -243,7 +249,15 @@ def appeals(fam, cases, cw, p):
             cw.key, rng.TRIBUNAL_VIEW, uid, cw.tick)
         if judged >= tribunal_bar(fam, i, cw, p):
             fam.events[i] |= S.EV_WON
-            remedy(fam, i, cw, p, True)
+            complies = cw.binding > 0.0 or rng.uniform(
+                cw.key, rng.COMPLIANCE, uid, cw.tick) < cw.compliance
+            if complies:
+                remedy(fam, i, cw, p, True)
+            else:
+                # An advisory decision the LA does not follow: the family is left where
+                # it was, and knows it.
+                _close(fam, i)
+                fam.trust_la[i] = np.float64(fam.trust_la[i]) * TRUST_HIT_LOST
         else:
             _close(fam, i)
             fam.trust_la[i] = np.float64(fam.trust_la[i]) * TRUST_HIT_LOST

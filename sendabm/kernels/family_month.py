@@ -37,6 +37,7 @@ FamilyWorld = namedtuple(
         "appeals_open",           # float 1.0 if families can appeal to a tribunal
         "mediation_open",         # float 1.0 if mediation is available
         "core_offer_units",       # float need units of support available without a plan
+        "fe_support_units",       # float extra support for plan holders in FE (need units)
     ],
 )
 
@@ -216,7 +217,8 @@ def family_rows(fam, w, p, start, stop):
             elif setting == S.INDEPENDENT:
                 provision = need
             elif setting == S.FURTHER_EDUCATION:
-                provision = min(need, p.ordinarily_available_units + np.float64(topup_col[i]))
+                provision = min(need, p.ordinarily_available_units + np.float64(topup_col[i])
+                                + w.fe_support_units)
         provision_col[i] = provision
         unmet_col[i] = max(0.0, need - provision)
         unmet = np.float64(unmet_col[i])
