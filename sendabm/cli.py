@@ -1,4 +1,9 @@
-"""Command line: ``sendabm run SCENARIO [--seed N] [--scale X] [--end YYYY-MM] [--out DIR]``.
+"""Command line.
+
+- ``sendabm run SCENARIO [--seed N] [--scale X] [--end YYYY-MM] [--out DIR]``: one run.
+- ``sendabm compare BASE POLICY [POLICY ...] --seeds N [--scale X] [--end YYYY-MM]
+  [--out DIR] [--workers W]``: paired replications of policies against a base
+  (:mod:`sendabm.compare`).
 
 Errors in the user's input (a missing or invalid scenario, an out-of-range option, an
 unusable results folder) print one line naming the problem and the fix, and exit
@@ -48,6 +53,35 @@ def _parser() -> argparse.ArgumentParser:
                      help="numba threads (results do not depend on it); default: all cores")
     run.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    comp = sub.add_parser(
+        "compare", help="compare policy scenarios with a base over paired replications",
+        description="Run a base scenario and one or more policy scenarios over N paired "
+                    "replications (replication r uses the same seed, the base seed + r, for "
+                    "every scenario: common random numbers) and write a comparison folder: "
+                    "comparison.csv, comparison.md, replications.csv, compare.json and "
+                    "figures (compare_national.png, compare_equity.png). Every run uses the "
+                    "base scenario's start, end and scale unless --scale or --end is given.")
+    comp.add_argument("base", type=Path, metavar="BASE",
+                      help="base scenario TOML file, e.g. experiments/scenarios/baseline.toml")
+    comp.add_argument("policies", type=Path, nargs="+", metavar="POLICY",
+                      help="one or more policy scenario TOML files")
+    comp.add_argument("--seeds", type=int, required=True, metavar="N",
+                      help="number of paired replications (at least 1; 2 or more for "
+                           "intervals)")
+    comp.add_argument("--scale", type=float, default=None,
+                      help="share of England to simulate, 0.001-1.0; default: the base "
+                           "scenario's [run] scale")
+    comp.add_argument("--end", default=None, metavar="YYYY-MM",
+                      help="last month to simulate; default: the base scenario's end")
+    comp.add_argument("--out", type=Path, default=None, metavar="DIR",
+                      help="comparison folder (created, or replaced if it holds an earlier "
+                           "comparison); default: results/compare-<base>-vs-<policies>")
+    comp.add_argument("--workers", type=int, default=None, metavar="W",
+                      help="parallel worker processes (results do not depend on it); "
+                           "default: all cores; 1 runs in this process")
+    comp.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    comp.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -72,12 +106,41 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from sendabm.compare import (
+        check_compare_out_dir,
+        compare,
+        default_out_dir,
+        plan_runs,
+        write_comparison,
+    )
+
+    base = load_scenario(args.base)
+    policies = [load_scenario(path) for path in args.policies]
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError(f"--workers must be at least 1, got {args.workers}")
+    plan_runs(base, policies, args.seeds, scale=args.scale, end=args.end)  # validate only
+    out = args.out if args.out is not None else default_out_dir(
+        base.name, [p.name for p in policies])
+    check_compare_out_dir(out)
+    result = compare(base, policies, args.seeds, scale=args.scale, end=args.end,
+                     workers=args.workers, progress=not args.quiet)
+    write_comparison(result, out, figures=not args.no_figures)
+    runs = (1 + len(result.policies)) * len(result.seeds)
+    print(f"wrote {out} ({runs} runs: {1 + len(result.policies)} scenarios x "
+          f"{len(result.seeds)} seeds, scale {result.scale:g}, window {result.window.start} "
+          f"to {result.window.end}, {result.wall_time_seconds:.1f} s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sendabm`` command."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "compare":
+            return _compare(args)
     except (ScenarioError, AreasError, ResultsError) as error:
         print(f"sendabm: error: {error}", file=sys.stderr)
         return EXIT_USAGE
