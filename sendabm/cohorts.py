@@ -154,7 +154,9 @@ def age_and_transfer(fam: Families, p, key, tick: int, schools,
     leaving_mask[rows[year > S.FINAL_YEAR]] = True
     leaving = np.flatnonzero(leaving_mask)
     progress = fam.progress[leaving].astype(np.float64)
-    neet_chance = 1.0 / (1.0 + np.exp(-(NEET_BASE_LOGIT + neet_logit_shift - progress)))
+    # A destinations service (policy R5) supports leavers with SEN only.
+    shift = np.where(fam.sen[leaving] != S.SEN_NONE, neet_logit_shift, 0.0)
+    neet_chance = 1.0 / (1.0 + np.exp(-(NEET_BASE_LOGIT + shift - progress)))
     neet = _chance(key, rng.DESTINATION, fam, leaving, tick, neet_chance)
     leave(fam, leaving)
     return {"leavers": float(leaving.size), "leavers_neet": float(neet.size)}

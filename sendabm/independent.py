@@ -54,7 +54,7 @@ class IndependentProviders:
     def adapt_year(self, p, fee_cut: float = 0.0) -> None:
         """Expand where referrals went unplaced and margins allow; fees follow costs and rise
         further when a provider is full."""
-        if p.independent_margin > 0:
+        if p.independent_margin >= 0:  # break-even (not-for-profit) providers expand too
             added = np.ceil(p.independent_expansion_per_year * self.referrals).astype(np.int64)
             self.places += added
         occupancy = self.roll / np.maximum(self.places, 1)

@@ -35,7 +35,7 @@ COUNTS = (
     "placements_refused", "plans_issued", "plans_issued_within_20_weeks", "mediations",
     "mediation_agreements", "appeals_registered", "appeals_conceded", "hearings",
     "hearings_won_by_family", "placed_special", "placed_independent", "disputes_dropped",
-    "assessments_completed",
+    "assessments_completed", "decisions_not_followed",
 )
 SPEND = ("spend_mainstream_topup_gbp", "spend_special_gbp", "spend_independent_gbp",
          "spend_further_education_gbp", "spend_transport_gbp", "spend_tribunal_gbp",

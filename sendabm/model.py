@@ -444,7 +444,8 @@ class SendModel(mesa.Model):
         las.account_month(la_tot[spend_keys, :, 0].sum(axis=0))
         las.record_disputes(
             appeals=la_tot[M["hearings"], :, 0] + la_tot[M["appeals_conceded"], :, 0],
-            wins=la_tot[M["hearings_won_by_family"], :, 0] + la_tot[M["appeals_conceded"], :, 0],
+            wins=(la_tot[M["hearings_won_by_family"], :, 0] + la_tot[M["appeals_conceded"], :, 0]
+                  - la_tot[M["decisions_not_followed"], :, 0]),
             hearings=la_tot[M["hearings"], :, 0],
             lost_by_la=la_tot[M["hearings_won_by_family"], :, 0])
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -495,8 +496,9 @@ class SendModel(mesa.Model):
         national["independent_placed_over_capacity"] = self.providers.over.sum() / scale
         national["mean_inclusiveness"] = float(self.schools.inclusiveness.mean())
         national["mean_school_support_ratio"] = float(self.schools.support_ratio.mean())
-        national["hearing_capacity"] = self.tribunal.capacity() / scale
-        national["months_to_hearing"] = self.tribunal.months_to_hearing()
+        capacity = self.tribunal.capacity() * self.effects.hearing_capacity_factor
+        national["hearing_capacity"] = capacity / scale
+        national["months_to_hearing"] = self.tribunal.backlog / capacity if capacity > 0 else 0.0
         sept = calendar.is_september(self.tick) and self.tick > 0
         for name in ("leavers", "leavers_neet"):
             national[name] = self._september_counts[name] / scale if sept else 0.0

@@ -87,7 +87,7 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in (
           "Schools call on targeted support without a plan: every child with a need in "
           "mainstream receives strength x 0.15 need units more, paid by the LA."),
     Lever("special_school_outreach", "Isos R3 (special schools' new role, porous boundaries)",
-          "Special schools share expertise with mainstream schools: children with SEN in "
+          "Special schools share expertise with mainstream schools: children with a need in "
           "mainstream receive strength x 0.08 need units more; special schools give up "
           "strength x 5% of their own quality to do it."),
     Lever("tribunal", "Isos R4 (statutory framework reform); Solihull PCV",
@@ -107,7 +107,8 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in (
     Lever("right_first_time", "Solihull Parent Carer Voice (keep the tribunal, get "
           "decisions right first time)",
           "LAs apply the law as the tribunal does: they read needs with less noise and "
-          "their thresholds are pulled towards the legal threshold each year."),
+          "their thresholds are pulled halfway (x strength) towards the legal threshold "
+          "each year."),
     Lever("entitlement_limits", "Isos R4 (limits on entitlement)",
           "Plans need more: LA plan thresholds rise by strength x 0.3 need units and the "
           "bar for refusal-to-issue appeals rises by the strength."),
@@ -117,8 +118,8 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in (
           "independent ones with probability = strength."),
     Lever("destinations_service", "Isos R5 (destinations and progression service)",
           "Support for two years after transition: young people with plans in further "
-          "education receive strength x 0.15 need units more, and leavers are less "
-          "likely to be NEET."),
+          "education receive strength x 0.15 need units more, and leavers with SEN are "
+          "less likely to be NEET (log-odds - strength)."),
     Lever("local_inclusion_partnerships", "Isos R6 (Local Inclusion Partnerships)",
           "Joint funding and the power to open state provision: LAs commission more "
           "special places (x (1 + strength)) and open them a year sooner."),
@@ -135,7 +136,7 @@ LEVERS: dict[str, Lever] = {lever.name: lever for lever in (
           "(x (1 + 0.25 strength))."),
     Lever("notional_threshold", "CST (a notional SEN threshold above £6,000)",
           "Schools fund more of each child's support before LA top-ups start.",
-          {"gbp": Option(10000.0, low=0.0, high=50000.0,
+          {"gbp": Option(10000.0, low=0.0, high=30000.0,
                          doc="new threshold, GBP/year per pupil")}),
     Lever("high_needs_funding", "Isos; NAO (high-needs funding path)",
           "High-needs allocations grow faster (or slower) than the baseline path.",
@@ -231,7 +232,10 @@ def effects(policies: tuple[dict[str, Any], ...], tick: int,
         parameters: The scenario's parameter values (not modified).
     """
     out = Effects(parameters=dict(parameters))
-    for policy in policies:
+    # Levers apply in the fixed order of LEVERS, not the file's, so a scenario means the
+    # same whatever order its [[policies]] are written in.
+    order = list(LEVERS)
+    for policy in sorted(policies, key=lambda entry: order.index(entry["name"])):
         start = calendar.tick_of(policy["start"])
         if tick >= start:
             _APPLY[policy["name"]](out, policy, float(policy.get("strength", 1.0)), start)
@@ -272,6 +276,10 @@ def _tribunal(out, policy, s, start):
         out.hearing_capacity_factor = float(option(policy, "capacity_factor"))
         out.parameters["months_to_hearing_min"] = int(option(policy, "months_to_decision"))
         out.parameters["legal_threshold"] = float(option(policy, "threshold"))
+        # Plans are judged against the framework's plan level, in the same proportion to
+        # its assessment level as LAs' own thresholds.
+        out.parameters["tribunal_plan_bar_factor"] = (
+            out.parameters["plan_threshold_initial"] / out.parameters["assess_threshold_initial"])
         out.binding = 1.0 if option(policy, "binding") else 0.0
         out.compliance = float(option(policy, "compliance"))
         # A non-judicial route costs families and LAs less effort than a hearing.
@@ -281,8 +289,9 @@ def _tribunal(out, policy, s, start):
 
 def _right_first_time(out, policy, s, start):
     _scale(out, "la_observation_sd", 1.0 - 0.6 * s)
+    # LAs apply the law as the tribunal does: their bar moves to the legal threshold.
     out.threshold_pull = max(out.threshold_pull, 0.5 * s)
-    out.threshold_target = float(out.parameters["legal_threshold"]) * 2.0
+    out.threshold_target = float(out.parameters["legal_threshold"])
 
 
 def _entitlement(out, policy, s, start):

@@ -65,6 +65,7 @@ EV_MEDIATION_AGREED = 1 << 14
 EV_PLAN_CEASED = 1 << 15
 EV_ASSESSMENT_DONE = 1 << 16
 EV_SCHOOL_REQUEST = 1 << 17
+EV_DECISION_NOT_FOLLOWED = 1 << 18
 
 FINAL_YEAR = 20
 """Last year group kept: year 20 is age 24-25 (EHC plans run to 25)."""

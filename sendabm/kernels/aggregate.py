@@ -22,7 +22,7 @@ LA_MEASURES = (
     "placements_refused", "plans_issued", "plans_issued_within_20_weeks", "mediations",
     "mediation_agreements", "appeals_registered", "appeals_conceded", "hearings",
     "hearings_won_by_family", "placed_special", "placed_independent", "disputes_dropped",
-    "assessments_completed",
+    "assessments_completed", "decisions_not_followed",
     "spend_mainstream_topup_gbp", "spend_special_gbp", "spend_independent_gbp",
     "spend_further_education_gbp", "spend_transport_gbp", "spend_tribunal_gbp",
     "spend_other_high_needs_gbp", "spend_core_offer_gbp",
@@ -66,14 +66,15 @@ K_PLACED_SPECIAL = 32
 K_PLACED_INDEPENDENT = 33
 K_DISPUTES_DROPPED = 34
 K_ASSESSMENTS_COMPLETED = 35
-K_SPEND_MAINSTREAM_TOPUP_GBP = 36
-K_SPEND_SPECIAL_GBP = 37
-K_SPEND_INDEPENDENT_GBP = 38
-K_SPEND_FURTHER_EDUCATION_GBP = 39
-K_SPEND_TRANSPORT_GBP = 40
-K_SPEND_TRIBUNAL_GBP = 41
-K_SPEND_OTHER_HIGH_NEEDS_GBP = 42
-K_SPEND_CORE_OFFER_GBP = 43
+K_DECISIONS_NOT_FOLLOWED = 36
+K_SPEND_MAINSTREAM_TOPUP_GBP = 37
+K_SPEND_SPECIAL_GBP = 38
+K_SPEND_INDEPENDENT_GBP = 39
+K_SPEND_FURTHER_EDUCATION_GBP = 40
+K_SPEND_TRANSPORT_GBP = 41
+K_SPEND_TRIBUNAL_GBP = 42
+K_SPEND_OTHER_HIGH_NEEDS_GBP = 43
+K_SPEND_CORE_OFFER_GBP = 44
 
 _EVENT_MEASURES = (
     (S.EV_REQUEST, M["assessment_requests"]), (S.EV_SCHOOL_REQUEST, M["school_requests"]),
@@ -85,6 +86,7 @@ _EVENT_MEASURES = (
     (S.EV_WON, M["hearings_won_by_family"]), (S.EV_PLACED_SPECIAL, M["placed_special"]),
     (S.EV_PLACED_INDEPENDENT, M["placed_independent"]), (S.EV_GAVE_UP, M["disputes_dropped"]),
     (S.EV_ASSESSMENT_DONE, M["assessments_completed"]),
+    (S.EV_DECISION_NOT_FOLLOWED, M["decisions_not_followed"]),
 )
 EVENT_BITS = np.array([b for b, _ in _EVENT_MEASURES], dtype=np.int64)
 EVENT_SLOTS = np.array([k for _, k in _EVENT_MEASURES], dtype=np.int64)

@@ -257,6 +257,7 @@ def appeals(fam, cases, cw, p):
                 # An advisory decision the LA does not follow: the family is left where
                 # it was, and knows it.
                 _close(fam, i)
+                fam.events[i] |= S.EV_DECISION_NOT_FOLLOWED
                 fam.trust_la[i] = np.float64(fam.trust_la[i]) * TRUST_HIT_LOST
         else:
             _close(fam, i)
