@@ -103,8 +103,8 @@ def kernel_vs_reference(scale: float = 0.001, months: int = 3) -> dict:
     model.families = Families(*(c.copy() for c in start))
     t0 = time.perf_counter()
     for _ in range(months):
-        family_month(model.families, world, model.p)
-        outcomes(model.families, model.p)
+        busy = family_month(model.families, world, model.p)
+        outcomes(model.families, model.p, busy)
     fast = (time.perf_counter() - t0) / months
     model.families = Families(*(c.copy() for c in start))
     model._family_views.clear()

@@ -18,6 +18,8 @@ from sendabm.population import NEVER, Families
 
 INITIAL_IDENTIFIED = 0.85
 """Share of needs already recorded as SEN support in the starting population."""
+INITIAL_WELLBEING = 0.8
+"""Wellbeing of a child who starts with a need."""
 NEED_CUMULATIVE = np.cumsum(S.NEED_SHARES)
 NEET_BASE_LOGIT = -2.2
 """Log-odds of being NEET after Year 13 for a child making expected progress."""
@@ -96,7 +98,8 @@ def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
     fam.provision[rows] = 0.0
     fam.unmet[rows] = 0.0
     fam.progress[rows] = 0.0
-    fam.wellbeing[rows] = 0.8
+    # Wellbeing is tracked while a child has a need; without one it is 1.
+    fam.wellbeing[rows] = np.where(need > 0, INITIAL_WELLBEING, 1.0)
     fam.events[rows] = 0
 
 

@@ -99,6 +99,7 @@ class Family(mesa.Agent):
             need = 0.0
             self.need_type = -1
             self.sen = S.SEN_NONE
+            self.wellbeing = 1.0
         self.need = need
 
     def provision_this_month(self, world, p) -> float:
@@ -216,8 +217,7 @@ class Family(mesa.Agent):
     def outcomes(self, p: ParamVector) -> None:
         """Phase 8: progress and wellbeing follow the share of need that is met."""
         if self.need <= 0.0:
-            self.wellbeing = self.wellbeing + WELLBEING_RATE * (1.0 - self.wellbeing)
-            return
+            return  # wellbeing is tracked while a child has a need (1 without one)
         unmet_share = self.unmet / self.need
         self.progress = self.progress - p.progress_gain * unmet_share
         target = 1.0 - unmet_share

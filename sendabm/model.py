@@ -24,8 +24,8 @@ from sendabm.areas import Areas, load_areas, synthetic_england
 from sendabm.family import Family
 from sendabm.independent import IndependentProvider, IndependentProviders
 from sendabm.kernels import cases as case_kernels
-from sendabm.kernels.aggregate import LA_MEASURES, M, count
-from sendabm.kernels.family_month import FamilyWorld, family_month
+from sendabm.kernels.aggregate import LA_MEASURES, M, count, count_static
+from sendabm.kernels.family_month import FamilyWorld, busy_rows, family_month
 from sendabm.kernels.outcomes import outcomes
 from sendabm.local_authority import LocalAuthorities, LocalAuthority
 from sendabm.measures import NATIONAL_ORDER, derive
@@ -46,6 +46,8 @@ from sendabm.schools import (
 from sendabm.tribunal import Tribunal
 
 ENGINES = ("numba", "python")
+INIT_SLICE = 1_000_000
+"""Children set up at a time (bounds the set-up's temporary memory)."""
 HEADROOM = 1.2
 """Rows preallocated per starting child (room for post-19 plans and growth; the columns
 grow if ever needed)."""
@@ -129,10 +131,12 @@ class SendModel(mesa.Model):
         n = la.size
         self.next_uid = n
         self.families = allocate(max(16, int(n * HEADROOM)))
-        rows = np.arange(n)
-        cohorts.init_rows(self.families, rows, la, year, np.arange(n, dtype=np.int64),
-                          self.tick, p, self.key, self.las.plan_threshold,
-                          self.las.special_threshold, initial=True)
+        # In slices, so the set-up's temporary arrays stay small at full scale.
+        for first in range(0, n, INIT_SLICE):
+            rows = np.arange(first, min(n, first + INIT_SLICE))
+            cohorts.init_rows(self.families, rows, la[rows], year[rows], rows.astype(np.int32),
+                              self.tick, p, self.key, self.las.plan_threshold,
+                              self.las.special_threshold, initial=True)
         self._build_schools(la, year)
         self._build_special(n_la)
         self._build_providers(n_la)
@@ -144,7 +148,8 @@ class SendModel(mesa.Model):
         self.school_agents = [MainstreamSchool(self, k) for k in range(self.schools.n)]
         self.special_agents = [SpecialSchool(self, k) for k in range(self.special.n)]
         self.provider_agents = [IndependentProvider(self, k) for k in range(self.providers.n)]
-        self._count()
+        self._count_static()
+        self._count(busy_rows(self.families))
         self.schools.update_month(self._last_school_totals, p, p.trust_initial)
 
     def _build_schools(self, la: np.ndarray, year: np.ndarray) -> None:
@@ -166,6 +171,10 @@ class SendModel(mesa.Model):
         self._assign_schools(rows)
 
     def _assign_schools(self, rows: np.ndarray) -> None:
+        for first in range(0, rows.size, INIT_SLICE):
+            self._assign_schools_slice(rows[first:first + INIT_SLICE])
+
+    def _assign_schools_slice(self, rows: np.ndarray) -> None:
         fam = self.families
         u = rng.uniforms(self.key, rng.SCHOOL_CHOICE, fam.uid[rows], self.tick)
         la = fam.la[rows].astype(np.int64)
@@ -274,7 +283,7 @@ class SendModel(mesa.Model):
         if calendar.is_april(self.tick):
             self._set_allocation()
         clock.lap("calendar")
-        self._families_month()
+        busy = self._families_month()
         clock.lap("family_kernel")
         fam = self.families
         cases = np.flatnonzero(fam.stage != S.IDLE)
@@ -285,9 +294,9 @@ class SendModel(mesa.Model):
         case_kernels.appeals(fam, cases, cw, self.p)
         case_kernels.place(fam, cases, cw, self.p)
         clock.lap("institutions")
-        self._outcomes()
+        self._outcomes(busy)
         clock.lap("outcomes_kernel")
-        totals = self._count()
+        totals = self._count(busy)
         clock.lap("counting_kernel")
         self._account_and_record(totals)
         clock.lap("money_and_measures")
@@ -324,6 +333,7 @@ class SendModel(mesa.Model):
         self._open_commissioned_places()
         self.schools.funding_factor *= 1.0 + p.school_funding_real_growth_per_year
         self._recount_rolls()
+        self._count_static()
 
     def _intake(self) -> None:
         year = calendar.date_of(self.tick).year
@@ -334,7 +344,7 @@ class SendModel(mesa.Model):
         total = int(n_la.sum())
         self.families, rows = free_rows(self.families, total)
         la = np.repeat(np.arange(self.areas.n), n_la)
-        uid = np.arange(self.next_uid, self.next_uid + total, dtype=np.int64)
+        uid = np.arange(self.next_uid, self.next_uid + total, dtype=np.int32)
         self.next_uid += total
         cohorts.init_rows(self.families, rows, la, np.zeros(total, np.int8), uid, self.tick,
                           self.p, self.key, self.las.plan_threshold, self.las.special_threshold,
@@ -366,18 +376,19 @@ class SendModel(mesa.Model):
             core_offer_units=self.effects.core_offer_units,
             fe_support_units=self.effects.fe_support_units)
 
-    def _families_month(self) -> None:
+    def _families_month(self) -> np.ndarray:
+        """Phases 2-4; returns the busy rows (need, case or event this month)."""
         world = self.family_world()
         if self.engine == "numba":
-            family_month(self.families, world, self.p)
-            return
+            return family_month(self.families, world, self.p)
         draw = rng.PyRandom(self.key)
         for row in np.flatnonzero(self.families.active):
             self.family(row).month(world, self.p, draw)
+        return busy_rows(self.families)
 
-    def _outcomes(self) -> None:
+    def _outcomes(self, busy: np.ndarray) -> None:
         if self.engine == "numba":
-            outcomes(self.families, self.p)
+            outcomes(self.families, self.p, busy)
             return
         for row in np.flatnonzero(self.families.active):
             self.family(row).outcomes(self.p)
@@ -398,19 +409,26 @@ class SendModel(mesa.Model):
             appeals_open=self.effects.appeals_open, mediation_open=self.effects.mediation_open,
             wait_before_independent=np.int64(self.p.wait_before_independent),
             binding=self.effects.binding, compliance=self.effects.compliance,
-            independent_orders=self.effects.independent_orders)
+            independent_orders=self.effects.independent_orders, school_roll=self._school_roll)
 
     def cost_factor(self) -> float:
         """Nominal unit costs relative to September 2014."""
         return (1.0 + self.p.cost_inflation_per_year) ** (self.tick / 12.0)
 
-    def _count(self):
+    def _count_static(self) -> None:
+        """Pupils and school rolls (they change in September and on placements)."""
+        self._static_pupils, self._school_roll = count_static(
+            self.families, self.areas.n, self.schools.n)
+
+    def _count(self, busy: np.ndarray):
         p, inflate = self.p, self.cost_factor()
         la_tot, school_tot, special_roll, provider_roll = count(
-            self.families, self.areas.n, self.schools.n, self.special.n, self.providers.n,
+            self.families, busy, self.areas.n, self.schools.n, self.special.n, self.providers.n,
             (p.special_place_funding_gbp + p.special_topup_gbp) * inflate,
             p.transport_gbp * inflate, p.tribunal_cost_gbp * inflate,
             p.notional_threshold_gbp / 10_000.0, self.providers.fee, inflate)
+        la_tot[M["pupils"]] = self._static_pupils
+        school_tot[0] = self._school_roll
         la_tot[M["spend_other_high_needs_gbp"], :, 0] = (
             p.other_high_needs_gbp_per_pupil * inflate * la_tot[M["pupils"], :, 0] / 12.0)
         # The core offer is paid by the LA for every child with a need in mainstream.

@@ -17,7 +17,7 @@ import numpy as np
 
 COLUMNS: dict[str, type] = {
     "active": np.uint8,         # 1 if the row holds a child in the model
-    "uid": np.int64,            # unique identity: the key of the child's random draws
+    "uid": np.int32,            # unique identity: the key of the child's random draws
     "la": np.int16,             # home local authority
     "school": np.int32,         # mainstream school attended or last attended (-1 none)
     "provider": np.int32,       # special school or independent provider (-1 none)

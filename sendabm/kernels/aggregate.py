@@ -1,5 +1,9 @@
-"""Counting: one pass over all families into per-LA x quintile, per-school and
-per-provider totals (stocks, this month's event flows and this month's spend).
+"""Counting families into per-LA x quintile, per-school and per-provider totals.
+
+:func:`count` visits the month's busy rows (children with a need, a case or an event)
+for stocks, this month's event flows and this month's spend; :func:`count_static`
+visits every row for pupils and school rolls, which change only in September and on
+placements.
 
 Rows are split into a fixed number of chunks, each summed serially and then added in
 chunk order, so the totals (floats included) are bit-identical for any thread count.
@@ -99,12 +103,13 @@ N_CHUNKS = 32
 
 
 @njit(cache=True)
-def _count_chunk(fam, c, start, stop, acc, school_acc, special_roll, provider_roll, money, fees,
-                 event_bits, event_slots):
-    """Totals of rows [start, stop) into slot ``c`` of the partial-sum arrays.
+def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provider_roll, money,
+                 fees, event_bits, event_slots):
+    """Totals of ``rows[start:stop]`` into slot ``c`` of the partial-sum arrays.
 
     Written flat over unpacked columns: per-row helper calls taking the column tuple
-    cost more than the counting.
+    cost more than the counting. Pupils and school rolls are not counted here (see
+    :func:`count_static`).
     """
     a = acc[c]
     sa = school_acc[c]
@@ -115,7 +120,8 @@ def _count_chunk(fam, c, start, stop, acc, school_acc, special_roll, provider_ro
     special_gbp, transport_gbp, tribunal_gbp = money[0], money[1], money[2]
     threshold_units = money[3]
     cost_factor = money[4]
-    for i in range(start, stop):
+    for k in range(start, stop):
+        i = rows[k]
         if active[i] == 0:
             continue
         la = la_col[i]
@@ -125,9 +131,6 @@ def _count_chunk(fam, c, start, stop, acc, school_acc, special_roll, provider_ro
         setting = setting_col[i]
         need = np.float64(need_col[i])
         # Each (slot, value) pair is added to the 'all' column and to the quintile.
-        if year < S.SCHOOL_YEARS:
-            a[K_PUPILS, la, 0] += 1.0
-            a[K_PUPILS, la, q] += 1.0
         if sen == S.SEN_SUPPORT:
             a[K_SEN_SUPPORT, la, 0] += 1.0
             a[K_SEN_SUPPORT, la, q] += 1.0
@@ -186,7 +189,6 @@ def _count_chunk(fam, c, start, stop, acc, school_acc, special_roll, provider_ro
         in_school = setting == S.MAINSTREAM and year < S.SCHOOL_YEARS
         s = school_col[i]
         if in_school:
-            sa[0, s] += 1.0
             if sen != S.SEN_NONE:
                 sa[1, s] += 1.0
                 sa[2, s] += min(need, threshold_units)
@@ -209,17 +211,17 @@ def _count_chunk(fam, c, start, stop, acc, school_acc, special_roll, provider_ro
 
 
 @njit(cache=True, parallel=True)
-def _count_chunks(fam, n_la, n_school, n_special, n_provider, money, fees, event_bits,
+def _count_chunks(fam, rows, n_la, n_school, n_special, n_provider, money, fees, event_bits,
                   event_slots):
-    n = fam.active.shape[0]
+    n = rows.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     acc = np.zeros((N_CHUNKS, len(LA_MEASURES), n_la, 6))
     school_acc = np.zeros((N_CHUNKS, len(SCHOOL_MEASURES), n_school))
     special_roll = np.zeros((N_CHUNKS, n_special), dtype=np.int64)
     provider_roll = np.zeros((N_CHUNKS, n_provider), dtype=np.int64)
     for c in prange(N_CHUNKS):
-        _count_chunk(fam, c, c * size, min(n, (c + 1) * size), acc, school_acc, special_roll,
-                     provider_roll, money, fees, event_bits, event_slots)
+        _count_chunk(fam, rows, c, c * size, min(n, (c + 1) * size), acc, school_acc,
+                     special_roll, provider_roll, money, fees, event_bits, event_slots)
     return acc, school_acc, special_roll, provider_roll
 
 
@@ -231,13 +233,54 @@ def _sum_chunks(a):
     return out
 
 
-def count(fam, n_la: int, n_school: int, n_special: int, n_provider: int,
+@njit(cache=True)
+def _static_chunk(fam, c, start, stop, pupils, roll):
+    active, la_col, quintile, year_col = fam.active, fam.la, fam.quintile, fam.year
+    setting_col, school_col = fam.setting, fam.school
+    for i in range(start, stop):
+        if active[i] == 0 or year_col[i] >= S.SCHOOL_YEARS:
+            continue
+        pupils[c, la_col[i], 0] += 1.0
+        pupils[c, la_col[i], quintile[i]] += 1.0
+        if setting_col[i] == S.MAINSTREAM:
+            roll[c, school_col[i]] += 1.0
+
+
+@njit(cache=True, parallel=True)
+def _static_chunks(fam, n_la, n_school):
+    n = fam.active.shape[0]
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
+    pupils = np.zeros((N_CHUNKS, n_la, 6))
+    roll = np.zeros((N_CHUNKS, n_school))
+    for c in prange(N_CHUNKS):
+        _static_chunk(fam, c, c * size, min(n, (c + 1) * size), pupils, roll)
+    return pupils, roll
+
+
+def count_static(fam, n_la: int, n_school: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pupils per LA x quintile and mainstream school rolls: one pass over all rows.
+
+    These change only in September (cohorts move, leave and arrive) and when a child
+    leaves mainstream for a specialist place (the placement updates the roll), so the
+    model counts them then rather than every month.
+
+    Returns:
+        (pupils [la, quintile 0..5], roll [school]).
+    """
+    pupils, roll = _static_chunks(fam, n_la, n_school)
+    return _sum_chunks(pupils), _sum_chunks(roll)
+
+
+def count(fam, rows: np.ndarray, n_la: int, n_school: int, n_special: int, n_provider: int,
           special_gbp: float, transport_gbp: float, tribunal_gbp: float,
           threshold_units: float, fees: np.ndarray, cost_factor: float = 1.0):
-    """Count every active family.
+    """Count the month's busy families (stocks, flows and spend).
 
     Args:
         fam: The family columns.
+        rows: The busy rows (:func:`sendabm.kernels.family_month.family_month`); every
+            other child has no need and no case and contributes only to the static
+            counts (:func:`count_static`), which the caller adds.
         n_la, n_school, n_special, n_provider: Sizes of the institution arrays.
         special_gbp: Yearly cost of a state special place (place funding + top-up), GBP.
         transport_gbp: Yearly transport cost per child placed out of mainstream, GBP.
@@ -253,7 +296,7 @@ def count(fam, n_la: int, n_school: int, n_special: int, n_provider: int,
     """
     money = np.array([special_gbp, transport_gbp, tribunal_gbp, threshold_units, cost_factor])
     acc, school_acc, special_roll, provider_roll = _count_chunks(
-        fam, n_la, n_school, n_special, n_provider, money, fees.astype(np.float64),
+        fam, rows, n_la, n_school, n_special, n_provider, money, fees.astype(np.float64),
         EVENT_BITS, EVENT_SLOTS)
     return (_sum_chunks(acc), _sum_chunks(school_acc), _sum_chunks(special_roll),
             _sum_chunks(provider_roll))

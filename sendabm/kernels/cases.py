@@ -44,6 +44,7 @@ CaseWorld = namedtuple(
         "binding",              # float: 1.0 if appeal decisions bind the LA
         "compliance",           # float: share of advisory decisions the LA follows
         "independent_orders",   # float: chance an order for a place may name an independent
+        "school_roll",          # float64[n_school]: mainstream rolls (updated on placement)
     ],
 )
 
@@ -265,7 +266,9 @@ def appeals(fam, cases, cw, p):
 
 
 @njit(cache=True, inline="always")
-def _enter(fam, i, setting, provider):
+def _enter(fam, i, setting, provider, cw):
+    if fam.setting[i] == S.MAINSTREAM and fam.year[i] < S.SCHOOL_YEARS and fam.school[i] >= 0:
+        cw.school_roll[fam.school[i]] -= 1.0
     fam.setting[i] = setting
     fam.provider[i] = provider
     _close(fam, i)
@@ -283,7 +286,7 @@ def place(fam, cases, cw, p):
         s = vacant_special(la, cw)
         if s >= 0:
             cw.special_roll[s] += 1
-            _enter(fam, i, S.SPECIAL, s)
+            _enter(fam, i, S.SPECIAL, s, cw)
             fam.events[i] |= S.EV_PLACED_SPECIAL
             continue
         ordered = fam.place_wait[i] == S.PLACE_INDEPENDENT_ORDERED
@@ -300,5 +303,5 @@ def place(fam, cases, cw, p):
             v = nearest
             cw.provider_over[v] += 1
         cw.provider_roll[v] += 1
-        _enter(fam, i, S.INDEPENDENT, v)
+        _enter(fam, i, S.INDEPENDENT, v, cw)
         fam.events[i] |= S.EV_PLACED_INDEPENDENT

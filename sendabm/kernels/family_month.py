@@ -126,21 +126,40 @@ def appeal_logit(expected_success, resources, trust_la, need, p):
 
 
 @njit(cache=True, parallel=True)
-def family_month(fam, w, p):
+def _family_chunks(fam, w, p, busy, found):
+    n = fam.active.shape[0]
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
+    for c in prange(N_CHUNKS):
+        found[c] = family_rows(fam, w, p, c * size, min(n, (c + 1) * size), busy)
+
+
+def family_month(fam, w, p) -> np.ndarray:
     """Phases 2-4 (and the family side of 6) for every active row, in parallel.
 
     Rows are processed in fixed chunks, one serial :func:`family_rows` call each,
     so numba's parallel pass only dispatches chunks: it does not have to
     understand (and has been seen to mis-handle) the branches of the loop body.
+
+    Returns:
+        The *busy* rows, ascending: those with a need, an open case or an event this
+        month. Every other active row is a child without a need whose state did not
+        change, so later phases need only visit the busy rows.
     """
-    n = fam.active.shape[0]
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
-    for c in prange(N_CHUNKS):
-        family_rows(fam, w, p, c * size, min(n, (c + 1) * size))
+    busy = np.empty(fam.active.shape[0], dtype=np.int32)
+    found = np.zeros(N_CHUNKS, dtype=np.int64)
+    _family_chunks(fam, w, p, busy, found)
+    size = (fam.active.shape[0] + N_CHUNKS - 1) // N_CHUNKS
+    return np.concatenate([busy[c * size:c * size + found[c]] for c in range(N_CHUNKS)])
+
+
+def busy_rows(fam) -> np.ndarray:
+    """Rows with a need, an open case or an event (what :func:`family_month` returns)."""
+    return np.flatnonzero((fam.active == 1) & ((fam.need > 0) | (fam.stage != S.IDLE)
+                                               | (fam.events != 0))).astype(np.int32)
 
 
 @njit(cache=True)
-def family_rows(fam, w, p, start, stop):
+def family_rows(fam, w, p, start, stop, busy):
     """One month for the active rows in [start, stop).
 
     The columns are unpacked once so the loop body works on plain arrays and
@@ -159,6 +178,7 @@ def family_rows(fam, w, p, start, stop):
     onset_by_year = np.empty(S.SCHOOL_YEARS)
     for y in range(S.SCHOOL_YEARS):
         onset_by_year[y] = onset_chance(y, w.onset_multiplier, p)
+    found = 0
     for i in range(start, stop):
         if active[i] == 0:
             continue
@@ -168,9 +188,9 @@ def family_rows(fam, w, p, start, stop):
         new_need = False
         if need <= 0.0 and stage_col[i] == S.IDLE:
             # Most children have no need and no open case: only a new need can happen
-            # to them. Their provision and unmet need are already zero, so only the
-            # events are cleared and nothing else is read or stored: the pass stays
-            # light on memory.
+            # to them. Their provision and unmet need are already zero and their
+            # wellbeing 1, so only the events are cleared and nothing else is read or
+            # stored: the pass stays light on memory.
             if y >= S.SCHOOL_YEARS or rng.uniform(key, rng.ONSET, me, tick) >= onset_by_year[y]:
                 if events_col[i] != 0:
                     events_col[i] = 0
@@ -195,6 +215,7 @@ def family_rows(fam, w, p, start, stop):
                         need = 0.0
                         need_type[i] = -1
                         sen = S.SEN_NONE
+                        fam.wellbeing[i] = 1.0
             if need != need_col[i]:
                 need_col[i] = need
         need = np.float64(need_col[i])
@@ -278,3 +299,7 @@ def family_rows(fam, w, p, start, stop):
                 if kind == S.KIND_ASSESS:
                     request_tick[i] = tick
         events_col[i] = events
+        if need > 0.0 or stage_col[i] != S.IDLE or events != 0:
+            busy[start + found] = i
+            found += 1
+    return found

@@ -18,23 +18,19 @@ CASE_STRAIN = 0.2
 
 
 @njit(cache=True)
-def outcomes_rows(fam, p, start, stop):
+def outcomes_rows(fam, p, rows, start, stop):
     """Progress falls with the unmet share of need; wellbeing tracks met need.
 
-    Children without a need drift to full wellbeing; once there (1.0 exactly) the
-    update would change nothing, so the store is skipped.
+    Only children with a need change (wellbeing is 1 without one).
     """
-    active, need_col, unmet_col = fam.active, fam.need, fam.unmet
+    need_col, unmet_col = fam.need, fam.unmet
     progress_col, wellbeing_col, stage_col = fam.progress, fam.wellbeing, fam.stage
-    for i in range(start, stop):
-        if active[i] == 0:
-            continue
+    for k in range(start, stop):
+        i = rows[k]
         need = np.float64(need_col[i])
-        wellbeing = np.float64(wellbeing_col[i])
         if need <= 0.0:
-            if wellbeing != 1.0:
-                wellbeing_col[i] = wellbeing + WELLBEING_RATE * (1.0 - wellbeing)
             continue
+        wellbeing = np.float64(wellbeing_col[i])
         unmet_share = np.float64(unmet_col[i]) / need
         progress_col[i] = np.float64(progress_col[i]) - p.progress_gain * unmet_share
         target = 1.0 - unmet_share
@@ -44,9 +40,9 @@ def outcomes_rows(fam, p, start, stop):
 
 
 @njit(cache=True, parallel=True)
-def outcomes(fam, p):
-    """Run :func:`outcomes_rows` over every active row (chunks in parallel)."""
-    n = fam.active.shape[0]
+def outcomes(fam, p, rows):
+    """Run :func:`outcomes_rows` over ``rows`` (the month's busy rows), chunks in parallel."""
+    n = rows.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        outcomes_rows(fam, p, c * size, min(n, (c + 1) * size))
+        outcomes_rows(fam, p, rows, c * size, min(n, (c + 1) * size))
