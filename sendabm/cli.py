@@ -4,6 +4,10 @@
 - ``sendabm compare BASE POLICY [POLICY ...] --seeds N [--scale X] [--end YYYY-MM]
   [--out DIR] [--workers W]``: paired replications of policies against a base
   (:mod:`sendabm.compare`).
+- ``sendabm sweep SPEC.toml [--store DIR] [--engine local|dask] [--workers N]
+  [--scheduler ADDRESS]``: a resumable parameter sweep (:mod:`sendabm.sweep`).
+- ``sendabm sensitivity STORE [--method sobol|morris|src] [--out DIR]``: sensitivity
+  indices of a sweep's outcomes (:mod:`sendabm.sensitivity`).
 
 Errors in the user's input (a missing or invalid scenario, an out-of-range option, an
 unusable results folder) print one line naming the problem and the fix, and exit
@@ -19,6 +23,7 @@ from pathlib import Path
 from sendabm.areas import AreasError
 from sendabm.results import ResultsError, check_out_dir
 from sendabm.scenario import ScenarioError, load_scenario
+from sendabm.sweep import SweepError
 
 EXIT_USAGE = 2
 
@@ -82,7 +87,70 @@ def _parser() -> argparse.ArgumentParser:
                            "default: all cores; 1 runs in this process")
     comp.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     comp.add_argument("--quiet", action="store_true", help="no progress bar")
+    _sweep_parsers(sub)
     return parser
+
+
+def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
+    sweep = sub.add_parser(
+        "sweep", help="run a parameter sweep into a resumable run store",
+        description="Run every design point x replication of a sweep specification (TOML: "
+                    "[sweep], [[levers]], [[uncertainties]], [outcomes]) and write each run "
+                    "to a store folder as it finishes. Running it again skips finished runs "
+                    "and retries failed ones; results do not depend on the engine or the "
+                    "number of workers.")
+    sweep.add_argument("spec", type=Path, metavar="SPEC",
+                       help="sweep specification, e.g. experiments/sweeps/lhs_example.toml")
+    sweep.add_argument("--store", type=Path, default=None, metavar="DIR",
+                       help="run store folder; default: results/sweeps/<sweep name>")
+    sweep.add_argument("--engine", default="local", choices=("local", "dask"),
+                       help="local process pool (default) or a Dask cluster")
+    sweep.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="worker processes; default: all cores; 1 runs in this process")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="address of an existing Dask scheduler, e.g. tcp://host:8786 "
+                            "(implies --engine dask)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sens = sub.add_parser(
+        "sensitivity", help="sensitivity indices of a sweep's outcomes",
+        description="Sobol (S1, ST) or Morris (mu*, sigma) indices with 95%% confidence "
+                    "intervals for each outcome of a sweep store (outcomes averaged over "
+                    "replications first; the replication-noise share is reported). Latin "
+                    "hypercube and factorial stores use standardised regression "
+                    "coefficients (src). Writes sensitivity.csv, sensitivity.md and "
+                    "sensitivity.png.")
+    sens.add_argument("store", type=Path, metavar="STORE", help="run store of sendabm sweep")
+    sens.add_argument("--method", default=None, choices=("sobol", "morris", "src"),
+                      help="default: the one that fits the store's design")
+    sens.add_argument("--out", type=Path, default=None, metavar="DIR",
+                      help="output folder; default: STORE/sensitivity")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from sendabm.sweep import load_spec, run_sweep
+
+    spec = load_spec(args.spec)
+    store = args.store if args.store is not None else Path("results") / "sweeps" / spec.name
+    engine = "dask" if args.scheduler else args.engine
+    summary = run_sweep(spec, store, engine=engine, workers=args.workers,
+                        scheduler=args.scheduler, progress=not args.quiet)
+    rate = summary.done / summary.wall_seconds * 3600 if summary.wall_seconds else 0.0
+    print(f"wrote {store} ({summary.total} runs: {summary.skipped} already done, "
+          f"{summary.done} run now, {summary.failed} failed; {summary.engine} engine, "
+          f"{summary.workers} workers, {summary.wall_seconds:.1f} s, {rate:.0f} runs/hour)")
+    return 1 if summary.failed else 0
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from sendabm.sensitivity import analyse, write_sensitivity
+
+    result = analyse(args.store, method=args.method)
+    out = args.out if args.out is not None else args.store / "sensitivity"
+    write_sensitivity(result, out)
+    print(f"wrote {out} ({result.method} indices for {len(result.outcomes)} outcomes over "
+          f"{result.n_points} design points x {result.replications} replications)")
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -141,7 +209,11 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "compare":
             return _compare(args)
-    except (ScenarioError, AreasError, ResultsError) as error:
+        if args.command == "sweep":
+            return _sweep(args)
+        if args.command == "sensitivity":
+            return _sensitivity(args)
+    except (ScenarioError, AreasError, ResultsError, SweepError) as error:
         print(f"sendabm: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_USAGE

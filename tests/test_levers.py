@@ -83,9 +83,12 @@ def test_tribunal(base):
     advisory = _run({"name": "tribunal", "mode": "replace", "binding": False,
                      "compliance": 0.0})
     binding = _run({"name": "tribunal", "mode": "replace"})
-    # Decisions the LA need not follow give families fewer plans and places.
-    assert total(advisory, "placed_independent") + total(advisory, "plans_issued") < \
-        total(binding, "placed_independent") + total(binding, "plans_issued")
+    # Advisory decisions the LA does not follow leave families without the remedy
+    # they won, and less trusting of their LA.
+    assert total(advisory, "decisions_not_followed") > 0 == total(binding,
+                                                                  "decisions_not_followed")
+    assert np.mean(after(advisory, "mean_trust_in_la")) < np.mean(
+        after(binding, "mean_trust_in_la"))
 
 
 def test_right_first_time(base):

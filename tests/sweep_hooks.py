@@ -1,0 +1,33 @@
+"""Run functions for the sweep tests: fast stand-ins for the model, and faults.
+
+They live in a module of their own (not a test file) so that worker processes —
+spawned pool workers and Dask workers — can import them by name.
+"""
+
+import os
+from pathlib import Path
+
+WEIGHTS = {"tribunal": 3.0, "workforce": 1.0, "core_offer": 0.0}
+
+
+def linear(task):
+    """Outcomes = 3 tribunal + 1 workforce + a little seed noise, for every outcome."""
+    value = sum(w * float(task.inputs.get(name, 0.0)) for name, w in WEIGHTS.items())
+    noise = (task.seed % 1000) / 1000.0 * 0.01
+    return {name: value + noise + i for i, name in enumerate(task.outcomes)}
+
+
+def fail_on_point_one(task):
+    """Raise for design point 1, else :func:`linear`."""
+    if task.point == 1:
+        raise RuntimeError(f"injected failure for run {task.run_id}")
+    return linear(task)
+
+
+def kill_worker_once(task):
+    """Kill the worker process running run 2, once (guarded by a marker file)."""
+    marker = Path(os.environ["SENDABM_TEST_MARKER"])
+    if task.run_id == 2 and not marker.exists():
+        marker.write_text("killed", encoding="utf-8")
+        os._exit(1)
+    return linear(task)
