@@ -65,3 +65,17 @@ def test_engine_options_are_checked(tmp_path):
         run_sweep(spec, tmp_path / "s", engine="slurm")
     with pytest.raises(SweepError, match="--scheduler needs"):
         run_sweep(spec, tmp_path / "s", engine="local", scheduler="tcp://x:1")
+
+
+def test_an_existing_dask_cluster_by_address(tmp_path, worker_path):
+    from dask.distributed import LocalCluster
+
+    spec = parse_spec(FAKE)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        summary = run_sweep(spec, tmp_path / "remote", engine="dask",
+                            scheduler=cluster.scheduler_address,
+                            run_function=sweep_hooks.linear)
+    assert (summary.done, summary.failed) == (8, 0)
+    run_sweep(spec, tmp_path / "serial", workers=1, run_function=sweep_hooks.linear)
+    assert store.load(tmp_path / "remote").equals(store.load(tmp_path / "serial"))
