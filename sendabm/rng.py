@@ -161,19 +161,8 @@ class PyRandom:
         return _inverse_normal_py((float(h >> 11) + 0.5) * _TWO53)
 
 
-def _inverse_normal_py(u: float) -> float:
-    if u < _P_LOW:
-        q = math.sqrt(-2.0 * math.log(u))
-        return ((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
-                / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
-    if u > 1.0 - _P_LOW:
-        q = math.sqrt(-2.0 * math.log(1.0 - u))
-        return -((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
-                 / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
-    q = u - 0.5
-    r = q * q
-    return ((((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5]) * q
-            / (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0))
+# The twin evaluates the same formula as plain Python (numba's py_func) on Python floats.
+_inverse_normal_py = inverse_normal.py_func
 
 
 @njit(cache=True, parallel=False)
