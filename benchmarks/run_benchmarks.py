@@ -99,11 +99,12 @@ def kernel_vs_reference(scale: float = 0.001, months: int = 3) -> dict:
     start = Families(*(column.copy() for column in model.families))
     world = model.family_world()
     rows = np.flatnonzero(model.families.active)
-    family_month(model.families, world, model.p)  # compiled before timing
+    busy = model._busy
+    family_month(model.families, world, model.p, busy)  # compiled before timing
     model.families = Families(*(c.copy() for c in start))
     t0 = time.perf_counter()
     for _ in range(months):
-        busy = family_month(model.families, world, model.p)
+        busy = family_month(model.families, world, model.p, busy)
         outcomes(model.families, model.p, busy)
     fast = (time.perf_counter() - t0) / months
     model.families = Families(*(c.copy() for c in start))

@@ -149,7 +149,8 @@ class SendModel(mesa.Model):
         self.special_agents = [SpecialSchool(self, k) for k in range(self.special.n)]
         self.provider_agents = [IndependentProvider(self, k) for k in range(self.providers.n)]
         self._count_static()
-        self._count(busy_rows(self.families))
+        self._busy = busy_rows(self.families)
+        self._count(self._busy)
         self.schools.update_month(self._last_school_totals, p, p.trust_initial)
 
     def _build_schools(self, la: np.ndarray, year: np.ndarray) -> None:
@@ -380,7 +381,8 @@ class SendModel(mesa.Model):
         """Phases 2-4; returns the busy rows (need, case or event this month)."""
         world = self.family_world()
         if self.engine == "numba":
-            return family_month(self.families, world, self.p)
+            self._busy = family_month(self.families, world, self.p, self._busy)
+            return self._busy
         draw = rng.PyRandom(self.key)
         for row in np.flatnonzero(self.families.active):
             self.family(row).month(world, self.p, draw)

@@ -133,18 +133,26 @@ def _family_chunks(fam, w, p, busy, found):
         found[c] = family_rows(fam, w, p, c * size, min(n, (c + 1) * size), busy)
 
 
-def family_month(fam, w, p) -> np.ndarray:
+def family_month(fam, w, p, last_busy: np.ndarray) -> np.ndarray:
     """Phases 2-4 (and the family side of 6) for every active row, in parallel.
 
     Rows are processed in fixed chunks, one serial :func:`family_rows` call each,
     so numba's parallel pass only dispatches chunks: it does not have to
     understand (and has been seen to mis-handle) the branches of the loop body.
 
+    Args:
+        fam: The family columns.
+        w: The month's :class:`FamilyWorld`.
+        p: The month's parameters.
+        last_busy: Last month's busy rows: the only rows that can hold events, which
+            are cleared here (every row's events start the month at zero).
+
     Returns:
         The *busy* rows, ascending: those with a need, an open case or an event this
         month. Every other active row is a child without a need whose state did not
         change, so later phases need only visit the busy rows.
     """
+    fam.events[last_busy] = 0
     busy = np.empty(fam.active.shape[0], dtype=np.int32)
     found = np.zeros(N_CHUNKS, dtype=np.int64)
     _family_chunks(fam, w, p, busy, found)
@@ -188,12 +196,10 @@ def family_rows(fam, w, p, start, stop, busy):
         new_need = False
         if need <= 0.0 and stage_col[i] == S.IDLE:
             # Most children have no need and no open case: only a new need can happen
-            # to them. Their provision and unmet need are already zero and their
-            # wellbeing 1, so only the events are cleared and nothing else is read or
-            # stored: the pass stays light on memory.
+            # to them. Their provision, unmet need and events are already zero (the
+            # caller clears last month's busy rows' events) and their wellbeing is 1,
+            # so nothing else is read or stored: the pass stays light on memory.
             if y >= S.SCHOOL_YEARS or rng.uniform(key, rng.ONSET, me, tick) >= onset_by_year[y]:
-                if events_col[i] != 0:
-                    events_col[i] = 0
                 continue
             new_need = True
         events = 0
