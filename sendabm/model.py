@@ -25,7 +25,13 @@ from sendabm.family import Family
 from sendabm.independent import IndependentProvider, IndependentProviders
 from sendabm.kernels import cases as case_kernels
 from sendabm.kernels.aggregate import LA_MEASURES, M, count, count_static
-from sendabm.kernels.family_month import FamilyWorld, busy_rows, family_month
+from sendabm.kernels.family_month import (
+    FamilyWorld,
+    busy_rows,
+    family_month,
+    merge_sorted,
+    schedule_onsets,
+)
 from sendabm.kernels.outcomes import outcomes
 from sendabm.local_authority import LocalAuthorities, LocalAuthority
 from sendabm.measures import NATIONAL_ORDER, derive
@@ -137,6 +143,9 @@ class SendModel(mesa.Model):
             cohorts.init_rows(self.families, rows, la[rows], year[rows], rows.astype(np.int32),
                               self.tick, p, self.key, self.las.plan_threshold,
                               self.las.special_threshold, initial=True)
+        self._build_onset_multipliers()
+        schedule_onsets(self.families, np.arange(n, dtype=np.int64), self.tick, self.key,
+                        self._onset_multipliers, p)
         self._build_schools(la, year)
         self._build_special(n_la)
         self._build_providers(n_la)
@@ -350,7 +359,12 @@ class SendModel(mesa.Model):
         cohorts.init_rows(self.families, rows, la, np.zeros(total, np.int8), uid, self.tick,
                           self.p, self.key, self.las.plan_threshold, self.las.special_threshold,
                           initial=False)
+        schedule_onsets(self.families, rows.astype(np.int64), self.tick, self.key,
+                        self._onset_multipliers, self.p)
         self._assign_schools(rows)
+        # Children who arrive with a need are busy from their first month.
+        arriving = rows[self.families.need[rows] > 0].astype(np.int32)
+        self._busy = merge_sorted(self._busy.astype(np.int32), arriving)
 
     def _apply_policies(self) -> None:
         """This month's parameters and switches from the policies in force."""
@@ -361,7 +375,13 @@ class SendModel(mesa.Model):
                 self.effects.parameters["statutory_override_end"])
 
     def _onset_multiplier(self) -> float:
-        return (1.0 + self.p.prevalence_trend_per_year) ** (self.tick / 12.0)
+        return float(self._onset_multipliers[self.tick])
+
+    def _build_onset_multipliers(self) -> None:
+        """Identification trend factor of each month, computed once (Python floats)."""
+        trend = self.p.prevalence_trend_per_year
+        months = self.end_tick + 12 * (S.SCHOOL_YEARS + 2)
+        self._onset_multipliers = np.array([(1.0 + trend) ** (t / 12.0) for t in range(months)])
 
     def family_world(self) -> FamilyWorld:
         """The institution-level inputs families see this month."""
@@ -375,7 +395,8 @@ class SendModel(mesa.Model):
             la_expected_success=self.las.expected_success,
             appeals_open=self.effects.appeals_open, mediation_open=self.effects.mediation_open,
             core_offer_units=self.effects.core_offer_units,
-            fe_support_units=self.effects.fe_support_units)
+            fe_support_units=self.effects.fe_support_units,
+            onset_multipliers=self._onset_multipliers)
 
     def _families_month(self) -> np.ndarray:
         """Phases 2-4; returns the busy rows (need, case or event this month)."""

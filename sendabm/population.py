@@ -42,6 +42,7 @@ COLUMNS: dict[str, type] = {
     "progress": np.float32,     # cumulative progress relative to age-expected (SD units)
     "wellbeing": np.float32,    # wellbeing in [0, 1]
     "events": np.int32,         # states.EV_* bits: what happened this month
+    "onset_tick": np.int16,     # month a need emerges for a child without one (NEVER: none)
 }
 
 Families = namedtuple("Families", list(COLUMNS))
@@ -56,7 +57,7 @@ def allocate(n: int) -> Families:
     cols = {name: np.zeros(n, dtype=dtype) for name, dtype in COLUMNS.items()}
     for name in ("school", "provider", "need_type"):
         cols[name][:] = -1
-    for name in ("stage_tick", "request_tick", "last_request_tick"):
+    for name in ("stage_tick", "request_tick", "last_request_tick", "onset_tick"):
         cols[name][:] = NEVER
     return Families(**cols)
 

@@ -38,6 +38,7 @@ FamilyWorld = namedtuple(
         "mediation_open",         # float 1.0 if mediation is available
         "core_offer_units",       # float need units of support available without a plan
         "fe_support_units",       # float extra support for plan holders in FE (need units)
+        "onset_multipliers",      # float64[tick]: identification trend factor of each month
     ],
 )
 
@@ -49,6 +50,8 @@ REQUEST_GAP = 6
 """Months a family waits after a request before asking again."""
 PLACEMENT_GAP = 12
 """Months between requests for a change of setting."""
+NEVER = -1000
+"""Tick meaning 'never' (as population.NEVER)."""
 N_CHUNKS = 64
 """Row chunks handed to threads (rows are independent, so any number gives the same result)."""
 
@@ -81,6 +84,50 @@ def onset_chance(year, onset_multiplier, p):
     """Monthly chance a child without SEN develops a need."""
     yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * year)
     return yearly * onset_multiplier / 12.0
+
+
+@njit(cache=True)
+def next_onset(key, uid, now, year_now, first, multipliers, p):
+    """Month in which a need emerges for a child without one, or NEVER.
+
+    The child draws, from month ``first`` on, exactly the monthly onset draws the
+    per-family step makes (same stream, same chance), until one succeeds or the child
+    leaves the school years; the year group rises each September after ``now``. So
+    scheduling the onset in advance gives the same month as drawing every month,
+    without visiting the child monthly.
+    """
+    year = np.int64(year_now)
+    for t in range(first, min(first + 12 * S.SCHOOL_YEARS + 12, multipliers.shape[0])):
+        if t > now and t % 12 == 0:  # tick 0 is September
+            year += 1
+        if year >= S.SCHOOL_YEARS:
+            return NEVER
+        if rng.uniform(key, rng.ONSET, uid, t) < onset_chance(year, multipliers[t], p):
+            return t
+    return NEVER
+
+
+@njit(cache=True)
+def _schedule_rows(fam, rows, now, key, multipliers, p, start, stop):
+    for k in range(start, stop):
+        i = rows[k]
+        if fam.need[i] > 0.0:
+            fam.onset_tick[i] = NEVER
+        else:
+            fam.onset_tick[i] = next_onset(key, fam.uid[i], now, fam.year[i], now, multipliers, p)
+
+
+@njit(cache=True, parallel=True)
+def schedule_onsets(fam, rows, now, key, multipliers, p):
+    """Set ``onset_tick`` for ``rows`` from month ``now`` (NEVER for those with a need).
+
+    ``multipliers[t]`` is the identification trend factor of month t (the same value
+    the model gives the family step that month).
+    """
+    n = rows.shape[0]
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
+    for c in prange(N_CHUNKS):
+        _schedule_rows(fam, rows, now, key, multipliers, p, c * size, min(n, (c + 1) * size))
 
 
 @njit(cache=True, inline="always")
@@ -126,19 +173,22 @@ def appeal_logit(expected_success, resources, trust_la, need, p):
 
 
 @njit(cache=True, parallel=True)
-def _family_chunks(fam, w, p, busy, found):
-    n = fam.active.shape[0]
+def _family_chunks(fam, w, p, rows, busy, found):
+    n = rows.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        found[c] = family_rows(fam, w, p, c * size, min(n, (c + 1) * size), busy)
+        found[c] = family_rows(fam, w, p, rows, c * size, min(n, (c + 1) * size), busy)
 
 
 def family_month(fam, w, p, last_busy: np.ndarray) -> np.ndarray:
-    """Phases 2-4 (and the family side of 6) for every active row, in parallel.
+    """Phases 2-4 (and the family side of 6) for every family that can change.
 
-    Rows are processed in fixed chunks, one serial :func:`family_rows` call each,
-    so numba's parallel pass only dispatches chunks: it does not have to
-    understand (and has been seen to mis-handle) the branches of the loop body.
+    A child without a need and without an open case can only develop a need, in the
+    month scheduled in ``onset_tick`` (:func:`next_onset`). So the kernel visits last
+    month's busy rows and this month's onsets, not all rows. Rows are processed in
+    fixed chunks, one serial :func:`family_rows` call each, so numba's parallel pass
+    only dispatches chunks: it does not have to understand (and has been seen to
+    mis-handle) the branches of the loop body.
 
     Args:
         fam: The family columns.
@@ -153,11 +203,35 @@ def family_month(fam, w, p, last_busy: np.ndarray) -> np.ndarray:
         change, so later phases need only visit the busy rows.
     """
     fam.events[last_busy] = 0
-    busy = np.empty(fam.active.shape[0], dtype=np.int32)
+    onsets = np.flatnonzero(fam.onset_tick == w.tick).astype(np.int32)
+    rows = merge_sorted(last_busy.astype(np.int32), onsets)
+    busy = np.empty(rows.shape[0], dtype=np.int32)
     found = np.zeros(N_CHUNKS, dtype=np.int64)
-    _family_chunks(fam, w, p, busy, found)
-    size = (fam.active.shape[0] + N_CHUNKS - 1) // N_CHUNKS
+    _family_chunks(fam, w, p, rows, busy, found)
+    size = (rows.shape[0] + N_CHUNKS - 1) // N_CHUNKS
     return np.concatenate([busy[c * size:c * size + found[c]] for c in range(N_CHUNKS)])
+
+
+@njit(cache=True)
+def merge_sorted(a, b):
+    """Union of two ascending int arrays, ascending, without duplicates."""
+    out = np.empty(a.shape[0] + b.shape[0], dtype=np.int32)
+    i = j = n = 0
+    while i < a.shape[0] or j < b.shape[0]:
+        if j >= b.shape[0] or (i < a.shape[0] and a[i] < b[j]):
+            value = a[i]
+            i += 1
+        elif i >= a.shape[0] or b[j] < a[i]:
+            value = b[j]
+            j += 1
+        else:
+            value = a[i]
+            i += 1
+            j += 1
+        if n == 0 or out[n - 1] != value:
+            out[n] = value
+            n += 1
+    return out[:n]
 
 
 def busy_rows(fam) -> np.ndarray:
@@ -167,8 +241,8 @@ def busy_rows(fam) -> np.ndarray:
 
 
 @njit(cache=True)
-def family_rows(fam, w, p, start, stop, busy):
-    """One month for the active rows in [start, stop).
+def family_rows(fam, w, p, rows, start, stop, busy):
+    """One month for ``rows[start:stop]``.
 
     The columns are unpacked once so the loop body works on plain arrays and
     scalars: passing the column tuple to a helper per row costs more than the
@@ -186,8 +260,10 @@ def family_rows(fam, w, p, start, stop, busy):
     onset_by_year = np.empty(S.SCHOOL_YEARS)
     for y in range(S.SCHOOL_YEARS):
         onset_by_year[y] = onset_chance(y, w.onset_multiplier, p)
+    onset_tick = fam.onset_tick
     found = 0
-    for i in range(start, stop):
+    for k in range(start, stop):
+        i = rows[k]
         if active[i] == 0:
             continue
         me = uid[i]
@@ -195,11 +271,10 @@ def family_rows(fam, w, p, start, stop, busy):
         need = np.float64(need_col[i])
         new_need = False
         if need <= 0.0 and stage_col[i] == S.IDLE:
-            # Most children have no need and no open case: only a new need can happen
-            # to them. Their provision, unmet need and events are already zero (the
-            # caller clears last month's busy rows' events) and their wellbeing is 1,
-            # so nothing else is read or stored: the pass stays light on memory.
-            if y >= S.SCHOOL_YEARS or rng.uniform(key, rng.ONSET, me, tick) >= onset_by_year[y]:
+            # A child with no need and no open case can only develop a need, in its
+            # scheduled month. Its provision, unmet need and events are already zero
+            # (the caller clears last month's busy rows' events) and its wellbeing 1.
+            if onset_tick[i] != tick:
                 continue
             new_need = True
         events = 0
@@ -222,6 +297,8 @@ def family_rows(fam, w, p, start, stop, busy):
                         need_type[i] = -1
                         sen = S.SEN_NONE
                         fam.wellbeing[i] = 1.0
+                        onset_tick[i] = next_onset(key, me, tick, y, tick + 1,
+                                                   w.onset_multipliers, p)
             if need != need_col[i]:
                 need_col[i] = need
         need = np.float64(need_col[i])
