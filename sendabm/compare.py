@@ -57,7 +57,7 @@ import numpy as np
 
 import sendabm
 from sendabm import calendar
-from sendabm.results import ResultsError, RunOutput, _format_value, _move_into_place, _remove
+from sendabm.results import RunOutput, _format_value, check_folder, write_folder
 from sendabm.scenario import Scenario, ScenarioError
 
 COMPARE_MANIFEST = "compare.json"
@@ -595,19 +595,7 @@ def check_compare_out_dir(out_dir: Path) -> None:
     Called before any run starts, so a bad ``--out`` fails at once, and again before
     writing.
     """
-    out_dir = Path(out_dir)
-    if not out_dir.name or out_dir.name in (".", ".."):
-        raise ResultsError(f"cannot write a comparison into '{out_dir}'; give a named --out folder")
-    if not (out_dir.exists() or out_dir.is_symlink()):
-        return
-    if not out_dir.is_dir():
-        raise ResultsError(f"'{out_dir}' exists and is not a folder; choose another --out")
-    if (out_dir / COMPARE_MANIFEST).is_file():
-        return
-    if any(out_dir.iterdir()):
-        raise ResultsError(
-            f"'{out_dir}' is not empty and is not a sendabm comparison folder (no "
-            f"{COMPARE_MANIFEST}); choose another --out or empty it")
+    check_folder(out_dir, COMPARE_MANIFEST, "comparison")
 
 
 def write_comparison(comparison: Comparison, out_dir: str | os.PathLike,
@@ -626,20 +614,8 @@ def write_comparison(comparison: Comparison, out_dir: str | os.PathLike,
     Raises:
         ResultsError: ``out_dir`` holds something else (nothing is written).
     """
-    out_dir = Path(out_dir)
-    check_compare_out_dir(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    _remove(tmp)
-    try:
-        tmp.mkdir()
-        _write_files(comparison, tmp, figures)
-        check_compare_out_dir(out_dir)
-        _move_into_place(tmp, out_dir)
-    except BaseException:
-        _remove(tmp)
-        raise
-    return out_dir
+    return write_folder(Path(out_dir), check_compare_out_dir,
+                        lambda folder: _write_files(comparison, folder, figures))
 
 
 def _write_files(comparison: Comparison, folder: Path, figures: bool) -> None:

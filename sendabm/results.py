@@ -26,6 +26,7 @@ import json
 import math
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -148,23 +149,57 @@ def write_run(output: RunOutput, out_dir: Path, figures: bool = True) -> Path:
             writing propagates after the temporary folder is removed; an existing
             folder is then left untouched.
     """
-    out_dir = Path(out_dir)
-    if not out_dir.name or out_dir.name in (".", ".."):
-        raise ResultsError(f"cannot write a run into '{out_dir}'; give a named --out folder")
     output.check()
-    check_out_dir(out_dir)
+    return write_folder(Path(out_dir), check_out_dir,
+                        lambda folder: _write_files(output, folder, figures))
+
+
+def write_folder(out_dir: Path, check: Callable[[Path], None],
+                 write: Callable[[Path], Any]) -> Path:
+    """Create ``out_dir`` complete or not at all.
+
+    ``write`` fills a temporary sibling folder, which is renamed into place; a previous
+    folder is swapped out only at the end. ``check`` (e.g. :func:`check_out_dir`) runs
+    before and again just before the swap. On any error the temporary folder is removed
+    and an existing ``out_dir`` is left untouched.
+    """
+    check(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
     _remove(tmp)
     try:
         tmp.mkdir()
-        _write_files(output, tmp, figures)
-        check_out_dir(out_dir)
+        write(tmp)
+        check(out_dir)
         _move_into_place(tmp, out_dir)
     except BaseException:
         _remove(tmp)
         raise
     return out_dir
+
+
+def check_folder(out_dir: Path, marker: str, what: str) -> None:
+    """Raise :class:`ResultsError` unless ``out_dir`` is absent, empty or holds ``marker``.
+
+    Args:
+        out_dir: The folder about to be written.
+        marker: The file that shows it holds an earlier sendabm ``what`` (replaceable).
+        what: "run" or "comparison", for the message.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.name or out_dir.name in (".", ".."):
+        raise ResultsError(f"cannot write a {what} into '{out_dir}'; give a named --out folder")
+    if not (out_dir.exists() or out_dir.is_symlink()):
+        return
+    if not out_dir.is_dir():
+        raise ResultsError(f"'{out_dir}' exists and is not a folder; choose another --out")
+    if (out_dir / marker).is_file():
+        return
+    if any(out_dir.iterdir()):
+        raise ResultsError(
+            f"'{out_dir}' is not empty and is not a sendabm {what} folder (no {marker}); "
+            "choose another --out or empty it"
+        )
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -173,17 +208,7 @@ def check_out_dir(out_dir: Path) -> None:
     Called before a simulation starts, so a bad ``--out`` fails at once, and again
     before writing.
     """
-    if not (out_dir.exists() or out_dir.is_symlink()):
-        return
-    if not out_dir.is_dir():
-        raise ResultsError(f"'{out_dir}' exists and is not a folder; choose another --out")
-    if (out_dir / MANIFEST).is_file():
-        return
-    if any(out_dir.iterdir()):
-        raise ResultsError(
-            f"'{out_dir}' is not empty and is not a sendabm run folder (no {MANIFEST}); "
-            "choose another --out or empty it"
-        )
+    check_folder(out_dir, MANIFEST, "run")
 
 
 def _move_into_place(tmp: Path, out_dir: Path) -> None:
