@@ -19,19 +19,21 @@ import math
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 from sendabm import rng
 from sendabm import states as S
+
+# The twin is written independently of the kernels but shares their constants, so each
+# constant has one home.
+from sendabm.kernels.family_month import MILD_NEED, NEED_CAP, PLACEMENT_GAP, REQUEST_GAP
+from sendabm.kernels.outcomes import CASE_STRAIN, WELLBEING_RATE
 from sendabm.population import COLUMNS
 
 if TYPE_CHECKING:
     from sendabm.kernels.family_month import FamilyWorld
     from sendabm.parameters import ParamVector
 
-NEED_CAP = 10.0
-MILD_NEED = 0.2
-REQUEST_GAP = 6
-PLACEMENT_GAP = 12
 
 
 def _column(name: str, as_float: bool) -> property:
@@ -226,11 +228,9 @@ class Family(mesa.Agent):
         self.wellbeing = self.wellbeing + WELLBEING_RATE * (target - self.wellbeing)
 
 
-WELLBEING_RATE = 0.1
-CASE_STRAIN = 0.2
 
 for _name, _dtype in COLUMNS.items():
-    setattr(Family, _name, _column(_name, _dtype in (float, __import__("numpy").float32)))
+    setattr(Family, _name, _column(_name, np.issubdtype(_dtype, np.floating)))
 
 
 def _sigmoid(x: float) -> float:

@@ -19,10 +19,8 @@ SECONDARY_SIZE = 1000
 """Typical secondary roll, Years 7-13."""
 SPECIAL_SIZE = 110
 """Typical special-school roll (SCAP 2023: ~148,000 places in ~1,077 schools)."""
-SPECIAL_CROWDING_EXPONENT = 0.5
-"""How fast quality falls as a special school fills beyond its places."""
 SPECIAL_QUALITY = 0.95
-"""Share of need a special school meets when within its places."""
+"""Share of need a special school meets."""
 INCLUSIVENESS_FLOOR = 0.05
 
 
@@ -126,11 +124,12 @@ class SpecialSchools:
         return self.la.size
 
     def quality(self) -> np.ndarray:
-        """Share of need met: falls as a school fills beyond its places."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            over = self.roll > self.places
-            crowding = np.where(over, self.places / np.maximum(self.roll, 1), 1.0)
-        return SPECIAL_QUALITY * crowding ** SPECIAL_CROWDING_EXPONENT
+        """Share of need each school meets.
+
+        The same for every school: children are placed only where a school has a
+        vacancy, so no special school runs over its places (invariant (b)).
+        """
+        return np.full(self.n, SPECIAL_QUALITY)
 
     def add_places(self, la: int, places: int) -> None:
         """Open ``places`` new places in LA ``la`` (in its smallest special school)."""

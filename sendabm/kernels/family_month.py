@@ -31,7 +31,7 @@ FamilyWorld = namedtuple(
         "school_support_ratio",   # float64[n_school]: share of SEN support a school can fund
         "school_inclusiveness",   # float64[n_school] in [0, 1]
         "school_mean_trust",      # float64[n_school]: families' mean trust last month
-        "special_quality",        # float64[n_special]: share of need met (falls when crowded)
+        "special_quality",        # float64[n_special]: share of need met
         "la_mean_trust",          # float64[n_la]: families' mean trust in the LA last month
         "la_expected_success",    # float64[n_la]: appeal success parents expect
         "appeals_open",           # float 1.0 if families can appeal to a tribunal
