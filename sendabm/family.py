@@ -195,7 +195,8 @@ class Family(mesa.Agent):
         """Chance the family appeals a refusal this month."""
         x = (p.appeal_base_logit + p.appeal_success_weight * world.la_expected_success[self.la]
              + p.request_resources_weight * (self.resources - 0.5)
-             - p.appeal_cost_weight + 2.0 * (1.0 - self.trust_la) + 0.5 * self.need)
+             - p.appeal_cost_weight + p.appeal_distrust_weight * (1.0 - self.trust_la)
+             + p.appeal_severity_weight * self.need)
         return _sigmoid(x)
 
     def _dispute_choice(self, world, p, draw) -> None:

@@ -166,6 +166,13 @@ _ALL: list[Param] = [
        "Effect of expected success on the appeal propensity."),
     _p("appeal_cost_weight", 1.0, "logit", 0.0, 20.0, "family",
        "assumption", "Effort and cost of appealing, as a deterrent."),
+    _p("appeal_distrust_weight", 2.0, "logit per unit distrust", 0.0, 20.0, "family",
+       "assumption: parents who distrust the LA are readier to challenge it (Isos 2024)",
+       "Effect of distrust in the LA on the appeal propensity."),
+    _p("appeal_severity_weight", 0.5, "logit per need unit", 0.0, 20.0, "family",
+       "assumption: parents (and their advisers) pursue appeals where the child's need is "
+       "plainly greater; weak cases are advised against",
+       "Effect of need severity on the appeal propensity."),
     _p("expected_success_initial", 0.5, "share", 0.0, 1.0, "family",
        "assumption: in 2014 few parents knew how often appeals succeed",
        "Appeal success parents expect at the start."),
@@ -233,6 +240,20 @@ _ALL: list[Param] = [
     _p("tribunal_placement_bar_factor", 0.5, "ratio", 0.1, 10.0, "tribunal",
        "assumption: the tribunal weighs parental preference and suitability",
        "Tribunal bar for placement appeals, relative to the LA's special threshold."),
+    _p("concede_merit_weight", 0.5, "share", 0.0, 1.0, "la",
+       "assumption: LAs' legal teams settle partly on the merits and partly on cost",
+       "How far an LA's chance of conceding an appeal rises with the case's merit (0: "
+       "not at all; 1: only strong cases are conceded)."),
+    _p("trust_kept_on_refusal", 0.7, "share", 0.0, 1.0, "la",
+       "assumption: a refusal is the moment families most often describe losing trust "
+       "(Isos 2024; parent-carer forum evidence)",
+       "Share of a family's trust in the LA kept after a refusal."),
+    _p("trust_kept_on_loss", 0.8, "share", 0.0, 1.0, "la",
+       "assumption", "Share of a family's trust in the LA kept after losing an appeal or "
+       "an unfollowed decision."),
+    _p("trust_gain_on_plan", 0.3, "share", 0.0, 1.0, "la",
+       "assumption", "Share of the gap to full trust in the LA a family closes when a plan "
+       "is issued."),
     _p("mediation_agree", 0.3, "share", 0.0, 1.0, "la",
        "assumption: SEN2 reports a minority of mediations end in agreement",
        "Chance an LA agrees in mediation (scaled by the case's merit)."),

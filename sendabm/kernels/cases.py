@@ -52,9 +52,6 @@ WITHIN_20_WEEKS = 4
 """Months from request to plan that count as within the 20-week limit (monthly ticks)."""
 MIN_ASSESSMENT_MONTHS = 2
 """An assessment takes at least this many months from the request."""
-TRUST_HIT_REFUSAL = 0.7
-TRUST_HIT_LOST = 0.8
-TRUST_GAIN_PLAN = 0.3
 LOGISTIC_PROBIT = 1.702
 """Scale that makes a logistic curve approximate the normal CDF."""
 
@@ -103,7 +100,7 @@ def issue_plan(fam, i, cw, p):
     if cw.tick - fam.request_tick[i] <= WITHIN_20_WEEKS:
         fam.events[i] |= S.EV_WITHIN_20_WEEKS
     trust = np.float64(fam.trust_la[i])
-    fam.trust_la[i] = trust + TRUST_GAIN_PLAN * (1.0 - trust)
+    fam.trust_la[i] = trust + p.trust_gain_on_plan * (1.0 - trust)
     if need >= cw.special_threshold[fam.la[i]] and fam.setting[i] == S.MAINSTREAM:
         _await_place(fam, i, cw, S.PLACE_SPECIAL)
     else:
@@ -111,12 +108,12 @@ def issue_plan(fam, i, cw, p):
 
 
 @njit(cache=True, inline="always")
-def _refuse(fam, i, cw, kind, event):
+def _refuse(fam, i, cw, p, kind, event):
     fam.stage[i] = S.REFUSED
     fam.kind[i] = kind
     fam.stage_tick[i] = cw.tick
     fam.events[i] |= event
-    fam.trust_la[i] = np.float64(fam.trust_la[i]) * TRUST_HIT_REFUSAL
+    fam.trust_la[i] = np.float64(fam.trust_la[i]) * p.trust_kept_on_refusal
 
 
 @njit(cache=True, inline="always")
@@ -154,12 +151,12 @@ def la_decides_requests(fam, cases, cw, p):
                 fam.stage[i] = S.ASSESSING
                 fam.stage_tick[i] = cw.tick
             else:
-                _refuse(fam, i, cw, S.KIND_ASSESS, S.EV_REFUSED_ASSESS)
+                _refuse(fam, i, cw, p, S.KIND_ASSESS, S.EV_REFUSED_ASSESS)
         else:
             if need >= cw.special_threshold[la] and vacant_special(la, cw) >= 0:
                 _await_place(fam, i, cw, S.PLACE_SPECIAL)
             else:
-                _refuse(fam, i, cw, S.KIND_PLACEMENT, S.EV_REFUSED_PLACEMENT)
+                _refuse(fam, i, cw, p, S.KIND_PLACEMENT, S.EV_REFUSED_PLACEMENT)
 
 
 @njit(cache=True)
@@ -183,7 +180,7 @@ def la_assesses(fam, cases, cw, p):
         if view >= cw.plan_threshold[la]:
             issue_plan(fam, i, cw, p)
         else:
-            _refuse(fam, i, cw, S.KIND_PLAN, S.EV_REFUSED_PLAN)
+            _refuse(fam, i, cw, p, S.KIND_PLAN, S.EV_REFUSED_PLAN)
 
 
 @njit(cache=True, inline="always")
@@ -231,7 +228,8 @@ def appeals(fam, cases, cw, p):
         uid = fam.uid[i]
         m = merit(fam, i, cw, p)
         # Settling avoids a hearing's cost whatever the merits; weak defences settle more.
-        settle = cw.concede[fam.la[i]] * (0.5 + 0.5 * m)
+        settle = cw.concede[fam.la[i]] * (1.0 - p.concede_merit_weight
+                                             + p.concede_merit_weight * m)
         if rng.uniform(cw.key, rng.CONCEDE, uid, cw.tick) < settle:
             fam.events[i] |= S.EV_CONCEDED
             remedy(fam, i, cw, p, True)
@@ -259,10 +257,10 @@ def appeals(fam, cases, cw, p):
                 # it was, and knows it.
                 _close(fam, i)
                 fam.events[i] |= S.EV_DECISION_NOT_FOLLOWED
-                fam.trust_la[i] = np.float64(fam.trust_la[i]) * TRUST_HIT_LOST
+                fam.trust_la[i] = np.float64(fam.trust_la[i]) * p.trust_kept_on_loss
         else:
             _close(fam, i)
-            fam.trust_la[i] = np.float64(fam.trust_la[i]) * TRUST_HIT_LOST
+            fam.trust_la[i] = np.float64(fam.trust_la[i]) * p.trust_kept_on_loss
 
 
 @njit(cache=True, inline="always")

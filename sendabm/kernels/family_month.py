@@ -169,7 +169,7 @@ def appeal_logit(expected_success, resources, trust_la, need, p):
     """Log-odds that a family appeals a refusal this month."""
     return (p.appeal_base_logit + p.appeal_success_weight * expected_success
             + p.request_resources_weight * (resources - 0.5) - p.appeal_cost_weight
-            + 2.0 * (1.0 - trust_la) + 0.5 * need)
+            + p.appeal_distrust_weight * (1.0 - trust_la) + p.appeal_severity_weight * need)
 
 
 @njit(cache=True, parallel=True)
