@@ -8,6 +8,8 @@
   [--scheduler ADDRESS]``: a resumable parameter sweep (:mod:`sendabm.sweep`).
 - ``sendabm sensitivity STORE [--method sobol|morris|src] [--out DIR]``: sensitivity
   indices of a sweep's outcomes (:mod:`sendabm.sensitivity`).
+- ``sendabm calibrate [--spec FILE] [--study DIR] [--trials N] [--out FILE]``: fit
+  behavioural parameters to the national record (:mod:`sendabm.calibrate`).
 
 Errors in the user's input (a missing or invalid scenario, an out-of-range option, an
 unusable results folder) print one line naming the problem and the fix, and exit
@@ -21,6 +23,7 @@ import sys
 from pathlib import Path
 
 from sendabm.areas import AreasError
+from sendabm.calibrate import CalibrationError
 from sendabm.results import ResultsError, check_out_dir
 from sendabm.scenario import ScenarioError, load_scenario
 from sendabm.sweep import SweepError
@@ -88,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     comp.add_argument("--quiet", action="store_true", help="no progress bar")
     _sweep_parsers(sub)
+    _calibrate_parser(sub)
     return parser
 
 
@@ -125,6 +129,52 @@ def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
                       help="default: the one that fits the store's design")
     sens.add_argument("--out", type=Path, default=None, metavar="DIR",
                       help="output folder; default: STORE/sensitivity")
+
+
+def _calibrate_parser(sub: argparse._SubParsersAction) -> None:
+    cal = sub.add_parser(
+        "calibrate", help="fit behavioural parameters to the national record",
+        description="Fit the parameters named in a calibration specification to the "
+                    "2015-2022 record (EHC plans, shares of pupils, appeals, hearings won, "
+                    "new plans, requests, refusals, 20-week share, independent share) with "
+                    "Optuna. Each candidate runs over several seeds. The study is stored in "
+                    "STUDY/study.db, so running the same command again resumes it. Writes "
+                    "the best set (TOML) and STUDY/REPORT.md.")
+    cal.add_argument("--spec", type=Path, default=None, metavar="FILE",
+                     help="calibration specification; default: the packaged "
+                          "sendabm/data/calibration_spec.toml")
+    cal.add_argument("--study", type=Path, default=Path("results/calibration/study"),
+                     metavar="DIR", help="study folder (default: results/calibration/study)")
+    cal.add_argument("--trials", type=int, default=None, metavar="N",
+                     help="total trials (default: the spec's); a resumed study counts those done")
+    cal.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="processes running a candidate's seeds (default: all cores)")
+    cal.add_argument("--out", type=Path, default=None, metavar="FILE",
+                     help="where to write the calibrated set (default: STUDY/calibrated.toml;"
+                          " sendabm/data/calibrated.toml makes it the package default)")
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    import os
+    import shlex
+
+    from sendabm.calibrate import load_spec, run_study, write_outputs
+
+    spec = load_spec(args.spec)
+    if args.trials is not None and args.trials < 1:
+        raise ScenarioError(f"--trials must be at least 1, got {args.trials}")
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError(f"--workers must be at least 1, got {args.workers}")
+    workers = args.workers or min(spec.seeds, os.cpu_count() or 1)
+    result = run_study(spec, args.study, workers=workers, trials=args.trials,
+                       progress=not args.quiet)
+    command = "sendabm " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] \
+        else "sendabm calibrate"
+    target, report = write_outputs(result, spec, args.study, args.out, command)
+    print(f"wrote {target} and {report} (best of {result.trials} trials: {result.score:.1f}% "
+          f"weighted MAPE; priors {result.prior_score:.1f}%)")
+    return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -213,7 +263,9 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "sensitivity":
             return _sensitivity(args)
-    except (ScenarioError, AreasError, ResultsError, SweepError) as error:
+        if args.command == "calibrate":
+            return _calibrate(args)
+    except (ScenarioError, AreasError, ResultsError, SweepError, CalibrationError) as error:
         print(f"sendabm: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_USAGE

@@ -15,8 +15,10 @@ from __future__ import annotations
 import math
 import re
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from sendabm import calibrated
 
 NEED_UNIT_GBP = 10_000.0
 """Pounds per year of support that one need unit represents."""
@@ -323,8 +325,29 @@ _ALL: list[Param] = [
        "Share of plan holders who continue in education after Year 13."),
 ]
 
+PRIORS: dict[str, Any] = {p.name: p.default for p in _ALL}
+"""Each parameter's value before calibration (what its source states)."""
+
+
+def _calibrate_defaults(params: list[Param]) -> list[Param]:
+    """Give the parameters in the shipped calibrated set their calibrated defaults."""
+    info, values = calibrated.load()
+    if not values:
+        return params
+    how = f"calibrated ({info.get('date', 'undated')}, sendabm calibrate; see docs/calibration.md)"
+    out = []
+    for p in params:
+        if p.name in values:
+            value = values[p.name]
+            value = int(round(value)) if isinstance(p.default, int) else float(value)
+            p = replace(p, default=value, source=f"{how}; prior {p.default}: {p.source}")
+        out.append(p)
+    return out
+
+
+_ALL = _calibrate_defaults(_ALL)
 PARAMETERS: dict[str, Param] = {p.name: p for p in _ALL}
-"""All parameters by name."""
+"""All parameters by name (defaults as calibrated)."""
 
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in _ALL))
 
