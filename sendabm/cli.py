@@ -10,6 +10,9 @@
   indices of a sweep's outcomes (:mod:`sendabm.sensitivity`).
 - ``sendabm calibrate [--spec FILE] [--study DIR] [--trials N] [--out FILE]``: fit
   behavioural parameters to the national record (:mod:`sendabm.calibrate`).
+- ``sendabm validate [--seeds N] [--scale X] [--out DIR]``: the calibrated baseline
+  against the record over many seeds, and its projection to 2034/35
+  (:mod:`sendabm.validate`).
 
 Errors in the user's input (a missing or invalid scenario, an out-of-range option, an
 unusable results folder) print one line naming the problem and the fix, and exit
@@ -92,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--quiet", action="store_true", help="no progress bar")
     _sweep_parsers(sub)
     _calibrate_parser(sub)
+    _validate_parser(sub)
     return parser
 
 
@@ -153,6 +157,50 @@ def _calibrate_parser(sub: argparse._SubParsersAction) -> None:
                      help="where to write the calibrated set (default: STUDY/calibrated.toml;"
                           " sendabm/data/calibrated.toml makes it the package default)")
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _validate_parser(sub: argparse._SubParsersAction) -> None:
+    val = sub.add_parser(
+        "validate", help="the calibrated baseline against the record, and its projection",
+        description="Run the baseline (package defaults) over several seeds from September "
+                    "2014 to August 2035 with no policy change. Writes validation.png (each "
+                    "target series: record against the model's median and 90%% band), "
+                    "projection.png (to 2034/35), fit.csv, projection.csv and VALIDATION.md "
+                    "(MAPE per series over 2015-2022) into OUT, keeping other files there.")
+    val.add_argument("--seeds", type=int, default=10, metavar="N",
+                     help="seeds 1..N (default 10)")
+    val.add_argument("--scale", type=float, default=0.05, metavar="X",
+                     help="share of England per run (default 0.05)")
+    val.add_argument("--end", default="2035-08", metavar="YYYY-MM",
+                     help="last month (default 2035-08, the end of 2034/35)")
+    val.add_argument("--out", type=Path, default=Path("results/calibration"), metavar="DIR",
+                     help="output folder (default results/calibration)")
+    val.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="processes (default: all cores)")
+    val.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import shlex
+
+    from sendabm.scenario import default_scenario
+    from sendabm.validate import run_validation, write_validation
+
+    if args.seeds < 1:
+        raise ScenarioError(f"--seeds must be at least 1, got {args.seeds}")
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError(f"--workers must be at least 1, got {args.workers}")
+    default_scenario().with_overrides(run={"scale": args.scale, "end": args.end})  # validate
+    if args.end < "2023-01":
+        raise ScenarioError(f"--end must be 2023-01 or later to cover the record, got {args.end}")
+    if args.out.exists() and not args.out.is_dir():
+        raise ScenarioError(f"--out '{args.out}' is a file; give a folder")
+    v = run_validation(args.seeds, args.scale, args.end, args.workers, progress=not args.quiet)
+    command = "sendabm " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    written = write_validation(v, args.out, command)
+    print(f"wrote {len(written)} files to {args.out} ({len(v.seeds)} runs at scale "
+          f"{v.scale:g}, {v.wall_seconds:.0f} s)")
+    return 0
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -265,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sensitivity(args)
         if args.command == "calibrate":
             return _calibrate(args)
+        if args.command == "validate":
+            return _validate(args)
     except (ScenarioError, AreasError, ResultsError, SweepError, CalibrationError) as error:
         print(f"sendabm: error: {error}", file=sys.stderr)
         return EXIT_USAGE

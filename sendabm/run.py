@@ -55,6 +55,19 @@ def output_of(model: SendModel, wall_seconds: float) -> RunOutput:
                      la_names=list(model.areas.names), manifest=manifest)
 
 
+def release(model: SendModel) -> None:
+    """Let a finished model be freed.
+
+    Mesa 3's ``Agent._ids`` is a class-level dict keyed by model (it numbers agents per
+    model) and is never cleared, so without this every model a process runs stays in
+    memory: about 55 MB per run at scale 0.01, which a calibration or sweep worker
+    running hundreds of runs cannot afford.
+    """
+    import mesa
+
+    mesa.Agent._ids.pop(model, None)
+
+
 def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
                  areas: str | os.PathLike | None = None, progress: bool = False,
                  figures: bool = True) -> RunOutput:
@@ -86,6 +99,7 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
     else:
         model.run()
     output = output_of(model, time.perf_counter() - started)
+    release(model)
     if out is not None:
         write_run(output, Path(out), figures=figures)
     return output
