@@ -107,6 +107,8 @@ def fit_table(v: Validation) -> list[dict]:
         record = T.record()[target.name]
         for k, year in enumerate(years):
             col = values[:, k]
+            if np.all(np.isnan(col)) and year not in record:
+                continue  # a period after the run's end (or with no event at all)
             rows.append({"series": target.name, "year": year,
                          "record": record.get(year, float("nan")),
                          "median": float(np.nanmedian(col)),

@@ -1,0 +1,57 @@
+"""Calibration targets: the record in the data file, and how model values are read off."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from sendabm import targets as T
+
+
+def _months(first: dt.date, n: int) -> list[dt.date]:
+    out, y, m = [], first.year, first.month
+    for _ in range(n):
+        out.append(dt.date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def test_every_target_has_record_with_sources():
+    with resources.files("sendabm.data").joinpath("national_series.csv").open() as handle:
+        rows = [r for r in csv.DictReader(handle) if r["kind"] == "target"]
+    names = {r["series"] for r in rows}
+    assert names == {t.name for t in T.TARGETS}
+    assert all(len(r["source"]) > 10 for r in rows)
+    assert T.record()["ehc_plans"][2015] == 240185
+    assert T.record()["appeals_registered"][2021] == 11052
+
+
+def test_periods_sum_the_right_months():
+    dates = _months(dt.date(2014, 9, 1), 36)
+    month_index = np.arange(36, dtype=float)
+    national = {"appeals_registered": np.ones(36), "ehc_plans": month_index,
+                "plans_issued": np.ones(36), "hearings": np.full(36, 4.0),
+                "hearings_won_by_family": np.full(36, 3.0)}
+    assert T.model_value(T.BY_NAME["appeals_registered"], dates, national, 2014) == 12
+    # January 2015 is the fifth month.
+    assert T.model_value(T.BY_NAME["ehc_plans"], dates, national, 2015) == 4
+    assert T.model_value(T.BY_NAME["plans_issued"], dates, national, 2015) == 12
+    assert T.model_value(T.BY_NAME["share_hearings_won_by_family"], dates, national,
+                         2015) == pytest.approx(0.75)
+    # A period not wholly simulated has no value.
+    assert np.isnan(T.model_value(T.BY_NAME["appeals_registered"], dates, national, 2017))
+
+
+def test_mape_is_a_percentage():
+    assert T.mape(np.array([110.0, 90.0]), np.array([100.0, 100.0])) == pytest.approx(10.0)
+    assert T.mape(np.array([1.0]), np.array([1.0])) == 0.0
+
+
+def test_fit_years_stay_inside_2015_to_2022():
+    for target in T.TARGETS:
+        years = T.fit_years(target.name)
+        assert years and min(years) >= 2014 and max(years) <= 2022

@@ -1,0 +1,57 @@
+"""``sendabm validate``: every output is written and readable; bad options exit 2."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from matplotlib import image
+
+from sendabm import targets as T
+from sendabm.cli import main
+from sendabm.validate import run_validation, write_validation
+
+
+@pytest.fixture(scope="module")
+def validation():
+    return run_validation(seeds=2, scale=0.003, end="2023-08", workers=1, progress=False)
+
+
+def test_outputs_are_complete(validation, tmp_path):
+    (tmp_path / "keep.txt").write_text("other files in the folder are kept")
+    written = write_validation(validation, tmp_path, "sendabm validate (test)")
+    names = {p.name for p in written}
+    assert names == {"validation.png", "projection.png", "fit.csv", "projection.csv",
+                     "VALIDATION.md"}
+    assert (tmp_path / "keep.txt").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    for name in ("validation.png", "projection.png"):
+        pixels = image.imread(tmp_path / name)
+        assert pixels.shape[0] > 500 and np.ptp(pixels[..., :3]) > 0.5
+    with (tmp_path / "fit.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["series"] for r in rows} == {t.name for t in T.TARGETS}
+    # Tiny samples may hold no hearing in a year (NaN share); every other row is ordered.
+    finite = [r for r in rows if r["median"] != "nan"]
+    assert len(finite) > 0.8 * len(rows)
+    assert all(float(r["p5"]) <= float(r["median"]) <= float(r["p95"]) for r in finite)
+    report = (tmp_path / "VALIDATION.md").read_text()
+    assert all(t.label in report for t in T.TARGETS)
+
+
+def test_band_spans_the_seeds(validation):
+    plans = validation.national["ehc_plans"]
+    assert plans.shape[0] == 2 and not np.array_equal(plans[0], plans[1])
+
+
+def test_out_that_is_a_file_is_rejected(tmp_path, capsys):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    assert main(["validate", "--out", str(target), "--seeds", "1", "--quiet"]) == 2
+    assert "give a folder" in capsys.readouterr().err
+
+
+def test_end_before_the_record_ends_is_rejected(capsys):
+    assert main(["validate", "--end", "2020-08", "--quiet"]) == 2
+    assert "2023-01" in capsys.readouterr().err
