@@ -34,8 +34,9 @@ replications in which the policy is higher.
 
 :func:`compare` runs everything (in a process pool; the results do not depend on the
 number of workers) and :func:`write_comparison` writes the folder: ``comparison.csv``,
-``comparison.md``, ``replications.csv`` (every run's outcomes), ``compare.json`` and
-the figures ``compare_national.png`` and ``compare_equity.png``.
+``comparison.md``, ``replications.csv`` (every run's outcomes), ``series.parquet``
+(every run's series over time, :mod:`sendabm.ensemble`), ``compare.json`` and the
+figures ``compare_national.png`` and ``compare_equity.png``.
 """
 
 from __future__ import annotations
@@ -619,10 +620,13 @@ def write_comparison(comparison: Comparison, out_dir: str | os.PathLike,
 
 
 def _write_files(comparison: Comparison, folder: Path, figures: bool) -> None:
-    files = [COMPARISON_CSV, COMPARISON_MD, REPLICATIONS_CSV]
+    from sendabm.ensemble import SERIES, write_series
+
+    files = [COMPARISON_CSV, COMPARISON_MD, REPLICATIONS_CSV, SERIES]
     write_table_csv(comparison, folder / COMPARISON_CSV)
     (folder / COMPARISON_MD).write_text(comparison_markdown(comparison), encoding="utf-8")
     write_replications_csv(comparison, folder / REPLICATIONS_CSV)
+    write_series(ensemble_of(comparison), folder / SERIES)
     if figures:
         national_figure(comparison, folder / NATIONAL_FIGURE)
         equity_figure(comparison, folder / EQUITY_FIGURE)
@@ -630,6 +634,16 @@ def _write_files(comparison: Comparison, folder: Path, figures: bool) -> None:
     files.append(COMPARE_MANIFEST)
     text = json.dumps(comparison_manifest(comparison, files), indent=2, sort_keys=True)
     (folder / COMPARE_MANIFEST).write_text(text + "\n", encoding="utf-8")
+
+
+def ensemble_of(comparison: Comparison) -> Any:
+    """Every run's series as an :class:`~sendabm.ensemble.Ensemble` (for ``series.parquet``)."""
+    from sendabm.ensemble import Ensemble
+
+    names = [comparison.base, *comparison.policies]
+    return Ensemble(scenarios=names, seeds=list(comparison.seeds), dates=list(comparison.dates),
+                    national={n: comparison.series[n] for n in names},
+                    quintiles={n: comparison.quintiles[n] for n in names})
 
 
 def comparison_manifest(comparison: Comparison, files: list[str]) -> dict[str, Any]:
