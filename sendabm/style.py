@@ -9,7 +9,6 @@ outside the data.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -128,12 +127,17 @@ class ThousandsFormatter(mticker.Formatter):
         self.decimals = 0
 
     def set_locs(self, locs: Any) -> None:
-        """Choose the number of decimals from the spacing of the ticks."""
+        """Choose the fewest decimals (0-3) that tell every tick apart exactly."""
         super().set_locs(locs)
-        steps = np.diff(np.asarray(locs, dtype=float))
-        steps = steps[steps > 0]
-        step = float(steps.min()) if steps.size else 1.0
-        self.decimals = min(3, max(0, -math.floor(math.log10(step) + 1e-9)))
+        values = np.asarray(locs, dtype=float)
+        values = values[np.isfinite(values)]
+        self.decimals = 3
+        for decimals in range(4):
+            scaled = values * 10.0**decimals
+            tolerance = 1e-6 * max(1.0, float(np.abs(scaled).max(initial=0.0)))
+            if np.allclose(scaled, np.round(scaled), rtol=0, atol=tolerance):
+                self.decimals = decimals
+                break
 
     def __call__(self, x: float, pos: int | None = None) -> str:
         """Format one tick value."""
