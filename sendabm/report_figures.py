@@ -449,3 +449,65 @@ def _appeal_rate_panel(ax: Axes, ens: Ensemble) -> None:
         ax.plot(x, band(rate)[1], color=colours[q], linewidth=1.4, label=f"quintile {q + 1}")
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7.5)
+
+
+# --------------------------------------------------------------------------- replications
+
+OUTCOME_UNITS = {
+    "adversarial_index": "index (2014/15 = 100)",
+    "appeals_registered": "appeals in the window",
+    "hearings": "hearings in the window",
+    "ehc_plans": "children at the end",
+    "placements_independent": "children at the end",
+    "cumulative_deficit_gbp": "£ billion at the end",
+    "mean_unmet_need": "need units, last 12 months",
+    "mean_trust_in_la": "trust (0–1), last 12 months",
+    "mean_trust_in_school": "trust (0–1), last 12 months",
+}
+"""Unit of each key outcome of a comparison (see :mod:`sendabm.compare`)."""
+
+
+def replications_figure(values: dict[str, dict[str, np.ndarray]], scenarios: list[str],
+                        labels: dict[str, str], path: Path) -> Path:
+    """Key outcomes of a comparison: every replication as a dot, median and 5–95% bar.
+
+    Args:
+        values: Scenario -> outcome -> per-replication values (``replications.csv``).
+        scenarios: Scenario names, the base first.
+        labels: Outcome -> panel title.
+        path: PNG file to write.
+    """
+    outcomes = [o for o in OUTCOME_UNITS if all(o in values[s] for s in scenarios)]
+    fake = Ensemble(scenarios=scenarios, seeds=[0, 1], dates=[], national={}, quintiles={})
+    colours = scenario_colours(fake)
+    with mpl.rc_context(STYLE):
+        rows = int(np.ceil(len(outcomes) / 3)) or 1
+        fig, axes = _figure((13.0, 1.2 + 1.1 * rows * max(2, len(scenarios)) * 0.75), rows, 3)
+        for ax in axes.flat[len(outcomes):]:
+            ax.set_visible(False)
+        for ax, outcome in zip(axes.flat, outcomes, strict=False):
+            scale = 1e9 if outcome.endswith("_gbp") else 1.0
+            for k, name in enumerate(scenarios):
+                runs = np.asarray(values[name][outcome], dtype=float) / scale
+                low, mid, high = band(runs[None, :].T)
+                ax.plot([low[0], high[0]], [k, k], color=colours[name], linewidth=5,
+                        alpha=0.35, solid_capstyle="butt")
+                ax.scatter(runs, np.full(runs.size, k), s=12, color=colours[name], zorder=3)
+                ax.plot([mid[0]], [k], marker="|", markersize=14, color=INK, zorder=4)
+            ax.set_yticks(range(len(scenarios)), [_label(fake, s) for s in scenarios])
+            ax.set_ylim(len(scenarios) - 0.5, -0.5)
+            ax.set_title(labels.get(outcome, outcome), fontsize=9.5)
+            ax.set_xlabel(OUTCOME_UNITS[outcome], color=MUTED)
+            ax.grid(axis="y", visible=False)
+            ax.grid(axis="x", visible=True)
+            ax.xaxis.set_major_formatter(MoneyFormatter() if scale > 1 else ThousandsFormatter())
+            ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(4))
+        handles = [Line2D([], [], marker="o", linestyle="none", color=MUTED, label="one run"),
+                   Line2D([], [], color=MUTED, linewidth=5, alpha=0.35,
+                          label=f"{BAND[0]:g}–{BAND[1]:g}th percentile"),
+                   Line2D([], [], marker="|", markersize=12, linestyle="none", color=INK,
+                          label="median")]
+        fig.legend(handles=handles, loc="outside lower center", ncols=3)
+        _suptitle(fig, f"Key outcomes over replications: {', '.join(scenarios[1:])} vs "
+                       f"{scenarios[0]}")
+        return save(fig, path)
