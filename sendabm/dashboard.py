@@ -31,7 +31,15 @@ from sendabm import areamap
 from sendabm.evaluate import build_scenario
 from sendabm.model import SendModel
 from sendabm.scenario import default_scenario
-from sendabm.style import DPI, MUTED, OKABE_ITO, STYLE, MoneyFormatter, ThousandsFormatter
+from sendabm.style import (
+    DPI,
+    MUTED,
+    OKABE_ITO,
+    STYLE,
+    MoneyFormatter,
+    ThousandsFormatter,
+    floor_at_zero,
+)
 
 END = "2030-08"
 START = "2014-09"
@@ -125,7 +133,7 @@ def series_figure(model: SendModel) -> Figure:
             if dates.size:
                 ax.plot(dates, values, color=OKABE_ITO["blue"], marker="." if dates.size < 24
                         else None)
-                ax.set_ylim(bottom=0)
+                floor_at_zero(ax, values)
             else:
                 ax.text(0.5, 0.5, "press Step or Play", transform=ax.transAxes, ha="center",
                         color=MUTED, style="italic")

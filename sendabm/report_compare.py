@@ -133,8 +133,8 @@ def _facts(manifest: dict[str, Any], scenarios: list[str]) -> list[tuple[str, st
     return [
         ("Base", scenarios[0]),
         ("Policies", ", ".join(scenarios[1:])),
-        ("Replications", f"{len(seeds)} paired runs per scenario (seeds {seeds[:1]}…)"
-         if len(seeds) > 1 else str(len(seeds))),
+        ("Replications", f"{len(seeds)} paired runs per scenario (seeds {seeds[0]} to "
+                         f"{seeds[-1]})" if len(seeds) > 1 else str(len(seeds))),
         ("Runs", f"{manifest.get('start', '?')} to {manifest.get('end', '?')} at scale "
                  f"{manifest.get('scale', '?')}"),
         ("Window", f"{window.get('start', '?')} to {window.get('end', '?')}"),
