@@ -13,6 +13,10 @@
 - ``sendabm validate [--seeds N] [--scale X] [--out DIR]``: the calibrated baseline
   against the record over many seeds, and its projection to 2034/35
   (:mod:`sendabm.validate`).
+- ``sendabm report DIR [--out DIR] [--map MEASURE]``: an HTML report of a run,
+  comparison or sweep folder (:mod:`sendabm.report`).
+- ``sendabm dashboard [--port N] [--host HOST]``: the interactive dashboard
+  (:mod:`sendabm.dashboard`).
 
 Errors in the user's input (a missing or invalid scenario, an out-of-range option, an
 unusable results folder) print one line naming the problem and the fix, and exit
@@ -133,6 +137,38 @@ def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
                       help="default: the one that fits the store's design")
     sens.add_argument("--out", type=Path, default=None, metavar="DIR",
                       help="output folder; default: STORE/sensitivity")
+    _view_parsers(sub)
+
+
+def _view_parsers(sub: argparse._SubParsersAction) -> None:
+    from sendabm.areamap import DEFAULT_MEASURE, MAP_MEASURES
+
+    report = sub.add_parser(
+        "report", help="write an HTML report of a run, comparison or sweep folder",
+        description="Detect the kind of results folder (run, comparison or sweep) and write "
+                    "a self-contained HTML report (report.html, figures embedded) with its "
+                    "PNG figures: national series with bands, placements by setting, the "
+                    "dispute funnel per school year, money, equity by family-resources "
+                    "quintile and, for a run, a map of the local areas.")
+    report.add_argument("folder", type=Path, metavar="DIR",
+                        help="a folder written by sendabm run, compare or sweep")
+    report.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="report folder (created, or replaced if it holds an earlier "
+                             "report); default: DIR/report")
+    report.add_argument("--map", default=DEFAULT_MEASURE, choices=list(MAP_MEASURES),
+                        metavar="MEASURE",
+                        help=f"measure of the area map (run folders): "
+                             f"{', '.join(MAP_MEASURES)}; default: {DEFAULT_MEASURE}")
+    dash = sub.add_parser(
+        "dashboard", help="start the interactive dashboard (Mesa SolaraViz) in a browser",
+        description="Start a Mesa SolaraViz app on this machine only (localhost): sliders "
+                    "and menus for the main levers and uncertainties, play/step/reset, live "
+                    "plots of the key national series and a map of the local areas. Open "
+                    "the address it prints in a browser; stop it with Ctrl+C.")
+    dash.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    dash.add_argument("--host", default="localhost",
+                      help="address to bind (default localhost: not reachable from other "
+                           "machines)")
 
 
 def _calibrate_parser(sub: argparse._SubParsersAction) -> None:
@@ -251,6 +287,23 @@ def _sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from sendabm.report import write_report
+
+    out, report = write_report(args.folder, args.out, map_measure=args.map)
+    figures = sum(1 for s in report.sections if s.figure)
+    print(f"wrote {out / 'report.html'} ({report.kind} report, {figures} figures)")
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from sendabm.dashboard import serve
+
+    if not 0 < args.port < 65536:
+        raise ScenarioError(f"--port must be between 1 and 65535, got {args.port}")
+    return serve(host=args.host, port=args.port)
+
+
 def _run(args: argparse.Namespace) -> int:
     from sendabm.run import run_scenario
 
@@ -315,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
             return _calibrate(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "report":
+            return _report(args)
+        if args.command == "dashboard":
+            return _dashboard(args)
     except (ScenarioError, AreasError, ResultsError, SweepError, CalibrationError) as error:
         print(f"sendabm: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -34,8 +34,9 @@ replications in which the policy is higher.
 
 :func:`compare` runs everything (in a process pool; the results do not depend on the
 number of workers) and :func:`write_comparison` writes the folder: ``comparison.csv``,
-``comparison.md``, ``replications.csv`` (every run's outcomes), ``compare.json`` and
-the figures ``compare_national.png`` and ``compare_equity.png``.
+``comparison.md``, ``replications.csv`` (every run's outcomes), ``series.parquet``
+(every run's series over time, :mod:`sendabm.ensemble`), ``compare.json`` and the
+figures ``compare_national.png`` and ``compare_equity.png``.
 """
 
 from __future__ import annotations
@@ -619,10 +620,13 @@ def write_comparison(comparison: Comparison, out_dir: str | os.PathLike,
 
 
 def _write_files(comparison: Comparison, folder: Path, figures: bool) -> None:
-    files = [COMPARISON_CSV, COMPARISON_MD, REPLICATIONS_CSV]
+    from sendabm.ensemble import SERIES, write_series
+
+    files = [COMPARISON_CSV, COMPARISON_MD, REPLICATIONS_CSV, SERIES]
     write_table_csv(comparison, folder / COMPARISON_CSV)
     (folder / COMPARISON_MD).write_text(comparison_markdown(comparison), encoding="utf-8")
     write_replications_csv(comparison, folder / REPLICATIONS_CSV)
+    write_series(ensemble_of(comparison), folder / SERIES)
     if figures:
         national_figure(comparison, folder / NATIONAL_FIGURE)
         equity_figure(comparison, folder / EQUITY_FIGURE)
@@ -630,6 +634,16 @@ def _write_files(comparison: Comparison, folder: Path, figures: bool) -> None:
     files.append(COMPARE_MANIFEST)
     text = json.dumps(comparison_manifest(comparison, files), indent=2, sort_keys=True)
     (folder / COMPARE_MANIFEST).write_text(text + "\n", encoding="utf-8")
+
+
+def ensemble_of(comparison: Comparison) -> Any:
+    """Every run's series as an :class:`~sendabm.ensemble.Ensemble` (for ``series.parquet``)."""
+    from sendabm.ensemble import Ensemble
+
+    names = [comparison.base, *comparison.policies]
+    return Ensemble(scenarios=names, seeds=list(comparison.seeds), dates=list(comparison.dates),
+                    national={n: comparison.series[n] for n in names},
+                    quintiles={n: comparison.quintiles[n] for n in names})
 
 
 def comparison_manifest(comparison: Comparison, files: list[str]) -> dict[str, Any]:
@@ -850,7 +864,7 @@ BAND = (5.0, 95.0)
 
 def scenario_colours(comparison: Comparison) -> dict[str, str]:
     """Base in grey, policies in Okabe–Ito colours (the figures' palette)."""
-    from sendabm.figures import OKABE_ITO
+    from sendabm.style import OKABE_ITO
 
     cycle = [OKABE_ITO[k] for k in ("vermillion", "blue", "green", "orange", "purple", "sky")]
     colours = {comparison.base: "#5a5a5a"}
@@ -882,13 +896,9 @@ def _legend_columns(n: int) -> int:
 
 def _money_formatter() -> Any:
     """Tick labels like '£1.5' and '-£0.2' (sign before the pound sign)."""
-    from sendabm import figures as figs
+    from sendabm.style import MoneyFormatter
 
-    class Money(figs.ThousandsFormatter):
-        def __call__(self, x: float, pos: int | None = None) -> str:
-            return super().__call__(x, pos).replace("£-", "-£")
-
-    return Money(prefix="£")
+    return MoneyFormatter()
 
 
 def _diverges_from(base: np.ndarray, runs: np.ndarray) -> int:
@@ -910,7 +920,7 @@ def national_figure(comparison: Comparison, path: Path) -> Path:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from sendabm import figures as figs
+    from sendabm import style as figs
 
     c = comparison
     x = np.array(c.dates, dtype="datetime64[D]")
@@ -925,7 +935,7 @@ def national_figure(comparison: Comparison, path: Path) -> Path:
         warnings.simplefilter("ignore", RuntimeWarning)
         fig = Figure(figsize=(13.0, 7.2), dpi=figs.DPI, layout="constrained")
         axes = fig.subplots(2, 3, sharex=True)
-        figs._setup_time_axis(axes[0, 0], x)
+        figs.setup_time_axis(axes[0, 0], x)
         for ax, (name, title, kind) in zip(axes.flat, NATIONAL_PANELS, strict=True):
             if kind == "flow":
                 title += " (12 months to date)" if yearly else " (per month)"
@@ -953,11 +963,11 @@ def national_figure(comparison: Comparison, path: Path) -> Path:
                 ax.plot(x[first:], mid, color=colours[scen], linewidth=1.8)
                 drawn.append(runs)
             if not drawn:
-                figs._not_available(ax)
+                figs.not_available(ax)
                 continue
             for when, colour in sorted(start_lines):
                 ax.axvline(when, color=colour, linestyle=(0, (4, 3)), linewidth=0.9, zorder=1)
-            figs._floor_at_zero(ax, *[d.ravel() for d in drawn])
+            figs.floor_at_zero(ax, *[d.ravel() for d in drawn])
             ax.yaxis.set_major_formatter(_money_formatter() if kind == "gbp"
                                          else figs.ThousandsFormatter())
         handles: list[Any] = [Line2D([], [], color=colours[s], linewidth=2.0,
@@ -976,7 +986,7 @@ def national_figure(comparison: Comparison, path: Path) -> Path:
         fig.suptitle(_title(c, "sendabm compare", width=130), x=0.01, ha="left", fontsize=12,
                      fontweight="bold")
         fig.get_layout_engine().set(w_pad=0.08, h_pad=0.08, wspace=0.04, hspace=0.06)
-        return figs._save(fig, path)
+        return figs.save(fig, path)
 
 
 def equity_figure(comparison: Comparison, path: Path) -> Path:
@@ -985,7 +995,7 @@ def equity_figure(comparison: Comparison, path: Path) -> Path:
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    from sendabm import figures as figs
+    from sendabm import style as figs
 
     c = comparison
     colours = scenario_colours(c)
@@ -1039,4 +1049,4 @@ def equity_figure(comparison: Comparison, path: Path) -> Path:
                    title="Bars: mean over replications; whiskers: 95% interval of the mean")
         fig.suptitle(_title(c, "By family resources", width=110, dates=False), x=0.01,
                      ha="left", fontsize=12, fontweight="bold")
-        return figs._save(fig, path)
+        return figs.save(fig, path)

@@ -12,155 +12,41 @@ with nothing to show says "not available".
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
-import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+
+from sendabm.style import (
+    COLOURS,
+    DPI,
+    INK,
+    LABELS,
+    MUTED,
+    QUINTILE_LABELS,
+    STYLE,
+    ThousandsFormatter,
+    floor_at_zero,
+    not_available,
+    rolling_sum,
+    save,
+    setup_time_axis,
+)
 
 if TYPE_CHECKING:
     from sendabm.results import RunOutput
 
-DPI = 150
 SUMMARY_SIZE = (13.0, 7.0)
 EQUITY_SIZE = (11.0, 7.0)
 
-INK = "#222222"
-MUTED = "#6b6b6b"
-OKABE_ITO = {
-    "blue": "#0072B2",
-    "sky": "#56B4E9",
-    "green": "#009E73",
-    "orange": "#E69F00",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-    "yellow": "#F0E442",
-    "grey": "#7F7F7F",
-}
-"""Colour-blind-safe palette (Okabe & Ito 2008) used by every figure."""
-
-COLOURS = {
-    "ehc_plans": OKABE_ITO["blue"],
-    "sen_support": OKABE_ITO["sky"],
-    "appeals_registered": OKABE_ITO["orange"],
-    "hearings": OKABE_ITO["purple"],
-    "hearings_won_by_family": OKABE_ITO["green"],
-    "placements_mainstream": OKABE_ITO["sky"],
-    "placements_special": OKABE_ITO["blue"],
-    "placements_independent": OKABE_ITO["vermillion"],
-    "high_needs_spend_gbp": OKABE_ITO["vermillion"],
-    "high_needs_allocation_gbp": OKABE_ITO["blue"],
-    "cumulative_deficit_gbp": OKABE_ITO["vermillion"],
-    "las_deficit_over_reserves": OKABE_ITO["grey"],
-    "mean_trust_in_school": OKABE_ITO["green"],
-    "mean_trust_in_la": OKABE_ITO["blue"],
-    "adversarial_index": OKABE_ITO["vermillion"],
-}
-"""One colour per measure, the same in every panel."""
-
-LABELS = {
-    "ehc_plans": "EHC plans",
-    "sen_support": "SEN support",
-    "appeals_registered": "Appeals registered",
-    "hearings": "Hearings",
-    "hearings_won_by_family": "Won by the family",
-    "placements_mainstream": "Mainstream",
-    "placements_special": "Special school",
-    "placements_independent": "Independent",
-    "high_needs_spend_gbp": "Spend",
-    "high_needs_allocation_gbp": "Allocation",
-    "cumulative_deficit_gbp": "Cumulative deficit",
-    "las_deficit_over_reserves": "LAs with deficit over reserves (right)",
-    "mean_trust_in_school": "Trust in school",
-    "mean_trust_in_la": "Trust in LA",
-    "adversarial_index": "Adversarial index",
-}
-"""Plain-words legend label of each measure."""
-
-STYLE: dict[str, Any] = {
-    "font.size": 9,
-    "axes.titlesize": 10.5,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
-    "axes.titlepad": 8,
-    "axes.labelsize": 9,
-    "axes.labelcolor": INK,
-    "axes.edgecolor": "#9a9a9a",
-    "axes.linewidth": 0.8,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "axes.grid.axis": "y",
-    "axes.axisbelow": True,
-    "grid.color": "#e3e3e3",
-    "grid.linewidth": 0.7,
-    "xtick.color": MUTED,
-    "ytick.color": MUTED,
-    "xtick.labelcolor": INK,
-    "ytick.labelcolor": INK,
-    "xtick.labelsize": 8.5,
-    "ytick.labelsize": 8.5,
-    "lines.linewidth": 1.8,
-    "legend.frameon": True,
-    "legend.framealpha": 0.85,
-    "legend.edgecolor": "none",
-    "legend.fancybox": False,
-    "legend.fontsize": 8,
-    "legend.handlelength": 1.6,
-    "text.color": INK,
-}
-"""Matplotlib rc settings applied while a figure is drawn."""
-
-MONTHS_PER_YEAR = 12
-QUINTILE_LABELS = ["Quintile 1 (least)", "2", "3", "4", "5 (most)"]
-
-
-class ThousandsFormatter(mticker.Formatter):
-    """Tick labels with thousands separators and just enough decimals for the step."""
-
-    def __init__(self, prefix: str = "", suffix: str = "") -> None:
-        """Initialise.
-
-        Args:
-            prefix: Text before the number, e.g. "£".
-            suffix: Text after the number, e.g. "bn".
-        """
-        self.prefix = prefix
-        self.suffix = suffix
-        self.decimals = 0
-
-    def set_locs(self, locs: Any) -> None:
-        """Choose the number of decimals from the spacing of the ticks."""
-        super().set_locs(locs)
-        steps = np.diff(np.asarray(locs, dtype=float))
-        steps = steps[steps > 0]
-        step = float(steps.min()) if steps.size else 1.0
-        self.decimals = min(3, max(0, -math.floor(math.log10(step) + 1e-9)))
-
-    def __call__(self, x: float, pos: int | None = None) -> str:
-        """Format one tick value."""
-        value = round(x, self.decimals) + 0.0
-        return f"{self.prefix}{value:,.{self.decimals}f}{self.suffix}"
-
 
 # --------------------------------------------------------------------------- helpers
-
-
-def rolling_sum(values: np.ndarray, window: int = MONTHS_PER_YEAR) -> np.ndarray:
-    """Trailing sum over ``window`` months; NaN until a full window is available."""
-    values = np.asarray(values, dtype=np.float64)
-    out = np.full(values.shape, np.nan)
-    if values.size >= window:
-        out[window - 1 :] = np.lib.stride_tricks.sliding_window_view(values, window).sum(axis=1)
-    return out
 
 
 def _national(output: RunOutput, name: str) -> np.ndarray | None:
@@ -174,22 +60,6 @@ def _national(output: RunOutput, name: str) -> np.ndarray | None:
 
 def _dates(output: RunOutput) -> np.ndarray:
     return np.array(output.dates, dtype="datetime64[D]")
-
-
-def _not_available(ax: Axes, reason: str = "not available") -> None:
-    ax.text(
-        0.5,
-        0.5,
-        reason,
-        transform=ax.transAxes,
-        ha="center",
-        va="center",
-        color=MUTED,
-        fontsize=10,
-        style="italic",
-    )
-    ax.tick_params(axis="y", left=False, labelleft=False)
-    ax.grid(False)
 
 
 def _line(ax: Axes, x: np.ndarray, name: str, y: np.ndarray, **kwargs: Any) -> None:
@@ -215,21 +85,6 @@ def _finish(
         (twins[-1] if twins else ax).legend(handles, labels, loc=legend)
 
 
-def _floor_at_zero(ax: Axes, *series: np.ndarray) -> None:
-    """Start the y axis at zero when no series goes below it."""
-    finite = [s[np.isfinite(s)] for s in series]
-    if all(s.size == 0 or s.min() >= 0 for s in finite):
-        ax.set_ylim(bottom=0)
-
-
-def _setup_time_axis(ax: Axes, x: np.ndarray) -> None:
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
-    span = x[-1] - x[0] if x.size > 1 else np.timedelta64(31, "D")
-    ax.set_xlim(x[0], x[-1] if x.size > 1 else x[0] + span)
-
-
 def _suptitle(output: RunOutput, what: str) -> str:
     manifest = output.manifest
     scenario = manifest.get("scenario_name", manifest.get("scenario", "unnamed scenario"))
@@ -249,13 +104,6 @@ def _suptitle(output: RunOutput, what: str) -> str:
     return "  ·  ".join(parts)
 
 
-def _save(fig: Figure, path: Path) -> Path:
-    path = Path(path)
-    FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=DPI, facecolor="white")
-    return path
-
-
 # --------------------------------------------------------------------------- summary panels
 
 
@@ -267,7 +115,7 @@ def _panel_caseload(ax: Axes, output: RunOutput, x: np.ndarray) -> bool:
             _line(ax, x, name, values)
             drawn.append(values)
     if drawn:
-        _floor_at_zero(ax, *drawn)
+        floor_at_zero(ax, *drawn)
         _finish(ax)
     return bool(drawn)
 
@@ -283,11 +131,11 @@ def _panel_tribunal(ax: Axes, output: RunOutput, x: np.ndarray) -> bool:
     yearly, present = _yearly(output, ("appeals_registered", "hearings", "hearings_won_by_family"))
     if not yearly:
         if present:
-            _not_available(ax, "needs 12 months of data")
+            not_available(ax, "needs 12 months of data")
         return present
     for name, values in yearly.items():
         _line(ax, x, name, values)
-    _floor_at_zero(ax, *yearly.values())
+    floor_at_zero(ax, *yearly.values())
     _finish(ax)
     return True
 
@@ -317,7 +165,7 @@ def _panel_money(ax: Axes, output: RunOutput, x: np.ndarray) -> bool:
     yearly, present = _yearly(output, ("high_needs_allocation_gbp", "high_needs_spend_gbp"))
     if not yearly:
         if present:
-            _not_available(ax, "needs 12 months of data")
+            not_available(ax, "needs 12 months of data")
         return present
     yearly = {name: values / 1e9 for name, values in yearly.items()}
     spend = yearly.get("high_needs_spend_gbp")
@@ -338,7 +186,7 @@ def _panel_money(ax: Axes, output: RunOutput, x: np.ndarray) -> bool:
             linewidth=0,
             label="Overspend",
         )
-    _floor_at_zero(ax, *yearly.values())
+    floor_at_zero(ax, *yearly.values())
     _finish(ax, ThousandsFormatter(prefix="£"))
     return True
 
@@ -353,10 +201,10 @@ def _panel_deficit(ax: Axes, output: RunOutput, x: np.ndarray) -> bool:
         ax.fill_between(
             x, 0, deficit / 1e9, color=COLOURS["cumulative_deficit_gbp"], alpha=0.10, linewidth=0
         )
-        _floor_at_zero(ax, deficit)
+        floor_at_zero(ax, deficit)
         ax.axhline(0, color="#9a9a9a", linewidth=0.8)
     else:
-        _not_available(ax, "deficit not available")
+        not_available(ax, "deficit not available")
     twins = ()
     if count is not None:
         right = ax.twinx()
@@ -441,16 +289,16 @@ def summary_figure(output: RunOutput, path: Path) -> Path:
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=SUMMARY_SIZE, dpi=DPI, layout="constrained")
         axes = fig.subplots(2, 3, sharex=True)
-        _setup_time_axis(axes[0, 0], x)
+        setup_time_axis(axes[0, 0], x)
         for ax, (title, draw) in zip(axes.flat, SUMMARY_PANELS, strict=True):
             ax.set_title(title)
             if not draw(ax, output, x):
-                _not_available(ax)
+                not_available(ax)
         fig.suptitle(
             _suptitle(output, "sendabm run"), x=0.01, ha="left", fontsize=12, fontweight="bold"
         )
         fig.get_layout_engine().set(w_pad=0.08, h_pad=0.08, wspace=0.04, hspace=0.06)
-        return _save(fig, path)
+        return save(fig, path)
 
 
 # --------------------------------------------------------------------------- equity
@@ -494,18 +342,18 @@ def equity_figure(output: RunOutput, path: Path) -> Path:
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=EQUITY_SIZE, dpi=DPI, layout="constrained")
         axes = fig.subplots(2, 2, sharex=True)
-        _setup_time_axis(axes[0, 0], x)
+        setup_time_axis(axes[0, 0], x)
         for ax, (name, title, is_flow) in zip(axes.flat, EQUITY_MEASURES, strict=True):
             ax.set_title(title)
             totals = quintile_totals(output, name)
             if totals is not None and is_flow:
                 totals = np.column_stack([rolling_sum(totals[:, q]) for q in range(5)])
             if totals is None or not np.isfinite(totals).any():
-                _not_available(ax)
+                not_available(ax)
                 continue
             for q in range(5):
                 ax.plot(x, totals[:, q], color=colours[q], label=QUINTILE_LABELS[q])
-            _floor_at_zero(ax, totals)
+            floor_at_zero(ax, totals)
             ax.yaxis.set_major_formatter(ThousandsFormatter())
         handles = [Line2D([], [], color=colours[q], label=QUINTILE_LABELS[q]) for q in range(5)]
         fig.legend(handles=handles, loc="outside lower center", ncols=5, title="Family resources")
@@ -516,4 +364,4 @@ def equity_figure(output: RunOutput, path: Path) -> Path:
             fontsize=12,
             fontweight="bold",
         )
-        return _save(fig, path)
+        return save(fig, path)

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 from matplotlib import ticker as mticker  # noqa: E402
 
 from sendabm import targets as T  # noqa: E402
-from sendabm.figures import DPI, INK, MUTED, OKABE_ITO, STYLE, ThousandsFormatter  # noqa: E402
+from sendabm.style import DPI, INK, MUTED, OKABE_ITO, STYLE, ThousandsFormatter  # noqa: E402
 
 if TYPE_CHECKING:
     from sendabm.validate import Validation
