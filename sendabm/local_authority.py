@@ -2,8 +2,8 @@
 
 LA state lives in arrays (one entry per LA); :class:`LocalAuthority` is a
 ``mesa.Agent`` view of one entry. Each LA learns once a year (DESIGN §2 phase 10):
-overspending tightens its thresholds (gatekeeping), losing at tribunal loosens them
-and makes it concede more, and it copies its neighbours' practice.
+overspending tightens its thresholds (gatekeeping), having its refusals reversed (at
+a hearing or by conceding) loosens them, losing at tribunal makes it concede more, and it copies its neighbours' practice.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class LocalAuthorities:
         self.wins_year = np.zeros(n)
         self.hearings_year = np.zeros(n)
         self.hearings_lost_by_la_year = np.zeros(n)
+        self.conceded_year = np.zeros(n)
         self.pipeline: list[np.ndarray] = []
         self.indptr, self.indices = neighbours
 
@@ -75,12 +76,26 @@ class LocalAuthorities:
         self.spend_fy_gbp += spend_gbp
         self.allocation_fy_gbp += allocation
 
-    def record_disputes(self, appeals, wins, hearings, lost_by_la) -> None:
+    def record_disputes(self, appeals, wins, hearings, lost_by_la, conceded) -> None:
         """Accumulate this month's dispute outcomes for the yearly learning."""
         self.appeals_year += appeals
         self.wins_year += wins
         self.hearings_year += hearings
         self.hearings_lost_by_la_year += lost_by_la
+        self.conceded_year += conceded
+
+    def reversal_rate(self) -> np.ndarray:
+        """Share of each LA's contested decisions reversed this year: appeals it lost at
+        a hearing or conceded, over appeals heard or conceded (0 if none).
+
+        A concession reverses a refusal as surely as a lost hearing does, so an LA that
+        concedes most appeals learns that its refusals do not hold, even if it rarely
+        reaches a hearing.
+        """
+        contested = self.hearings_year + self.conceded_year
+        reversed_ = self.hearings_lost_by_la_year + self.conceded_year
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(contested > 0, reversed_ / np.maximum(contested, 1e-300), 0.0)
 
     def adapt_year(self, p, override_ended: bool, pull: float = 0.0,
                    target: float | None = None) -> None:
@@ -93,7 +108,7 @@ class LocalAuthorities:
         pressure = np.maximum(0.0, overspend)
         if override_ended:
             pressure = pressure * np.where(self.deficit_gbp > self.reserves_gbp, 2.0, 1.0)
-        change = p.gatekeeping_response * pressure - p.gatekeeping_relax * loss_rate
+        change = p.gatekeeping_response * pressure - p.gatekeeping_relax * self.reversal_rate()
         ratio = p.plan_threshold_initial / p.assess_threshold_initial
         for name, goal in (("assess_threshold", target),
                            ("plan_threshold", None if target is None else target * ratio)):
@@ -110,6 +125,7 @@ class LocalAuthorities:
         self.allocation_fy_gbp[:] = 0.0
         self.hearings_year[:] = 0.0
         self.hearings_lost_by_la_year[:] = 0.0
+        self.conceded_year[:] = 0.0
 
     def adapt_capacity(self, p, queue: np.ndarray) -> None:
         """LAs close part of the gap between their assessment queue and what their

@@ -489,7 +489,8 @@ class SendModel(mesa.Model):
             wins=(la_tot[M["hearings_won_by_family"], :, 0] + la_tot[M["appeals_conceded"], :, 0]
                   - la_tot[M["decisions_not_followed"], :, 0]),
             hearings=la_tot[M["hearings"], :, 0],
-            lost_by_la=la_tot[M["hearings_won_by_family"], :, 0])
+            lost_by_la=la_tot[M["hearings_won_by_family"], :, 0],
+            conceded=la_tot[M["appeals_conceded"], :, 0])
         with np.errstate(divide="ignore", invalid="ignore"):
             n_need = la_tot[M["with_need"], :, 0]
             las.mean_trust = np.where(n_need > 0, la_tot[M["trust_la_sum"], :, 0] / n_need,
