@@ -3,7 +3,8 @@
 LA state lives in arrays (one entry per LA); :class:`LocalAuthority` is a
 ``mesa.Agent`` view of one entry. Each LA learns once a year (DESIGN §2 phase 10):
 overspending tightens its thresholds (gatekeeping), having its refusals reversed (at
-a hearing or by conceding) loosens them, losing at tribunal makes it concede more, and it copies its neighbours' practice.
+a hearing or by conceding) loosens them, losing at tribunal makes it concede more,
+and it copies its neighbours' practice.
 """
 
 from __future__ import annotations
