@@ -112,14 +112,14 @@ SERIES_LABEL = {"placements_mainstream": "mainstream", "placements_special": "st
 
 def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[str],
                       record: str | None) -> None:
-    from sendabm.validate import _yearly_if_flow
+    from sendabm.validate import _yearly_if_flow, trailing_year
 
     x = np.array(v.dates, dtype="datetime64[D]")
     money = unit.startswith("£")
     for name in names:
         values = _yearly_if_flow(name, v.national[name]) / (1e9 if money else 1.0)
         if name == "high_needs_spend_gbp" or name == "high_needs_allocation_gbp":
-            values = _rolling(values)
+            values = trailing_year(values)
         colour = SERIES_COLOUR.get(name, MODEL)
         ax.fill_between(x, np.nanpercentile(values, 5, axis=0),
                         np.nanpercentile(values, 95, axis=0), color=colour, alpha=0.2,
@@ -140,15 +140,6 @@ def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[
     ax.set_ylim(bottom=0)
     _time_axis(ax, v.dates[0], v.dates[-1])
     ax.legend(loc="upper left", fontsize=7.5)
-
-
-def _rolling(values: np.ndarray) -> np.ndarray:
-    """Trailing 12-month sum of monthly money (a yearly rate), NaN for the first 11."""
-    out = np.full(values.shape, np.nan)
-    csum = np.cumsum(values, axis=1)
-    out[:, 11:] = csum[:, 11:] - np.concatenate(
-        [np.zeros((values.shape[0], 1)), csum[:, :-12]], axis=1)
-    return out
 
 
 def projection_figure(v: Validation, path: Path) -> Path:
