@@ -48,7 +48,7 @@ def test_invariants_hold_for_any_seed_and_scale(seed, scale):
 
 @pytest.fixture(scope="module")
 def stepped():
-    model = SendModel(seed=2, scale=0.001, end="2015-08")
+    model = SendModel(seed=2, scale=0.002, end="2015-08")
     for _ in range(4):
         model.step()
     invariants.check(model)

@@ -4,6 +4,7 @@ non-empty, the HTML embeds them, and unusable folders fail with one line and sta
 from __future__ import annotations
 
 import base64
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -107,7 +108,11 @@ def test_comparison_report_has_bands_and_outcomes(tmp_path):
 
 
 def test_reference_comparison_without_series_still_reports(tmp_path):
-    out, _ = write_report(ROOT / "results" / "tribunal" / "reference", tmp_path / "r")
+    # Comparison folders written before series.parquet existed still get a report.
+    old = tmp_path / "old"
+    shutil.copytree(ROOT / "results" / "tribunal" / "reference", old,
+                    ignore=shutil.ignore_patterns("series.parquet"))
+    out, _ = write_report(old, tmp_path / "r")
     _check_report(out, {"compare_national.png", "compare_equity.png", "outcomes.png"})
 
 
