@@ -196,7 +196,8 @@ class Family(mesa.Agent):
         x = (p.appeal_base_logit + p.appeal_success_weight * world.la_expected_success[self.la]
              + p.request_resources_weight * (self.resources - 0.5)
              - p.appeal_cost_weight + p.appeal_distrust_weight * (1.0 - self.trust_la)
-             + p.appeal_severity_weight * self.need)
+             + p.appeal_severity_weight * self.need
+             + (p.appeal_assess_shift if self.kind == S.KIND_ASSESS else 0.0))
         return _sigmoid(x)
 
     def _dispute_choice(self, world, p, draw) -> None:

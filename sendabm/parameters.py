@@ -175,6 +175,12 @@ _ALL: list[Param] = [
        "assumption: parents (and their advisers) pursue appeals where the child's need is "
        "plainly greater; weak cases are advised against",
        "Effect of need severity on the appeal propensity."),
+    _p("appeal_assess_shift", 0.0, "logit", -6.0, 3.0, "family",
+       "assumption: most appeals are about the content or placement of a plan; a family "
+       "refused an assessment can ask again in six months, so fewer contest that refusal "
+       "(MoJ SEND appeals by type)",
+       "Shift of the appeal log-odds when the refusal is of an assessment (0: the same "
+       "propensity as for plans and placements)."),
     _p("expected_success_initial", 0.5, "share", 0.0, 1.0, "family",
        "assumption: in 2014 few parents knew how often appeals succeed",
        "Appeal success parents expect at the start."),
