@@ -30,8 +30,8 @@ from sendabm.kernels.family_month import (
     busy_rows,
     family_month,
     merge_sorted,
-    schedule_onsets,
 )
+from sendabm.kernels.onsets import schedule_onsets
 from sendabm.kernels.outcomes import outcomes
 from sendabm.local_authority import LocalAuthorities, LocalAuthority
 from sendabm.measures import NATIONAL_ORDER, derive

@@ -107,29 +107,6 @@ def next_onset(key, uid, now, year_now, first, multipliers, p):
     return NEVER
 
 
-@njit(cache=True)
-def _schedule_rows(fam, rows, now, key, multipliers, p, start, stop):
-    for k in range(start, stop):
-        i = rows[k]
-        if fam.need[i] > 0.0:
-            fam.onset_tick[i] = NEVER
-        else:
-            fam.onset_tick[i] = next_onset(key, fam.uid[i], now, fam.year[i], now, multipliers, p)
-
-
-@njit(cache=True, parallel=True)
-def schedule_onsets(fam, rows, now, key, multipliers, p):
-    """Set ``onset_tick`` for ``rows`` from month ``now`` (NEVER for those with a need).
-
-    ``multipliers[t]`` is the identification trend factor of month t (the same value
-    the model gives the family step that month).
-    """
-    n = rows.shape[0]
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
-    for c in prange(N_CHUNKS):
-        _schedule_rows(fam, rows, now, key, multipliers, p, c * size, min(n, (c + 1) * size))
-
-
 @njit(cache=True, inline="always")
 def drifted(need, unmet, z, p):
     """Severity after a month of random drift and escalation while unmet."""
