@@ -267,14 +267,11 @@ def _static_chunk(fam, c, start, stop, pupils, roll):
 
 
 @njit(cache=True, parallel=True)
-def _static_chunks(fam, n_la, n_school):
+def _static_chunks(fam, pupils, roll):
     n = fam.active.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
-    pupils = np.zeros((N_CHUNKS, n_la, 6))
-    roll = np.zeros((N_CHUNKS, n_school))
     for c in prange(N_CHUNKS):
         _static_chunk(fam, c, c * size, min(n, (c + 1) * size), pupils, roll)
-    return pupils, roll
 
 
 def count_static(fam, n_la: int, n_school: int) -> tuple[np.ndarray, np.ndarray]:
@@ -287,7 +284,11 @@ def count_static(fam, n_la: int, n_school: int) -> tuple[np.ndarray, np.ndarray]
     Returns:
         (pupils [la, quintile 0..5], roll [school]).
     """
-    pupils, roll = _static_chunks(fam, n_la, n_school)
+    # Allocated here, not in the parallel function, where numba would fill them in
+    # parallel loops of their own.
+    pupils = np.zeros((N_CHUNKS, n_la, 6))
+    roll = np.zeros((N_CHUNKS, n_school))
+    _static_chunks(fam, pupils, roll)
     return _sum_chunks(pupils), _sum_chunks(roll)
 
 
