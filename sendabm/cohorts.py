@@ -14,7 +14,9 @@ import numpy as np
 
 from sendabm import rng
 from sendabm import states as S
+from sendabm.kernels.school_year import age_rows
 from sendabm.population import NEVER, Families
+from sendabm.schools import SECONDARY
 
 INITIAL_IDENTIFIED = 0.85
 """Share of needs already recorded as SEN support in the starting population."""
@@ -122,40 +124,16 @@ def age_and_transfer(fam: Families, p, key, tick: int, schools,
     """Move everyone up a year; transfers at Year 7 and post-16; leavers.
 
     Draws are made only for the children a decision concerns (each keyed by its uid,
-    so the subset does not change anyone's draw).
+    so the subset does not change anyone's draw). The move itself is one pass over
+    the rows (:func:`sendabm.kernels.school_year.age_rows`).
 
     Returns:
         Counts of this September's leavers and destinations (sample scale).
     """
-    rows = np.flatnonzero(fam.active)
-    fam.year[rows] += 1
-    year = fam.year[rows]
-    mainstream = fam.setting[rows] == S.MAINSTREAM
-    to_secondary = rows[mainstream & (year == 7)]
-    if to_secondary.size:
-        u = rng.uniforms(key, rng.SCHOOL_CHOICE, fam.uid[to_secondary], tick)
-        fam.school[to_secondary] = schools.pick(1, fam.la[to_secondary].astype(np.int64), u)
-    plan = fam.sen[rows] == S.EHCP
-    to_fe = _chance(key, rng.POST16_FE, fam, rows[plan & mainstream & (year == 12)], tick,
-                    p.post16_fe_share)
-    fam.setting[to_fe] = S.FURTHER_EDUCATION
-    completed = year == S.SCHOOL_YEARS
-    continues = _chance(key, rng.POST16, fam, rows[completed & plan], tick,
-                        p.post16_plan_continue)
-    fam.setting[continues] = S.FURTHER_EDUCATION
-    # Young people past Year 13 continue in further education: school cases close.
-    adults = rows[year >= S.SCHOOL_YEARS]
-    fam.stage[adults] = S.IDLE
-    fam.kind[adults] = S.KIND_NONE
-    fam.place_wait[adults] = 0
-    ceased = _chance(key, rng.POST19_CEASE, fam, rows[year > S.SCHOOL_YEARS], tick,
-                     p.post19_cease_per_year)
-    leaving_mask = np.zeros(fam.active.size, dtype=bool)
-    leaving_mask[rows[completed]] = True
-    leaving_mask[continues] = False
-    leaving_mask[ceased] = True
-    leaving_mask[rows[year > S.FINAL_YEAR]] = True
-    leaving = np.flatnonzero(leaving_mask)
+    leaving = np.empty(fam.active.size, dtype=np.bool_)
+    shares = np.array([p.post16_fe_share, p.post16_plan_continue, p.post19_cease_per_year])
+    age_rows(fam, key, tick, shares, schools.first[SECONDARY], schools.count[SECONDARY], leaving)
+    leaving = np.flatnonzero(leaving)
     progress = fam.progress[leaving].astype(np.float64)
     # A destinations service (policy R5) supports leavers with SEN only.
     shift = np.where(fam.sen[leaving] != S.SEN_NONE, neet_logit_shift, 0.0)

@@ -24,15 +24,14 @@ from sendabm.areas import Areas, load_areas, synthetic_england
 from sendabm.family import Family
 from sendabm.independent import IndependentProvider, IndependentProviders
 from sendabm.kernels import cases as case_kernels
-from sendabm.kernels.aggregate import LA_MEASURES, M, count, count_static
+from sendabm.kernels.aggregate import LA_MEASURES, M, count, count_static, partial_sums
 from sendabm.kernels.family_month import (
     FamilyWorld,
     busy_rows,
     family_month,
     merge_sorted,
-    schedule_onsets,
 )
-from sendabm.kernels.outcomes import outcomes
+from sendabm.kernels.onsets import schedule_onsets
 from sendabm.local_authority import LocalAuthorities, LocalAuthority
 from sendabm.measures import NATIONAL_ORDER, derive
 from sendabm.parameters import as_vector
@@ -158,6 +157,7 @@ class SendModel(mesa.Model):
         self.special_agents = [SpecialSchool(self, k) for k in range(self.special.n)]
         self.provider_agents = [IndependentProvider(self, k) for k in range(self.providers.n)]
         self._count_static()
+        self._partials = partial_sums(n_la, self.schools.n, self.special.n, self.providers.n)
         self._busy = busy_rows(self.families)
         self._count(self._busy)
         self.schools.update_month(self._last_school_totals, p, p.trust_initial)
@@ -277,7 +277,7 @@ class SendModel(mesa.Model):
            appeals within its capacity and decides on the merits.
         7. Market and places: children awaiting a place enter a special school or an
            independent provider.
-        8. Outcomes: progress and wellbeing follow met need (outcomes kernel).
+        8. Outcomes: progress and wellbeing follow met need (applied in the counting kernel's pass).
         9. Money and measures: spend by category against allocation, deficits; the
            month's national and per-LA measures are recorded.
         10. Adaptation: in August schools adapt inclusiveness, parents update the
@@ -305,9 +305,13 @@ class SendModel(mesa.Model):
         case_kernels.appeals(fam, cases, cw, self.p)
         case_kernels.place(fam, cases, cw, self.p)
         clock.lap("institutions")
-        self._outcomes(busy)
-        clock.lap("outcomes_kernel")
-        totals = self._count(busy)
+        if self.engine == "numba":
+            # Outcomes are applied in the counting pass (one pass over the busy rows).
+            totals = self._count(busy, outcomes=True)
+        else:
+            self._outcomes(busy)
+            clock.lap("outcomes_kernel")
+            totals = self._count(busy)
         clock.lap("counting_kernel")
         self._account_and_record(totals)
         clock.lap("money_and_measures")
@@ -411,9 +415,8 @@ class SendModel(mesa.Model):
         return busy_rows(self.families)
 
     def _outcomes(self, busy: np.ndarray) -> None:
-        if self.engine == "numba":
-            outcomes(self.families, self.p, busy)
-            return
+        """Phase 8 by the per-family reference step (the numba path runs it in
+        :meth:`_count`)."""
         for row in np.flatnonzero(self.families.active):
             self.family(row).outcomes(self.p)
 
@@ -444,13 +447,16 @@ class SendModel(mesa.Model):
         self._static_pupils, self._school_roll = count_static(
             self.families, self.areas.n, self.schools.n)
 
-    def _count(self, busy: np.ndarray):
+    def _count(self, busy: np.ndarray, outcomes: bool = False):
+        """Count the busy rows (phase 9); with ``outcomes``, apply phase 8 to each row
+        first in the same pass."""
         p, inflate = self.p, self.cost_factor()
         la_tot, school_tot, special_roll, provider_roll = count(
             self.families, busy, self.areas.n, self.schools.n, self.special.n, self.providers.n,
             (p.special_place_funding_gbp + p.special_topup_gbp) * inflate,
             p.transport_gbp * inflate, p.tribunal_cost_gbp * inflate,
-            p.notional_threshold_gbp / 10_000.0, self.providers.fee, inflate)
+            p.notional_threshold_gbp / 10_000.0, self.providers.fee, inflate,
+            progress_gain=p.progress_gain if outcomes else None, partials=self._partials)
         la_tot[M["pupils"]] = self._static_pupils
         school_tot[0] = self._school_roll
         la_tot[M["spend_other_high_needs_gbp"], :, 0] = (

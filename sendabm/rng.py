@@ -91,6 +91,24 @@ def uniform(key, stream, uid, tick):
     return float(h >> uint64(11)) * _TWO53
 
 
+@njit(cache=True, inline="always")
+def child_hash(key, stream, uid):
+    """The part of :func:`uniform` that does not depend on the tick.
+
+    ``uniform_at(child_hash(key, stream, uid), tick) == uniform(key, stream, uid, tick)``
+    bit for bit; kernels that draw one child's stream over many months hash once.
+    """
+    h = _mix(key ^ (uint64(stream) * uint64(_GAMMA)))
+    return _mix(h ^ uint64(uid))
+
+
+@njit(cache=True, inline="always")
+def uniform_at(child, tick):
+    """Uniform draw in [0, 1) for a :func:`child_hash` and a tick."""
+    h = _mix(child ^ (uint64(tick) * uint64(_M2)))
+    return float(h >> uint64(11)) * _TWO53
+
+
 # Acklam's rational approximation of the inverse normal CDF (relative error < 1.2e-9):
 # one uniform per normal draw, and no transcendental call in the central 95%.
 _A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from sendabm import states as S
+from sendabm.kernels.outcomes import outcome_row
 
 LA_MEASURES = (
     "pupils", "sen_support", "ehc_plans", "ehc_plans_school_age",
@@ -104,15 +105,22 @@ N_CHUNKS = 32
 
 @njit(cache=True)
 def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provider_roll, money,
-                 fees, event_bits, event_slots):
+                 fees, event_bits, event_slots, progress_gain, with_outcomes):
     """Totals of ``rows[start:stop]`` into slot ``c`` of the partial-sum arrays.
 
     Written flat over unpacked columns: per-row helper calls taking the column tuple
     cost more than the counting. Pupils and school rolls are not counted here (see
-    :func:`count_static`).
+    :func:`count_static`). With ``with_outcomes``, each row's outcomes are updated
+    first (:func:`~sendabm.kernels.outcomes.outcome_row`): one pass over the rows'
+    columns instead of two.
     """
+    # Each chunk clears its own slot: the buffers are reused month to month.
     a = acc[c]
     sa = school_acc[c]
+    a[:] = 0.0
+    sa[:] = 0.0
+    special_roll[c, :] = 0
+    provider_roll[c, :] = 0
     active, la_col, quintile, year_col = fam.active, fam.la, fam.quintile, fam.year
     sen_col, setting_col, need_col, stage_col = fam.sen, fam.setting, fam.need, fam.stage
     events_col, school_col = fam.events, fam.school
@@ -120,8 +128,12 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
     special_gbp, transport_gbp, tribunal_gbp = money[0], money[1], money[2]
     threshold_units = money[3]
     cost_factor = money[4]
+    unmet_col, progress_col, wellbeing_col = fam.unmet, fam.progress, fam.wellbeing
     for k in range(start, stop):
         i = rows[k]
+        if with_outcomes:
+            outcome_row(i, need_col, unmet_col, progress_col, wellbeing_col, stage_col,
+                        progress_gain)
         if active[i] == 0:
             continue
         la = la_col[i]
@@ -193,8 +205,8 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
                 sa[1, s] += 1.0
                 sa[2, s] += min(need, threshold_units)
         if need > 0.0:
-            values = (1.0, need, np.float64(fam.unmet[i]), np.float64(fam.trust_la[i]),
-                      np.float64(fam.progress[i]), np.float64(fam.wellbeing[i]))
+            values = (1.0, need, np.float64(unmet_col[i]), np.float64(fam.trust_la[i]),
+                      np.float64(progress_col[i]), np.float64(wellbeing_col[i]))
             slots = (K_WITH_NEED, K_NEED_SUM, K_UNMET_SUM, K_TRUST_LA_SUM, K_PROGRESS_SUM,
                      K_WELLBEING_SUM)
             for k in range(6):
@@ -211,18 +223,26 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
 
 
 @njit(cache=True, parallel=True)
-def _count_chunks(fam, rows, n_la, n_school, n_special, n_provider, money, fees, event_bits,
-                  event_slots):
+def _count_chunks(fam, rows, money, fees, event_bits, event_slots, progress_gain, with_outcomes,
+                  acc, school_acc, special_roll, provider_roll):
     n = rows.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
-    acc = np.zeros((N_CHUNKS, len(LA_MEASURES), n_la, 6))
-    school_acc = np.zeros((N_CHUNKS, len(SCHOOL_MEASURES), n_school))
-    special_roll = np.zeros((N_CHUNKS, n_special), dtype=np.int64)
-    provider_roll = np.zeros((N_CHUNKS, n_provider), dtype=np.int64)
     for c in prange(N_CHUNKS):
         _count_chunk(fam, rows, c, c * size, min(n, (c + 1) * size), acc, school_acc,
-                     special_roll, provider_roll, money, fees, event_bits, event_slots)
-    return acc, school_acc, special_roll, provider_roll
+                     special_roll, provider_roll, money, fees, event_bits, event_slots,
+                     progress_gain, with_outcomes)
+
+
+def partial_sums(n_la: int, n_school: int, n_special: int, n_provider: int) -> tuple:
+    """Per-chunk partial-sum buffers for :func:`count` (allocate once, reuse monthly).
+
+    Reusing them saves zeroing fresh pages every month (and the parallel loops numba
+    would run to fill them); each chunk clears its own slot before counting.
+    """
+    return (np.empty((N_CHUNKS, len(LA_MEASURES), n_la, 6)),
+            np.empty((N_CHUNKS, len(SCHOOL_MEASURES), n_school)),
+            np.empty((N_CHUNKS, n_special), dtype=np.int64),
+            np.empty((N_CHUNKS, n_provider), dtype=np.int64))
 
 
 @njit(cache=True)
@@ -247,14 +267,11 @@ def _static_chunk(fam, c, start, stop, pupils, roll):
 
 
 @njit(cache=True, parallel=True)
-def _static_chunks(fam, n_la, n_school):
+def _static_chunks(fam, pupils, roll):
     n = fam.active.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
-    pupils = np.zeros((N_CHUNKS, n_la, 6))
-    roll = np.zeros((N_CHUNKS, n_school))
     for c in prange(N_CHUNKS):
         _static_chunk(fam, c, c * size, min(n, (c + 1) * size), pupils, roll)
-    return pupils, roll
 
 
 def count_static(fam, n_la: int, n_school: int) -> tuple[np.ndarray, np.ndarray]:
@@ -267,13 +284,18 @@ def count_static(fam, n_la: int, n_school: int) -> tuple[np.ndarray, np.ndarray]
     Returns:
         (pupils [la, quintile 0..5], roll [school]).
     """
-    pupils, roll = _static_chunks(fam, n_la, n_school)
+    # Allocated here, not in the parallel function, where numba would fill them in
+    # parallel loops of their own.
+    pupils = np.zeros((N_CHUNKS, n_la, 6))
+    roll = np.zeros((N_CHUNKS, n_school))
+    _static_chunks(fam, pupils, roll)
     return _sum_chunks(pupils), _sum_chunks(roll)
 
 
 def count(fam, rows: np.ndarray, n_la: int, n_school: int, n_special: int, n_provider: int,
           special_gbp: float, transport_gbp: float, tribunal_gbp: float,
-          threshold_units: float, fees: np.ndarray, cost_factor: float = 1.0):
+          threshold_units: float, fees: np.ndarray, cost_factor: float = 1.0,
+          progress_gain: float | None = None, partials: tuple | None = None):
     """Count the month's busy families (stocks, flows and spend).
 
     Args:
@@ -289,14 +311,22 @@ def count(fam, rows: np.ndarray, n_la: int, n_school: int, n_special: int, n_pro
         fees: Yearly fee of each independent provider, GBP.
         cost_factor: Nominal cost level relative to 2014 (applied to plan top-ups; the
             other costs are passed already inflated).
+        progress_gain: If given, phase 8 (outcomes) is applied to each row just before
+            it is counted, with this ``p.progress_gain`` (SD units per month of wholly
+            unmet need); the rows' progress and wellbeing columns are updated.
+        partials: Buffers from :func:`partial_sums` for these sizes (allocated here if
+            None).
 
     Returns:
         (la_totals [measure, la, quintile 0..5], school_totals [measure, school],
         special_roll [special], provider_roll [provider]); money is GBP this month.
     """
+    shapes = ((N_CHUNKS, len(LA_MEASURES), n_la, 6), (N_CHUNKS, len(SCHOOL_MEASURES), n_school),
+              (N_CHUNKS, n_special), (N_CHUNKS, n_provider))
+    if partials is None or tuple(a.shape for a in partials) != shapes:
+        partials = partial_sums(n_la, n_school, n_special, n_provider)
     money = np.array([special_gbp, transport_gbp, tribunal_gbp, threshold_units, cost_factor])
-    acc, school_acc, special_roll, provider_roll = _count_chunks(
-        fam, rows, n_la, n_school, n_special, n_provider, money, fees.astype(np.float64),
-        EVENT_BITS, EVENT_SLOTS)
-    return (_sum_chunks(acc), _sum_chunks(school_acc), _sum_chunks(special_roll),
-            _sum_chunks(provider_roll))
+    with_outcomes = progress_gain is not None
+    _count_chunks(fam, rows, money, fees.astype(np.float64), EVENT_BITS, EVENT_SLOTS,
+                  float(progress_gain) if with_outcomes else 0.0, with_outcomes, *partials)
+    return tuple(_sum_chunks(a) for a in partials)

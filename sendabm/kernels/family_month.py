@@ -107,29 +107,6 @@ def next_onset(key, uid, now, year_now, first, multipliers, p):
     return NEVER
 
 
-@njit(cache=True)
-def _schedule_rows(fam, rows, now, key, multipliers, p, start, stop):
-    for k in range(start, stop):
-        i = rows[k]
-        if fam.need[i] > 0.0:
-            fam.onset_tick[i] = NEVER
-        else:
-            fam.onset_tick[i] = next_onset(key, fam.uid[i], now, fam.year[i], now, multipliers, p)
-
-
-@njit(cache=True, parallel=True)
-def schedule_onsets(fam, rows, now, key, multipliers, p):
-    """Set ``onset_tick`` for ``rows`` from month ``now`` (NEVER for those with a need).
-
-    ``multipliers[t]`` is the identification trend factor of month t (the same value
-    the model gives the family step that month).
-    """
-    n = rows.shape[0]
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
-    for c in prange(N_CHUNKS):
-        _schedule_rows(fam, rows, now, key, multipliers, p, c * size, min(n, (c + 1) * size))
-
-
 @njit(cache=True, inline="always")
 def drifted(need, unmet, z, p):
     """Severity after a month of random drift and escalation while unmet."""
@@ -197,14 +174,14 @@ def family_month(fam, w, p, last_busy: np.ndarray) -> np.ndarray:
         w: The month's :class:`FamilyWorld`.
         p: The month's parameters.
         last_busy: Last month's busy rows: the only rows that can hold events, which
-            are cleared here (every row's events start the month at zero).
+            are cleared as the kernel visits them (every row's events start the month
+            at zero).
 
     Returns:
         The *busy* rows, ascending: those with a need, an open case or an event this
         month. Every other active row is a child without a need whose state did not
         change, so later phases need only visit the busy rows.
     """
-    fam.events[last_busy] = 0
     onsets = np.flatnonzero(fam.onset_tick == w.tick).astype(np.int32)
     rows = merge_sorted(last_busy.astype(np.int32), onsets)
     busy = np.empty(rows.shape[0], dtype=np.int32)
@@ -267,6 +244,7 @@ def family_rows(fam, w, p, rows, start, stop, busy):
     for k in range(start, stop):
         i = rows[k]
         if active[i] == 0:
+            events_col[i] = 0
             continue
         me = uid[i]
         y = year[i]
@@ -274,9 +252,10 @@ def family_rows(fam, w, p, rows, start, stop, busy):
         new_need = False
         if need <= 0.0 and stage_col[i] == S.IDLE:
             # A child with no need and no open case can only develop a need, in its
-            # scheduled month. Its provision, unmet need and events are already zero
-            # (the caller clears last month's busy rows' events) and its wellbeing 1.
+            # scheduled month. Its provision and unmet need are already zero and its
+            # wellbeing 1 (last month's events, if any, are overwritten below).
             if onset_tick[i] != tick:
+                events_col[i] = 0  # last month's (this row was busy then)
                 continue
             new_need = True
         events = 0
