@@ -3,9 +3,9 @@ appeals, 2015-2022.
 
 The acceptance measurement is `sendabm validate` (10 seeds at scale 0.05, reported in
 results/calibration/VALIDATION.md). This test is its cheap guard: two seeds at scale
-0.02, so its tolerances are looser than the acceptance bounds (10% and 20%) by the
-extra sampling noise of a sample 12 times smaller, measured when the calibration was
-installed (see docs/calibration.md).
+0.02, where the fit measured 5.5% (EHC plans) and 10.0% (appeals) when the calibration
+was installed. The tolerances leave room for sampling noise and still catch a change
+to the model that undoes the fit (docs/calibration.md).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from sendabm import targets as T
 from sendabm.run import run_scenario
 from sendabm.scenario import default_scenario
 
-TOLERANCE_MAPE = {"ehc_plans": 8.0, "appeals_registered": 25.0}
-"""Percent, over 2015-2022, for the mean of seeds 1 and 2 at scale 0.02 (measured 5.1% and
-16.1% when the calibration was installed)."""
+TOLERANCE_MAPE = {"ehc_plans": 9.0, "appeals_registered": 20.0}
+"""Percent, over 2015-2022, for the mean of seeds 1 and 2 at scale 0.02 (measured 5.5% and
+10.0% when the calibration was installed)."""
 
 
 @pytest.fixture(scope="module")
