@@ -126,9 +126,13 @@ def mainstream_provision(need, sen, topup, inclusiveness, support_ratio, core_of
 
 
 @njit(cache=True, inline="always")
-def request_logit(unmet_share, distrust, resources, need, p):
-    """Log-odds that a family requests an EHC needs assessment this month."""
-    return (logit(p.request_base_per_month) + p.request_unmet_weight * unmet_share
+def request_logit(unmet_share, distrust, resources, need, base_logit, p):
+    """Log-odds that a family requests an EHC needs assessment this month.
+
+    ``base_logit`` is ``logit(p.request_base_per_month)``, which the caller works out
+    once per month rather than once per family.
+    """
+    return (base_logit + p.request_unmet_weight * unmet_share
             + p.request_distrust_weight * distrust
             + p.request_resources_weight * (resources - 0.5)
             + p.request_severity_weight * need)
@@ -236,6 +240,7 @@ def family_rows(fam, w, p, rows, start, stop, busy):
     topup_col, events_col = fam.topup, fam.events
     key, tick = w.key, w.tick
     threshold_units = p.notional_threshold_gbp / 10000.0
+    request_base_logit = logit(p.request_base_per_month)
     onset_by_year = np.empty(S.SCHOOL_YEARS)
     for y in range(S.SCHOOL_YEARS):
         onset_by_year[y] = onset_chance(y, w.onset_multiplier, p)
@@ -347,7 +352,8 @@ def family_rows(fam, w, p, rows, start, stop, busy):
                         special_preference_logit(unmet_share, distrust, need, p)):
                     kind = S.KIND_PLACEMENT
             elif rng.uniform(key, rng.REQUEST, me, tick) < sigmoid(request_logit(
-                    unmet_share, distrust, np.float64(resources_col[i]), need, p)):
+                    unmet_share, distrust, np.float64(resources_col[i]), need,
+                    request_base_logit, p)):
                 kind = S.KIND_ASSESS
                 events |= S.EV_REQUEST
             elif sen == S.SEN_SUPPORT and need > threshold_units and rng.uniform(
