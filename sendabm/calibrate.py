@@ -121,7 +121,7 @@ def load_spec(path: str | os.PathLike | None = None) -> Spec:
         weights=weights or {t.name: 1.0 for t in T.TARGETS},
         parameters=fitted,
         bounds=bounds,
-        source=str(file),
+        source="sendabm/data/calibration_spec.toml (packaged)" if path is None else str(file),
     )
     return spec
 
