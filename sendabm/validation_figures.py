@@ -121,11 +121,16 @@ def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[
         if name == "high_needs_spend_gbp" or name == "high_needs_allocation_gbp":
             values = trailing_year(values)
         colour = SERIES_COLOUR.get(name, MODEL)
-        ax.fill_between(x, np.nanpercentile(values, 5, axis=0),
-                        np.nanpercentile(values, 95, axis=0), color=colour, alpha=0.2,
-                        linewidth=0)
-        ax.plot(x, np.nanmedian(values, axis=0), color=colour,
-                label=SERIES_LABEL.get(name, "model median, 90% band"))
+        # Yearly sums are undefined (NaN) in every run for the first 11 months; those
+        # months are left blank rather than warned about.
+        filled = ~np.all(np.isnan(values), axis=0)
+        low = np.full(x.shape, np.nan)
+        high, mid = low.copy(), low.copy()
+        low[filled] = np.nanpercentile(values[:, filled], 5, axis=0)
+        high[filled] = np.nanpercentile(values[:, filled], 95, axis=0)
+        mid[filled] = np.nanmedian(values[:, filled], axis=0)
+        ax.fill_between(x, low, high, color=colour, alpha=0.2, linewidth=0)
+        ax.plot(x, mid, color=colour, label=SERIES_LABEL.get(name, "model median, 90% band"))
     if record is not None:
         target = T.BY_NAME[record]
         data = T.record()[record]
