@@ -29,6 +29,7 @@ from mesa.visualization import SolaraViz
 
 from sendabm import areamap
 from sendabm.evaluate import build_scenario
+from sendabm.parameters import PARAMETERS
 from sendabm.model import SendModel
 from sendabm.scenario import default_scenario
 from sendabm.style import (
@@ -53,11 +54,16 @@ MODEL_PARAMS: dict[str, Any] = {
                          "step": 0.1, "label": "Right first time"},
     "high_needs_funding": {"type": "SliderFloat", "value": 0.0, "min": 0.0, "max": 1.0,
                            "step": 0.1, "label": "High-needs funding"},
-    "prevalence_trend_per_year": {"type": "SliderFloat", "value": 0.03, "min": 0.0,
-                                  "max": 0.08, "step": 0.005,
+    # The two uncertainties start at the package's (calibrated) defaults.
+    "prevalence_trend_per_year": {"type": "SliderFloat",
+                                  "value": round(PARAMETERS["prevalence_trend_per_year"].default
+                                                 / 0.005) * 0.005,
+                                  "min": 0.0, "max": 0.08, "step": 0.005,
                                   "label": "Need trend (/year)"},
-    "appeal_base_logit": {"type": "SliderFloat", "value": -4.3, "min": -5.5, "max": -3.0,
-                          "step": 0.1, "label": "Appeal propensity"},
+    "appeal_base_logit": {"type": "SliderFloat",
+                          "value": round(PARAMETERS["appeal_base_logit"].default, 1),
+                          "min": -6.0, "max": -1.0, "step": 0.1,
+                          "label": "Appeal propensity"},
     "scale": {"type": "SliderFloat", "value": 0.01, "min": 0.005, "max": 0.03, "step": 0.005,
               "label": "Scale"},
     "seed": {"type": "SliderInt", "value": 1, "min": 1, "max": 50, "step": 1,
@@ -86,16 +92,23 @@ class DashboardModel(SendModel):
         inclusion_incentives: Strength (0-1) of the inclusion incentives lever.
         right_first_time: Strength (0-1) of the right-first-time lever.
         high_needs_funding: Strength (0-1) of the high-needs funding lever.
-        prevalence_trend_per_year: Rise in identified need (1/year).
-        appeal_base_logit: Families' base propensity to appeal (logit).
+        prevalence_trend_per_year: Rise in identified need (1/year); default: the
+            package's (calibrated) default.
+        appeal_base_logit: Families' base propensity to appeal (logit); default: the
+            package's (calibrated) default.
         scale: Share of England simulated (0.001-1).
         seed: Random seed.
     """
 
     def __init__(self, tribunal_mode: str = "keep", inclusion_incentives: float = 0.0,
                  right_first_time: float = 0.0, high_needs_funding: float = 0.0,
-                 prevalence_trend_per_year: float = 0.03, appeal_base_logit: float = -4.3,
+                 prevalence_trend_per_year: float | None = None,
+                 appeal_base_logit: float | None = None,
                  scale: float = 0.01, seed: int = 1):
+        if prevalence_trend_per_year is None:
+            prevalence_trend_per_year = PARAMETERS["prevalence_trend_per_year"].default
+        if appeal_base_logit is None:
+            appeal_base_logit = PARAMETERS["appeal_base_logit"].default
         inputs = {"inclusion_incentives": float(inclusion_incentives),
                   "right_first_time": float(right_first_time),
                   "high_needs_funding": float(high_needs_funding),
