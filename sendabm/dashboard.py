@@ -29,8 +29,8 @@ from mesa.visualization import SolaraViz
 
 from sendabm import areamap
 from sendabm.evaluate import build_scenario
-from sendabm.parameters import PARAMETERS
 from sendabm.model import SendModel
+from sendabm.parameters import PARAMETERS
 from sendabm.scenario import default_scenario
 from sendabm.style import (
     DPI,
