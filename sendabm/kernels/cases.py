@@ -126,16 +126,6 @@ def vacant_special(la, cw):
     return -1
 
 
-@njit(cache=True, inline="always")
-def vacant_provider(la, cw):
-    """Nearest independent provider with a vacancy for a child of ``la``, or -1."""
-    for k in range(cw.la_provider_ptr[la], cw.la_provider_ptr[la + 1]):
-        v = cw.la_provider_idx[k]
-        if cw.provider_roll[v] < cw.provider_places[v]:
-            return v
-    return -1
-
-
 @njit(cache=True)
 def la_decides_requests(fam, cases, cw, p):
     """Phase 5a: agree or refuse to assess; agree or refuse a change of setting."""
@@ -272,16 +262,35 @@ def _enter(fam, i, setting, provider, cw):
     _close(fam, i)
 
 
+@njit(cache=True, inline="always")
+def _first_vacant(la, ptr, idx, roll, places, cursor):
+    """First place in ``la``'s list with a vacancy, or -1, starting from ``cursor[la]``.
+
+    Within :func:`place` rolls only grow, so a school or provider found full stays
+    full: each LA's search resumes where its last one stopped (the same answer as
+    searching from the start, without re-reading the full ones for every child).
+    """
+    k = cursor[la]
+    end = ptr[la + 1]
+    while k < end and roll[idx[k]] >= places[idx[k]]:
+        k += 1
+    cursor[la] = k
+    return idx[k] if k < end else -1
+
+
 @njit(cache=True)
 def place(fam, cases, cw, p):
     """Phase 7: children awaiting a place enter a state special school if one has room;
     otherwise, when ordered or after waiting, an independent provider (over capacity
     if a tribunal ordered it and none has room)."""
+    special_next = cw.la_special_ptr[:-1].copy()
+    provider_next = cw.la_provider_ptr[:-1].copy()
     for i in cases:
         if fam.stage[i] != S.AWAITING_PLACE:
             continue
         la = fam.la[i]
-        s = vacant_special(la, cw)
+        s = _first_vacant(la, cw.la_special_ptr, cw.la_special_idx, cw.special_roll,
+                          cw.special_places, special_next)
         if s >= 0:
             cw.special_roll[s] += 1
             _enter(fam, i, S.SPECIAL, s, cw)
@@ -290,7 +299,8 @@ def place(fam, cases, cw, p):
         ordered = fam.place_wait[i] == S.PLACE_INDEPENDENT_ORDERED
         if not ordered and cw.tick - fam.stage_tick[i] < cw.wait_before_independent:
             continue
-        v = vacant_provider(la, cw)
+        v = _first_vacant(la, cw.la_provider_ptr, cw.la_provider_idx, cw.provider_roll,
+                          cw.provider_places, provider_next)
         if v < 0:
             nearest = cw.la_provider_idx[cw.la_provider_ptr[la]]
             # A referral counts once: when the child is ordered, or first becomes eligible.
