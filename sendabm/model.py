@@ -296,8 +296,7 @@ class SendModel(mesa.Model):
         busy = self._families_month()
         clock.lap("family_kernel")
         fam = self.families
-        # Every family with an open case is busy, so the busy rows suffice to find them.
-        cases = busy[fam.stage[busy] != S.IDLE].astype(np.int64)
+        cases = case_kernels.open_cases(fam.stage, busy)
         cw = self._case_world()
         case_kernels.la_decides_requests(fam, cases, cw, self.p)
         case_kernels.la_assesses(fam, cases, cw, self.p)

@@ -127,6 +127,23 @@ def vacant_special(la, cw):
 
 
 @njit(cache=True)
+def open_cases(stage, busy):
+    """The rows among ``busy`` (ascending) with an open case, ascending, as int64.
+
+    One pass instead of numpy's gather, compare and index (every family with an open
+    case is busy, so the busy rows suffice).
+    """
+    out = np.empty(busy.shape[0], dtype=np.int64)
+    n = 0
+    for k in range(busy.shape[0]):
+        i = busy[k]
+        if stage[i] != S.IDLE:
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True)
 def la_decides_requests(fam, cases, cw, p):
     """Phase 5a: agree or refuse to assess; agree or refuse a change of setting."""
     for i in cases:
