@@ -98,7 +98,13 @@ def _wait(driver, condition, what: str):
     from selenium.webdriver.support.ui import WebDriverWait
 
     try:
-        return WebDriverWait(driver, WAIT, poll_frequency=0.25).until(condition)
+        # Solara re-renders the page as the model steps, so an element found a moment
+        # ago may be replaced (stale) by the time it is read: try again.
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        return WebDriverWait(driver, WAIT, poll_frequency=0.25,
+                             ignored_exceptions=(StaleElementReferenceException,)
+                             ).until(condition)
     except TimeoutException:
         pytest.fail(f"timed out waiting for {what}")
 
@@ -112,18 +118,30 @@ def _button(driver, label: str):
 
 
 def _latest(driver) -> str:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    found = driver.find_elements(By.CSS_SELECTOR, ".sendabm-latest")
-    return found[0].text if found else ""
+    for _ in range(20):  # the readout may be re-rendered between finding and reading it
+        try:
+            found = driver.find_elements(By.CSS_SELECTOR, ".sendabm-latest")
+            return found[0].text if found else ""
+        except StaleElementReferenceException:
+            time.sleep(0.25)
+    return ""
 
 
 def _series_image(driver) -> str:
     """The ``src`` of the live series plot (the first plot image on the page)."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    images = driver.find_elements(By.TAG_NAME, "img")
-    return images[0].get_attribute("src") if images else ""
+    for _ in range(20):  # the plot may be re-rendered between finding and reading it
+        try:
+            images = driver.find_elements(By.TAG_NAME, "img")
+            return images[0].get_attribute("src") if images else ""
+        except StaleElementReferenceException:
+            time.sleep(0.25)
+    return ""
 
 
 def _step(driver, months: int) -> str:
