@@ -10,14 +10,14 @@ a ratio of two such sums.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
+
+from sendabm import exogenous
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,8 @@ FIT_YEARS = (2014, 2022)
 
 @functools.cache
 def record() -> dict[str, dict[int, float]]:
-    """The published values: {series: {period year: value}} for every target row."""
-    out: dict[str, dict[int, float]] = {}
-    with resources.files("sendabm.data").joinpath("national_series.csv").open() as handle:
-        for row in csv.DictReader(handle):
-            if row["kind"] == "target":
-                out.setdefault(row["series"], {})[int(row["period"])] = float(row["value"])
-    return out
+    """The published values: {series: {period year: value}} for every target."""
+    return {t.name: exogenous.series(t.name) for t in TARGETS}
 
 
 def _window(period: str, year: int) -> tuple[dt.date, dt.date]:
@@ -127,14 +122,3 @@ def mape(model: np.ndarray, data: np.ndarray) -> float:
     """Mean absolute percentage error of ``model`` against ``data``, percent."""
     model, data = np.asarray(model, float), np.asarray(data, float)
     return float(np.mean(np.abs(model - data) / np.abs(data)) * 100.0)
-
-
-def errors(dates: Sequence[dt.date], national: Mapping[str, np.ndarray],
-           names: Sequence[str] | None = None) -> dict[str, float]:
-    """MAPE (percent) of one run against the record, per series, over 2015-2022."""
-    out = {}
-    for name in names or [t.name for t in TARGETS]:
-        years = fit_years(name)
-        data = np.array([record()[name][y] for y in years])
-        out[name] = mape(model_series(BY_NAME[name], dates, national, years), data)
-    return out
