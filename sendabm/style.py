@@ -165,11 +165,13 @@ class MoneyFormatter(ThousandsFormatter):
 
 
 def rolling_sum(values: np.ndarray, window: int = MONTHS_PER_YEAR) -> np.ndarray:
-    """Trailing sum over ``window`` months; NaN until a full window is available."""
+    """Trailing sum over ``window`` months (the last axis); NaN until a full window is
+    available. Works on one series or on a stack of them, e.g. (seed, month)."""
     values = np.asarray(values, dtype=np.float64)
     out = np.full(values.shape, np.nan)
-    if values.size >= window:
-        out[window - 1 :] = np.lib.stride_tricks.sliding_window_view(values, window).sum(axis=1)
+    if values.shape[-1] >= window:
+        out[..., window - 1 :] = np.lib.stride_tricks.sliding_window_view(
+            values, window, axis=-1).sum(axis=-1)
     return out
 
 

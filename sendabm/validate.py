@@ -158,16 +158,9 @@ def projection_table(v: Validation) -> list[dict]:
 
 def _yearly_if_flow(name: str, values: np.ndarray) -> np.ndarray:
     """Appeals as a trailing 12-month sum; stocks as they are."""
-    return trailing_year(values) if name == "appeals_registered" else values
+    from sendabm.style import rolling_sum
 
-
-def trailing_year(values: np.ndarray) -> np.ndarray:
-    """Trailing 12-month sums of monthly flows, shape (seed, month); NaN for the first 11."""
-    out = np.full(values.shape, np.nan)
-    csum = np.cumsum(values, axis=1)
-    out[:, 11:] = csum[:, 11:] - np.concatenate(
-        [np.zeros((values.shape[0], 1)), csum[:, :-12]], axis=1)
-    return out
+    return rolling_sum(values) if name == "appeals_registered" else values
 
 
 def write_validation(v: Validation, out: Path, command: str, figures: bool = True) -> list[Path]:

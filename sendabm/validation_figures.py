@@ -16,7 +16,15 @@ import numpy as np  # noqa: E402
 from matplotlib import ticker as mticker  # noqa: E402
 
 from sendabm import targets as T  # noqa: E402
-from sendabm.style import DPI, INK, MUTED, OKABE_ITO, STYLE, ThousandsFormatter  # noqa: E402
+from sendabm.style import (  # noqa: E402
+    DPI,
+    INK,
+    MUTED,
+    OKABE_ITO,
+    STYLE,
+    ThousandsFormatter,
+    rolling_sum,
+)
 
 if TYPE_CHECKING:
     from sendabm.validate import Validation
@@ -112,14 +120,14 @@ SERIES_LABEL = {"placements_mainstream": "mainstream", "placements_special": "st
 
 def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[str],
                       record: str | None) -> None:
-    from sendabm.validate import _yearly_if_flow, trailing_year
+    from sendabm.validate import _yearly_if_flow
 
     x = np.array(v.dates, dtype="datetime64[D]")
     money = unit.startswith("£")
     for name in names:
         values = _yearly_if_flow(name, v.national[name]) / (1e9 if money else 1.0)
         if name == "high_needs_spend_gbp" or name == "high_needs_allocation_gbp":
-            values = trailing_year(values)
+            values = rolling_sum(values)
         colour = SERIES_COLOUR.get(name, MODEL)
         # Yearly sums are undefined (NaN) in every run for the first 11 months; those
         # months are left blank rather than warned about.
