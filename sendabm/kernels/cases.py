@@ -116,16 +116,6 @@ def _refuse(fam, i, cw, p, kind, event):
     fam.trust_la[i] = np.float64(fam.trust_la[i]) * p.trust_kept_on_refusal
 
 
-@njit(cache=True, inline="always")
-def vacant_special(la, cw):
-    """First special school of ``la`` with a vacancy, or -1."""
-    for k in range(cw.la_special_ptr[la], cw.la_special_ptr[la + 1]):
-        s = cw.la_special_idx[k]
-        if cw.special_roll[s] < cw.special_places[s]:
-            return s
-    return -1
-
-
 @njit(cache=True)
 def open_cases(stage, busy):
     """The rows among ``busy`` (ascending) with an open case, ascending, as int64.
@@ -143,9 +133,27 @@ def open_cases(stage, busy):
     return out[:n]
 
 
+@njit(cache=True, inline="always")
+def _first_vacant(la, ptr, idx, roll, places, cursor):
+    """First place in ``la``'s list with a vacancy, or -1, starting from ``cursor[la]``.
+
+    Within a phase rolls only grow, so a school or provider found full stays full:
+    each LA's search resumes where its last one stopped (the same answer as searching
+    from the start, without re-reading the full ones for every child). Start each
+    phase with ``cursor = ptr[:-1].copy()``.
+    """
+    k = cursor[la]
+    end = ptr[la + 1]
+    while k < end and roll[idx[k]] >= places[idx[k]]:
+        k += 1
+    cursor[la] = k
+    return idx[k] if k < end else -1
+
+
 @njit(cache=True)
 def la_decides_requests(fam, cases, cw, p):
     """Phase 5a: agree or refuse to assess; agree or refuse a change of setting."""
+    special_next = cw.la_special_ptr[:-1].copy()
     for i in cases:
         if fam.stage[i] != S.REQUESTED:
             continue
@@ -160,7 +168,9 @@ def la_decides_requests(fam, cases, cw, p):
             else:
                 _refuse(fam, i, cw, p, S.KIND_ASSESS, S.EV_REFUSED_ASSESS)
         else:
-            if need >= cw.special_threshold[la] and vacant_special(la, cw) >= 0:
+            if need >= cw.special_threshold[la] and _first_vacant(
+                    la, cw.la_special_ptr, cw.la_special_idx, cw.special_roll,
+                    cw.special_places, special_next) >= 0:
                 _await_place(fam, i, cw, S.PLACE_SPECIAL)
             else:
                 _refuse(fam, i, cw, p, S.KIND_PLACEMENT, S.EV_REFUSED_PLACEMENT)
@@ -277,22 +287,6 @@ def _enter(fam, i, setting, provider, cw):
     fam.setting[i] = setting
     fam.provider[i] = provider
     _close(fam, i)
-
-
-@njit(cache=True, inline="always")
-def _first_vacant(la, ptr, idx, roll, places, cursor):
-    """First place in ``la``'s list with a vacancy, or -1, starting from ``cursor[la]``.
-
-    Within :func:`place` rolls only grow, so a school or provider found full stays
-    full: each LA's search resumes where its last one stopped (the same answer as
-    searching from the start, without re-reading the full ones for every child).
-    """
-    k = cursor[la]
-    end = ptr[la + 1]
-    while k < end and roll[idx[k]] >= places[idx[k]]:
-        k += 1
-    cursor[la] = k
-    return idx[k] if k < end else -1
 
 
 @njit(cache=True)
