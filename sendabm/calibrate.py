@@ -225,9 +225,14 @@ class Runner:
 
     def map(self, scenarios: Sequence) -> list:
         """Run each scenario; results in order."""
+        return list(self.imap(scenarios))
+
+    def imap(self, scenarios: Sequence):
+        """Run each scenario; yield results in order as they become available (all
+        runs are submitted at once, so no worker waits for a batch to finish)."""
         if self.pool is None:
-            return [_run_national(s) for s in scenarios]
-        return list(self.pool.map(_run_national, scenarios))
+            return (_run_national(s) for s in scenarios)
+        return self.pool.map(_run_national, scenarios)
 
     def close(self) -> None:
         """Shut the pool down."""

@@ -89,13 +89,9 @@ def _map_with_progress(runner, scenarios, progress: bool) -> list:
         return runner.map(scenarios)
     from tqdm import tqdm
 
-    out = []
-    with tqdm(total=len(scenarios), unit="run", desc="validate baseline",
-              dynamic_ncols=True) as bar:
-        for start in range(0, len(scenarios), max(1, runner.workers)):
-            out += runner.map(scenarios[start:start + max(1, runner.workers)])
-            bar.update(len(out) - bar.n)
-    return out
+    results = runner.imap(scenarios)
+    return list(tqdm(results, total=len(scenarios), unit="run", desc="validate baseline",
+                     dynamic_ncols=True))
 
 
 def fit_table(v: Validation) -> list[dict]:
