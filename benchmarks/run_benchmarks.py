@@ -102,11 +102,11 @@ def kernel_vs_reference(scale: float = 0.001, months: int = 3) -> dict:
     busy = model._busy
     # Compiled (or loaded from the cache) before timing; the model itself applies
     # outcomes in its counting pass, so this kernel is not yet loaded.
-    outcomes(model.families, model.p, family_month(model.families, world, model.p, busy))
+    outcomes(model.families, model.p, family_month(model.families, world, model.p, busy)[0])
     model.families = Families(*(c.copy() for c in start))
     t0 = time.perf_counter()
     for _ in range(months):
-        busy = family_month(model.families, world, model.p, busy)
+        busy = family_month(model.families, world, model.p, busy)[0]
         outcomes(model.families, model.p, busy)
     fast = (time.perf_counter() - t0) / months
     model.families = Families(*(c.copy() for c in start))

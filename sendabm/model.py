@@ -31,6 +31,7 @@ from sendabm.kernels.family_month import (
     family_month,
     merge_sorted,
 )
+from sendabm.kernels.onset_schedule import OnsetSchedule
 from sendabm.kernels.onsets import schedule_onsets
 from sendabm.local_authority import LocalAuthorities, LocalAuthority
 from sendabm.measures import NATIONAL_ORDER, derive
@@ -145,6 +146,7 @@ class SendModel(mesa.Model):
         self._build_onset_multipliers()
         schedule_onsets(self.families, np.arange(n, dtype=np.int64), self.tick, self.key,
                         self._onset_multipliers, p)
+        self._onsets = OnsetSchedule(self.families.onset_tick, self.tick)
         self._build_schools(la, year)
         self._build_special(n_la)
         self._build_providers(n_la)
@@ -348,6 +350,7 @@ class SendModel(mesa.Model):
         self.schools.funding_factor *= 1.0 + p.school_funding_real_growth_per_year
         self._recount_rolls()
         self._count_static()
+        self._onsets.rebuild(self.families.onset_tick, self.tick)
 
     def _intake(self) -> None:
         year = calendar.date_of(self.tick).year
@@ -406,7 +409,9 @@ class SendModel(mesa.Model):
         """Phases 2-4; returns the busy rows (need, case or event this month)."""
         world = self.family_world()
         if self.engine == "numba":
-            self._busy = family_month(self.families, world, self.p, self._busy)
+            self._busy, rescheduled = family_month(self.families, world, self.p, self._busy,
+                                                   self._onsets.take(self.tick))
+            self._onsets.add(rescheduled, self.families.onset_tick)
             return self._busy
         draw = rng.PyRandom(self.key)
         for row in np.flatnonzero(self.families.active):

@@ -156,14 +156,16 @@ def appeal_logit(expected_success, resources, trust_la, need, kind, p):
 
 
 @njit(cache=True, parallel=True)
-def _family_chunks(fam, w, p, rows, busy, found):
+def _family_chunks(fam, w, p, rows, busy, moved, found):
     n = rows.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        found[c] = family_rows(fam, w, p, rows, c * size, min(n, (c + 1) * size), busy)
+        found[c, 0], found[c, 1] = family_rows(fam, w, p, rows, c * size,
+                                               min(n, (c + 1) * size), busy, moved)
 
 
-def family_month(fam, w, p, last_busy: np.ndarray) -> np.ndarray:
+def family_month(fam, w, p, last_busy: np.ndarray,
+                 onsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Phases 2-4 (and the family side of 6) for every family that can change.
 
     A child without a need and without an open case can only develop a need, in the
@@ -180,19 +182,51 @@ def family_month(fam, w, p, last_busy: np.ndarray) -> np.ndarray:
         last_busy: Last month's busy rows: the only rows that can hold events, which
             are cleared as the kernel visits them (every row's events start the month
             at zero).
+        onsets: This month's onset rows, ascending (from
+            :class:`~sendabm.kernels.onset_schedule.OnsetSchedule`); found by
+            reading the ``onset_tick`` column if None.
 
     Returns:
-        The *busy* rows, ascending: those with a need, an open case or an event this
-        month. Every other active row is a child without a need whose state did not
-        change, so later phases need only visit the busy rows.
+        (busy, rescheduled). *busy*: the rows, ascending, with a need, an open case or
+        an event this month. Every other active row is a child without a need whose
+        state did not change, so later phases need only visit the busy rows.
+        *rescheduled*: rows whose need resolved this month and whose next onset month
+        was drawn (for the schedule).
     """
-    onsets = np.flatnonzero(fam.onset_tick == w.tick).astype(np.int32)
-    rows = merge_sorted(last_busy.astype(np.int32), onsets)
+    if onsets is None:
+        onsets = np.flatnonzero(fam.onset_tick == w.tick).astype(np.int32)
+    last_busy = last_busy.astype(np.int32)
+    rows = np.empty(last_busy.shape[0] + onsets.shape[0], dtype=np.int32)
+    rows = rows[:_union_into(last_busy, 0, last_busy.shape[0], onsets, 0, onsets.shape[0],
+                             rows, 0)]
     busy = np.empty(rows.shape[0], dtype=np.int32)
-    found = np.zeros(N_CHUNKS, dtype=np.int64)
-    _family_chunks(fam, w, p, rows, busy, found)
+    moved = np.empty(rows.shape[0], dtype=np.int32)
+    found = np.zeros((N_CHUNKS, 2), dtype=np.int64)
+    _family_chunks(fam, w, p, rows, busy, moved, found)
     size = (rows.shape[0] + N_CHUNKS - 1) // N_CHUNKS
-    return np.concatenate([busy[c * size:c * size + found[c]] for c in range(N_CHUNKS)])
+    return (np.concatenate([busy[c * size:c * size + found[c, 0]] for c in range(N_CHUNKS)]),
+            np.concatenate([moved[c * size:c * size + found[c, 1]] for c in range(N_CHUNKS)]))
+
+
+@njit(cache=True)
+def _union_into(a, a_lo, a_hi, b, b_lo, b_hi, out, n):
+    """Union of ascending ``a[a_lo:a_hi]`` and ``b[b_lo:b_hi]`` (``b`` short) written
+    from ``out[n]``: runs of ``a`` between ``b``'s entries are block copies. Returns
+    how many."""
+    start = n
+    j = a_lo
+    for k in range(b_lo, b_hi):
+        v = b[k]
+        stop = j + np.searchsorted(a[j:a_hi], v)
+        out[n:n + stop - j] = a[j:stop]
+        n += stop - j
+        j = stop
+        if j < a_hi and a[j] == v:
+            j += 1
+        out[n] = v
+        n += 1
+    out[n:n + a_hi - j] = a[j:a_hi]
+    return n + a_hi - j - start
 
 
 @njit(cache=True)
@@ -224,8 +258,9 @@ def busy_rows(fam) -> np.ndarray:
 
 
 @njit(cache=True)
-def family_rows(fam, w, p, rows, start, stop, busy):
-    """One month for ``rows[start:stop]``.
+def family_rows(fam, w, p, rows, start, stop, busy, moved):
+    """One month for ``rows[start:stop]``; returns how many rows it wrote to ``busy``
+    and to ``moved`` (rows given a new onset month), from index ``start`` in each.
 
     The columns are unpacked once so the loop body works on plain arrays and
     scalars: passing the column tuple to a helper per row costs more than the
@@ -246,6 +281,7 @@ def family_rows(fam, w, p, rows, start, stop, busy):
         onset_by_year[y] = onset_chance(y, w.onset_multiplier, p)
     onset_tick = fam.onset_tick
     found = 0
+    n_moved = 0
     for k in range(start, stop):
         i = rows[k]
         if active[i] == 0:
@@ -285,6 +321,8 @@ def family_rows(fam, w, p, rows, start, stop, busy):
                         fam.wellbeing[i] = 1.0
                         onset_tick[i] = next_onset(key, me, tick, y, tick + 1,
                                                    w.onset_multipliers, p)
+                        moved[start + n_moved] = i
+                        n_moved += 1
             if need != need_col[i]:
                 need_col[i] = need
         need = np.float64(need_col[i])
@@ -372,4 +410,4 @@ def family_rows(fam, w, p, rows, start, stop, busy):
         if need > 0.0 or stage_col[i] != S.IDLE or events != 0:
             busy[start + found] = i
             found += 1
-    return found
+    return found, n_moved
