@@ -298,7 +298,7 @@ class SendModel(mesa.Model):
         busy = self._families_month()
         clock.lap("family_kernel")
         fam = self.families
-        cases = case_kernels.open_cases(fam.stage, busy)
+        cases = self._cases
         cw = self._case_world()
         case_kernels.la_decides_requests(fam, cases, cw, self.p)
         case_kernels.la_assesses(fam, cases, cw, self.p)
@@ -348,8 +348,7 @@ class SendModel(mesa.Model):
         self._intake()
         self._open_commissioned_places()
         self.schools.funding_factor *= 1.0 + p.school_funding_real_growth_per_year
-        self._recount_rolls()
-        self._count_static()
+        self._count_static(rolls=True)
         self._onsets.rebuild(self.families.onset_tick, self.tick)
 
     def _intake(self) -> None:
@@ -406,17 +405,20 @@ class SendModel(mesa.Model):
             onset_multipliers=self._onset_multipliers)
 
     def _families_month(self) -> np.ndarray:
-        """Phases 2-4; returns the busy rows (need, case or event this month)."""
+        """Phases 2-4; returns the busy rows (need, case or event this month) and
+        keeps those with an open case in ``_cases``."""
         world = self.family_world()
         if self.engine == "numba":
-            self._busy, rescheduled = family_month(self.families, world, self.p, self._busy,
-                                                   self._onsets.take(self.tick))
+            self._busy, self._cases, rescheduled = family_month(
+                self.families, world, self.p, self._busy, self._onsets.take(self.tick))
             self._onsets.add(rescheduled, self.families.onset_tick)
             return self._busy
         draw = rng.PyRandom(self.key)
         for row in np.flatnonzero(self.families.active):
             self.family(row).month(world, self.p, draw)
-        return busy_rows(self.families)
+        busy = busy_rows(self.families)
+        self._cases = case_kernels.open_cases(self.families.stage, busy)
+        return busy
 
     def _outcomes(self, busy: np.ndarray) -> None:
         """Phase 8 by the per-family reference step (the numba path runs it in
@@ -446,10 +448,15 @@ class SendModel(mesa.Model):
         """Nominal unit costs relative to September 2014."""
         return (1.0 + self.p.cost_inflation_per_year) ** (self.tick / 12.0)
 
-    def _count_static(self) -> None:
-        """Pupils and school rolls (they change in September and on placements)."""
-        self._static_pupils, self._school_roll = count_static(
-            self.families, self.areas.n, self.schools.n)
+    def _count_static(self, rolls: bool = False) -> None:
+        """Pupils and school rolls (they change in September and on placements); with
+        ``rolls``, specialist rolls are recounted from the children too."""
+        pupils, school_roll, special_roll, provider_roll = count_static(
+            self.families, self.areas.n, self.schools.n, self.special.n, self.providers.n)
+        self._static_pupils, self._school_roll = pupils, school_roll
+        if rolls:
+            self.special.roll[:] = special_roll
+            self.providers.roll[:] = provider_roll
 
     def _count(self, busy: np.ndarray, outcomes: bool = False):
         """Count the busy rows (phase 9); with ``outcomes``, apply phase 8 to each row
@@ -473,13 +480,6 @@ class SendModel(mesa.Model):
         self.providers.roll[:] = provider_roll
         self._last_school_totals = school_tot
         return la_tot
-
-    def _recount_rolls(self) -> None:
-        fam = self.families
-        active = fam.active == 1
-        for setting, target in ((S.SPECIAL, self.special), (S.INDEPENDENT, self.providers)):
-            mask = active & (fam.setting == setting)
-            target.roll[:] = np.bincount(fam.provider[mask], minlength=target.n)
 
     def _set_allocation(self) -> None:
         fy = calendar.financial_year(self.tick)

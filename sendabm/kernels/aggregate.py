@@ -245,51 +245,78 @@ def partial_sums(n_la: int, n_school: int, n_special: int, n_provider: int) -> t
             np.empty((N_CHUNKS, n_provider), dtype=np.int64))
 
 
-@njit(cache=True)
-def _sum_chunks(a):
+SUM_BLOCK = 4096
+"""Elements summed at a time by one thread in :func:`_sum_chunks`."""
+
+
+@njit(cache=True, parallel=True)
+def _sum_flat(a, out):
+    n_chunks, n = a.shape
+    for b in prange((n + SUM_BLOCK - 1) // SUM_BLOCK):
+        lo, hi = b * SUM_BLOCK, min(n, (b + 1) * SUM_BLOCK)
+        for c in range(n_chunks):
+            for j in range(lo, hi):
+                out[j] += a[c, j]
+
+
+def _sum_chunks(a: np.ndarray) -> np.ndarray:
+    """Sum of the per-chunk partials ``a[c]``, adding chunks in order for every
+    element (so floats do not depend on the thread count); blocks of elements in
+    parallel."""
     out = np.zeros(a.shape[1:], dtype=a.dtype)
-    for c in range(a.shape[0]):
-        out += a[c]
+    _sum_flat(a.reshape(a.shape[0], -1), out.reshape(-1))
     return out
 
 
 @njit(cache=True)
-def _static_chunk(fam, c, start, stop, pupils, roll):
+def _static_chunk(fam, c, start, stop, pupils, roll, special_roll, provider_roll):
     active, la_col, quintile, year_col = fam.active, fam.la, fam.quintile, fam.year
-    setting_col, school_col = fam.setting, fam.school
+    setting_col, school_col, provider_col = fam.setting, fam.school, fam.provider
     for i in range(start, stop):
-        if active[i] == 0 or year_col[i] >= S.SCHOOL_YEARS:
+        if active[i] == 0:
+            continue
+        setting = setting_col[i]
+        if setting == S.SPECIAL:
+            special_roll[c, provider_col[i]] += 1
+        elif setting == S.INDEPENDENT:
+            provider_roll[c, provider_col[i]] += 1
+        if year_col[i] >= S.SCHOOL_YEARS:
             continue
         pupils[c, la_col[i], 0] += 1.0
         pupils[c, la_col[i], quintile[i]] += 1.0
-        if setting_col[i] == S.MAINSTREAM:
+        if setting == S.MAINSTREAM:
             roll[c, school_col[i]] += 1.0
 
 
 @njit(cache=True, parallel=True)
-def _static_chunks(fam, pupils, roll):
+def _static_chunks(fam, pupils, roll, special_roll, provider_roll):
     n = fam.active.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        _static_chunk(fam, c, c * size, min(n, (c + 1) * size), pupils, roll)
+        _static_chunk(fam, c, c * size, min(n, (c + 1) * size), pupils, roll, special_roll,
+                      provider_roll)
 
 
-def count_static(fam, n_la: int, n_school: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pupils per LA x quintile and mainstream school rolls: one pass over all rows.
+def count_static(fam, n_la: int, n_school: int, n_special: int,
+                 n_provider: int) -> tuple[np.ndarray, ...]:
+    """Pupils, mainstream school rolls and specialist rolls: one pass over all rows.
 
     These change only in September (cohorts move, leave and arrive) and when a child
-    leaves mainstream for a specialist place (the placement updates the roll), so the
+    leaves mainstream for a specialist place (the placement updates the rolls), so the
     model counts them then rather than every month.
 
     Returns:
-        (pupils [la, quintile 0..5], roll [school]).
+        (pupils [la, quintile 0..5], roll [school], special_roll [special school],
+        provider_roll [independent provider]); the last two count children of any age.
     """
     # Allocated here, not in the parallel function, where numba would fill them in
     # parallel loops of their own.
     pupils = np.zeros((N_CHUNKS, n_la, 6))
     roll = np.zeros((N_CHUNKS, n_school))
-    _static_chunks(fam, pupils, roll)
-    return _sum_chunks(pupils), _sum_chunks(roll)
+    special_roll = np.zeros((N_CHUNKS, n_special), dtype=np.int64)
+    provider_roll = np.zeros((N_CHUNKS, n_provider), dtype=np.int64)
+    _static_chunks(fam, pupils, roll, special_roll, provider_roll)
+    return tuple(_sum_chunks(a) for a in (pupils, roll, special_roll, provider_roll))
 
 
 def count(fam, rows: np.ndarray, n_la: int, n_school: int, n_special: int, n_provider: int,

@@ -156,16 +156,17 @@ def appeal_logit(expected_success, resources, trust_la, need, kind, p):
 
 
 @njit(cache=True, parallel=True)
-def _family_chunks(fam, w, p, rows, busy, moved, found):
+def _family_chunks(fam, w, p, rows, busy, cases, moved, found):
     n = rows.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        found[c, 0], found[c, 1] = family_rows(fam, w, p, rows, c * size,
-                                               min(n, (c + 1) * size), busy, moved)
+        found[c, 0], found[c, 1], found[c, 2] = family_rows(
+            fam, w, p, rows, c * size, min(n, (c + 1) * size), busy, cases, moved)
 
 
 def family_month(fam, w, p, last_busy: np.ndarray,
-                 onsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 onsets: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Phases 2-4 (and the family side of 6) for every family that can change.
 
     A child without a need and without an open case can only develop a need, in the
@@ -187,11 +188,12 @@ def family_month(fam, w, p, last_busy: np.ndarray,
             reading the ``onset_tick`` column if None.
 
     Returns:
-        (busy, rescheduled). *busy*: the rows, ascending, with a need, an open case or
-        an event this month. Every other active row is a child without a need whose
-        state did not change, so later phases need only visit the busy rows.
-        *rescheduled*: rows whose need resolved this month and whose next onset month
-        was drawn (for the schedule).
+        (busy, cases, rescheduled). *busy*: the rows, ascending, with a need, an open
+        case or an event this month. Every other active row is a child without a need
+        whose state did not change, so later phases need only visit the busy rows.
+        *cases*: the busy rows with an open case, ascending int64 (what the LA,
+        tribunal and placement phases visit). *rescheduled*: rows whose need resolved
+        this month and whose next onset month was drawn (for the schedule).
     """
     if onsets is None:
         onsets = np.flatnonzero(fam.onset_tick == w.tick).astype(np.int32)
@@ -200,12 +202,13 @@ def family_month(fam, w, p, last_busy: np.ndarray,
     rows = rows[:_union_into(last_busy, 0, last_busy.shape[0], onsets, 0, onsets.shape[0],
                              rows, 0)]
     busy = np.empty(rows.shape[0], dtype=np.int32)
+    cases = np.empty(rows.shape[0], dtype=np.int64)
     moved = np.empty(rows.shape[0], dtype=np.int32)
-    found = np.zeros((N_CHUNKS, 2), dtype=np.int64)
-    _family_chunks(fam, w, p, rows, busy, moved, found)
+    found = np.zeros((N_CHUNKS, 3), dtype=np.int64)
+    _family_chunks(fam, w, p, rows, busy, cases, moved, found)
     size = (rows.shape[0] + N_CHUNKS - 1) // N_CHUNKS
-    return (np.concatenate([busy[c * size:c * size + found[c, 0]] for c in range(N_CHUNKS)]),
-            np.concatenate([moved[c * size:c * size + found[c, 1]] for c in range(N_CHUNKS)]))
+    return tuple(np.concatenate([out[c * size:c * size + found[c, k]] for c in range(N_CHUNKS)])
+                 for k, out in enumerate((busy, cases, moved)))
 
 
 @njit(cache=True)
@@ -258,9 +261,10 @@ def busy_rows(fam) -> np.ndarray:
 
 
 @njit(cache=True)
-def family_rows(fam, w, p, rows, start, stop, busy, moved):
-    """One month for ``rows[start:stop]``; returns how many rows it wrote to ``busy``
-    and to ``moved`` (rows given a new onset month), from index ``start`` in each.
+def family_rows(fam, w, p, rows, start, stop, busy, cases, moved):
+    """One month for ``rows[start:stop]``; returns how many rows it wrote to ``busy``,
+    to ``cases`` (busy rows with an open case) and to ``moved`` (rows given a new
+    onset month), from index ``start`` in each.
 
     The columns are unpacked once so the loop body works on plain arrays and
     scalars: passing the column tuple to a helper per row costs more than the
@@ -281,6 +285,7 @@ def family_rows(fam, w, p, rows, start, stop, busy, moved):
         onset_by_year[y] = onset_chance(y, w.onset_multiplier, p)
     onset_tick = fam.onset_tick
     found = 0
+    n_cases = 0
     n_moved = 0
     for k in range(start, stop):
         i = rows[k]
@@ -410,4 +415,7 @@ def family_rows(fam, w, p, rows, start, stop, busy, moved):
         if need > 0.0 or stage_col[i] != S.IDLE or events != 0:
             busy[start + found] = i
             found += 1
-    return found, n_moved
+            if stage_col[i] != S.IDLE:
+                cases[start + n_cases] = i
+                n_cases += 1
+    return found, n_cases, n_moved

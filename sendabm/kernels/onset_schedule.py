@@ -11,29 +11,54 @@ need resolves, the child's next onset is drawn) are added as they are made.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 MONTHS = 12
 """Months a schedule covers: from a September to the next August."""
 
 
+CHUNKS = 16
+"""Fixed row chunks read in parallel (the lists come out the same for any thread count)."""
+
+
 @njit(cache=True)
-def _bucket(onset_tick, start, months):
-    """Rows whose onset falls in [start, start + months), ascending within each month,
-    as (CSR pointers by month offset, rows)."""
-    counts = np.zeros(months + 1, dtype=np.int64)
-    for i in range(onset_tick.shape[0]):
+def _month_counts(onset_tick, start, months, lo, hi, counts):
+    for i in range(lo, hi):
         offset = np.int64(onset_tick[i]) - start
         if 0 <= offset < months:
-            counts[offset + 1] += 1
-    ptr = np.cumsum(counts)
-    rows = np.empty(ptr[months], dtype=np.int32)
-    fill = ptr[:months].copy()
-    for i in range(onset_tick.shape[0]):
+            counts[offset] += 1
+
+
+@njit(cache=True)
+def _month_fill(onset_tick, start, months, lo, hi, fill, rows):
+    for i in range(lo, hi):
         offset = np.int64(onset_tick[i]) - start
         if 0 <= offset < months:
             rows[fill[offset]] = i
             fill[offset] += 1
+
+
+@njit(cache=True, parallel=True)
+def _bucket(onset_tick, start, months):
+    """Rows whose onset falls in [start, start + months), ascending within each month,
+    as (CSR pointers by month offset, rows)."""
+    n = onset_tick.shape[0]
+    size = (n + CHUNKS - 1) // CHUNKS
+    counts = np.zeros((months, CHUNKS), dtype=np.int64)
+    for c in prange(CHUNKS):
+        _month_counts(onset_tick, start, months, c * size, min(n, (c + 1) * size), counts[:, c])
+    # Month by month, then chunk by chunk: each month's rows come out ascending.
+    at = np.zeros(months * CHUNKS + 1, dtype=np.int64)
+    at[1:] = np.cumsum(counts.ravel())
+    rows = np.empty(at[-1], dtype=np.int32)
+    for c in prange(CHUNKS):
+        fill = np.empty(months, dtype=np.int64)
+        for m in range(months):
+            fill[m] = at[m * CHUNKS + c]
+        _month_fill(onset_tick, start, months, c * size, min(n, (c + 1) * size), fill, rows)
+    ptr = np.empty(months + 1, dtype=np.int64)
+    for m in range(months + 1):
+        ptr[m] = at[m * CHUNKS]
     return ptr, rows
 
 
