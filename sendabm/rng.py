@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, uint64
+from numba import njit, prange, uint64
 
 _MASK = (1 << 64) - 1
 _GAMMA = 0x9E3779B97F4A7C15
@@ -183,19 +183,21 @@ class PyRandom:
 _inverse_normal_py = inverse_normal.py_func
 
 
-@njit(cache=True, parallel=False)
+# Parallel: the set-up and each September's intake draw several vectors of millions
+# (each draw depends only on its uid, so the threads do not change any value).
+@njit(cache=True, parallel=True)
 def uniforms(key, stream, uids, tick):
     """Vector of uniforms, one per uid (for set-up code outside the kernels)."""
     out = np.empty(uids.shape[0], dtype=np.float64)
-    for i in range(uids.shape[0]):
+    for i in prange(uids.shape[0]):
         out[i] = uniform(key, stream, uids[i], tick)
     return out
 
 
-@njit(cache=True, parallel=False)
+@njit(cache=True, parallel=True)
 def normals(key, stream, uids, tick):
     """Vector of standard normals, one per uid."""
     out = np.empty(uids.shape[0], dtype=np.float64)
-    for i in range(uids.shape[0]):
+    for i in prange(uids.shape[0]):
         out[i] = normal(key, stream, uids[i], tick)
     return out

@@ -260,6 +260,29 @@ def busy_rows(fam) -> np.ndarray:
                                                | (fam.events != 0))).astype(np.int32)
 
 
+DRIFT_BLOCK = 256
+"""Rows whose drifted need is worked out ahead of the main loop, at a time."""
+
+
+@njit(cache=True, inline="always")
+def _drift_block(rows, lo, hi, active, year, need_col, unmet_col, uid, key, tick, p, drift):
+    """Drifted need (:func:`drifted`) of each child in ``rows[lo:hi]`` whose need drifts
+    this month (in school years, with a need), into ``drift[k - lo]``.
+
+    The same draws and arithmetic as in the main loop, done first in a short loop of
+    their own: there the normal quantile and ``exp`` of consecutive children overlap
+    in the processor instead of waiting on each other (the family kernel ran about
+    10% faster). Each child's need and unmet need are read before the main loop
+    changes them, as the main loop would read them, so the values are the same.
+    """
+    for k in range(lo, hi):
+        i = rows[k]
+        need = np.float64(need_col[i])
+        if active[i] != 0 and year[i] < S.SCHOOL_YEARS and need > 0.0:
+            drift[k - lo] = drifted(need, np.float64(unmet_col[i]),
+                                    rng.normal(key, rng.DRIFT, uid[i], tick), p)
+
+
 @njit(cache=True)
 def family_rows(fam, w, p, rows, start, stop, busy, cases, moved):
     """One month for ``rows[start:stop]``; returns how many rows it wrote to ``busy``,
@@ -287,7 +310,11 @@ def family_rows(fam, w, p, rows, start, stop, busy, cases, moved):
     found = 0
     n_cases = 0
     n_moved = 0
+    drift = np.empty(DRIFT_BLOCK)
     for k in range(start, stop):
+        if (k - start) % DRIFT_BLOCK == 0:
+            _drift_block(rows, k, min(stop, k + DRIFT_BLOCK), active, year, need_col, unmet_col,
+                         uid, key, tick, p, drift)
         i = rows[k]
         if active[i] == 0:
             events_col[i] = 0
@@ -317,7 +344,7 @@ def family_rows(fam, w, p, rows, start, stop, busy, cases, moved):
                 need = min(NEED_CAP, severity)
                 need_type[i] = need_type_of(rng.uniform(key, rng.NEED_TYPE, me, tick))
             elif need > 0.0:
-                need = drifted(need, unmet, rng.normal(key, rng.DRIFT, me, tick), p)
+                need = drift[(k - start) % DRIFT_BLOCK]
                 if need < MILD_NEED and unmet <= 0.0 and sen != S.EHCP:
                     if rng.uniform(key, rng.RESOLVE, me, tick) < p.need_resolve_per_year / 12.0:
                         need = 0.0
