@@ -287,6 +287,9 @@ class SendModel(mesa.Model):
             special places and the tribunal's capacity changes; in March LAs adjust
             gatekeeping and legal stance.
         """
+        if self.tick > self.end_tick:
+            raise RuntimeError(f"the run ended in {calendar.label(self.end_tick)}; to simulate "
+                               "further, start a model with a later end")
         clock = self._clock
         clock.start()
         self._apply_policies()
@@ -386,7 +389,10 @@ class SendModel(mesa.Model):
     def _build_onset_multipliers(self) -> None:
         """Identification trend factor of each month, computed once (Python floats)."""
         trend = self.p.prevalence_trend_per_year
-        months = self.end_tick + 12 * (S.SCHOOL_YEARS + 2)
+        # Only the run's months: onsets are scheduled up to its end and no later (a
+        # child whose need would emerge after the run keeps NEVER), which spares the
+        # intakes of later years drawing months that are never simulated.
+        months = self.end_tick + 1
         self._onset_multipliers = np.array([(1.0 + trend) ** (t / 12.0) for t in range(months)])
 
     def family_world(self) -> FamilyWorld:

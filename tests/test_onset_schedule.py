@@ -2,6 +2,7 @@
 month: built once a year, and kept up to date as resolved needs are rescheduled."""
 
 import numpy as np
+import pytest
 
 from sendabm.kernels.onset_schedule import OnsetSchedule
 from sendabm.model import SendModel
@@ -34,3 +35,12 @@ def test_add_ignores_months_outside_the_year():
     assert schedule.take(14).tolist() == [2, 3, 5]
     assert schedule.take(30).size == 0
     assert schedule.take(11).size == 0
+
+
+def test_onsets_stop_at_the_end_of_the_run_and_so_does_the_model():
+    model = SendModel(seed=4, scale=0.002, end="2015-08")
+    scheduled = model.families.onset_tick[model.families.onset_tick >= 0]
+    assert scheduled.size > 0 and scheduled.max() <= model.end_tick
+    model.run()
+    with pytest.raises(RuntimeError, match="ended in 2015-08"):
+        model.step()
