@@ -81,8 +81,32 @@ def _finish(
         more_handles, more_labels = twin.get_legend_handles_labels()
         handles, labels = handles + more_handles, labels + more_labels
     if handles:
+        if twins and legend == "best":
+            # matplotlib's "best" only avoids the lines of the axes it is drawn on.
+            legend = _emptiest_corner((ax, *twins))
         # The legend goes on the top-most twin so no line is drawn over it.
         (twins[-1] if twins else ax).legend(handles, labels, loc=legend)
+
+
+LEGEND_BOX = (0.45, 0.3)
+"""Width and height of the corner a legend is assumed to take, as fractions of the axes."""
+
+
+def _emptiest_corner(axes: tuple[Axes, ...]) -> str:
+    """The corner of ``axes[0]`` holding the fewest line points of all ``axes``."""
+    for a in axes:
+        a.get_ylim()  # applies pending autoscaling, which transData reflects
+    to_frame = axes[0].transAxes.inverted()
+    points = [to_frame.transform(a.transData.transform(line.get_xydata()))
+              for a in axes for line in a.get_lines()]
+    xy = np.concatenate(points) if points else np.empty((0, 2))
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    width, height = LEGEND_BOX
+    corners = {"upper left": (xy[:, 0] < width) & (xy[:, 1] > 1 - height),
+               "upper right": (xy[:, 0] > 1 - width) & (xy[:, 1] > 1 - height),
+               "lower left": (xy[:, 0] < width) & (xy[:, 1] < height),
+               "lower right": (xy[:, 0] > 1 - width) & (xy[:, 1] < height)}
+    return min(corners, key=lambda name: int(corners[name].sum()))
 
 
 def _suptitle(output: RunOutput, what: str) -> str:
