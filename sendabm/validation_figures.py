@@ -43,6 +43,16 @@ def _period_date(target: T.Target, year: int) -> dt.date:
     return dt.date(year, 7, 1)
 
 
+def _period_end_date(target: T.Target, year: int) -> dt.date:
+    """The month whose trailing 12-month sum is the period's total (flows), or the
+    January of a stock: where a record point belongs beside a trailing-sum line."""
+    if target.period == "january":
+        return dt.date(year, 1, 1)
+    if target.period == "academic":
+        return dt.date(year + 1, 8, 1)
+    return dt.date(year, 12, 1)
+
+
 def _formatter(target: T.Target) -> mticker.Formatter:
     if target.denominator is not None:
         return mticker.PercentFormatter(xmax=1.0, decimals=1)
@@ -142,8 +152,10 @@ def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[
     if record is not None:
         target = T.BY_NAME[record]
         data = T.record()[record]
-        ax.plot([_period_date(target, y) for y in data], list(data.values()), linestyle="none",
-                marker="D", markersize=4, color=RECORD, label="record")
+        # The model's flows are trailing 12-month sums dated by their last month, so an
+        # academic year's record sits at its August, not at its middle.
+        ax.plot([_period_end_date(target, y) for y in data], list(data.values()),
+                linestyle="none", marker="D", markersize=4, color=RECORD, label="record")
     ax.axvline(PROJECTION_START, color=MUTED, linewidth=0.8, linestyle="--")
     ax.text(PROJECTION_START, 1.0, " projection", transform=ax.get_xaxis_transform(),
             color=MUTED, fontsize=7.5, va="top")
