@@ -216,12 +216,13 @@ class Runner:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            from sendabm.compare import _init_worker
+            from sendabm.workers import start_worker
 
             context = multiprocessing.get_context("spawn")
             threads = max(1, (os.cpu_count() or 1) // workers)
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                            initializer=_init_worker, initargs=(threads,))
+                                            initializer=start_worker,
+                                            initargs=(threads, os.getpid()))
 
     def map(self, scenarios: Sequence) -> list:
         """Run each scenario; results in order."""

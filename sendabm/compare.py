@@ -237,13 +237,6 @@ def _run_one(scenario: Scenario) -> RunRecord:
     return summarise(run_scenario(scenario, out=None, progress=False, figures=False))
 
 
-def _init_worker(threads: int) -> None:
-    """Give each worker process its share of the cores for numba's parallel kernels."""
-    import numba
-
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-
-
 @dataclass(frozen=True)
 class Window:
     """The comparison window, as indices into the run's months.
@@ -557,11 +550,14 @@ def _execute(jobs: list[tuple[int, int, Scenario]], n_workers: int,
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
+            from sendabm.workers import start_worker
+
             threads = max(1, _default_workers() // n_workers)
             # 'spawn': numba's thread pool is not safe to fork once it has started.
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=n_workers, mp_context=context,
-                                     initializer=_init_worker, initargs=(threads,)) as pool:
+                                     initializer=start_worker,
+                                     initargs=(threads, os.getpid())) as pool:
                 futures = {pool.submit(_run_one, s): (i, j) for i, j, s in jobs}
                 try:
                     for future in as_completed(futures):

@@ -91,11 +91,14 @@ def _pool(tasks: Iterable[RunTask], run_function: Callable, on_result: Callable,
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    from sendabm.workers import start_worker
+
     threads = max(1, default_workers() // n_workers)
     context = multiprocessing.get_context("spawn")
     limit = n_workers * IN_FLIGHT_PER_WORKER
     source = iter(tasks)
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context,
+                             initializer=start_worker, initargs=(threads, os.getpid())) as pool:
         pending = {pool.submit(perform, run_function, threads, t) for t in _take(source, limit)}
         try:
             while pending:

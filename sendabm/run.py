@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import time
@@ -100,6 +101,11 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
         model.run()
     output = output_of(model, time.perf_counter() - started)
     release(model)
+    # Agents and model refer to each other, so only the cycle collector frees a model,
+    # and it runs on counts of small objects, not on memory: a sweep worker grew by
+    # 60-100 MB a run (1.7 GB after 100 runs at scale 0.03) before it ran.
+    del model
+    gc.collect()
     if out is not None:
         write_run(output, Path(out), figures=figures)
     return output
