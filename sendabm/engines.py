@@ -99,13 +99,14 @@ def _pool(tasks: Iterable[RunTask], run_function: Callable, on_result: Callable,
     source = iter(tasks)
     with ProcessPoolExecutor(max_workers=n_workers, mp_context=context,
                              initializer=start_worker, initargs=(threads, os.getpid())) as pool:
-        pending = {pool.submit(perform, run_function, threads, t) for t in _take(source, limit)}
+        # The initializer set each worker's threads: tasks leave them alone (0).
+        pending = {pool.submit(perform, run_function, 0, t) for t in _take(source, limit)}
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     on_result(future.result())
-                pending |= {pool.submit(perform, run_function, threads, t)
+                pending |= {pool.submit(perform, run_function, 0, t)
                             for t in _take(source, limit - len(pending))}
         except BaseException:
             for future in pending:

@@ -351,7 +351,7 @@ class SendModel(mesa.Model):
         self._intake()
         self._open_commissioned_places()
         self.schools.funding_factor *= 1.0 + p.school_funding_real_growth_per_year
-        self._count_static(rolls=True)
+        self._count_static()
         self._onsets.rebuild(self.families.onset_tick, self.tick)
 
     def _intake(self) -> None:
@@ -454,15 +454,14 @@ class SendModel(mesa.Model):
         """Nominal unit costs relative to September 2014."""
         return (1.0 + self.p.cost_inflation_per_year) ** (self.tick / 12.0)
 
-    def _count_static(self, rolls: bool = False) -> None:
-        """Pupils and school rolls (they change in September and on placements); with
-        ``rolls``, specialist rolls are recounted from the children too."""
+    def _count_static(self) -> None:
+        """Pupils, school rolls and specialist rolls, counted from every child (they
+        change in September and on placements)."""
         pupils, school_roll, special_roll, provider_roll = count_static(
             self.families, self.areas.n, self.schools.n, self.special.n, self.providers.n)
         self._static_pupils, self._school_roll = pupils, school_roll
-        if rolls:
-            self.special.roll[:] = special_roll
-            self.providers.roll[:] = provider_roll
+        self.special.roll[:] = special_roll
+        self.providers.roll[:] = provider_roll
 
     def _count(self, busy: np.ndarray, outcomes: bool = False):
         """Count the busy rows (phase 9); with ``outcomes``, apply phase 8 to each row

@@ -3,7 +3,10 @@ month: built once a year, and kept up to date as resolved needs are rescheduled.
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from sendabm.kernels.family_month import merge_sorted
 from sendabm.kernels.onset_schedule import OnsetSchedule
 from sendabm.model import SendModel
 
@@ -44,3 +47,12 @@ def test_onsets_stop_at_the_end_of_the_run_and_so_does_the_model():
     model.run()
     with pytest.raises(RuntimeError, match="ended in 2015-08"):
         model.step()
+
+
+@given(st.sets(st.integers(0, 5_000)), st.sets(st.integers(0, 5_000), max_size=50))
+def test_merge_sorted_is_the_sorted_union(a, b):
+    left = np.array(sorted(a), dtype=np.int32)
+    right = np.array(sorted(b), dtype=np.int32)
+    merged = merge_sorted(left, right)
+    assert merged.dtype == np.int32
+    assert merged.tolist() == sorted(a | b)

@@ -197,10 +197,7 @@ def family_month(fam, w, p, last_busy: np.ndarray,
     """
     if onsets is None:
         onsets = np.flatnonzero(fam.onset_tick == w.tick).astype(np.int32)
-    last_busy = last_busy.astype(np.int32)
-    rows = np.empty(last_busy.shape[0] + onsets.shape[0], dtype=np.int32)
-    rows = rows[:_union_into(last_busy, 0, last_busy.shape[0], onsets, 0, onsets.shape[0],
-                             rows, 0)]
+    rows = merge_sorted(last_busy.astype(np.int32), onsets)
     busy = np.empty(rows.shape[0], dtype=np.int32)
     cases = np.empty(rows.shape[0], dtype=np.int64)
     moved = np.empty(rows.shape[0], dtype=np.int32)
@@ -212,46 +209,25 @@ def family_month(fam, w, p, last_busy: np.ndarray,
 
 
 @njit(cache=True)
-def _union_into(a, a_lo, a_hi, b, b_lo, b_hi, out, n):
-    """Union of ascending ``a[a_lo:a_hi]`` and ``b[b_lo:b_hi]`` (``b`` short) written
-    from ``out[n]``: runs of ``a`` between ``b``'s entries are block copies. Returns
-    how many."""
-    start = n
-    j = a_lo
-    for k in range(b_lo, b_hi):
-        v = b[k]
-        stop = j + np.searchsorted(a[j:a_hi], v)
+def merge_sorted(a, b):
+    """Union of two ascending int32 arrays without repeats, ascending.
+
+    Made for a long ``a`` (last month's busy rows) and a short ``b`` (onsets, an
+    intake): the runs of ``a`` between ``b``'s entries are block copies.
+    """
+    out = np.empty(a.shape[0] + b.shape[0], dtype=np.int32)
+    n = j = 0
+    for v in b:
+        stop = j + np.searchsorted(a[j:], v)
         out[n:n + stop - j] = a[j:stop]
         n += stop - j
         j = stop
-        if j < a_hi and a[j] == v:
+        if j < a.shape[0] and a[j] == v:
             j += 1
         out[n] = v
         n += 1
-    out[n:n + a_hi - j] = a[j:a_hi]
-    return n + a_hi - j - start
-
-
-@njit(cache=True)
-def merge_sorted(a, b):
-    """Union of two ascending int arrays, ascending, without duplicates."""
-    out = np.empty(a.shape[0] + b.shape[0], dtype=np.int32)
-    i = j = n = 0
-    while i < a.shape[0] or j < b.shape[0]:
-        if j >= b.shape[0] or (i < a.shape[0] and a[i] < b[j]):
-            value = a[i]
-            i += 1
-        elif i >= a.shape[0] or b[j] < a[i]:
-            value = b[j]
-            j += 1
-        else:
-            value = a[i]
-            i += 1
-            j += 1
-        if n == 0 or out[n - 1] != value:
-            out[n] = value
-            n += 1
-    return out[:n]
+    out[n:n + a.shape[0] - j] = a[j:]
+    return out[:n + a.shape[0] - j]
 
 
 def busy_rows(fam) -> np.ndarray:
