@@ -7,23 +7,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
+import matplotlib as mpl
+import matplotlib.dates as mdates
+import numpy as np
+from matplotlib import ticker as mticker
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import ticker as mticker  # noqa: E402
-
-from sendabm import targets as T  # noqa: E402
-from sendabm.style import (  # noqa: E402
-    DPI,
+from sendabm import targets as T
+from sendabm.style import (
     INK,
     MUTED,
     OKABE_ITO,
     STYLE,
     ThousandsFormatter,
     rolling_sum,
+    save,
 )
 
 if TYPE_CHECKING:
@@ -88,8 +86,9 @@ def _time_axis(ax, first: dt.date, last: dt.date) -> None:
 def validation_figure(v: Validation, rows: Sequence[dict], mapes: dict[str, dict[str, float]],
                       path: Path) -> Path:
     """Each target: the record against the model's median and 90% band, 2014-2025."""
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(2, 5, figsize=(17.0, 7.2), layout="constrained")
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(17.0, 7.2), layout="constrained")
+        axes = fig.subplots(2, 5)
         for ax, target in zip(axes.flat, T.TARGETS, strict=True):
             _fit_panel(ax, target, rows, mapes[target.name])
         handles, labels = axes.flat[0].get_legend_handles_labels()
@@ -97,9 +96,7 @@ def validation_figure(v: Validation, rows: Sequence[dict], mapes: dict[str, dict
         fig.suptitle(f"Calibrated baseline against the record: {len(v.seeds)} seeds at scale "
                      f"{v.scale:g}, September 2014 to August 2025 (England scale)",
                      color=INK, fontweight="bold", fontsize=11, x=0.01, ha="left")
-        fig.savefig(path, dpi=DPI, facecolor="white")
-        plt.close(fig)
-    return path
+        return save(fig, path)
 
 
 PROJECTION_PANELS = (
@@ -169,14 +166,13 @@ def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[
 
 def projection_figure(v: Validation, path: Path) -> Path:
     """The calibrated baseline run on to 2034/35 with no policy change."""
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(2, 3, figsize=(14.0, 7.4), layout="constrained")
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(14.0, 7.4), layout="constrained")
+        axes = fig.subplots(2, 3)
         for ax, (title, unit, names, record) in zip(axes.flat, PROJECTION_PANELS, strict=True):
             _projection_panel(ax, v, title, unit, names, record)
         fig.suptitle(f"Baseline projection with no policy change: median and 90% band of "
                      f"{len(v.seeds)} seeds at scale {v.scale:g}, England scale, "
                      f"{v.dates[0]:%b %Y} to {v.dates[-1]:%b %Y}", color=INK,
                      fontweight="bold", fontsize=11, x=0.01, ha="left")
-        fig.savefig(path, dpi=DPI, facecolor="white")
-        plt.close(fig)
-    return path
+        return save(fig, path)
