@@ -264,16 +264,17 @@ def _fmt(value: float) -> str:
 
 def sensitivity_figure(result: Sensitivity, path: Path) -> None:
     """Horizontal bars of the main index per input, one panel per outcome."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # An Agg canvas of its own: pyplot's global backend is left alone.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     n = len(result.outcomes)
     cols = min(3, n)
     rows = math.ceil(n / cols)
     height = max(2.0, 0.3 * len(result.inputs) + 1.0)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, height * rows), squeeze=False)
+    fig = Figure(figsize=(4.2 * cols, height * rows))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, cols, squeeze=False)
     label = {"sobol": "total-order index ST", "morris": "mu*", "src": "|SRC|"}[result.method]
     for ax, outcome in zip(axes.flat, result.outcomes, strict=False):
         ranked = result.ranking(outcome)[::-1]
@@ -294,4 +295,3 @@ def sensitivity_figure(result: Sensitivity, path: Path) -> None:
                  f"{result.replications} replications", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
