@@ -139,22 +139,18 @@ def _one_run(seed: int) -> float:
     return time.perf_counter() - t0
 
 
-def _single_threaded() -> None:
-    import numba
-
-    numba.set_num_threads(1)
-
-
 def sweep_throughput(runs: int) -> dict:
     """Complete baseline runs (scale 0.05, 11 years) per hour on all cores.
 
     Workers are set up as ``sendabm sweep``'s local engine sets them up: spawned (numba's
     thread pool is not safe to fork), one per core, each with one numba thread.
     """
+    from sendabm.workers import start_worker
+
     workers = os.cpu_count() or 1
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_single_threaded) as pool:
+                             initializer=start_worker, initargs=(1, os.getpid())) as pool:
         list(pool.map(_one_run, range(runs)))
     wall = time.perf_counter() - t0
     return {"runs": runs, "workers": workers, "wall_s": wall, "runs_per_hour": runs / wall * 3600}
