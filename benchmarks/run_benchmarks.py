@@ -40,9 +40,9 @@ YEARS = 11.0  # September 2014 to August 2025
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from sendabm.model import SendModel
-from sendabm.run import output_of
-from sendabm.results import write_run
+from sendabm.core.model import SendModel
+from sendabm.experiments.run import output_of
+from sendabm.experiments.results import write_run
 scale, end, out = float(sys.argv[1]), sys.argv[2], sys.argv[3]
 started = time.perf_counter()
 model = SendModel(scale=scale, end=end)
@@ -77,7 +77,7 @@ def warm_up() -> float:
 
 def second_start() -> float:
     """Seconds for a fresh process to import, build a tiny model and step one month."""
-    code = ("from sendabm.model import SendModel; "
+    code = ("from sendabm.core.model import SendModel; "
             "SendModel(scale=0.001, end='2014-10').run()")
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
@@ -88,11 +88,11 @@ def kernel_vs_reference(scale: float = 0.001, months: int = 3) -> dict:
     """Step the same families with the kernels and with the Python reference."""
     import numpy as np
 
-    from sendabm import rng
-    from sendabm.kernels.family_month import family_month
-    from sendabm.kernels.outcomes import outcomes
-    from sendabm.model import SendModel
-    from sendabm.population import Families
+    from sendabm.core import rng
+    from sendabm.core.kernels.family_month import family_month
+    from sendabm.core.kernels.outcomes import outcomes
+    from sendabm.core.model import SendModel
+    from sendabm.core.population import Families
 
     model = SendModel(scale=scale, end="2016-08")
     for _ in range(12):  # a year in, so needs, cases and disputes are under way
@@ -132,7 +132,7 @@ def kernel_vs_reference(scale: float = 0.001, months: int = 3) -> dict:
 
 
 def _one_run(seed: int) -> float:
-    from sendabm.model import SendModel
+    from sendabm.core.model import SendModel
 
     t0 = time.perf_counter()
     SendModel(seed=seed, scale=0.05, end="2025-08").run()
@@ -145,7 +145,7 @@ def sweep_throughput(runs: int) -> dict:
     Workers are set up as ``sendabm sweep``'s local engine sets them up: spawned (numba's
     thread pool is not safe to fork), one per core, each with one numba thread.
     """
-    from sendabm.workers import start_worker
+    from sendabm.experiments.workers import start_worker
 
     workers = os.cpu_count() or 1
     t0 = time.perf_counter()

@@ -10,7 +10,8 @@ import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-_KERNEL_SOURCES = ("rng.py", "states.py", "population.py", "kernels")
+_KERNEL_SOURCES = ("core/rng.py", "core/states.py", "core/population.py", "core/actors",
+                   "core/kernels")
 
 
 def _kernel_cache_dir() -> Path:
@@ -47,12 +48,12 @@ __all__ = ["__version__", "SendModel", "evaluate"]
 def __getattr__(name):
     # Imported lazily so `import sendabm` stays fast (numba compiles on first model use).
     if name == "SendModel":
-        from sendabm.model import SendModel
+        from sendabm.core.model import SendModel
 
         return SendModel
     if name == "evaluate":
-        # The module is callable as sendabm.evaluate(**inputs) (see sendabm/evaluate.py).
-        import sendabm.evaluate as evaluate
+        # The module is callable as sendabm.evaluate(**inputs) (sendabm/experiments/evaluate.py).
+        import sendabm.experiments.evaluate as evaluate
 
         return evaluate
     raise AttributeError(name)

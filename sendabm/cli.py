@@ -3,20 +3,20 @@
 - ``sendabm run SCENARIO [--seed N] [--scale X] [--end YYYY-MM] [--out DIR]``: one run.
 - ``sendabm compare BASE POLICY [POLICY ...] --seeds N [--scale X] [--end YYYY-MM]
   [--out DIR] [--workers W]``: paired replications of policies against a base
-  (:mod:`sendabm.compare`).
+  (:mod:`sendabm.experiments.compare`).
 - ``sendabm sweep SPEC.toml [--store DIR] [--engine local|dask] [--workers N]
-  [--scheduler ADDRESS]``: a resumable parameter sweep (:mod:`sendabm.sweep`).
+  [--scheduler ADDRESS]``: a resumable parameter sweep (:mod:`sendabm.experiments.sweep`).
 - ``sendabm sensitivity STORE [--method sobol|morris|src] [--out DIR]``: sensitivity
-  indices of a sweep's outcomes (:mod:`sendabm.sensitivity`).
+  indices of a sweep's outcomes (:mod:`sendabm.experiments.sensitivity`).
 - ``sendabm calibrate [--spec FILE] [--study DIR] [--trials N] [--out FILE]``: fit
-  behavioural parameters to the national record (:mod:`sendabm.calibrate`).
+  behavioural parameters to the national record (:mod:`sendabm.experiments.calibrate`).
 - ``sendabm validate [--seeds N] [--scale X] [--out DIR]``: the calibrated baseline
   against the record over many seeds, and its projection to 2034/35
-  (:mod:`sendabm.validate`).
+  (:mod:`sendabm.experiments.validate`).
 - ``sendabm report DIR [--out DIR] [--map MEASURE]``: an HTML report of a run,
-  comparison or sweep folder (:mod:`sendabm.report`).
+  comparison or sweep folder (:mod:`sendabm.presentation.report`).
 - ``sendabm dashboard [--port N] [--host HOST]``: the interactive dashboard
-  (:mod:`sendabm.dashboard`).
+  (:mod:`sendabm.presentation.dashboard`).
 
 Errors in the user's input (a missing or invalid scenario, an out-of-range option, an
 unusable results folder) print one line naming the problem and the fix, and exit
@@ -29,11 +29,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from sendabm.areas import AreasError
-from sendabm.calibrate import CalibrationError
-from sendabm.results import ResultsError, check_out_dir
-from sendabm.scenario import ScenarioError, load_scenario
-from sendabm.sweep import SweepError
+from sendabm.core.areas import AreasError
+from sendabm.core.scenario import ScenarioError, load_scenario
+from sendabm.experiments.calibrate import CalibrationError
+from sendabm.experiments.results import ResultsError, check_out_dir
+from sendabm.experiments.sweep import SweepError
 
 EXIT_USAGE = 2
 
@@ -141,7 +141,7 @@ def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _view_parsers(sub: argparse._SubParsersAction) -> None:
-    from sendabm.areamap import DEFAULT_MEASURE, MAP_MEASURES
+    from sendabm.presentation.areamap import DEFAULT_MEASURE, MAP_MEASURES
 
     report = sub.add_parser(
         "report", help="write an HTML report of a run, comparison or sweep folder",
@@ -219,8 +219,8 @@ def _validate_parser(sub: argparse._SubParsersAction) -> None:
 def _validate(args: argparse.Namespace) -> int:
     import shlex
 
-    from sendabm.scenario import default_scenario
-    from sendabm.validate import run_validation, write_validation
+    from sendabm.core.scenario import default_scenario
+    from sendabm.experiments.validate import run_validation, write_validation
 
     if args.seeds < 1:
         raise ScenarioError(f"--seeds must be at least 1, got {args.seeds}")
@@ -243,7 +243,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     import os
     import shlex
 
-    from sendabm.calibrate import load_spec, run_study, write_outputs
+    from sendabm.experiments.calibrate import load_spec, run_study, write_outputs
 
     spec = load_spec(args.spec)
     if args.trials is not None and args.trials < 1:
@@ -262,7 +262,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from sendabm.sweep import load_spec, run_sweep
+    from sendabm.experiments.sweep import load_spec, run_sweep
 
     spec = load_spec(args.spec)
     store = args.store if args.store is not None else Path("results") / "sweeps" / spec.name
@@ -277,7 +277,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    from sendabm.sensitivity import analyse, write_sensitivity
+    from sendabm.experiments.sensitivity import analyse, write_sensitivity
 
     result = analyse(args.store, method=args.method)
     out = args.out if args.out is not None else args.store / "sensitivity"
@@ -288,7 +288,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from sendabm.report import write_report
+    from sendabm.presentation.report import write_report
 
     out, report = write_report(args.folder, args.out, map_measure=args.map)
     figures = sum(1 for s in report.sections if s.figure)
@@ -297,7 +297,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from sendabm.dashboard import serve
+    from sendabm.presentation.dashboard import serve
 
     if not 0 < args.port < 65536:
         raise ScenarioError(f"--port must be between 1 and 65535, got {args.port}")
@@ -305,7 +305,7 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sendabm.run import run_scenario
+    from sendabm.experiments.run import run_scenario
 
     scenario = load_scenario(args.scenario).with_overrides(
         run={"seed": args.seed, "scale": args.scale, "end": args.end})
@@ -326,7 +326,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from sendabm.compare import (
+    from sendabm.experiments.compare import (
         check_compare_out_dir,
         compare,
         default_out_dir,

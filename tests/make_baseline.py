@@ -13,9 +13,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sendabm.results import write_national_csv
-from sendabm.run import run_scenario
-from sendabm.scenario import baseline_path, load_scenario
+from sendabm.core.scenario import baseline_path, load_scenario
+from sendabm.experiments.results import write_national_csv
+from sendabm.experiments.run import run_scenario
 
 SCALE = 0.002
 SEED = 1

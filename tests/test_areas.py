@@ -1,4 +1,4 @@
-"""Tests for sendabm.areas: the default England areas, file loading and validation."""
+"""Tests for sendabm.core.areas: the default England areas, file loading and validation."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sendabm.areas import (
+from sendabm.core.areas import (
     MAX_PUPILS_PER_AREA,
     REGIONS,
     REQUIRED_COLUMNS,

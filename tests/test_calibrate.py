@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from sendabm import calibrate, calibrated
 from sendabm.cli import main
-from sendabm.parameters import PARAMETERS, PRIORS
+from sendabm.core import calibrated
+from sendabm.core.parameters import PARAMETERS, PRIORS
+from sendabm.experiments import calibrate
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sendabm import targets as T
-from sendabm.run import run_scenario
-from sendabm.scenario import default_scenario
+from sendabm.core.scenario import default_scenario
+from sendabm.experiments import targets as T
+from sendabm.experiments.run import run_scenario
 
 TOLERANCE_MAPE = {"ehc_plans": 9.0, "appeals_registered": 20.0}
 """Percent, over 2015-2022, for the mean of seeds 1 and 2 at scale 0.02 (measured 5.5% and

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sendabm import calendar
-from sendabm.compare import (
+from sendabm.core import calendar
+from sendabm.core.scenario import ScenarioError, baseline_path, load_scenario
+from sendabm.experiments.compare import (
     OUTCOMES,
     TABLE_COLUMNS,
     Outcome,
@@ -25,9 +26,8 @@ from sendabm.compare import (
     t_quantile,
     write_comparison,
 )
-from sendabm.results import ResultsError
-from sendabm.run import run_scenario
-from sendabm.scenario import ScenarioError, baseline_path, load_scenario
+from sendabm.experiments.results import ResultsError
+from sendabm.experiments.run import run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE, END, SEEDS, POLICY_START = 0.001, "2015-08", 2, "2015-03"

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sendabm.model import SendModel
+from sendabm.core.model import SendModel
 
 CSV = """code,name,region,pupils,neighbours
 A,Alpha,North,400000,B;C

@@ -13,8 +13,8 @@ import numba
 import numpy as np
 import pytest
 
-from sendabm.model import SendModel
-from sendabm.population import COLUMNS
+from sendabm.core.model import SendModel
+from sendabm.core.population import COLUMNS
 
 SCALE = 0.001
 END = "2015-09"  # 13 months: one April, one September
@@ -67,7 +67,7 @@ _CHILD = textwrap.dedent("""
     import sys
     import numba
     import numpy as np
-    from sendabm.model import SendModel
+    from sendabm.core.model import SendModel
 
     model = SendModel(seed=4, scale=0.002, end="2015-09")
     model.run()

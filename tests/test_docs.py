@@ -1,6 +1,6 @@
 """The documentation tells the same story as the code.
 
-- ``docs/parameters.md`` is exactly what ``python -m sendabm.paramdoc`` generates now;
+- ``docs/parameters.md`` is exactly what ``python -m sendabm.presentation.paramdoc`` generates now;
 - every parameter is named in ``docs/ODD.md`` or ``docs/parameters.md``;
 - every module of the package appears in the README's module map.
 """
@@ -8,8 +8,8 @@
 import re
 from pathlib import Path
 
-from sendabm import paramdoc
-from sendabm.parameters import PARAMETERS
+from sendabm.core.parameters import PARAMETERS
+from sendabm.presentation import paramdoc
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import sweep_hooks
 
-from sendabm import store
-from sendabm.sweep import SweepError, parse_spec, run_sweep
+from sendabm.experiments import store
+from sendabm.experiments.sweep import SweepError, parse_spec, run_sweep
 
 TESTS = str(Path(__file__).resolve().parent)
 

@@ -1,4 +1,4 @@
-"""sendabm.evaluate: one run as a plain function of keyword inputs."""
+"""sendabm.experiments.evaluate: one run as a plain function of keyword inputs."""
 
 import math
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import sendabm
-from sendabm import evaluate as ev
-from sendabm.parameters import PARAMETERS
-from sendabm.policies import LEVERS
-from sendabm.scenario import default_scenario
+from sendabm.core.parameters import PARAMETERS
+from sendabm.core.policies import LEVERS
+from sendabm.core.scenario import default_scenario
+from sendabm.experiments import evaluate as ev
 
 TINY = {"scale": 0.001, "end": "2015-06"}
 
@@ -24,11 +24,11 @@ def test_every_input_has_a_default():
 
 
 def test_evaluate_returns_scalar_outcomes_deterministically():
-    first = sendabm.evaluate(**TINY)
+    first = sendabm.experiments.evaluate(**TINY)
     assert list(first) == list(ev.OUTCOME_NAMES)
     assert all(isinstance(v, float) and math.isfinite(v) for v in first.values())
     assert ev.evaluate(**TINY) == first
-    assert sendabm.evaluate(**TINY, seed=2) != first
+    assert sendabm.experiments.evaluate(**TINY, seed=2) != first
 
 
 @pytest.mark.parametrize("inputs, words", [

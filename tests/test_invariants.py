@@ -1,4 +1,4 @@
-"""Conservation invariants (:mod:`sendabm.invariants`) hold every month, and each check
+"""Conservation invariants (:mod:`sendabm.core.invariants`) hold every month, and each check
 can fail: a corrupted model is caught, with the invariant and the offender named."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sendabm import invariants
-from sendabm import states as S
-from sendabm.model import SendModel
+from sendabm.core import invariants
+from sendabm.core import states as S
+from sendabm.core.model import SendModel
 
 
 def test_invariants_hold_every_month_for_30_months():

@@ -1,7 +1,7 @@
 """The numba kernels and the readable per-family Python step give the same results.
 
 Two models with the same scenario and seed are stepped side by side, one with the
-kernels and one with :meth:`sendabm.family.Family.month` / ``outcomes`` in a Python
+kernels and one with :meth:`sendabm.core.actors.family.Family.month` / ``outcomes`` in a Python
 loop. After every month their integer columns must be identical and their float
 columns equal within 1e-9.
 """
@@ -9,8 +9,8 @@ columns equal within 1e-9.
 import numpy as np
 import pytest
 
-from sendabm.model import SendModel
-from sendabm.population import COLUMNS
+from sendabm.core.model import SendModel
+from sendabm.core.population import COLUMNS
 
 MONTHS = 24
 SCALE = 0.001  # about 8,400 families

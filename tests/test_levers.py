@@ -10,10 +10,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sendabm import calendar
-from sendabm.model import SendModel
-from sendabm.policies import LEVERS
-from sendabm.scenario import default_scenario
+from sendabm.core import calendar
+from sendabm.core.model import SendModel
+from sendabm.core.policies import LEVERS
+from sendabm.core.scenario import default_scenario
 
 START = "2015-03"
 END = "2017-08"

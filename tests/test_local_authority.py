@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sendabm.local_authority import LocalAuthorities
-from sendabm.parameters import as_vector, defaults
+from sendabm.core.actors.local_authority import LocalAuthorities
+from sendabm.core.parameters import as_vector, defaults
 
 
 def make_las(**changes) -> tuple[LocalAuthorities, object]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import mesa
 import pytest
 
-from sendabm.local_authority import LocalAuthority
-from sendabm.model import SendModel
-from sendabm.tribunal import Tribunal
+from sendabm.core.actors.local_authority import LocalAuthority
+from sendabm.core.actors.tribunal import Tribunal
+from sendabm.core.model import SendModel
 
 MONTHS = 4  # 2014-09 .. 2014-12
 

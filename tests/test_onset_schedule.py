@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sendabm.kernels.family_month import merge_sorted
-from sendabm.kernels.onset_schedule import OnsetSchedule
-from sendabm.model import SendModel
+from sendabm.core.kernels.family_month import merge_sorted
+from sendabm.core.kernels.onset_schedule import OnsetSchedule
+from sendabm.core.model import SendModel
 
 
 def test_schedule_matches_the_column_every_month():

@@ -4,11 +4,11 @@ child-by-child walk through the monthly draws (``next_onset``)."""
 import numpy as np
 from numba import njit
 
-from sendabm import rng
-from sendabm.kernels.family_month import next_onset
-from sendabm.kernels.onsets import schedule_onsets
-from sendabm.parameters import as_vector, defaults
-from sendabm.population import allocate
+from sendabm.core import rng
+from sendabm.core.kernels.family_month import next_onset
+from sendabm.core.kernels.onsets import schedule_onsets
+from sendabm.core.parameters import as_vector, defaults
+from sendabm.core.population import allocate
 
 
 @njit

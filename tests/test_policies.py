@@ -2,8 +2,8 @@
 
 import pytest
 
-from sendabm.policies import effects
-from sendabm.scenario import ScenarioError, load_scenario
+from sendabm.core.policies import effects
+from sendabm.core.scenario import ScenarioError, load_scenario
 
 HEAD = '[scenario]\nname = "p"\n'
 
@@ -37,7 +37,7 @@ def test_bad_policies_are_rejected_in_one_line(tmp_path, text, words):
 
 def test_effects_start_at_the_policy_start():
     policy = ({"name": "tribunal", "start": "2026-09", "strength": 1.0, "mode": "remove"},)
-    from sendabm.calendar import tick_of
-    from sendabm.parameters import defaults
+    from sendabm.core.calendar import tick_of
+    from sendabm.core.parameters import defaults
     assert effects(policy, tick_of("2026-08"), defaults()).appeals_open == 1.0
     assert effects(policy, tick_of("2026-09"), defaults()).appeals_open == 0.0

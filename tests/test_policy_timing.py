@@ -6,9 +6,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sendabm import calendar
-from sendabm.model import SendModel
-from sendabm.scenario import default_scenario
+from sendabm.core import calendar
+from sendabm.core.model import SendModel
+from sendabm.core.scenario import default_scenario
 
 START = "2015-06"
 END = "2016-08"

@@ -13,11 +13,11 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from sendabm.compare import compare, write_comparison
-from sendabm.report import REPORT_HTML, detect, write_report
-from sendabm.run import run_scenario
-from sendabm.scenario import load_scenario
-from sendabm.sweep import load_spec, run_sweep
+from sendabm.core.scenario import load_scenario
+from sendabm.experiments.compare import compare, write_comparison
+from sendabm.experiments.run import run_scenario
+from sendabm.experiments.sweep import load_spec, run_sweep
+from sendabm.presentation.report import REPORT_HTML, detect, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE, END = 0.002, "2016-08"  # two school years and a complete financial year
@@ -58,7 +58,7 @@ choices = ["keep", "replace"]
 @pytest.fixture(autouse=True)
 def low_resolution(monkeypatch):
     """Draw at 50 dpi: the figures are the same, the test several times faster."""
-    monkeypatch.setattr("sendabm.style.DPI", 50)
+    monkeypatch.setattr("sendabm.presentation.style.DPI", 50)
 
 
 def _check_figure(path: Path) -> None:

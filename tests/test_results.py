@@ -1,4 +1,5 @@
-"""Tests for the results contract (:mod:`sendabm.results`) and figures (:mod:`sendabm.figures`)."""
+"""Tests for the results contract (:mod:`sendabm.experiments.results`) and figures
+(:mod:`sendabm.presentation.figures`)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sendabm import figures, results
-from sendabm.results import ResultsError, RunOutput, read_run, write_run
+from sendabm.experiments import results
+from sendabm.experiments.results import ResultsError, RunOutput, read_run, write_run
+from sendabm.presentation import figures
 
 COUNTS = [
     "pupils",

@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats
 
-from sendabm import rng
+from sendabm.core import rng
 
 
 def test_uniforms_are_uniform_and_keyed():

@@ -1,4 +1,4 @@
-"""Tests for sendabm.scenario: loading, inheritance, validation messages and hashing."""
+"""Tests for sendabm.core.scenario: loading, inheritance, validation messages and hashing."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sendabm import parameters, scenario
-from sendabm.scenario import (
+from sendabm.core import parameters, scenario
+from sendabm.core.scenario import (
     RUN_DEFAULTS,
     Scenario,
     ScenarioError,
@@ -303,7 +303,7 @@ def test_int_and_float_spellings_hash_the_same(tmp_path: Path) -> None:
 
 
 def test_hash_is_stable_across_python_processes() -> None:
-    code = "from sendabm.scenario import default_scenario; print(default_scenario().hash())"
+    code = "from sendabm.core.scenario import default_scenario; print(default_scenario().hash())"
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(REPO)}
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO,
                          capture_output=True, text=True, check=True)

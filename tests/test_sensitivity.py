@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sweep_hooks
 
-from sendabm.sensitivity import analyse, noise_share, write_sensitivity
-from sendabm.sweep import SweepError, parse_spec, run_sweep
+from sendabm.experiments.sensitivity import analyse, noise_share, write_sensitivity
+from sendabm.experiments.sweep import SweepError, parse_spec, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sweep_hooks
 
-from sendabm import store
-from sendabm.sweep import SweepError, parse_spec, run_sweep
+from sendabm.experiments import store
+from sendabm.experiments.sweep import SweepError, parse_spec, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sendabm.sweep import SweepError, load_spec, make_design, parse_spec, plan
+from sendabm.experiments.sweep import SweepError, load_spec, make_design, parse_spec, plan
 
 ROOT = Path(__file__).resolve().parents[1]
 

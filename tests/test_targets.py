@@ -9,7 +9,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from sendabm import targets as T
+from sendabm.experiments import targets as T
 
 
 def _months(first: dt.date, n: int) -> list[dt.date]:

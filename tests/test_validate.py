@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from matplotlib import image
 
-from sendabm import targets as T
 from sendabm.cli import main
-from sendabm.validate import run_validation, write_validation
+from sendabm.experiments import targets as T
+from sendabm.experiments.validate import run_validation, write_validation
 
 
 @pytest.fixture(scope="module")

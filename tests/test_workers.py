@@ -12,7 +12,7 @@ import pytest
 PARENT = r"""
 import subprocess, sys, time
 child = subprocess.Popen([sys.executable, "-c",
-    "import os, time; from sendabm.workers import die_with_parent; "
+    "import os, time; from sendabm.experiments.workers import die_with_parent; "
     "die_with_parent(os.getppid()); print('ready', flush=True); time.sleep(60)"],
     stdout=subprocess.PIPE, text=True)
 assert child.stdout.readline().strip() == "ready"

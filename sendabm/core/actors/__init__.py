@@ -1,0 +1,1 @@
+"""One module per actor: its parameters, state arrays, kernel parts, adaptation and measures."""

@@ -1,0 +1,252 @@
+"""Family: a ``mesa.Agent`` view of one row of the family columns.
+
+A family is one child and the parent(s) who advocate for them. Their state lives in
+the model's numpy columns (:mod:`sendabm.core.population`); a :class:`Family` reads and
+writes one row through attribute access (``family.need``), so it can be inspected,
+collected by Mesa tools and stepped one at a time.
+
+:meth:`Family.month` and :meth:`Family.outcomes` are the readable per-family versions
+of the numba kernels in :mod:`sendabm.core.kernels.family_month` and
+:mod:`sendabm.core.kernels.outcomes`. They are written independently, in plain Python,
+and serve as the test oracle (the kernels must give identical results) and as the
+benchmark baseline. Floats are read as Python floats (float64) so the arithmetic
+matches the kernels, which also compute in float64.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sendabm.core import rng
+from sendabm.core import states as S
+
+# The twin is written independently of the kernels but shares their constants, so each
+# constant has one home.
+from sendabm.core.kernels.family_month import MILD_NEED, NEED_CAP, PLACEMENT_GAP, REQUEST_GAP
+from sendabm.core.kernels.outcomes import CASE_STRAIN, WELLBEING_RATE
+from sendabm.core.population import COLUMNS
+
+if TYPE_CHECKING:
+    from sendabm.core.kernels.family_month import FamilyWorld
+    from sendabm.core.parameters import ParamVector
+
+
+
+def _column(name: str, as_float: bool) -> property:
+    def get(self):
+        value = self.model.families[COLUMNS_INDEX[name]][self.row]
+        return float(value) if as_float else int(value)
+
+    def set_(self, value):
+        self.model.families[COLUMNS_INDEX[name]][self.row] = value
+
+    return property(get, set_, doc=f"Column '{name}' of this family's row.")
+
+
+COLUMNS_INDEX = {name: k for k, name in enumerate(COLUMNS)}
+
+
+class Family(mesa.Agent):
+    """One child and their parent(s), as a view of row ``row`` of the family columns.
+
+    Args:
+        model: The :class:`~sendabm.core.model.SendModel` holding the columns.
+        row: Row index into ``model.families``.
+    """
+
+    def __init__(self, model: mesa.Model, row: int):
+        super().__init__(model)
+        self.row = int(row)
+
+    def __repr__(self) -> str:
+        return (f"Family(row={self.row}, uid={self.uid}, la={self.la}, year={self.year}, "
+                f"need={self.need:.3f}, sen={self.sen}, setting={self.setting}, "
+                f"stage={S.STAGE_NAMES[self.stage]})")
+
+    # ---- the family's month (twin of kernels.family_month.family_row) ----------
+    def month(self, world: FamilyWorld, p: ParamVector, draw: rng.PyRandom) -> None:
+        """Phases 2-4 and the family side of 6 for this family, in plain Python."""
+        self.events = 0
+        self._needs(world, p, draw)
+        self._identify_and_provide(world, p, draw)
+        self._update_trust(world, p)
+        self._dispute_choice(world, p, draw)
+        self._request(world, p, draw)
+
+    def _needs(self, world, p, draw) -> None:
+        if self.year >= S.SCHOOL_YEARS:
+            return
+        tick = world.tick
+        if self.need <= 0.0:
+            # A new need emerges with an age-dependent, trending hazard.
+            yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * self.year)
+            if draw.uniform(rng.ONSET, self.uid, tick) < yearly * world.onset_multiplier / 12.0:
+                z = draw.normal(rng.SEVERITY, self.uid, tick)
+                severity = p.need_severity_median * math.exp(p.need_severity_sigma * z)
+                self.need = min(NEED_CAP, severity)
+                self.need_type = _need_type(draw.uniform(rng.NEED_TYPE, self.uid, tick))
+            return
+        # An existing need drifts and grows while it is not met.
+        need, unmet = self.need, self.unmet
+        z = draw.normal(rng.DRIFT, self.uid, tick)
+        growth = math.exp(p.need_drift_sd * z + p.unmet_escalation * unmet / need)
+        need = min(NEED_CAP, need * growth)
+        mild_and_met = need < MILD_NEED and unmet <= 0.0 and self.sen != S.EHCP
+        resolve_chance = p.need_resolve_per_year / 12.0
+        if mild_and_met and draw.uniform(rng.RESOLVE, self.uid, tick) < resolve_chance:
+            need = 0.0
+            self.need_type = -1
+            self.sen = S.SEN_NONE
+            self.wellbeing = 1.0
+        self.need = need
+
+    def provision_this_month(self, world, p) -> float:
+        """Support the child receives in its setting, need units."""
+        need = self.need
+        if need <= 0.0:
+            return 0.0
+        if self.setting == S.MAINSTREAM:
+            school = self.school
+            support = (p.ordinarily_available_units * world.school_inclusiveness[school]
+                       + world.core_offer_units)
+            if self.sen != S.SEN_NONE:
+                threshold_units = p.notional_threshold_gbp / 10000.0
+                support += min(need, threshold_units) * world.school_support_ratio[school]
+            if self.sen == S.EHCP:
+                support += self.topup
+            return min(need, support)
+        if self.setting == S.SPECIAL:
+            return need * world.special_quality[self.provider]
+        if self.setting == S.INDEPENDENT:
+            return need
+        if self.setting == S.FURTHER_EDUCATION:
+            return min(need, p.ordinarily_available_units + self.topup + world.fe_support_units)
+        return 0.0
+
+    def _identify_and_provide(self, world, p, draw) -> None:
+        in_school = self.setting == S.MAINSTREAM and self.year < S.SCHOOL_YEARS
+        if self.need > 0.0 and self.sen == S.SEN_NONE and in_school:
+            if draw.uniform(rng.IDENTIFY, self.uid, world.tick) < p.identification_per_month:
+                self.sen = S.SEN_SUPPORT
+        provision = self.provision_this_month(world, p)
+        self.provision = provision
+        self.unmet = max(0.0, self.need - provision)
+
+    def _update_trust(self, world, p) -> None:
+        if self.need <= 0.0:
+            return
+        if self.setting == S.MAINSTREAM:
+            met_share = 1.0 - self.unmet / self.need
+            trust = self.trust_school
+            trust = trust + p.trust_learning_rate * (met_share - trust)
+            peers = world.school_mean_trust[self.school]
+            self.trust_school = (1.0 - p.peer_weight) * trust + p.peer_weight * peers
+        trust_la = self.trust_la
+        peers_la = world.la_mean_trust[self.la]
+        self.trust_la = trust_la + p.trust_learning_rate * p.peer_weight * (peers_la - trust_la)
+
+    def _open_case(self, world, kind: int) -> None:
+        self.stage = S.REQUESTED
+        self.kind = kind
+        self.stage_tick = world.tick
+        self.last_request_tick = world.tick
+        if kind == S.KIND_ASSESS:
+            self.request_tick = world.tick
+
+    def _request(self, world, p, draw) -> None:
+        in_school = self.setting == S.MAINSTREAM and self.year < S.SCHOOL_YEARS
+        if self.stage != S.IDLE or not in_school or self.need <= 0.0:
+            return
+        months_since_request = world.tick - self.last_request_tick
+        if months_since_request < REQUEST_GAP:
+            return
+        unmet_share = self.unmet / self.need
+        distrust = 1.0 - self.trust_school
+        if self.sen == S.EHCP:
+            # A plan holder in mainstream may ask for a special setting instead.
+            if months_since_request < PLACEMENT_GAP:
+                return
+            x = (p.special_preference_base_logit
+                 + p.special_preference_weight * (unmet_share + distrust) + 0.5 * self.need)
+            if draw.uniform(rng.SPECIAL_PREFERENCE, self.uid, world.tick) < _sigmoid(x):
+                self._open_case(world, S.KIND_PLACEMENT)
+            return
+        x = (_logit(p.request_base_per_month) + p.request_unmet_weight * unmet_share
+             + p.request_distrust_weight * distrust
+             + p.request_resources_weight * (self.resources - 0.5)
+             + p.request_severity_weight * self.need)
+        if draw.uniform(rng.REQUEST, self.uid, world.tick) < _sigmoid(x):
+            self._open_case(world, S.KIND_ASSESS)
+            self.events |= S.EV_REQUEST
+            return
+        # Schools short of money ask for plans for children above the notional threshold.
+        if self.sen == S.SEN_SUPPORT and self.need > p.notional_threshold_gbp / 10000.0:
+            pressure = 1.0 - world.school_support_ratio[self.school]
+            chance = p.school_request_per_month * (1.0 + pressure)
+            if draw.uniform(rng.SCHOOL_REQUEST, self.uid, world.tick) < chance:
+                self._open_case(world, S.KIND_ASSESS)
+                self.events |= S.EV_REQUEST | S.EV_SCHOOL_REQUEST
+
+    def appeal_probability(self, world, p) -> float:
+        """Chance the family appeals a refusal this month."""
+        x = (p.appeal_base_logit + p.appeal_success_weight * world.la_expected_success[self.la]
+             + p.request_resources_weight * (self.resources - 0.5)
+             - p.appeal_cost_weight + p.appeal_distrust_weight * (1.0 - self.trust_la)
+             + p.appeal_severity_weight * self.need
+             + (p.appeal_assess_shift if self.kind == S.KIND_ASSESS else 0.0))
+        return _sigmoid(x)
+
+    def _dispute_choice(self, world, p, draw) -> None:
+        if self.stage not in (S.REFUSED, S.MEDIATED) or self.stage_tick >= world.tick:
+            return
+        if self.stage == S.REFUSED and world.mediation_open > 0.0:
+            if draw.uniform(rng.MEDIATION_CHOICE, self.uid, world.tick) < p.mediation_uptake:
+                self.stage, self.stage_tick = S.MEDIATION, world.tick
+                self.events |= S.EV_MEDIATION
+                return
+        if world.appeals_open > 0.0:
+            u = draw.uniform(rng.APPEAL_CHOICE, self.uid, world.tick)
+            if u < self.appeal_probability(world, p):
+                self.stage, self.stage_tick = S.APPEALING, world.tick
+                self.events |= S.EV_APPEAL
+                return
+        self.stage, self.kind = S.IDLE, S.KIND_NONE
+        self.events |= S.EV_GAVE_UP
+
+    # ---- outcomes (twin of kernels.outcomes.outcomes_row) ---------------------
+    def outcomes(self, p: ParamVector) -> None:
+        """Phase 8: progress and wellbeing follow the share of need that is met."""
+        if self.need <= 0.0:
+            return  # wellbeing is tracked while a child has a need (1 without one)
+        unmet_share = self.unmet / self.need
+        self.progress = self.progress - p.progress_gain * unmet_share
+        target = 1.0 - unmet_share
+        if self.stage != S.IDLE:
+            target -= CASE_STRAIN
+        self.wellbeing = self.wellbeing + WELLBEING_RATE * (target - self.wellbeing)
+
+
+
+for _name, _dtype in COLUMNS.items():
+    setattr(Family, _name, _column(_name, np.issubdtype(_dtype, np.floating)))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def _need_type(u: float) -> int:
+    acc = 0.0
+    for k, share in enumerate(S.NEED_SHARES):
+        acc += share
+        if u < acc:
+            return k
+    return len(S.NEED_SHARES) - 1

@@ -1,0 +1,143 @@
+"""The school year (DESIGN §2 phase 1, each September): children move up a year,
+transfer at Year 7 and post-16, leave after Year 13 (or, with a plan, by age 25),
+and a new Reception cohort arrives.
+
+New children are set up by :func:`init_rows`, the same code that builds the
+starting population, so a child entering in 2030 is drawn exactly as one in 2014.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sendabm.core import rng
+from sendabm.core import states as S
+from sendabm.core.actors.schools import SECONDARY
+from sendabm.core.kernels.school_year import age_rows
+from sendabm.core.population import NEVER, Families
+
+INITIAL_IDENTIFIED = 0.85
+"""Share of needs already recorded as SEN support in the starting population."""
+INITIAL_WELLBEING = 0.8
+"""Wellbeing of a child who starts with a need."""
+NEED_CUMULATIVE = np.cumsum(S.NEED_SHARES)
+NEET_BASE_LOGIT = -2.2
+"""Log-odds of being NEET after Year 13 for a child making expected progress."""
+
+
+def prevalence(year: np.ndarray, p) -> np.ndarray:
+    """Share of children with a need by year group in 2014 (cumulative onset hazard)."""
+    ages = np.arange(S.SCHOOL_YEARS + 1)
+    yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * ages)
+    cumulative = -math.log(1.0 - p.need_at_entry) + np.concatenate([[0.0], np.cumsum(yearly)])
+    return 1.0 - np.exp(-cumulative[np.minimum(year, S.SCHOOL_YEARS)])
+
+
+def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
+              uid: np.ndarray, tick: int, p, key, plan_threshold: np.ndarray,
+              special_threshold: np.ndarray, initial: bool) -> None:
+    """Set up children in ``rows``: needs, SEN status, family resources and trust.
+
+    Args:
+        fam: Family columns (modified in place).
+        rows: Row indices to fill.
+        la, year, uid: Each new child's LA, year group and identity.
+        tick: Current tick (keys the draws).
+        p: Parameter vector.
+        key: Run key.
+        plan_threshold: Each LA's current plan threshold, need units.
+        special_threshold: Each LA's special-setting threshold, need units.
+        initial: True for the 2014 population (settings assigned directly); False for
+            an intake (children needing a special place join the queue for one).
+    """
+    u = lambda stream: rng.uniforms(key, stream, uid, tick)  # noqa: E731
+    z = lambda stream: rng.normals(key, stream, uid, tick)  # noqa: E731
+    fam.active[rows] = 1
+    fam.uid[rows] = uid
+    fam.la[rows] = la
+    fam.year[rows] = year
+    resources = u(rng.INIT_RESOURCES)
+    fam.resources[rows] = resources
+    fam.quintile[rows] = np.minimum(4, (resources * 5).astype(np.int64)) + 1
+    has_need = u(rng.INIT_NEED) < prevalence(year, p)
+    need = np.where(has_need, p.need_severity_median * np.exp(p.need_severity_sigma
+                                                              * z(rng.INIT_SEVERITY)), 0.0)
+    need = np.minimum(need, 10.0)
+    fam.need[rows] = need
+    types = np.searchsorted(NEED_CUMULATIVE, u(rng.INIT_NEED_TYPE), side="right")
+    types = np.minimum(types, len(S.NEED_SHARES) - 1)
+    fam.need_type[rows] = np.where(has_need, types, -1)
+    identified = has_need & (u(rng.INIT_IDENTIFY) < INITIAL_IDENTIFIED)
+    view = need * np.exp(p.la_observation_sd * z(rng.INIT_STATUS))
+    ehcp = identified & (view >= plan_threshold[la])
+    fam.sen[rows] = np.where(ehcp, S.EHCP, np.where(identified, S.SEN_SUPPORT, S.SEN_NONE))
+    threshold_units = p.notional_threshold_gbp / 10_000.0
+    topup = np.maximum(0.0, need - threshold_units - p.ordinarily_available_units) * p.topup_rate
+    fam.topup[rows] = np.where(ehcp, topup, 0.0)
+    setting = np.full(rows.size, S.MAINSTREAM, dtype=np.int8)
+    stage = np.full(rows.size, S.IDLE, dtype=np.int8)
+    specialist = ehcp & (need >= special_threshold[la])
+    if initial:
+        setting[specialist] = S.SPECIAL
+        setting[ehcp & (need >= p.independent_initial_need)] = S.INDEPENDENT
+        post16 = ehcp & (setting == S.MAINSTREAM) & (year >= 12)
+        setting[post16 & (u(rng.POST16_FE) < p.post16_fe_share)] = S.FURTHER_EDUCATION
+    else:
+        stage[specialist] = S.AWAITING_PLACE
+    fam.setting[rows] = setting
+    fam.stage[rows] = stage
+    fam.kind[rows] = np.where(stage == S.AWAITING_PLACE, S.KIND_PLACEMENT, S.KIND_NONE)
+    fam.place_wait[rows] = np.where(stage == S.AWAITING_PLACE, S.PLACE_SPECIAL, 0)
+    fam.stage_tick[rows] = np.where(stage == S.AWAITING_PLACE, tick, NEVER)
+    fam.request_tick[rows] = NEVER
+    fam.last_request_tick[rows] = NEVER
+    fam.school[rows] = -1
+    fam.provider[rows] = -1
+    fam.trust_school[rows] = p.trust_initial
+    fam.trust_la[rows] = p.trust_initial
+    fam.provision[rows] = 0.0
+    fam.unmet[rows] = 0.0
+    fam.progress[rows] = 0.0
+    # Wellbeing is tracked while a child has a need; without one it is 1.
+    fam.wellbeing[rows] = np.where(need > 0, INITIAL_WELLBEING, 1.0)
+    fam.events[rows] = 0
+
+
+def leave(fam: Families, rows: np.ndarray) -> None:
+    """Children in ``rows`` leave the model; their rows become free for reuse."""
+    fam.active[rows] = 0
+    fam.stage[rows] = S.IDLE
+
+
+def _chance(key, stream: int, fam: Families, rows: np.ndarray, tick: int,
+            probability) -> np.ndarray:
+    """Rows of ``rows`` whose draw on ``stream`` falls below ``probability``."""
+    if rows.size == 0:
+        return rows
+    return rows[rng.uniforms(key, stream, fam.uid[rows], tick) < probability]
+
+
+def age_and_transfer(fam: Families, p, key, tick: int, schools,
+                     neet_logit_shift: float = 0.0) -> dict[str, float]:
+    """Move everyone up a year; transfers at Year 7 and post-16; leavers.
+
+    Draws are made only for the children a decision concerns (each keyed by its uid,
+    so the subset does not change anyone's draw). The move itself is one pass over
+    the rows (:func:`sendabm.core.kernels.school_year.age_rows`).
+
+    Returns:
+        Counts of this September's leavers and destinations (sample scale).
+    """
+    leaving = np.empty(fam.active.size, dtype=np.bool_)
+    shares = np.array([p.post16_fe_share, p.post16_plan_continue, p.post19_cease_per_year])
+    age_rows(fam, key, tick, shares, schools.first[SECONDARY], schools.count[SECONDARY], leaving)
+    leaving = np.flatnonzero(leaving)
+    progress = fam.progress[leaving].astype(np.float64)
+    # A destinations service (policy R5) supports leavers with SEN only.
+    shift = np.where(fam.sen[leaving] != S.SEN_NONE, neet_logit_shift, 0.0)
+    neet_chance = 1.0 / (1.0 + np.exp(-(NEET_BASE_LOGIT + shift - progress)))
+    neet = _chance(key, rng.DESTINATION, fam, leaving, tick, neet_chance)
+    leave(fam, leaving)
+    return {"leavers": float(leaving.size), "leavers_neet": float(neet.size)}

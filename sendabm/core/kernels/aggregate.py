@@ -1,0 +1,347 @@
+"""Counting families into per-LA x quintile, per-school and per-provider totals.
+
+:func:`count` visits the month's busy rows (children with a need, a case or an event)
+for stocks, this month's event flows and this month's spend; :func:`count_static`
+visits every row for pupils and school rolls, which change only in September and on
+placements.
+
+Rows are split into a fixed number of chunks, each summed serially and then added in
+chunk order, so the totals (floats included) are bit-identical for any thread count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from sendabm.core import states as S
+from sendabm.core.kernels.outcomes import outcome_row
+
+LA_MEASURES = (
+    "pupils", "sen_support", "ehc_plans", "ehc_plans_school_age",
+    "placements_mainstream", "placements_special", "placements_independent",
+    "placements_further_education", "awaiting_place", "assessing", "tribunal_backlog",
+    "with_need", "need_sum", "unmet_sum", "trust_la_sum", "trust_school_sum", "trust_school_n",
+    "progress_sum", "wellbeing_sum",
+    "assessment_requests", "school_requests", "assessments_refused", "plans_refused",
+    "placements_refused", "plans_issued", "plans_issued_within_20_weeks", "mediations",
+    "mediation_agreements", "appeals_registered", "appeals_conceded", "hearings",
+    "hearings_won_by_family", "placed_special", "placed_independent", "disputes_dropped",
+    "assessments_completed", "decisions_not_followed",
+    "spend_mainstream_topup_gbp", "spend_special_gbp", "spend_independent_gbp",
+    "spend_further_education_gbp", "spend_transport_gbp", "spend_tribunal_gbp",
+    "spend_other_high_needs_gbp", "spend_core_offer_gbp",
+)
+"""Totals kept per LA and family-resources quintile (index 0 = all quintiles)."""
+M = {name: k for k, name in enumerate(LA_MEASURES)}
+# Integer slots (numba cannot read a dict at compile time).
+K_PUPILS = 0
+K_SEN_SUPPORT = 1
+K_EHC_PLANS = 2
+K_EHC_PLANS_SCHOOL_AGE = 3
+K_PLACEMENTS_MAINSTREAM = 4
+K_PLACEMENTS_SPECIAL = 5
+K_PLACEMENTS_INDEPENDENT = 6
+K_PLACEMENTS_FURTHER_EDUCATION = 7
+K_AWAITING_PLACE = 8
+K_ASSESSING = 9
+K_TRIBUNAL_BACKLOG = 10
+K_WITH_NEED = 11
+K_NEED_SUM = 12
+K_UNMET_SUM = 13
+K_TRUST_LA_SUM = 14
+K_TRUST_SCHOOL_SUM = 15
+K_TRUST_SCHOOL_N = 16
+K_PROGRESS_SUM = 17
+K_WELLBEING_SUM = 18
+K_ASSESSMENT_REQUESTS = 19
+K_SCHOOL_REQUESTS = 20
+K_ASSESSMENTS_REFUSED = 21
+K_PLANS_REFUSED = 22
+K_PLACEMENTS_REFUSED = 23
+K_PLANS_ISSUED = 24
+K_PLANS_ISSUED_WITHIN_20_WEEKS = 25
+K_MEDIATIONS = 26
+K_MEDIATION_AGREEMENTS = 27
+K_APPEALS_REGISTERED = 28
+K_APPEALS_CONCEDED = 29
+K_HEARINGS = 30
+K_HEARINGS_WON_BY_FAMILY = 31
+K_PLACED_SPECIAL = 32
+K_PLACED_INDEPENDENT = 33
+K_DISPUTES_DROPPED = 34
+K_ASSESSMENTS_COMPLETED = 35
+K_DECISIONS_NOT_FOLLOWED = 36
+K_SPEND_MAINSTREAM_TOPUP_GBP = 37
+K_SPEND_SPECIAL_GBP = 38
+K_SPEND_INDEPENDENT_GBP = 39
+K_SPEND_FURTHER_EDUCATION_GBP = 40
+K_SPEND_TRANSPORT_GBP = 41
+K_SPEND_TRIBUNAL_GBP = 42
+K_SPEND_OTHER_HIGH_NEEDS_GBP = 43
+K_SPEND_CORE_OFFER_GBP = 44
+
+_EVENT_MEASURES = (
+    (S.EV_REQUEST, M["assessment_requests"]), (S.EV_SCHOOL_REQUEST, M["school_requests"]),
+    (S.EV_REFUSED_ASSESS, M["assessments_refused"]), (S.EV_REFUSED_PLAN, M["plans_refused"]),
+    (S.EV_REFUSED_PLACEMENT, M["placements_refused"]), (S.EV_PLAN_ISSUED, M["plans_issued"]),
+    (S.EV_WITHIN_20_WEEKS, M["plans_issued_within_20_weeks"]), (S.EV_MEDIATION, M["mediations"]),
+    (S.EV_MEDIATION_AGREED, M["mediation_agreements"]), (S.EV_APPEAL, M["appeals_registered"]),
+    (S.EV_CONCEDED, M["appeals_conceded"]), (S.EV_HEARING, M["hearings"]),
+    (S.EV_WON, M["hearings_won_by_family"]), (S.EV_PLACED_SPECIAL, M["placed_special"]),
+    (S.EV_PLACED_INDEPENDENT, M["placed_independent"]), (S.EV_GAVE_UP, M["disputes_dropped"]),
+    (S.EV_ASSESSMENT_DONE, M["assessments_completed"]),
+    (S.EV_DECISION_NOT_FOLLOWED, M["decisions_not_followed"]),
+)
+EVENT_BITS = np.array([b for b, _ in _EVENT_MEASURES], dtype=np.int64)
+EVENT_SLOTS = np.array([k for _, k in _EVENT_MEASURES], dtype=np.int64)
+
+SCHOOL_MEASURES = ("roll", "sen", "sen_demand", "trust_sum", "trust_n")
+"""Totals kept per mainstream school."""
+N_CHUNKS = 32
+"""Fixed number of row chunks: partial sums never depend on the thread count."""
+
+
+
+@njit(cache=True)
+def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provider_roll, money,
+                 fees, event_bits, event_slots, progress_gain, with_outcomes):
+    """Totals of ``rows[start:stop]`` into slot ``c`` of the partial-sum arrays.
+
+    Written flat over unpacked columns: per-row helper calls taking the column tuple
+    cost more than the counting. Pupils and school rolls are not counted here (see
+    :func:`count_static`). With ``with_outcomes``, each row's outcomes are updated
+    first (:func:`~sendabm.core.kernels.outcomes.outcome_row`): one pass over the rows'
+    columns instead of two.
+    """
+    # Each chunk clears its own slot: the buffers are reused month to month.
+    a = acc[c]
+    sa = school_acc[c]
+    a[:] = 0.0
+    sa[:] = 0.0
+    special_roll[c, :] = 0
+    provider_roll[c, :] = 0
+    active, la_col, quintile, year_col = fam.active, fam.la, fam.quintile, fam.year
+    sen_col, setting_col, need_col, stage_col = fam.sen, fam.setting, fam.need, fam.stage
+    events_col, school_col = fam.events, fam.school
+    provider_col, topup_col = fam.provider, fam.topup
+    special_gbp, transport_gbp, tribunal_gbp = money[0], money[1], money[2]
+    threshold_units = money[3]
+    cost_factor = money[4]
+    unmet_col, progress_col, wellbeing_col = fam.unmet, fam.progress, fam.wellbeing
+    for k in range(start, stop):
+        i = rows[k]
+        if with_outcomes:
+            outcome_row(i, need_col, unmet_col, progress_col, wellbeing_col, stage_col,
+                        progress_gain)
+        if active[i] == 0:
+            continue
+        la = la_col[i]
+        q = quintile[i]
+        year = year_col[i]
+        sen = sen_col[i]
+        setting = setting_col[i]
+        need = np.float64(need_col[i])
+        # Each (slot, value) pair is added to the 'all' column and to the quintile.
+        if sen == S.SEN_SUPPORT:
+            a[K_SEN_SUPPORT, la, 0] += 1.0
+            a[K_SEN_SUPPORT, la, q] += 1.0
+        elif sen == S.EHCP:
+            a[K_EHC_PLANS, la, 0] += 1.0
+            a[K_EHC_PLANS, la, q] += 1.0
+            if year < S.SCHOOL_YEARS:
+                a[K_EHC_PLANS_SCHOOL_AGE, la, 0] += 1.0
+                a[K_EHC_PLANS_SCHOOL_AGE, la, q] += 1.0
+            topup_gbp = np.float64(topup_col[i]) * 10000.0 * cost_factor / 12.0
+            if setting == S.MAINSTREAM:
+                a[K_PLACEMENTS_MAINSTREAM, la, 0] += 1.0
+                a[K_PLACEMENTS_MAINSTREAM, la, q] += 1.0
+                a[K_SPEND_MAINSTREAM_TOPUP_GBP, la, 0] += topup_gbp
+                a[K_SPEND_MAINSTREAM_TOPUP_GBP, la, q] += topup_gbp
+            elif setting == S.FURTHER_EDUCATION:
+                a[K_PLACEMENTS_FURTHER_EDUCATION, la, 0] += 1.0
+                a[K_PLACEMENTS_FURTHER_EDUCATION, la, q] += 1.0
+                a[K_SPEND_FURTHER_EDUCATION_GBP, la, 0] += topup_gbp
+                a[K_SPEND_FURTHER_EDUCATION_GBP, la, q] += topup_gbp
+        if setting == S.SPECIAL or setting == S.INDEPENDENT:
+            if setting == S.SPECIAL:
+                slot, spend_slot, cost = K_PLACEMENTS_SPECIAL, K_SPEND_SPECIAL_GBP, special_gbp
+                special_roll[c, provider_col[i]] += 1
+            else:
+                slot, spend_slot = K_PLACEMENTS_INDEPENDENT, K_SPEND_INDEPENDENT_GBP
+                cost = fees[provider_col[i]]
+                provider_roll[c, provider_col[i]] += 1
+            a[slot, la, 0] += 1.0
+            a[slot, la, q] += 1.0
+            a[spend_slot, la, 0] += cost / 12.0
+            a[spend_slot, la, q] += cost / 12.0
+            a[K_SPEND_TRANSPORT_GBP, la, 0] += transport_gbp / 12.0
+            a[K_SPEND_TRANSPORT_GBP, la, q] += transport_gbp / 12.0
+        stage = stage_col[i]
+        if stage != S.IDLE:
+            slot = -1
+            if stage == S.AWAITING_PLACE:
+                slot = K_AWAITING_PLACE
+            elif stage == S.ASSESSING:
+                slot = K_ASSESSING
+            elif stage == S.APPEALING:
+                slot = K_TRIBUNAL_BACKLOG
+            if slot >= 0:
+                a[slot, la, 0] += 1.0
+                a[slot, la, q] += 1.0
+        events = events_col[i]
+        if events != 0:
+            for k in range(event_bits.shape[0]):
+                if events & event_bits[k]:
+                    a[event_slots[k], la, 0] += 1.0
+                    a[event_slots[k], la, q] += 1.0
+            if events & S.EV_APPEAL:
+                a[K_SPEND_TRIBUNAL_GBP, la, 0] += tribunal_gbp
+                a[K_SPEND_TRIBUNAL_GBP, la, q] += tribunal_gbp
+        in_school = setting == S.MAINSTREAM and year < S.SCHOOL_YEARS
+        s = school_col[i]
+        if in_school:
+            if sen != S.SEN_NONE:
+                sa[1, s] += 1.0
+                sa[2, s] += min(need, threshold_units)
+        if need > 0.0:
+            values = (1.0, need, np.float64(unmet_col[i]), np.float64(fam.trust_la[i]),
+                      np.float64(progress_col[i]), np.float64(wellbeing_col[i]))
+            slots = (K_WITH_NEED, K_NEED_SUM, K_UNMET_SUM, K_TRUST_LA_SUM, K_PROGRESS_SUM,
+                     K_WELLBEING_SUM)
+            for k in range(6):
+                a[slots[k], la, 0] += values[k]
+                a[slots[k], la, q] += values[k]
+            if in_school:
+                trust = np.float64(fam.trust_school[i])
+                a[K_TRUST_SCHOOL_SUM, la, 0] += trust
+                a[K_TRUST_SCHOOL_SUM, la, q] += trust
+                a[K_TRUST_SCHOOL_N, la, 0] += 1.0
+                a[K_TRUST_SCHOOL_N, la, q] += 1.0
+                sa[3, s] += trust
+                sa[4, s] += 1.0
+
+
+@njit(cache=True, parallel=True)
+def _count_chunks(fam, rows, money, fees, event_bits, event_slots, progress_gain, with_outcomes,
+                  acc, school_acc, special_roll, provider_roll):
+    n = rows.shape[0]
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
+    for c in prange(N_CHUNKS):
+        _count_chunk(fam, rows, c, c * size, min(n, (c + 1) * size), acc, school_acc,
+                     special_roll, provider_roll, money, fees, event_bits, event_slots,
+                     progress_gain, with_outcomes)
+
+
+def partial_sums(n_la: int, n_school: int, n_special: int, n_provider: int) -> tuple:
+    """Per-chunk partial-sum buffers for :func:`count` (allocate once, reuse monthly).
+
+    Reusing them saves zeroing fresh pages every month (and the parallel loops numba
+    would run to fill them); each chunk clears its own slot before counting.
+    """
+    return (np.empty((N_CHUNKS, len(LA_MEASURES), n_la, 6)),
+            np.empty((N_CHUNKS, len(SCHOOL_MEASURES), n_school)),
+            np.empty((N_CHUNKS, n_special), dtype=np.int64),
+            np.empty((N_CHUNKS, n_provider), dtype=np.int64))
+
+
+@njit(cache=True)
+def _sum_chunks(a):
+    # Serial on purpose: a parallel loop here saved 2 ms a month alone but ends in a
+    # wait for every thread, which halved throughput when sweep workers share cores.
+    out = np.zeros(a.shape[1:], dtype=a.dtype)
+    for c in range(a.shape[0]):
+        out += a[c]
+    return out
+
+
+@njit(cache=True)
+def _static_chunk(fam, c, start, stop, pupils, roll, special_roll, provider_roll):
+    active, la_col, quintile, year_col = fam.active, fam.la, fam.quintile, fam.year
+    setting_col, school_col, provider_col = fam.setting, fam.school, fam.provider
+    for i in range(start, stop):
+        if active[i] == 0:
+            continue
+        setting = setting_col[i]
+        if setting == S.SPECIAL:
+            special_roll[c, provider_col[i]] += 1
+        elif setting == S.INDEPENDENT:
+            provider_roll[c, provider_col[i]] += 1
+        if year_col[i] >= S.SCHOOL_YEARS:
+            continue
+        pupils[c, la_col[i], 0] += 1.0
+        pupils[c, la_col[i], quintile[i]] += 1.0
+        if setting == S.MAINSTREAM:
+            roll[c, school_col[i]] += 1.0
+
+
+@njit(cache=True, parallel=True)
+def _static_chunks(fam, pupils, roll, special_roll, provider_roll):
+    n = fam.active.shape[0]
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
+    for c in prange(N_CHUNKS):
+        _static_chunk(fam, c, c * size, min(n, (c + 1) * size), pupils, roll, special_roll,
+                      provider_roll)
+
+
+def count_static(fam, n_la: int, n_school: int, n_special: int,
+                 n_provider: int) -> tuple[np.ndarray, ...]:
+    """Pupils, mainstream school rolls and specialist rolls: one pass over all rows.
+
+    These change only in September (cohorts move, leave and arrive) and when a child
+    leaves mainstream for a specialist place (the placement updates the rolls), so the
+    model counts them then rather than every month.
+
+    Returns:
+        (pupils [la, quintile 0..5], roll [school], special_roll [special school],
+        provider_roll [independent provider]); the last two count children of any age.
+    """
+    # Allocated here, not in the parallel function, where numba would fill them in
+    # parallel loops of their own.
+    pupils = np.zeros((N_CHUNKS, n_la, 6))
+    roll = np.zeros((N_CHUNKS, n_school))
+    special_roll = np.zeros((N_CHUNKS, n_special), dtype=np.int64)
+    provider_roll = np.zeros((N_CHUNKS, n_provider), dtype=np.int64)
+    _static_chunks(fam, pupils, roll, special_roll, provider_roll)
+    # Whole counts (exact in float64), so the order of adding does not matter.
+    return tuple(a.sum(axis=0) for a in (pupils, roll, special_roll, provider_roll))
+
+
+def count(fam, rows: np.ndarray, n_la: int, n_school: int, n_special: int, n_provider: int,
+          special_gbp: float, transport_gbp: float, tribunal_gbp: float,
+          threshold_units: float, fees: np.ndarray, cost_factor: float = 1.0,
+          progress_gain: float | None = None, partials: tuple | None = None):
+    """Count the month's busy families (stocks, flows and spend).
+
+    Args:
+        fam: The family columns.
+        rows: The busy rows (:func:`sendabm.core.kernels.family_month.family_month`); every
+            other child has no need and no case and contributes only to the static
+            counts (:func:`count_static`), which the caller adds.
+        n_la, n_school, n_special, n_provider: Sizes of the institution arrays.
+        special_gbp: Yearly cost of a state special place (place funding + top-up), GBP.
+        transport_gbp: Yearly transport cost per child placed out of mainstream, GBP.
+        tribunal_gbp: LA cost of one appeal, GBP.
+        threshold_units: Notional SEN threshold, need units.
+        fees: Yearly fee of each independent provider, GBP.
+        cost_factor: Nominal cost level relative to 2014 (applied to plan top-ups; the
+            other costs are passed already inflated).
+        progress_gain: If given, phase 8 (outcomes) is applied to each row just before
+            it is counted, with this ``p.progress_gain`` (SD units per month of wholly
+            unmet need); the rows' progress and wellbeing columns are updated.
+        partials: Buffers from :func:`partial_sums` for these sizes (allocated here if
+            None).
+
+    Returns:
+        (la_totals [measure, la, quintile 0..5], school_totals [measure, school],
+        special_roll [special], provider_roll [provider]); money is GBP this month.
+    """
+    shapes = ((N_CHUNKS, len(LA_MEASURES), n_la, 6), (N_CHUNKS, len(SCHOOL_MEASURES), n_school),
+              (N_CHUNKS, n_special), (N_CHUNKS, n_provider))
+    if partials is None or tuple(a.shape for a in partials) != shapes:
+        partials = partial_sums(n_la, n_school, n_special, n_provider)
+    money = np.array([special_gbp, transport_gbp, tribunal_gbp, threshold_units, cost_factor])
+    with_outcomes = progress_gain is not None
+    _count_chunks(fam, rows, money, fees.astype(np.float64), EVENT_BITS, EVENT_SLOTS,
+                  float(progress_gain) if with_outcomes else 0.0, with_outcomes, *partials)
+    return tuple(_sum_chunks(a) for a in partials)

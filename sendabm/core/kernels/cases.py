@@ -1,0 +1,326 @@
+"""Institutions' decisions on open cases: LA decisions, disputes and placements.
+
+DESIGN §2 phases 5-7 for the families with an open case (a small subset of rows,
+listed in ``cases``). Loops are serial and visit cases in row order, so shared
+resources (assessment slots, hearings, school places) are rationed the same way on
+any thread count. Rationing where demand exceeds capacity is a lottery: each eligible
+case is served with probability capacity / demand, using the case's own draw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from sendabm.core import rng
+from sendabm.core import states as S
+
+CaseWorld = namedtuple(
+    "CaseWorld",
+    [
+        "key", "tick",
+        "assess_threshold",     # float64[n_la]: perceived need to agree an assessment
+        "plan_threshold",       # float64[n_la]: perceived need to issue a plan
+        "special_threshold",    # float64[n_la]: need to name a special setting
+        "concede",              # float64[n_la]: monthly concession propensity on weak cases
+        "assess_capacity",      # float64[n_la]: assessments the LA can complete this month
+        "special_places",       # int64[n_special]
+        "special_roll",         # int64[n_special] (updated as children are placed)
+        "la_special_ptr",       # int64[n_la+1]: CSR of each LA's special schools
+        "la_special_idx",       # int64[...]
+        "provider_places",      # int64[n_provider]
+        "provider_roll",        # int64[n_provider] (updated)
+        "provider_over",        # int64[n_provider]: children placed over capacity (updated)
+        "provider_referrals",   # int64[n_provider]: unplaced referrals this year (updated)
+        "la_provider_ptr",      # int64[n_la+1]: CSR of providers in order of distance
+        "la_provider_idx",      # int64[...]
+        "hearing_capacity",     # float: hearings the tribunal can hold this month
+        "appeals_open",         # float: 1.0 if a tribunal hears appeals
+        "mediation_open",       # float: 1.0 if mediation is available
+        "wait_before_independent",  # int: months an LA waits for a state place
+        "binding",              # float: 1.0 if appeal decisions bind the LA
+        "compliance",           # float: share of advisory decisions the LA follows
+        "independent_orders",   # float: chance an order for a place may name an independent
+        "school_roll",          # float64[n_school]: mainstream rolls (updated on placement)
+    ],
+)
+
+WITHIN_20_WEEKS = 4
+"""Months from request to plan that count as within the 20-week limit (monthly ticks)."""
+MIN_ASSESSMENT_MONTHS = 2
+"""An assessment takes at least this many months from the request."""
+LOGISTIC_PROBIT = 1.702
+"""Scale that makes a logistic curve approximate the normal CDF."""
+
+
+@njit(cache=True, inline="always")
+def tribunal_bar(fam, i, cw, p):
+    """Need the tribunal requires to find for the family, by what the case is about."""
+    kind = fam.kind[i]
+    if kind == S.KIND_PLAN:
+        return p.legal_threshold * p.tribunal_plan_bar_factor
+    if kind == S.KIND_PLACEMENT:
+        return cw.special_threshold[fam.la[i]] * p.tribunal_placement_bar_factor
+    return p.legal_threshold
+
+
+@njit(cache=True, inline="always")
+def merit(fam, i, cw, p):
+    """Chance the tribunal would find for the family: what the LA's lawyers foresee."""
+    z = (np.float64(fam.need[i]) - tribunal_bar(fam, i, cw, p)) / p.tribunal_decision_sd
+    return 1.0 / (1.0 + math.exp(-LOGISTIC_PROBIT * z))
+
+
+@njit(cache=True, inline="always")
+def _close(fam, i):
+    fam.stage[i] = S.IDLE
+    fam.kind[i] = S.KIND_NONE
+    fam.place_wait[i] = 0
+
+
+@njit(cache=True, inline="always")
+def _await_place(fam, i, cw, how):
+    fam.stage[i] = S.AWAITING_PLACE
+    fam.stage_tick[i] = cw.tick
+    fam.kind[i] = S.KIND_PLACEMENT
+    fam.place_wait[i] = how
+
+
+@njit(cache=True, inline="always")
+def issue_plan(fam, i, cw, p):
+    """The LA issues a plan: it names mainstream with a top-up, or a special setting."""
+    need = np.float64(fam.need[i])
+    threshold_units = p.notional_threshold_gbp / 10000.0
+    fam.sen[i] = S.EHCP
+    fam.topup[i] = max(0.0, need - threshold_units - p.ordinarily_available_units) * p.topup_rate
+    fam.events[i] |= S.EV_PLAN_ISSUED
+    if cw.tick - fam.request_tick[i] <= WITHIN_20_WEEKS:
+        fam.events[i] |= S.EV_WITHIN_20_WEEKS
+    trust = np.float64(fam.trust_la[i])
+    fam.trust_la[i] = trust + p.trust_gain_on_plan * (1.0 - trust)
+    if need >= cw.special_threshold[fam.la[i]] and fam.setting[i] == S.MAINSTREAM:
+        _await_place(fam, i, cw, S.PLACE_SPECIAL)
+    else:
+        _close(fam, i)
+
+
+@njit(cache=True, inline="always")
+def _refuse(fam, i, cw, p, kind, event):
+    fam.stage[i] = S.REFUSED
+    fam.kind[i] = kind
+    fam.stage_tick[i] = cw.tick
+    fam.events[i] |= event
+    fam.trust_la[i] = np.float64(fam.trust_la[i]) * p.trust_kept_on_refusal
+
+
+@njit(cache=True)
+def open_cases(stage, busy):
+    """The rows among ``busy`` (ascending) with an open case, ascending, as int64.
+
+    One pass instead of numpy's gather, compare and index (every family with an open
+    case is busy, so the busy rows suffice).
+    """
+    out = np.empty(busy.shape[0], dtype=np.int64)
+    n = 0
+    for k in range(busy.shape[0]):
+        i = busy[k]
+        if stage[i] != S.IDLE:
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True, inline="always")
+def _first_vacant(la, ptr, idx, roll, places, cursor):
+    """First place in ``la``'s list with a vacancy, or -1, starting from ``cursor[la]``.
+
+    Within a phase rolls only grow, so a school or provider found full stays full:
+    each LA's search resumes where its last one stopped (the same answer as searching
+    from the start, without re-reading the full ones for every child). Start each
+    phase with ``cursor = ptr[:-1].copy()``.
+    """
+    k = cursor[la]
+    end = ptr[la + 1]
+    while k < end and roll[idx[k]] >= places[idx[k]]:
+        k += 1
+    cursor[la] = k
+    return idx[k] if k < end else -1
+
+
+@njit(cache=True)
+def la_decides_requests(fam, cases, cw, p):
+    """Phase 5a: agree or refuse to assess; agree or refuse a change of setting."""
+    special_next = cw.la_special_ptr[:-1].copy()
+    for i in cases:
+        if fam.stage[i] != S.REQUESTED:
+            continue
+        la = fam.la[i]
+        need = np.float64(fam.need[i])
+        if fam.kind[i] == S.KIND_ASSESS:
+            view = need * math.exp(p.la_observation_sd * rng.normal(cw.key, rng.LA_ASSESS_VIEW,
+                                                                     fam.uid[i], cw.tick))
+            if view >= cw.assess_threshold[la]:
+                fam.stage[i] = S.ASSESSING
+                fam.stage_tick[i] = cw.tick
+            else:
+                _refuse(fam, i, cw, p, S.KIND_ASSESS, S.EV_REFUSED_ASSESS)
+        else:
+            if need >= cw.special_threshold[la] and _first_vacant(
+                    la, cw.la_special_ptr, cw.la_special_idx, cw.special_roll,
+                    cw.special_places, special_next) >= 0:
+                _await_place(fam, i, cw, S.PLACE_SPECIAL)
+            else:
+                _refuse(fam, i, cw, p, S.KIND_PLACEMENT, S.EV_REFUSED_PLACEMENT)
+
+
+@njit(cache=True)
+def la_assesses(fam, cases, cw, p):
+    """Phase 5b: complete assessments within capacity; issue or refuse a plan."""
+    n_la = cw.assess_threshold.shape[0]
+    eligible = np.zeros(n_la, dtype=np.int64)
+    for i in cases:
+        if fam.stage[i] == S.ASSESSING and cw.tick - fam.request_tick[i] >= MIN_ASSESSMENT_MONTHS:
+            eligible[fam.la[i]] += 1
+    for i in cases:
+        if fam.stage[i] != S.ASSESSING or cw.tick - fam.request_tick[i] < MIN_ASSESSMENT_MONTHS:
+            continue
+        la = fam.la[i]
+        served = min(1.0, cw.assess_capacity[la] / eligible[la])
+        if rng.uniform(cw.key, rng.ASSESSMENT_QUEUE, fam.uid[i], cw.tick) >= served:
+            continue
+        fam.events[i] |= S.EV_ASSESSMENT_DONE
+        z = rng.normal(cw.key, rng.LA_PLAN_VIEW, fam.uid[i], cw.tick)
+        view = np.float64(fam.need[i]) * math.exp(0.5 * p.la_observation_sd * z)
+        if view >= cw.plan_threshold[la]:
+            issue_plan(fam, i, cw, p)
+        else:
+            _refuse(fam, i, cw, p, S.KIND_PLAN, S.EV_REFUSED_PLAN)
+
+
+@njit(cache=True, inline="always")
+def remedy(fam, i, cw, p, ordered):
+    """Give the family what the dispute was about (after agreement, concession or win)."""
+    kind = fam.kind[i]
+    if kind == S.KIND_ASSESS:
+        fam.stage[i] = S.ASSESSING
+        fam.stage_tick[i] = cw.tick
+    elif kind == S.KIND_PLAN:
+        issue_plan(fam, i, cw, p)
+    else:
+        if ordered and cw.independent_orders < 1.0:
+            ordered = rng.uniform(cw.key, rng.ORDER_SETTING, fam.uid[i], cw.tick) < \
+                cw.independent_orders
+        _await_place(fam, i, cw, S.PLACE_INDEPENDENT_ORDERED if ordered else S.PLACE_SPECIAL)
+
+
+@njit(cache=True)
+def mediate(fam, cases, cw, p):
+    """Phase 6a: in mediation the LA may agree; otherwise the family may still appeal."""
+    for i in cases:
+        if fam.stage[i] != S.MEDIATION:
+            continue
+        chance = p.mediation_agree * (0.5 + merit(fam, i, cw, p))
+        if rng.uniform(cw.key, rng.MEDIATION_OUTCOME, fam.uid[i], cw.tick) < chance:
+            fam.events[i] |= S.EV_MEDIATION_AGREED
+            remedy(fam, i, cw, p, False)
+        else:
+            fam.stage[i] = S.MEDIATED
+            fam.stage_tick[i] = cw.tick
+
+
+@njit(cache=True)
+def appeals(fam, cases, cw, p):
+    """Phase 6b: the LA concedes weak defences; the tribunal hears the rest in turn."""
+    waiting = 0
+    for i in cases:
+        if fam.stage[i] == S.APPEALING and cw.tick - fam.stage_tick[i] >= p.months_to_hearing_min:
+            waiting += 1
+    heard_share = min(1.0, cw.hearing_capacity / waiting) if waiting > 0 else 0.0
+    for i in cases:
+        if fam.stage[i] != S.APPEALING:
+            continue
+        uid = fam.uid[i]
+        m = merit(fam, i, cw, p)
+        # Settling avoids a hearing's cost whatever the merits; weak defences settle more.
+        settle = cw.concede[fam.la[i]] * (1.0 - p.concede_merit_weight
+                                             + p.concede_merit_weight * m)
+        if rng.uniform(cw.key, rng.CONCEDE, uid, cw.tick) < settle:
+            fam.events[i] |= S.EV_CONCEDED
+            remedy(fam, i, cw, p, True)
+            continue
+        if cw.appeals_open <= 0.0:
+            # The tribunal has gone: appeals still waiting for a hearing lapse.
+            _close(fam, i)
+            fam.events[i] |= S.EV_GAVE_UP
+            continue
+        if cw.tick - fam.stage_tick[i] < p.months_to_hearing_min:
+            continue
+        if rng.uniform(cw.key, rng.HEARING_QUEUE, uid, cw.tick) >= heard_share:
+            continue
+        fam.events[i] |= S.EV_HEARING
+        judged = np.float64(fam.need[i]) + p.tribunal_decision_sd * rng.normal(
+            cw.key, rng.TRIBUNAL_VIEW, uid, cw.tick)
+        if judged >= tribunal_bar(fam, i, cw, p):
+            fam.events[i] |= S.EV_WON
+            complies = cw.binding > 0.0 or rng.uniform(
+                cw.key, rng.COMPLIANCE, uid, cw.tick) < cw.compliance
+            if complies:
+                remedy(fam, i, cw, p, True)
+            else:
+                # An advisory decision the LA does not follow: the family is left where
+                # it was, and knows it.
+                _close(fam, i)
+                fam.events[i] |= S.EV_DECISION_NOT_FOLLOWED
+                fam.trust_la[i] = np.float64(fam.trust_la[i]) * p.trust_kept_on_loss
+        else:
+            _close(fam, i)
+            fam.trust_la[i] = np.float64(fam.trust_la[i]) * p.trust_kept_on_loss
+
+
+@njit(cache=True, inline="always")
+def _enter(fam, i, setting, provider, cw):
+    if fam.setting[i] == S.MAINSTREAM and fam.year[i] < S.SCHOOL_YEARS and fam.school[i] >= 0:
+        cw.school_roll[fam.school[i]] -= 1.0
+    fam.setting[i] = setting
+    fam.provider[i] = provider
+    _close(fam, i)
+
+
+@njit(cache=True)
+def place(fam, cases, cw, p):
+    """Phase 7: children awaiting a place enter a state special school if one has room;
+    otherwise, when ordered or after waiting, an independent provider (over capacity
+    if a tribunal ordered it and none has room)."""
+    special_next = cw.la_special_ptr[:-1].copy()
+    provider_next = cw.la_provider_ptr[:-1].copy()
+    for i in cases:
+        if fam.stage[i] != S.AWAITING_PLACE:
+            continue
+        la = fam.la[i]
+        s = _first_vacant(la, cw.la_special_ptr, cw.la_special_idx, cw.special_roll,
+                          cw.special_places, special_next)
+        if s >= 0:
+            cw.special_roll[s] += 1
+            _enter(fam, i, S.SPECIAL, s, cw)
+            fam.events[i] |= S.EV_PLACED_SPECIAL
+            continue
+        ordered = fam.place_wait[i] == S.PLACE_INDEPENDENT_ORDERED
+        if not ordered and cw.tick - fam.stage_tick[i] < cw.wait_before_independent:
+            continue
+        v = _first_vacant(la, cw.la_provider_ptr, cw.la_provider_idx, cw.provider_roll,
+                          cw.provider_places, provider_next)
+        if v < 0:
+            nearest = cw.la_provider_idx[cw.la_provider_ptr[la]]
+            # A referral counts once: when the child is ordered, or first becomes eligible.
+            if ordered or cw.tick - fam.stage_tick[i] == cw.wait_before_independent:
+                cw.provider_referrals[nearest] += 1
+            if not ordered:
+                continue
+            v = nearest
+            cw.provider_over[v] += 1
+        cw.provider_roll[v] += 1
+        _enter(fam, i, S.INDEPENDENT, v, cw)
+        fam.events[i] |= S.EV_PLACED_INDEPENDENT

@@ -1,0 +1,60 @@
+"""Outcomes (DESIGN §2 phase 8): progress and wellbeing follow met need.
+
+Twin: :meth:`sendabm.core.actors.family.Family.outcomes`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from sendabm.core import states as S
+from sendabm.core.kernels.family_month import N_CHUNKS
+
+WELLBEING_RATE = 0.1
+"""Monthly adjustment of wellbeing towards its target."""
+CASE_STRAIN = 0.2
+"""Fall in target wellbeing while a family has an open case (assessment or dispute)."""
+
+
+@njit(cache=True, inline="always")
+def outcome_row(i, need_col, unmet_col, progress_col, wellbeing_col, stage_col, progress_gain):
+    """Progress falls with the unmet share of need; wellbeing tracks met need (row ``i``).
+
+    Only children with a need change (wellbeing is 1 without one). Inlined, so it
+    can run inside other row loops (the counting pass) at no call cost.
+    """
+    need = np.float64(need_col[i])
+    if need <= 0.0:
+        return
+    wellbeing = np.float64(wellbeing_col[i])
+    unmet_share = np.float64(unmet_col[i]) / need
+    progress_col[i] = np.float64(progress_col[i]) - progress_gain * unmet_share
+    target = 1.0 - unmet_share
+    if stage_col[i] != S.IDLE:
+        target -= CASE_STRAIN
+    wellbeing_col[i] = wellbeing + WELLBEING_RATE * (target - wellbeing)
+
+
+@njit(cache=True)
+def outcomes_rows(fam, p, rows, start, stop):
+    """:func:`outcome_row` for ``rows[start:stop]``."""
+    need_col, unmet_col = fam.need, fam.unmet
+    progress_col, wellbeing_col, stage_col = fam.progress, fam.wellbeing, fam.stage
+    for k in range(start, stop):
+        outcome_row(rows[k], need_col, unmet_col, progress_col, wellbeing_col, stage_col,
+                    p.progress_gain)
+
+
+@njit(cache=True, parallel=True)
+def outcomes(fam, p, rows):
+    """Run :func:`outcomes_rows` over ``rows`` (the month's busy rows), chunks in parallel.
+
+    The model applies outcomes inside the counting pass instead
+    (:func:`sendabm.core.kernels.aggregate.count` with ``progress_gain``), which reads the
+    same rows anyway; this stand-alone kernel serves benchmarks and tests.
+    """
+    n = rows.shape[0]
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
+    for c in prange(N_CHUNKS):
+        outcomes_rows(fam, p, rows, c * size, min(n, (c + 1) * size))

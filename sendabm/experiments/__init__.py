@@ -1,0 +1,2 @@
+"""Experiments on the model: runs, results, comparisons, sweeps, stores, engines,
+sensitivity, calibration, validation and the evaluate function."""

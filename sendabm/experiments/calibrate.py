@@ -1,0 +1,463 @@
+"""Fit behavioural parameters to the national record: the engine of ``sendabm calibrate``.
+
+A calibration specification (TOML; the packaged one is
+``sendabm/data/calibration_spec.toml``) names the parameters to fit with their
+plausible ranges, the weight of each target series and the budget. Optuna's TPE
+sampler proposes candidates; each is run over the same seeds (common random numbers,
+so candidates differ by their parameters, not their luck), and scored by the weighted
+mean of the per-series mean absolute percentage errors (MAPE) of the seed-mean series
+against the record for 2015-2022 (:mod:`sendabm.experiments.targets`).
+
+The study lives in ``STUDY/study.db`` (SQLite), so an interrupted calibration resumes
+where it stopped: running the same command again counts the finished trials against
+the budget. When the budget is spent, the best candidate is written as
+``STUDY/calibrated.toml`` (the form the package ships as its default,
+``sendabm/data/calibrated.toml``) with ``STUDY/REPORT.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sendabm.core.parameters import PARAMETERS, PRIORS
+from sendabm.experiments import targets as T
+
+SPEC_KEYS = ("name", "scenario", "scale", "seeds", "trials", "end", "sampler_seed")
+
+
+class CalibrationError(ValueError):
+    """A calibration specification or study folder that cannot be used (one line)."""
+
+
+@dataclass(frozen=True)
+class FitParameter:
+    """One fitted parameter: its search range, and whether to search on a log scale."""
+
+    name: str
+    low: float
+    high: float
+    log: bool = False
+
+    @property
+    def integer(self) -> bool:
+        """True for whole-number parameters (e.g. months)."""
+        return isinstance(PARAMETERS[self.name].default, int)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A calibration specification (see ``sendabm/data/calibration_spec.toml``)."""
+
+    name: str
+    scenario: str
+    scale: float
+    seeds: int
+    trials: int
+    end: str
+    sampler_seed: int
+    weights: dict[str, float]
+    parameters: tuple[FitParameter, ...]
+    bounds: dict[str, float] = field(default_factory=dict)
+    source: str = "packaged"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def seed_list(self) -> list[int]:
+        """The seeds every candidate is run with: 1..seeds."""
+        return list(range(1, self.seeds + 1))
+
+
+def packaged_spec_path() -> Path:
+    """Path of the packaged calibration specification."""
+    return Path(str(resources.files("sendabm.data").joinpath("calibration_spec.toml")))
+
+
+def load_spec(path: str | os.PathLike | None = None) -> Spec:
+    """Read and check a calibration specification.
+
+    Raises:
+        CalibrationError: If the file is missing or malformed, names an unknown
+            parameter or target, or gives a range outside the parameter's valid range.
+    """
+    file = Path(path) if path is not None else packaged_spec_path()
+    if not file.is_file():
+        raise CalibrationError(f"calibration spec '{file}' not found; give the path of a TOML "
+                               "file like sendabm/data/calibration_spec.toml")
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise CalibrationError(f"calibration spec '{file}' is not valid TOML ({error}); "
+                               "fix the syntax") from error
+    head = data.get("calibration", {})
+    _reject_unknown(head, SPEC_KEYS, "[calibration] key", file)
+    _reject_unknown(data, ("calibration", "weights", "bounds", "parameters"), "section", file)
+    weights = {k: _number(v, f"weight '{k}'", file, low=0.0) for k, v in
+               data.get("weights", {}).items()}
+    _reject_unknown(weights, tuple(T.BY_NAME), "target", file)
+    bounds = {k: _number(v, f"bound '{k}'", file, low=0.0) for k, v in
+              data.get("bounds", {}).items()}
+    _reject_unknown(bounds, tuple(weights or T.BY_NAME), "bounded target", file)
+    fitted = tuple(_fit_parameter(entry, file) for entry in data.get("parameters", []))
+    if not fitted:
+        raise CalibrationError(f"calibration spec '{file}' fits no parameters; add "
+                               "[[parameters]] entries with name, low and high")
+    spec = Spec(
+        name=str(head.get("name", file.stem)),
+        scenario=str(head.get("scenario", "baseline")),
+        scale=_number(head.get("scale", 0.01), "scale", file, low=0.001, high=1.0),
+        seeds=int(_number(head.get("seeds", 4), "seeds", file, low=1, high=1000)),
+        trials=int(_number(head.get("trials", 100), "trials", file, low=1, high=100000)),
+        end=str(head.get("end", "2022-12")),
+        sampler_seed=int(_number(head.get("sampler_seed", 1), "sampler_seed", file, low=0)),
+        weights=weights or {t.name: 1.0 for t in T.TARGETS},
+        parameters=fitted,
+        bounds=bounds,
+        source="sendabm/data/calibration_spec.toml (packaged)" if path is None else str(file),
+    )
+    return spec
+
+
+def _reject_unknown(values: Mapping[str, Any], valid: Sequence[str], what: str,
+                    file: Path) -> None:
+    for key in values:
+        if key not in valid:
+            raise CalibrationError(f"unknown {what} '{key}' in {file}; valid: "
+                                   f"{', '.join(valid)}")
+
+
+def _number(value: Any, what: str, file: Path, low: float | None = None,
+            high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise CalibrationError(f"{what} in {file} must be a number, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise CalibrationError(f"{what} = {value!r} in {file} is out of range "
+                               f"[{low}, {high}]; choose a value inside it")
+    return float(value)
+
+
+def _fit_parameter(entry: Any, file: Path) -> FitParameter:
+    if not isinstance(entry, dict):
+        raise CalibrationError(f"[[parameters]] entries in {file} must be tables")
+    _reject_unknown(entry, ("name", "low", "high", "log"), "[[parameters]] key", file)
+    name = entry.get("name")
+    if name not in PARAMETERS or PARAMETERS[name].choices is not None or isinstance(
+            PARAMETERS[name].default, str):
+        raise CalibrationError(f"[[parameters]] name {name!r} in {file} is not a numeric "
+                               "model parameter; see docs/parameters.md")
+    param = PARAMETERS[name]
+    low = _number(entry.get("low"), f"{name}.low", file, param.low, param.high)
+    high = _number(entry.get("high"), f"{name}.high", file, param.low, param.high)
+    if not low < high:
+        raise CalibrationError(f"{name}: low {low} must be below high {high} in {file}")
+    log = bool(entry.get("log", False))
+    if log and low <= 0:
+        raise CalibrationError(f"{name}: a log-scale range needs low > 0 in {file}")
+    return FitParameter(name, low, high, log)
+
+
+def base_scenario(spec: Spec):
+    """The scenario candidates are built on, with the spec's scale and end month."""
+    from sendabm.core.scenario import default_scenario, load_scenario
+
+    scen = default_scenario() if spec.scenario == "baseline" else load_scenario(spec.scenario)
+    return scen.with_overrides(run={"scale": spec.scale, "end": spec.end})
+
+
+def score(outputs: Sequence[tuple[Sequence[dt.date], Mapping[str, np.ndarray]]],
+          weights: Mapping[str, float]) -> tuple[float, dict[str, float]]:
+    """Score runs of one candidate against the record.
+
+    Each target's model series is averaged over the runs (seeds) first, then compared
+    with the record over 2015-2022.
+
+    Args:
+        outputs: (dates, national measures) of each run.
+        weights: Weight of each target's MAPE.
+
+    Returns:
+        The weighted mean MAPE (percent) and the MAPE of each target.
+    """
+    per_series = {}
+    for name in weights:
+        years = T.fit_years(name)
+        runs = [T.model_series(T.BY_NAME[name], d, n, years) for d, n in outputs]
+        model = np.nanmean(np.stack(runs), axis=0)
+        data = np.array([T.record()[name][y] for y in years])
+        per_series[name] = T.mape(model, data)
+    total = sum(weights.values())
+    value = sum(w * per_series[k] for k, w in weights.items()) / total
+    return (float(value) if math.isfinite(value) else 1e9), per_series
+
+
+def _run_national(scenario) -> tuple[list[dt.date], dict[str, np.ndarray]]:
+    """Worker: run one scenario and return its dates and national measures."""
+    from sendabm.experiments.run import run_scenario
+
+    out = run_scenario(scenario, out=None, progress=False, figures=False)
+    return out.dates, out.national
+
+
+class Runner:
+    """Runs a candidate's seeds, in this process or a spawn process pool."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = None
+        if workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from sendabm.experiments.workers import start_worker
+
+            context = multiprocessing.get_context("spawn")
+            threads = max(1, (os.cpu_count() or 1) // workers)
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                            initializer=start_worker,
+                                            initargs=(threads, os.getpid()))
+
+    def map(self, scenarios: Sequence) -> list:
+        """Run each scenario; results in order."""
+        return list(self.imap(scenarios))
+
+    def imap(self, scenarios: Sequence):
+        """Run each scenario; yield results in order as they become available (all
+        runs are submitted at once, so no worker waits for a batch to finish)."""
+        if self.pool is None:
+            return (_run_national(s) for s in scenarios)
+        return self.pool.map(_run_national, scenarios)
+
+    def close(self) -> None:
+        """Shut the pool down."""
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def candidate_scenarios(spec: Spec, base, values: Mapping[str, Any]) -> list:
+    """The candidate's scenario once per seed."""
+    scen = base.with_overrides(parameters=dict(values))
+    return [scen.with_overrides(run={"seed": s}) for s in spec.seed_list()]
+
+
+def evaluate(spec: Spec, values: Mapping[str, Any], runner: Runner,
+             base=None) -> tuple[float, dict[str, float]]:
+    """Score one candidate parameter set over the spec's seeds."""
+    base = base if base is not None else base_scenario(spec)
+    return score(runner.map(candidate_scenarios(spec, base, values)), spec.weights)
+
+
+def suggest(trial, spec: Spec) -> dict[str, Any]:
+    """Candidate values for an Optuna trial."""
+    values: dict[str, Any] = {}
+    for fp in spec.parameters:
+        if fp.integer:
+            values[fp.name] = trial.suggest_int(fp.name, int(fp.low), int(fp.high), log=fp.log)
+        else:
+            values[fp.name] = trial.suggest_float(fp.name, fp.low, fp.high, log=fp.log)
+    return values
+
+
+def open_study(spec: Spec, study_dir: Path):
+    """Create or resume the study stored in ``study_dir/study.db``."""
+    import optuna
+
+    study_dir.mkdir(parents=True, exist_ok=True)
+    storage = f"sqlite:///{(study_dir / 'study.db').resolve()}"
+    sampler = optuna.samplers.TPESampler(seed=spec.sampler_seed, multivariate=True)
+    try:
+        study = optuna.create_study(study_name=spec.name, storage=storage, sampler=sampler,
+                                    direction="minimize", load_if_exists=True)
+    except Exception as error:  # a corrupt or foreign database
+        raise CalibrationError(f"cannot open study in '{study_dir}' ({error}); use another "
+                               "--study folder or delete this one to start afresh") from error
+    stored = study.user_attrs.get("spec_parameters")
+    names = [fp.name for fp in spec.parameters]
+    if stored is not None and stored != names:
+        raise CalibrationError(f"the study in '{study_dir}' fits other parameters than this "
+                               "spec; use another --study folder")
+    if stored is None:
+        study.set_user_attr("spec_parameters", names)
+        # Starting points: the registry's priors (trial 0, the reference the report
+        # compares with) and, if different, the defaults the package ships now, so a
+        # re-calibration can only improve on the current set.
+        priors = {fp.name: _clip(PRIORS[fp.name], fp) for fp in spec.parameters}
+        current = {fp.name: _clip(PARAMETERS[fp.name].default, fp) for fp in spec.parameters}
+        study.enqueue_trial(priors)
+        if current != priors:
+            study.enqueue_trial(current)
+    return study
+
+
+def _clip(value: float, fp: FitParameter) -> float:
+    clipped = min(max(float(value), fp.low), fp.high)
+    return int(round(clipped)) if fp.integer else clipped
+
+
+def finished_trials(study) -> int:
+    """Trials completed (or failed) so far."""
+    import optuna
+
+    done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
+    return sum(1 for t in study.trials if t.state in done)
+
+
+@dataclass
+class Result:
+    """Outcome of a calibration."""
+
+    values: dict[str, Any]
+    score: float
+    number: int
+    per_series: dict[str, float]
+    trials: int
+    prior_score: float | None
+    prior_per_series: dict[str, float] | None
+
+
+def run_study(spec: Spec, study_dir: Path, workers: int = 1, trials: int | None = None,
+              progress: bool = True,
+              on_trial: Callable[[int, float], None] | None = None) -> Result:
+    """Run (or resume) the study until ``trials`` trials are done; return the best.
+
+    Args:
+        spec: The calibration specification.
+        study_dir: Folder holding ``study.db``; created if missing.
+        workers: Processes running a candidate's seeds side by side.
+        trials: Total budget (default: the spec's).
+        progress: Show a progress bar on stderr.
+        on_trial: Called after each trial with (trials done, best score).
+    """
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    budget = int(trials if trials is not None else spec.trials)
+    study = open_study(spec, Path(study_dir))
+    base = base_scenario(spec)
+    runner = Runner(workers)
+    bar = None
+    try:
+        done = finished_trials(study)
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=budget, initial=min(done, budget), unit="trial",
+                       desc=f"calibrate {spec.name}", dynamic_ncols=True)
+        while done < budget:
+            trial = study.ask()
+            values = suggest(trial, spec)
+            value, per_series = evaluate(spec, values, runner, base)
+            trial.set_user_attr("per_series", per_series)
+            study.tell(trial, value)
+            done += 1
+            best = study.best_value
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(f"best {best:.1f}% (this {value:.1f}%)")
+            if on_trial is not None:
+                on_trial(done, best)
+    finally:
+        if bar is not None:
+            bar.close()
+        runner.close()
+    return best_result(study, spec.bounds)
+
+
+def within(trial, bounds: Mapping[str, float]) -> bool:
+    """True if the trial's MAPE of every bounded series is at most its bound."""
+    per_series = trial.user_attrs.get("per_series", {})
+    return all(per_series.get(k, math.inf) <= v for k, v in bounds.items())
+
+
+def best_result(study, bounds: Mapping[str, float] | None = None) -> Result:
+    """The trial with the lowest score among those within ``bounds`` (any trial if none
+    is), with the first (prior) trial's score for reference."""
+    import optuna
+
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        raise CalibrationError("the study has no completed trial; run it with a budget of "
+                               "at least one trial")
+    admissible = [t for t in complete if within(t, bounds or {})] or complete
+    best = min(admissible, key=lambda t: t.value)
+    first = complete[0]
+    return Result(values=dict(best.params), score=float(best.value), number=best.number,
+                  per_series=dict(best.user_attrs.get("per_series", {})),
+                  trials=len(complete), prior_score=float(first.value),
+                  prior_per_series=dict(first.user_attrs.get("per_series", {})))
+
+
+def report_text(result: Result, spec: Spec, info: Mapping[str, Any]) -> str:
+    """Markdown fit report of a calibration."""
+    lines = [f"# Calibration report: {spec.name}", "",
+             f"- Command: `{info['command']}`",
+             f"- Date: {info['date']}; trials: {result.trials} (budget {spec.trials}); "
+             f"seeds per candidate: {spec.seeds} (1..{spec.seeds}); scale {spec.scale:g}; "
+             f"simulated {base_start()} to {spec.end}",
+             f"- Specification: `{info['spec']}`; sampler: Optuna TPE "
+             f"(multivariate, seed {spec.sampler_seed})",
+             f"- Selection: the lowest score among trials with a MAPE within "
+             f"{_bounds_text(spec.bounds)}; chosen: trial {result.number} (trial 0 is the "
+             "priors, trial 1 the defaults shipped when the study began)",
+             f"- Score (weighted mean of per-series MAPE, seed-mean series, 2015-2022): "
+             f"{result.score:.1f}% calibrated, against "
+             f"{result.prior_score:.1f}% for the priors (trial 0)", "",
+             "## Fit per series (MAPE %, mean of seeds, over the years of the record "
+             "2015-2022)", "",
+             "| series | weight | prior | calibrated |", "|---|---|---|---|"]
+    prior = result.prior_per_series or {}
+    for name, weight in spec.weights.items():
+        lines.append(f"| {T.BY_NAME[name].label} (`{name}`) | {weight:g} | "
+                     f"{prior.get(name, float('nan')):.1f} | "
+                     f"{result.per_series.get(name, float('nan')):.1f} |")
+    lines += ["", "## Parameters", "", "| parameter | prior | search range | calibrated |",
+              "|---|---|---|---|"]
+    for fp in spec.parameters:
+        value = result.values[fp.name]
+        shown = f"{value}" if fp.integer else f"{value:.4g}"
+        scale = ", log" if fp.log else ""
+        lines.append(f"| `{fp.name}` | {PRIORS[fp.name]} | [{fp.low:g}, {fp.high:g}{scale}] "
+                     f"| {shown} |")
+    lines += ["", "Validation over more seeds and a larger sample, with the projection to "
+              "2034/35, is `sendabm validate` (see results/calibration/).", ""]
+    return "\n".join(lines)
+
+
+def _bounds_text(bounds: Mapping[str, float]) -> str:
+    if not bounds:
+        return "no bounds (the lowest score overall)"
+    return ", ".join(f"{v:g}% for {k}" for k, v in bounds.items()) + \
+        " (the lowest score overall if no trial is)"
+
+
+def base_start() -> str:
+    """First month of the baseline run."""
+    from sendabm.core.scenario import default_scenario
+
+    return default_scenario().run["start"]
+
+
+def write_outputs(result: Result, spec: Spec, study_dir: Path, out: Path | None,
+                  command: str) -> tuple[Path, Path]:
+    """Write the calibrated set (``out``, default ``STUDY/calibrated.toml``) and
+    ``STUDY/REPORT.md``; return both paths."""
+    from sendabm.core import calibrated
+
+    info = {"command": command, "date": calibrated.today(), "spec": spec.source,
+            "trials": result.trials, "seeds": spec.seeds, "scale": spec.scale,
+            "end": spec.end, "score_mape_percent": round(result.score, 3)}
+    values = {k: (int(v) if isinstance(v, int) else float(v)) for k, v in result.values.items()}
+    target = out if out is not None else study_dir / "calibrated.toml"
+    calibrated.write(target, info, values)
+    report = study_dir / "REPORT.md"
+    tmp = report.with_name(".REPORT.md.tmp")
+    tmp.write_text(report_text(result, spec, info), encoding="utf-8")
+    os.replace(tmp, report)
+    return target, report

@@ -1,0 +1,111 @@
+"""One simulation from scenario to results folder: the engine behind ``sendabm run``."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import sendabm
+from sendabm.core import calendar
+from sendabm.core.measures import NATIONAL_ORDER
+from sendabm.core.model import SendModel
+from sendabm.core.scenario import Scenario
+from sendabm.experiments.results import RunOutput, write_run
+
+
+def git_commit() -> str:
+    """Commit of the source tree the package runs from, or 'unknown'."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+def output_of(model: SendModel, wall_seconds: float) -> RunOutput:
+    """Package a finished model's measures as a :class:`RunOutput`."""
+    names = list(NATIONAL_ORDER) + [k for k in model.national if k not in NATIONAL_ORDER]
+    national = {name: np.asarray(model.national[name], dtype=np.float64) for name in names}
+    panel = {name: np.stack(values) for name, values in model.panel.items()}
+    scen = model.scenario
+    manifest: dict[str, Any] = {
+        "package": "sendabm",
+        "version": sendabm.__version__,
+        "git_commit": git_commit(),
+        "scenario_name": scen.name,
+        "scenario_hash": scen.hash(),
+        "scenario": scen.to_dict(),
+        "seed": model.seed_value,
+        "scale": model.scale,
+        "start": scen.run["start"],
+        "end": scen.run["end"],
+        "months": len(model.dates),
+        "engine": model.engine,
+        "wall_time_seconds": round(wall_seconds, 3),
+        "areas": len(model.areas.names),
+    }
+    return RunOutput(dates=list(model.dates), national=national, panel=panel,
+                     la_names=list(model.areas.names), manifest=manifest)
+
+
+def release(model: SendModel) -> None:
+    """Let a finished model be freed.
+
+    Mesa 3's ``Agent._ids`` is a class-level dict keyed by model (it numbers agents per
+    model) and is never cleared, so without this every model a process runs stays in
+    memory: about 55 MB per run at scale 0.01, which a calibration or sweep worker
+    running hundreds of runs cannot afford.
+    """
+    import mesa
+
+    mesa.Agent._ids.pop(model, None)
+
+
+def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
+                 areas: str | os.PathLike | None = None, progress: bool = False,
+                 figures: bool = True) -> RunOutput:
+    """Run ``scenario`` to its end month; write the results folder if ``out`` is given.
+
+    Args:
+        scenario: The validated scenario (with any command-line overrides applied).
+        out: Results folder to write (created or replaced atomically), or None.
+        areas: Optional CSV/GraphML file of local areas.
+        progress: Show a progress bar on stderr.
+        figures: Draw the PNG figures.
+
+    Returns:
+        The run's :class:`RunOutput`.
+    """
+    started = time.perf_counter()
+    model = SendModel(scenario, areas=areas)
+    if progress:
+        from tqdm import tqdm
+
+        months = model.end_tick - model.tick + 1
+        with tqdm(total=months, unit="month", desc=f"{scenario.name} (scale {model.scale})",
+                  dynamic_ncols=True) as bar:
+            def advance(m: SendModel) -> None:
+                bar.update(1)
+                bar.set_postfix_str(calendar.label(m.tick - 1))
+
+            model.run(progress=advance)
+    else:
+        model.run()
+    output = output_of(model, time.perf_counter() - started)
+    release(model)
+    # Agents and model refer to each other, so only the cycle collector frees a model,
+    # and it runs on counts of small objects, not on memory: a sweep worker grew by
+    # 60-100 MB a run (1.7 GB after 100 runs at scale 0.03) before it ran.
+    del model
+    gc.collect()
+    if out is not None:
+        write_run(output, Path(out), figures=figures)
+    return output

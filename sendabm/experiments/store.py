@@ -1,0 +1,247 @@
+"""The run store of a sweep: a folder that survives crashes and resumes.
+
+Layout::
+
+    STORE/
+      manifest.json           the spec, design matrix, every run's seed and spawn key,
+                              package version and git commit (written once, atomically)
+      runs/run-000042.parquet one row per finished run: run_id, point, replication,
+                              seed, the varied inputs and the outcomes
+      failed/run-000017.json  a run that raised: its inputs, seed and traceback
+
+Every file is written to a temporary file in the same folder, flushed to disk
+(``fsync``) and renamed into place (``os.replace``), so a part either exists whole or
+not at all, whenever the process dies (even ``kill -9``). Temporary files left by a
+killed sweep start with a dot and end in ``.tmp``; they are ignored by :func:`load`
+and removed when the sweep is opened again. A run is finished when its part exists;
+re-running the sweep skips it, so an interrupted and resumed sweep ends with exactly
+the store an uninterrupted one would have. A failed run is retried on the next
+invocation and its ``failed/`` record removed once it succeeds.
+
+One sweep at a time may write to a store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import sendabm
+from sendabm.experiments.sweep import Design, Factor, RunTask, SweepError, SweepSpec
+
+MANIFEST = "manifest.json"
+RUNS = "runs"
+FAILED = "failed"
+ID_COLUMNS = ("run_id", "point", "replication", "seed")
+_PART = re.compile(r"run-(\d+)\.parquet")
+
+
+def run_name(run_id: int) -> str:
+    """File stem of a run: ``run-000042``."""
+    return f"run-{run_id:06d}"
+
+
+def spec_hash(spec: SweepSpec) -> str:
+    """Content hash of a specification (16 hex characters)."""
+    text = json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``path`` through a temporary file in its folder, fsync, then rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - not supported on some systems
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _arrow_type(factor: Factor) -> pa.DataType:
+    values = factor.choices if factor.choices is not None else factor.levels
+    if values is not None:
+        if all(isinstance(v, bool) for v in values):
+            return pa.bool_()
+        if all(isinstance(v, str) for v in values):
+            return pa.string()
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            return pa.int64() if factor.integer else pa.float64()
+        return pa.string()
+    return pa.int64() if factor.integer else pa.float64()
+
+
+def schema_of(spec: SweepSpec) -> pa.Schema:
+    """Columns of a run part: ids, varied inputs, outcomes."""
+    fields = [pa.field(name, pa.int64()) for name in ID_COLUMNS]
+    fields += [pa.field(f.name, _arrow_type(f)) for f in spec.factors]
+    fields += [pa.field(name, pa.float64()) for name in spec.outcomes]
+    return pa.schema(fields)
+
+
+class Store:
+    """An open run store (see the module docstring)."""
+
+    def __init__(self, root: Path, spec: SweepSpec) -> None:
+        self.root = root
+        self.spec = spec
+        self.schema = schema_of(spec)
+        self.runs = root / RUNS
+        self.failed = root / FAILED
+
+    def part(self, run_id: int) -> Path:
+        return self.runs / f"{run_name(run_id)}.parquet"
+
+    def has(self, run_id: int) -> bool:
+        """True if run ``run_id`` has finished (its part exists)."""
+        return self.part(run_id).is_file()
+
+    def count_done(self) -> int:
+        return sum(1 for p in self.runs.iterdir() if _PART.fullmatch(p.name))
+
+    def write_run(self, task: RunTask, outcomes: dict[str, float]) -> None:
+        """Write the run's part atomically and drop any earlier failure record."""
+        row: dict[str, list[Any]] = {"run_id": [task.run_id], "point": [task.point],
+                                     "replication": [task.replication], "seed": [task.seed]}
+        for factor in self.spec.factors:
+            value = task.inputs[factor.name]
+            kind = self.schema.field(factor.name).type
+            row[factor.name] = [str(value) if kind == pa.string() else value]
+        for name in self.spec.outcomes:
+            row[name] = [float(outcomes[name])]
+        table = pa.Table.from_pydict(row, schema=self.schema)
+        atomic_write(self.part(task.run_id), lambda handle: pq.write_table(table, handle))
+        (self.failed / f"{run_name(task.run_id)}.json").unlink(missing_ok=True)
+
+    def write_failure(self, task: RunTask, traceback: str) -> None:
+        """Record a run that raised, with its inputs and traceback."""
+        record = {"run_id": task.run_id, "point": task.point, "replication": task.replication,
+                  "seed": task.seed, "inputs": _jsonable(task.inputs), "traceback": traceback}
+        text = json.dumps(record, indent=2).encode("utf-8")
+        atomic_write(self.failed / f"{run_name(task.run_id)}.json",
+                     lambda handle: handle.write(text))
+
+
+def open_store(root: str | os.PathLike, spec: SweepSpec, design: Design,
+               tasks: Iterable[RunTask]) -> Store:
+    """Create the store (with its manifest) or reopen it for the same sweep.
+
+    Temporary files left by an interrupted sweep are removed.
+
+    Raises:
+        SweepError: ``root`` is a file, a folder that is not a store, or the store of a
+            different sweep.
+    """
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise SweepError(f"store '{root}' is a file; give a folder for --store")
+    manifest_path = root / MANIFEST
+    if manifest_path.is_file():
+        manifest = read_manifest(root)
+        if manifest.get("spec_hash") != spec_hash(spec):
+            raise SweepError(
+                f"store '{root}' holds a different sweep ('{manifest['spec']['name']}', spec "
+                f"{manifest.get('spec_hash')}); give another --store or the same spec")
+    elif root.is_dir() and any(p.name not in (RUNS, FAILED) for p in root.iterdir()):
+        raise SweepError(f"'{root}' is not empty and is not a sweep store (no {MANIFEST}); "
+                         "give an empty or new --store folder")
+    for folder in (root, root / RUNS, root / FAILED):
+        folder.mkdir(parents=True, exist_ok=True)
+        for leftover in folder.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
+    if not manifest_path.is_file():
+        manifest = build_manifest(spec, design, tasks)
+        text = json.dumps(manifest, indent=1).encode("utf-8")
+        atomic_write(manifest_path, lambda handle: handle.write(text))
+    return Store(root, spec)
+
+
+def build_manifest(spec: SweepSpec, design: Design, tasks: Iterable[RunTask]) -> dict[str, Any]:
+    """The manifest: spec, design, seeds, version and commit (no timestamps)."""
+    from sendabm.experiments.run import git_commit
+
+    return {"package": "sendabm", "version": sendabm.__version__, "git_commit": git_commit(),
+            "spec_hash": spec_hash(spec), "spec": spec.to_dict(),
+            "base_scenario": spec.base.to_dict(),
+            "seed_sequence": {"entropy": spec.seed, "design_child": [0], "runs_child": [1]},
+            "design": {"names": design.names, "problem": design.problem,
+                       "matrix": design.matrix.tolist(),
+                       "second_order": False, "morris_levels": 4},
+            "runs": [{"run_id": t.run_id, "point": t.point, "replication": t.replication,
+                      "seed": t.seed, "spawn_key": list(t.spawn_key)} for t in tasks]}
+
+
+def read_manifest(root: str | os.PathLike) -> dict[str, Any]:
+    """The store's manifest.
+
+    Raises:
+        SweepError: No readable manifest.
+    """
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        raise SweepError(f"'{root}' is not a sweep store (no {MANIFEST}); give the folder "
+                         "written by sendabm sweep")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SweepError(f"cannot read {path} ({error})") from None
+
+
+def parts(root: str | os.PathLike) -> list[Path]:
+    """The finished runs' parts, in run-id order."""
+    folder = Path(root) / RUNS
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _PART.fullmatch(p.name))
+
+
+def load(root: str | os.PathLike) -> pa.Table:
+    """Every finished run of the store as one table, one row per run, by run id."""
+    read_manifest(root)
+    files = parts(root)
+    if not files:
+        raise SweepError(f"store '{root}' has no finished runs yet; run sendabm sweep first")
+    return pa.concat_tables([pq.read_table(p) for p in files])
+
+
+def failures(root: str | os.PathLike) -> list[dict[str, Any]]:
+    """The failure records of the store, by run id."""
+    folder = Path(root) / FAILED
+    if not folder.is_dir():
+        return []
+    return [json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted(folder.glob("run-*.json"))]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    return value

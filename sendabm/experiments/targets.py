@@ -1,0 +1,124 @@
+"""Calibration targets: the national record and the model's matching values.
+
+The record lives in ``sendabm/data/national_series.csv`` (rows of kind ``target``, each
+with its source). Publications count things on different calendars, so each target
+series says how the model's monthly national series is reduced to one value per
+period: a January stock (SEN2 and the school census), a sum over an academic year
+(tribunal statistics, September to August) or over a calendar year (SEN2 flows), or
+a ratio of two such sums.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sendabm.core import exogenous
+
+
+@dataclass(frozen=True)
+class Target:
+    """How one published series is read off the model.
+
+    Attributes:
+        name: Series name in the data file.
+        label: Title for figures and reports.
+        measure: National measure (numerator for ratios).
+        period: ``january`` (stock in January of the year), ``academic`` (sum over
+            September of the year to August of the next) or ``calendar`` (sum over
+            January to December of the year).
+        denominator: For a ratio of sums, the measure summed as denominator.
+        unit: Unit for display.
+    """
+
+    name: str
+    label: str
+    measure: str
+    period: str
+    denominator: str | None = None
+    unit: str = ""
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("ehc_plans", "EHC plans (January)", "ehc_plans", "january", unit="plans"),
+    Target("appeals_registered", "Tribunal appeals registered", "appeals_registered",
+           "academic", unit="appeals/year"),
+    Target("share_ehcp_school_age", "Pupils with an EHC plan (January)",
+           "ehc_plans_school_age", "january", "pupils", unit="share of pupils"),
+    Target("share_sen_support", "Pupils on SEN support (January)", "sen_support",
+           "january", "pupils", unit="share of pupils"),
+    Target("share_hearings_won_by_family", "Appeals decided for the family",
+           "hearings_won_by_family", "academic", "hearings", unit="share of hearings"),
+    Target("plans_issued", "New EHC plans", "plans_issued", "calendar", unit="plans/year"),
+    Target("assessment_requests", "Requests for assessment", "assessment_requests",
+           "calendar", unit="requests/year"),
+    Target("refusal_share", "Requests refused assessment", "assessments_refused",
+           "calendar", "assessment_requests", unit="share of requests"),
+    Target("share_within_20_weeks", "New plans within 20 weeks",
+           "plans_issued_within_20_weeks", "calendar", "plans_issued",
+           unit="share of new plans"),
+    Target("share_independent", "EHC plans in independent special schools (January)",
+           "placements_independent", "january", "ehc_plans", unit="share of plans"),
+)
+BY_NAME = {t.name: t for t in TARGETS}
+FIT_YEARS = (2014, 2022)
+"""Periods (first and last year label) of the record the calibration fits: 2015-2022."""
+
+
+@functools.cache
+def record() -> dict[str, dict[int, float]]:
+    """The published values: {series: {period year: value}} for every target."""
+    return {t.name: exogenous.series(t.name) for t in TARGETS}
+
+
+def _window(period: str, year: int) -> tuple[dt.date, dt.date]:
+    """First and last month (inclusive) a period year covers."""
+    if period == "january":
+        return dt.date(year, 1, 1), dt.date(year, 1, 1)
+    if period == "academic":
+        return dt.date(year, 9, 1), dt.date(year + 1, 8, 1)
+    return dt.date(year, 1, 1), dt.date(year, 12, 1)
+
+
+def model_value(target: Target, dates: Sequence[dt.date],
+                national: Mapping[str, np.ndarray], year: int) -> float:
+    """The model's value of ``target`` for period ``year``, or NaN if not simulated.
+
+    Args:
+        target: The series definition.
+        dates: First day of each simulated month.
+        national: National measures (England scale), one value per month.
+        year: Period year as in the data file.
+    """
+    first, last = _window(target.period, year)
+    months = np.array([first <= d <= last for d in dates])
+    expected = 1 if target.period == "january" else 12
+    if months.sum() < expected:
+        return float("nan")
+    top = float(np.sum(np.asarray(national[target.measure])[months]))
+    if target.denominator is None:
+        return top
+    bottom = float(np.sum(np.asarray(national[target.denominator])[months]))
+    return top / bottom if bottom > 0 else float("nan")
+
+
+def model_series(target: Target, dates: Sequence[dt.date],
+                 national: Mapping[str, np.ndarray], years: Sequence[int]) -> np.ndarray:
+    """The model's values of ``target`` for each of ``years``."""
+    return np.array([model_value(target, dates, national, y) for y in years])
+
+
+def fit_years(name: str) -> list[int]:
+    """Years of the record of ``name`` inside the fitting window."""
+    lo, hi = FIT_YEARS
+    return sorted(y for y in record()[name] if lo <= y <= hi)
+
+
+def mape(model: np.ndarray, data: np.ndarray) -> float:
+    """Mean absolute percentage error of ``model`` against ``data``, percent."""
+    model, data = np.asarray(model, float), np.asarray(data, float)
+    return float(np.mean(np.abs(model - data) / np.abs(data)) * 100.0)

@@ -1,0 +1,227 @@
+"""Validate the calibrated baseline against the record, and project it forward.
+
+``sendabm validate`` runs the baseline over many seeds (default 10 at scale 0.05) from
+September 2014 to August 2035 with no policy change, and writes to one folder:
+
+- ``validation.png``: each target series, the record's points against the model's
+  median and 90% band (5th-95th percentile over seeds), September 2014 to August 2025;
+- ``projection.png``: EHC plans, appeals, placements by setting, money and deficits
+  to 2034/35, with bands;
+- ``fit.csv`` (series, year, record, median, p5, p95) and ``projection.csv``;
+- ``VALIDATION.md``: the mean absolute percentage error (MAPE) of each series over
+  2015-2022, of the seed median and of each seed, and how the runs were made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sendabm.experiments import targets as T
+
+VALIDATION_END = dt.date(2025, 8, 1)
+"""Last month of the validation figure (the historical replay)."""
+PROJECTION_END = "2035-08"
+"""Last month of the projection: the end of academic year 2034/35."""
+ACCEPT_MAPE = {"ehc_plans": 10.0, "appeals_registered": 20.0}
+"""The acceptance bounds of issue 4, percent over 2015-2022."""
+PROJECTED = ("ehc_plans", "appeals_registered", "placements_mainstream", "placements_special",
+             "placements_independent", "high_needs_spend_gbp", "high_needs_allocation_gbp",
+             "cumulative_deficit_gbp", "las_deficit_over_reserves", "adversarial_index")
+
+
+@dataclass
+class Validation:
+    """Runs of the baseline over seeds, reduced to what the outputs need.
+
+    Attributes:
+        dates: First day of each simulated month.
+        seeds: The seeds run.
+        scale: Share of England simulated.
+        national: Measure -> array (seed, month) at England scale.
+        wall_seconds: Time taken by the runs, s.
+    """
+
+    dates: list[dt.date]
+    seeds: list[int]
+    scale: float
+    national: dict[str, np.ndarray]
+    wall_seconds: float
+
+    def period_values(self, target: T.Target, years: Sequence[int]) -> np.ndarray:
+        """Target values, shape (seed, year)."""
+        return np.stack([T.model_series(target, self.dates, {k: v[s] for k, v in
+                                                             self.national.items()}, years)
+                         for s in range(len(self.seeds))])
+
+
+def run_validation(seeds: int = 10, scale: float = 0.05, end: str = PROJECTION_END,
+                   workers: int | None = None, progress: bool = True) -> Validation:
+    """Run the packaged baseline for seeds 1..``seeds`` at ``scale`` to ``end``."""
+    import time
+
+    from sendabm.core.scenario import default_scenario
+    from sendabm.experiments.calibrate import Runner
+
+    base = default_scenario().with_overrides(run={"scale": scale, "end": end})
+    scenarios = [base.with_overrides(run={"seed": s}) for s in range(1, seeds + 1)]
+    started = time.perf_counter()
+    runner = Runner(workers or min(seeds, os.cpu_count() or 1))
+    try:
+        outputs = _map_with_progress(runner, scenarios, progress)
+    finally:
+        runner.close()
+    dates = list(outputs[0][0])
+    names = sorted(outputs[0][1])
+    national = {k: np.stack([np.asarray(o[1][k], float) for o in outputs]) for k in names}
+    return Validation(dates, list(range(1, seeds + 1)), scale, national,
+                      time.perf_counter() - started)
+
+
+def _map_with_progress(runner, scenarios, progress: bool) -> list:
+    if not progress:
+        return runner.map(scenarios)
+    from tqdm import tqdm
+
+    results = runner.imap(scenarios)
+    return list(tqdm(results, total=len(scenarios), unit="run", desc="validate baseline",
+                     dynamic_ncols=True))
+
+
+def fit_table(v: Validation) -> list[dict]:
+    """One row per target and year in the validation window: record, median, band."""
+    rows = []
+    for target in T.TARGETS:
+        years = _window_years(target)
+        values = v.period_values(target, years)
+        record = T.record()[target.name]
+        for k, year in enumerate(years):
+            col = values[:, k]
+            if np.all(np.isnan(col)) and year not in record:
+                continue  # a period after the run's end (or with no event at all)
+            rows.append({"series": target.name, "year": year,
+                         "record": record.get(year, float("nan")),
+                         "median": float(np.nanmedian(col)),
+                         "p5": float(np.nanpercentile(col, 5)),
+                         "p95": float(np.nanpercentile(col, 95))})
+    return rows
+
+
+def _window_years(target: T.Target) -> list[int]:
+    """Period years that fall wholly inside September 2014 to August 2025."""
+    if target.period == "january":
+        return list(range(2015, 2026))
+    if target.period == "academic":
+        return list(range(2014, 2025))
+    return list(range(2015, 2025))
+
+
+def mape_table(v: Validation) -> dict[str, dict[str, float]]:
+    """MAPE over 2015-2022 per series: of the seed median, and the range over seeds."""
+    out = {}
+    for target in T.TARGETS:
+        years = T.fit_years(target.name)
+        data = np.array([T.record()[target.name][y] for y in years])
+        values = v.period_values(target, years)
+        per_seed = [T.mape(values[s], data) for s in range(values.shape[0])]
+        out[target.name] = {"median": T.mape(np.nanmedian(values, axis=0), data),
+                            "seed_min": float(np.min(per_seed)),
+                            "seed_max": float(np.max(per_seed))}
+    return out
+
+
+def projection_table(v: Validation) -> list[dict]:
+    """Median and band of the projected measures, one row per month."""
+    rows = []
+    for name in PROJECTED:
+        values = _yearly_if_flow(name, v.national[name])
+        for m, date in enumerate(v.dates):
+            col = values[:, m]
+            if np.all(np.isnan(col)):
+                continue
+            rows.append({"measure": name, "date": date.isoformat(),
+                         "median": float(np.nanmedian(col)),
+                         "p5": float(np.nanpercentile(col, 5)),
+                         "p95": float(np.nanpercentile(col, 95))})
+    return rows
+
+
+def _yearly_if_flow(name: str, values: np.ndarray) -> np.ndarray:
+    """Appeals as a trailing 12-month sum; stocks as they are."""
+    from sendabm.presentation.style import rolling_sum
+
+    return rolling_sum(values) if name == "appeals_registered" else values
+
+
+def write_validation(v: Validation, out: Path, command: str, figures: bool = True) -> list[Path]:
+    """Write the validation outputs into ``out`` (other files there are kept).
+
+    Files are built in a temporary folder first, then moved into place one by one, so a
+    failure leaves the previous outputs untouched.
+    """
+    from sendabm.core import calibrated
+    from sendabm.presentation.validation_figures import projection_figure, validation_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    fit, mapes, projection = fit_table(v), mape_table(v), projection_table(v)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".validate-") as tmp:
+        stage = Path(tmp)
+        _write_csv(stage / "fit.csv", fit)
+        _write_csv(stage / "projection.csv", projection)
+        info, _ = calibrated.load()
+        (stage / "VALIDATION.md").write_text(report(v, mapes, command, info), encoding="utf-8")
+        if figures:
+            validation_figure(v, fit, mapes, stage / "validation.png")
+            projection_figure(v, stage / "projection.png")
+        written = []
+        for file in sorted(stage.iterdir()):
+            os.replace(file, out / file.name)
+            written.append(out / file.name)
+    return written
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (f"{x:.6g}" if isinstance(x, float) else x)
+                             for k, x in row.items()})
+
+
+def report(v: Validation, mapes: dict[str, dict[str, float]], command: str,
+           info: dict) -> str:
+    """VALIDATION.md: how the runs were made and the fit of each series."""
+    lines = ["# Validation of the calibrated baseline", "",
+             f"- Command: `{command}`",
+             f"- Runs: seeds {v.seeds[0]}-{v.seeds[-1]} ({len(v.seeds)} runs) at scale "
+             f"{v.scale:g}, {v.dates[0]:%Y-%m} to {v.dates[-1]:%Y-%m}, no policy change; "
+             f"{v.wall_seconds:.0f} s on {os.cpu_count()} cores; date {dt.date.today()}",
+             f"- Parameters: the package defaults, calibrated on {info.get('date', '?')} by "
+             f"`{info.get('command', '?')}` ({info.get('trials', '?')} trials, "
+             f"{info.get('seeds', '?')} seeds at scale {info.get('scale', '?')})", "",
+             "## Fit over 2015-2022 (mean absolute percentage error, %)", "",
+             "The median is the MAPE of the median over seeds; the range is the smallest and "
+             "largest MAPE of single seeds.", "",
+             "| series | years of record | MAPE of median | single seeds | bound |",
+             "|---|---|---|---|---|"]
+    for target in T.TARGETS:
+        m = mapes[target.name]
+        years = T.fit_years(target.name)
+        bound = ACCEPT_MAPE.get(target.name)
+        verdict = "" if bound is None else (f"≤ {bound:g}: " + ("met" if m["median"] <= bound
+                                                                else "**missed**"))
+        lines.append(f"| {target.label} | {years[0]}-{years[-1]} ({len(years)}) | "
+                     f"{m['median']:.1f} | {m['seed_min']:.1f}-{m['seed_max']:.1f} | "
+                     f"{verdict} |")
+    lines += ["", "Figures: `validation.png` (record against the model, 2014-2025) and "
+              "`projection.png` (to 2034/35). Tables: `fit.csv`, `projection.csv`.", ""]
+    return "\n".join(lines)

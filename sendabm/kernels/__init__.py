@@ -1,2 +1,0 @@
-"""Numba kernels. Family kernels have a readable per-family twin in
-:mod:`sendabm.family` that must give the same results (the test oracle)."""

@@ -1,0 +1,1 @@
+"""Presentation: figures, the house style, reports, the map and the dashboard."""

@@ -1,0 +1,178 @@
+"""Figures of ``sendabm validate``: the fit to the record and the projection to 2034/35."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib as mpl
+import matplotlib.dates as mdates
+import numpy as np
+from matplotlib import ticker as mticker
+from matplotlib.figure import Figure
+
+from sendabm.experiments import targets as T
+from sendabm.presentation.style import (
+    INK,
+    MUTED,
+    OKABE_ITO,
+    STYLE,
+    ThousandsFormatter,
+    rolling_sum,
+    save,
+)
+
+if TYPE_CHECKING:
+    from sendabm.experiments.validate import Validation
+
+MODEL = OKABE_ITO["blue"]
+RECORD = OKABE_ITO["vermillion"]
+PROJECTION_START = dt.date(2025, 9, 1)
+
+
+def _period_date(target: T.Target, year: int) -> dt.date:
+    """Where a period's value is drawn on a time axis: its middle (or January)."""
+    if target.period == "january":
+        return dt.date(year, 1, 1)
+    if target.period == "academic":
+        return dt.date(year + 1, 3, 1)
+    return dt.date(year, 7, 1)
+
+
+def _period_end_date(target: T.Target, year: int) -> dt.date:
+    """The month whose trailing 12-month sum is the period's total (flows), or the
+    January of a stock: where a record point belongs beside a trailing-sum line."""
+    if target.period == "january":
+        return dt.date(year, 1, 1)
+    if target.period == "academic":
+        return dt.date(year + 1, 8, 1)
+    return dt.date(year, 12, 1)
+
+
+def _formatter(target: T.Target) -> mticker.Formatter:
+    if target.denominator is not None:
+        return mticker.PercentFormatter(xmax=1.0, decimals=1)
+    return ThousandsFormatter()
+
+
+def _fit_panel(ax, target: T.Target, rows: Sequence[dict], mape: dict[str, float]) -> None:
+    rows = [r for r in rows if r["series"] == target.name]
+    x = [_period_date(target, r["year"]) for r in rows]
+    med = np.array([r["median"] for r in rows])
+    ax.fill_between(x, [r["p5"] for r in rows], [r["p95"] for r in rows], color=MODEL,
+                    alpha=0.22, linewidth=0, label="model, 90% band")
+    ax.plot(x, med, color=MODEL, marker="o", markersize=2.5, label="model, median")
+    rec = [(xi, r["record"]) for xi, r in zip(x, rows, strict=True) if np.isfinite(r["record"])]
+    if rec:
+        ax.plot(*zip(*rec, strict=True), linestyle="none", marker="D", markersize=4.5, color=RECORD,
+                label="record")
+    ax.set_title(f"{target.label}\nMAPE 2015-22: {mape['median']:.1f}%", fontsize=9)
+    ax.set_ylabel(target.unit)
+    ax.yaxis.set_major_formatter(_formatter(target))
+    if target.denominator is None or np.nanmin(med) > 0:
+        ax.set_ylim(bottom=0)
+    _time_axis(ax, dt.date(2014, 9, 1), dt.date(2025, 8, 31))
+
+
+def _time_axis(ax, first: dt.date, last: dt.date) -> None:
+    locator = mdates.YearLocator(base=2 if (last - first).days < 4500 else 4)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.set_xlim(first, last)
+
+
+def validation_figure(v: Validation, rows: Sequence[dict], mapes: dict[str, dict[str, float]],
+                      path: Path) -> Path:
+    """Each target: the record against the model's median and 90% band, 2014-2025."""
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(17.0, 7.2), layout="constrained")
+        axes = fig.subplots(2, 5)
+        for ax, target in zip(axes.flat, T.TARGETS, strict=True):
+            _fit_panel(ax, target, rows, mapes[target.name])
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
+        fig.suptitle(f"Calibrated baseline against the record: {len(v.seeds)} seeds at scale "
+                     f"{v.scale:g}, September 2014 to August 2025 (England scale)",
+                     color=INK, fontweight="bold", fontsize=11, x=0.01, ha="left")
+        return save(fig, path)
+
+
+PROJECTION_PANELS = (
+    ("EHC plans", "plans", ("ehc_plans",), "ehc_plans"),
+    ("Appeals registered (last 12 months)", "appeals/year", ("appeals_registered",),
+     "appeals_registered"),
+    ("Placements by setting", "children",
+     ("placements_mainstream", "placements_special", "placements_independent"), None),
+    ("High-needs spend and allocation", "£bn/year",
+     ("high_needs_spend_gbp", "high_needs_allocation_gbp"), None),
+    ("Cumulative high-needs deficit", "£bn", ("cumulative_deficit_gbp",), None),
+    ("LAs with a deficit over their reserves", "LAs (of 152)", ("las_deficit_over_reserves",),
+     None),
+)
+SERIES_COLOUR = {
+    "ehc_plans": OKABE_ITO["blue"], "appeals_registered": OKABE_ITO["orange"],
+    "placements_mainstream": OKABE_ITO["sky"], "placements_special": OKABE_ITO["blue"],
+    "placements_independent": OKABE_ITO["vermillion"],
+    "high_needs_spend_gbp": OKABE_ITO["vermillion"],
+    "high_needs_allocation_gbp": OKABE_ITO["blue"],
+    "cumulative_deficit_gbp": OKABE_ITO["vermillion"],
+    "las_deficit_over_reserves": OKABE_ITO["grey"],
+}
+SERIES_LABEL = {"placements_mainstream": "mainstream", "placements_special": "state special",
+                "placements_independent": "independent", "high_needs_spend_gbp": "spend",
+                "high_needs_allocation_gbp": "allocation"}
+
+
+def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[str],
+                      record: str | None) -> None:
+    from sendabm.experiments.validate import _yearly_if_flow
+
+    x = np.array(v.dates, dtype="datetime64[D]")
+    money = unit.startswith("£")
+    for name in names:
+        values = _yearly_if_flow(name, v.national[name]) / (1e9 if money else 1.0)
+        if name == "high_needs_spend_gbp" or name == "high_needs_allocation_gbp":
+            values = rolling_sum(values)
+        colour = SERIES_COLOUR.get(name, MODEL)
+        # Yearly sums are undefined (NaN) in every run for the first 11 months; those
+        # months are left blank rather than warned about.
+        filled = ~np.all(np.isnan(values), axis=0)
+        low = np.full(x.shape, np.nan)
+        high, mid = low.copy(), low.copy()
+        low[filled] = np.nanpercentile(values[:, filled], 5, axis=0)
+        high[filled] = np.nanpercentile(values[:, filled], 95, axis=0)
+        mid[filled] = np.nanmedian(values[:, filled], axis=0)
+        ax.fill_between(x, low, high, color=colour, alpha=0.2, linewidth=0)
+        ax.plot(x, mid, color=colour, label=SERIES_LABEL.get(name, "model median, 90% band"))
+    if record is not None:
+        target = T.BY_NAME[record]
+        data = T.record()[record]
+        # The model's flows are trailing 12-month sums dated by their last month, so an
+        # academic year's record sits at its August, not at its middle.
+        ax.plot([_period_end_date(target, y) for y in data], list(data.values()),
+                linestyle="none", marker="D", markersize=4, color=RECORD, label="record")
+    ax.axvline(PROJECTION_START, color=MUTED, linewidth=0.8, linestyle="--")
+    ax.text(PROJECTION_START, 1.0, " projection", transform=ax.get_xaxis_transform(),
+            color=MUTED, fontsize=7.5, va="top")
+    ax.set_title(title, fontsize=9.5)
+    ax.set_ylabel(unit)
+    ax.yaxis.set_major_formatter(ThousandsFormatter())
+    ax.set_ylim(bottom=0)
+    _time_axis(ax, v.dates[0], v.dates[-1])
+    ax.legend(loc="upper left", fontsize=7.5)
+
+
+def projection_figure(v: Validation, path: Path) -> Path:
+    """The calibrated baseline run on to 2034/35 with no policy change."""
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(14.0, 7.4), layout="constrained")
+        axes = fig.subplots(2, 3)
+        for ax, (title, unit, names, record) in zip(axes.flat, PROJECTION_PANELS, strict=True):
+            _projection_panel(ax, v, title, unit, names, record)
+        fig.suptitle(f"Baseline projection with no policy change: median and 90% band of "
+                     f"{len(v.seeds)} seeds at scale {v.scale:g}, England scale, "
+                     f"{v.dates[0]:%b %Y} to {v.dates[-1]:%b %Y}", color=INK,
+                     fontweight="bold", fontsize=11, x=0.01, ha="left")
+        return save(fig, path)
