@@ -14,7 +14,7 @@ import numpy as np
 
 from sendabm.core import rng
 from sendabm.core import states as S
-from sendabm.core.actors.schools import SECONDARY
+from sendabm.core.actors.mainstream import SECONDARY
 from sendabm.core.kernels.school_year import age_rows
 from sendabm.core.population import NEVER, Families
 

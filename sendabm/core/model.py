@@ -7,7 +7,6 @@ order DESIGN §2 gives (and ``docs/ODD.md`` documents).
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections import deque
@@ -23,17 +22,8 @@ from sendabm.core import states as S
 from sendabm.core.actors.family import Family
 from sendabm.core.actors.independent import IndependentProvider, IndependentProviders
 from sendabm.core.actors.local_authority import LocalAuthorities, LocalAuthority
-from sendabm.core.actors.schools import (
-    PRIMARY,
-    PRIMARY_SIZE,
-    SECONDARY,
-    SECONDARY_SIZE,
-    SPECIAL_SIZE,
-    MainstreamSchool,
-    MainstreamSchools,
-    SpecialSchool,
-    SpecialSchools,
-)
+from sendabm.core.actors.mainstream import MainstreamSchool, MainstreamSchools
+from sendabm.core.actors.special import SpecialSchool, SpecialSchools
 from sendabm.core.actors.tribunal import Tribunal
 from sendabm.core.areas import Areas, load_areas, synthetic_england
 from sendabm.core.kernels import cases as case_kernels
@@ -48,12 +38,10 @@ from sendabm.core.kernels.onset_schedule import OnsetSchedule
 from sendabm.core.kernels.onsets import schedule_onsets
 from sendabm.core.measures import NATIONAL_ORDER, derive
 from sendabm.core.parameters import as_vector
-from sendabm.core.population import allocate, free_rows
+from sendabm.core.population import INIT_SLICE, allocate, free_rows
 from sendabm.core.scenario import Scenario, default_scenario, load_scenario
 
 ENGINES = ("numba", "python")
-INIT_SLICE = 1_000_000
-"""Children set up at a time (bounds the set-up's temporary memory)."""
 HEADROOM = 1.2
 """Rows preallocated per starting child (room for post-19 plans and growth; the columns
 grow if ever needed)."""
@@ -147,9 +135,12 @@ class SendModel(mesa.Model):
         schedule_onsets(self.families, np.arange(n, dtype=np.int64), self.tick, self.key,
                         self._onset_multipliers, p)
         self._onsets = OnsetSchedule(self.families.onset_tick, self.tick)
-        self._build_schools(la, year)
-        self._build_special(n_la)
-        self._build_providers(n_la)
+        self.schools = MainstreamSchools.build(la, year, n_la, p, self.key)
+        self.schools.assign(self.families, np.flatnonzero(self.families.active), self.key,
+                            self.tick)
+        self.special = SpecialSchools.build(self.families, n_la, p)
+        self.providers = IndependentProviders.build(self.families, la_pupils, areas.graph, p,
+                                                    self.key)
         self.tribunal = Tribunal(self, p.hearings_per_month_per_million_pupils
                                  * la_pupils.sum() / 1e6)
         self.intake_carry = np.zeros(n_la)
@@ -163,79 +154,6 @@ class SendModel(mesa.Model):
         self._busy = busy_rows(self.families)
         self._count(self._busy)
         self.schools.update_month(self._last_school_totals, p, p.trust_initial)
-
-    def _build_schools(self, la: np.ndarray, year: np.ndarray) -> None:
-        n_la = self.areas.n
-        primary = np.bincount(la[year <= 6], minlength=n_la)
-        secondary = np.bincount(la[year >= 7], minlength=n_la)
-        n_primary = np.maximum(1, np.round(primary / PRIMARY_SIZE)).astype(np.int64)
-        n_secondary = np.maximum(1, np.round(secondary / SECONDARY_SIZE)).astype(np.int64)
-        school_la = np.repeat(np.repeat(np.arange(n_la), 2), np.ravel(
-            np.column_stack([n_primary, n_secondary])))
-        phase = np.concatenate([np.r_[np.zeros(a, np.int8), np.ones(b, np.int8)]
-                                for a, b in zip(n_primary, n_secondary, strict=True)])
-        ids = np.arange(school_la.size, dtype=np.int64)
-        u = rng.uniforms(self.key, rng.SCHOOL_INIT, ids, 0)
-        inclusiveness = np.clip(self.p.inclusiveness_initial + 0.3 * (u - 0.5), 0.05, 1.0)
-        self.schools = MainstreamSchools(school_la, phase, inclusiveness)
-        fam = self.families
-        rows = np.flatnonzero(fam.active)
-        self._assign_schools(rows)
-
-    def _assign_schools(self, rows: np.ndarray) -> None:
-        for first in range(0, rows.size, INIT_SLICE):
-            self._assign_schools_slice(rows[first:first + INIT_SLICE])
-
-    def _assign_schools_slice(self, rows: np.ndarray) -> None:
-        fam = self.families
-        u = rng.uniforms(self.key, rng.SCHOOL_CHOICE, fam.uid[rows], self.tick)
-        la = fam.la[rows].astype(np.int64)
-        year = fam.year[rows]
-        school = np.where(year <= 6, self.schools.pick(PRIMARY, la, u),
-                          self.schools.pick(SECONDARY, la, u))
-        in_school = (fam.setting[rows] == S.MAINSTREAM) | (fam.setting[rows] == S.FURTHER_EDUCATION)
-        fam.school[rows] = np.where(in_school, school, -1)
-
-    def _build_special(self, n_la: int) -> None:
-        fam = self.families
-        special_rows = np.flatnonzero(fam.active & (fam.setting == S.SPECIAL))
-        la_of = fam.la[special_rows].astype(np.int64)
-        placed = np.bincount(la_of, minlength=n_la)
-        n_schools = np.maximum(1, np.round(placed / SPECIAL_SIZE)).astype(np.int64)
-        school_la = np.repeat(np.arange(n_la), n_schools)
-        places_la = np.maximum(1, np.ceil(placed * (1 + self.p.special_vacancy_initial)))
-        first = np.concatenate([[0], np.cumsum(n_schools)[:-1]])
-        k = np.arange(school_la.size) - first[school_la]
-        places = (places_la[school_la] // n_schools[school_la]
-                  + (k < places_la[school_la] % n_schools[school_la]))
-        self.special = SpecialSchools(school_la, places)
-        rank = np.zeros(special_rows.size, dtype=np.int64)
-        order = np.argsort(la_of, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(placed)[:-1]])
-        rank[order] = np.arange(special_rows.size) - starts[la_of[order]]
-        fam.provider[special_rows] = first[la_of] + rank % n_schools[la_of]
-
-    def _build_providers(self, n_la: int) -> None:
-        p, fam = self.p, self.families
-        n = max(9, int(round(p.providers_per_million_pupils * self.la_sample_pupils.sum() / 1e6)))
-        ids = np.arange(n, dtype=np.int64)
-        weights = np.cumsum(self.la_sample_pupils) / self.la_sample_pupils.sum()
-        home = np.searchsorted(weights, rng.uniforms(self.key, rng.PROVIDER_INIT, ids, 0),
-                               side="right")
-        home = np.minimum(home, n_la - 1)
-        rows = np.flatnonzero(fam.active & (fam.setting == S.INDEPENDENT))
-        places = np.full(n, int(math.ceil(rows.size * 1.1 / n)) + 1, dtype=np.int64)
-        fee_draw = rng.uniforms(self.key, rng.PROVIDER_INIT + rng.NORMAL_OFFSET, ids, 0)
-        fee = p.independent_fee_gbp * (0.8 + 0.4 * fee_draw)
-        self.providers = IndependentProviders(home, places, fee)
-        self.providers.build_catchments(self.areas.graph)
-        for row in rows:
-            la = fam.la[row]
-            order = self.providers.la_idx[self.providers.la_ptr[la]:self.providers.la_ptr[la + 1]]
-            free = order[self.providers.roll[order] < self.providers.places[order]]
-            v = free[0] if free.size else order[0]
-            self.providers.roll[v] += 1
-            fam.provider[row] = v
 
     def _cohort_pupils(self) -> float:
         return float(self.areas.pupils.sum())
@@ -370,7 +288,7 @@ class SendModel(mesa.Model):
                           initial=False)
         schedule_onsets(self.families, rows.astype(np.int64), self.tick, self.key,
                         self._onset_multipliers, self.p)
-        self._assign_schools(rows)
+        self.schools.assign(self.families, rows, self.key, self.tick)
         # Children who arrive with a need are busy from their first month.
         arriving = rows[self.families.need[rows] > 0].astype(np.int32)
         self._busy = merge_sorted(self._busy.astype(np.int32), arriving)

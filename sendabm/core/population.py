@@ -51,6 +51,9 @@ Families = namedtuple("Families", list(COLUMNS))
 NEVER = -1000
 """Tick value meaning 'never happened' in tick columns."""
 
+INIT_SLICE = 1_000_000
+"""Rows set up at a time (bounds the set-up's temporary memory at full scale)."""
+
 
 def allocate(n: int) -> Families:
     """Return ``n`` empty (inactive) rows."""

@@ -1,18 +1,45 @@
 """Independent and non-maintained special providers: places, fees and expansion.
 
-Providers have a home LA and serve any LA, nearest first (by steps on the local-areas
-network). They expand where referrals go unplaced and the margin allows, and raise
-fees when full (DESIGN §2 phase 7).
+**What it is.** The independent special schools, each with a home LA, serving any LA,
+nearest first (by steps on the local-areas network).
+
+**What it decides.** Each August a provider expands where referrals went unplaced and
+its margin allows, and sets its fee, raising it further when full
+(:meth:`IndependentProviders.adapt_year`; DESIGN §2 phases 7 and 10). Which child it
+takes is the LA's placement rule, run case by case in
+:func:`sendabm.core.kernels.cases.place`.
+
+**What it owns.**
+
+- parameters: :data:`PARAMS` (group ``market``: fees, expansion, margin, how many
+  providers there are and who starts in them);
+- state: :class:`IndependentProviders`, arrays with one entry per provider, built at
+  set-up by :meth:`IndependentProviders.build`, which also places the children who
+  start in independent schools; :class:`IndependentProvider` is a ``mesa.Agent`` view
+  of one entry;
+- adaptation: :meth:`IndependentProviders.adapt_year`.
 """
 
 from __future__ import annotations
+
+import math
 
 import mesa
 import networkx as nx
 import numpy as np
 
+from sendabm.core import rng
+from sendabm.core import states as S
+from sendabm.core.population import Families
+
 FULL = 0.95
 """Occupancy above which a provider counts as full when setting fees."""
+MIN_PROVIDERS = 9
+"""Fewest providers at any scale (so small samples still have a market)."""
+START_OCCUPANCY = 1.1
+"""Starting places per child who starts in an independent school (before the one spare)."""
+FEE_SPREAD = (0.8, 0.4)
+"""Starting fees are ``independent_fee_gbp × (low + width × U)``."""
 
 
 class IndependentProviders:
@@ -34,6 +61,46 @@ class IndependentProviders:
         self.profit_removed = 0
         self.la_ptr = np.zeros(1, dtype=np.int64)
         self.la_idx = np.zeros(0, dtype=np.int64)
+
+    @classmethod
+    def build(cls, fam: Families, la_pupils: np.ndarray, graph: nx.Graph, p,
+              key: np.ndarray) -> IndependentProviders:
+        """The providers at set-up: homes drawn in proportion to pupils, places for the
+        children who start in independent schools, fees spread around
+        ``independent_fee_gbp``; each of those children goes to the nearest provider
+        with a vacancy, or else to the nearest (``fam.provider`` is set).
+
+        Args:
+            fam: The family columns, after the starting children are set up.
+            la_pupils: Pupils modelled in each LA at the start.
+            graph: The local-areas network.
+            p: Parameter vector.
+            key: Run key.
+        """
+        n_la = la_pupils.size
+        n = max(MIN_PROVIDERS, int(round(p.providers_per_million_pupils * la_pupils.sum() / 1e6)))
+        ids = np.arange(n, dtype=np.int64)
+        weights = np.cumsum(la_pupils) / la_pupils.sum()
+        home = np.searchsorted(weights, rng.uniforms(key, rng.PROVIDER_INIT, ids, 0),
+                               side="right")
+        home = np.minimum(home, n_la - 1)
+        rows = np.flatnonzero(fam.active & (fam.setting == S.INDEPENDENT))
+        places = np.full(n, int(math.ceil(rows.size * START_OCCUPANCY / n)) + 1, dtype=np.int64)
+        fee_draw = rng.uniforms(key, rng.PROVIDER_INIT + rng.NORMAL_OFFSET, ids, 0)
+        low, width = FEE_SPREAD
+        providers = cls(home, places, p.independent_fee_gbp * (low + width * fee_draw))
+        providers.build_catchments(graph)
+        for row in rows:
+            providers._place_at_start(fam, row)
+        return providers
+
+    def _place_at_start(self, fam: Families, row: int) -> None:
+        la = fam.la[row]
+        order = self.la_idx[self.la_ptr[la]:self.la_ptr[la + 1]]
+        free = order[self.roll[order] < self.places[order]]
+        v = free[0] if free.size else order[0]
+        self.roll[v] += 1
+        fam.provider[row] = v
 
     @property
     def n(self) -> int:

@@ -1,8 +1,23 @@
-"""Mainstream and state special schools: their state, monthly update and yearly adaptation.
+"""Mainstream schools: identification and SEN support within a notional budget.
 
-School state lives in arrays (one entry per school) so the family kernels can read
-it; :class:`MainstreamSchool` and :class:`SpecialSchool` are ``mesa.Agent`` views of
-one entry each.
+**What it is.** The primary and secondary schools of each LA (a secondary keeps its
+pupils to Year 13). Schools have no capacity limit on their roll.
+
+**What it decides.** Each month a school identifies SEN support and provides support
+within its inclusiveness and its notional SEN budget, and a school short of money may
+request an EHC needs assessment; these monthly decisions run row by row in the family
+kernel (:func:`sendabm.core.kernels.family_month.family_month`). Each August a school
+moves towards or away from inclusion (:meth:`MainstreamSchools.adapt_year`).
+
+**What it owns.**
+
+- parameters: :data:`PARAMS` (group ``school``);
+- state: :class:`MainstreamSchools`, arrays with one entry per school, built at
+  set-up by :meth:`MainstreamSchools.build`; :meth:`MainstreamSchools.assign` gives
+  children in mainstream or further education a school (at set-up and on each
+  intake); :class:`MainstreamSchool` is a ``mesa.Agent`` view of one entry;
+- adaptation: :meth:`MainstreamSchools.update_month` (what each school can fund, its
+  families' mean trust) and :meth:`MainstreamSchools.adapt_year`.
 """
 
 from __future__ import annotations
@@ -10,18 +25,19 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sendabm.core import rng
+from sendabm.core import states as S
 from sendabm.core.parameters import NEED_UNIT_GBP
+from sendabm.core.population import INIT_SLICE, Families
 
 PRIMARY, SECONDARY = 0, 1
 PRIMARY_SIZE = 280
 """Typical primary roll (DfE school census: ~16,800 primaries for ~4.7M pupils)."""
 SECONDARY_SIZE = 1000
 """Typical secondary roll, Years 7-13."""
-SPECIAL_SIZE = 110
-"""Typical special-school roll (SCAP 2023: ~148,000 places in ~1,077 schools)."""
-SPECIAL_QUALITY = 0.95
-"""Share of need a special school meets."""
 INCLUSIVENESS_FLOOR = 0.05
+INCLUSIVENESS_SPREAD = 0.3
+"""Width of the uniform spread of schools' starting inclusiveness around the mean."""
 
 
 class MainstreamSchools:
@@ -55,10 +71,51 @@ class MainstreamSchools:
             first[self.la[idx][::-1]] = idx[::-1]
             self.first[ph] = first
 
+    @classmethod
+    def build(cls, la: np.ndarray, year: np.ndarray, n_la: int, p,
+              key: np.ndarray) -> MainstreamSchools:
+        """Each LA's primaries and secondaries at set-up, sized by its starting children.
+
+        Args:
+            la: Home LA of each starting child.
+            year: Year group of each starting child.
+            n_la: Number of LAs.
+            p: Parameter vector.
+            key: Run key (for each school's starting inclusiveness).
+        """
+        primary = np.bincount(la[year <= 6], minlength=n_la)
+        secondary = np.bincount(la[year >= 7], minlength=n_la)
+        n_primary = np.maximum(1, np.round(primary / PRIMARY_SIZE)).astype(np.int64)
+        n_secondary = np.maximum(1, np.round(secondary / SECONDARY_SIZE)).astype(np.int64)
+        school_la = np.repeat(np.repeat(np.arange(n_la), 2), np.ravel(
+            np.column_stack([n_primary, n_secondary])))
+        phase = np.concatenate([np.r_[np.zeros(a, np.int8), np.ones(b, np.int8)]
+                                for a, b in zip(n_primary, n_secondary, strict=True)])
+        ids = np.arange(school_la.size, dtype=np.int64)
+        u = rng.uniforms(key, rng.SCHOOL_INIT, ids, 0)
+        inclusiveness = np.clip(p.inclusiveness_initial + INCLUSIVENESS_SPREAD * (u - 0.5),
+                                INCLUSIVENESS_FLOOR, 1.0)
+        return cls(school_la, phase, inclusiveness)
+
     @property
     def n(self) -> int:
         """Number of schools."""
         return self.la.size
+
+    def assign(self, fam: Families, rows: np.ndarray, key: np.ndarray, tick: int) -> None:
+        """Give each child of ``rows`` in mainstream or further education a school of its
+        phase in its LA (uniformly, by its own draw); others get no school (-1)."""
+        for first in range(0, rows.size, INIT_SLICE):
+            self._assign_slice(fam, rows[first:first + INIT_SLICE], key, tick)
+
+    def _assign_slice(self, fam: Families, rows: np.ndarray, key: np.ndarray,
+                      tick: int) -> None:
+        u = rng.uniforms(key, rng.SCHOOL_CHOICE, fam.uid[rows], tick)
+        la = fam.la[rows].astype(np.int64)
+        year = fam.year[rows]
+        school = np.where(year <= 6, self.pick(PRIMARY, la, u), self.pick(SECONDARY, la, u))
+        in_school = (fam.setting[rows] == S.MAINSTREAM) | (fam.setting[rows] == S.FURTHER_EDUCATION)
+        fam.school[rows] = np.where(in_school, school, -1)
 
     def pick(self, phase: int, la: np.ndarray, u: np.ndarray) -> np.ndarray:
         """School of ``phase`` in each child's LA, chosen uniformly by the draw ``u``."""
@@ -101,43 +158,6 @@ class MainstreamSchools:
         self.inclusiveness = np.clip(self.inclusiveness + change, INCLUSIVENESS_FLOOR, 1.0)
 
 
-class SpecialSchools:
-    """State of all state special schools.
-
-    Args:
-        la: Home LA of each school.
-        places: Commissioned places.
-    """
-
-    def __init__(self, la: np.ndarray, places: np.ndarray):
-        self.la = la.astype(np.int64)
-        self.places = places.astype(np.int64)
-        self.roll = np.zeros(la.size, dtype=np.int64)
-        order = np.argsort(self.la, kind="stable")
-        n_la = int(self.la.max()) + 1
-        self.la_ptr = np.concatenate([[0], np.cumsum(np.bincount(self.la, minlength=n_la))])
-        self.la_idx = order.astype(np.int64)
-
-    @property
-    def n(self) -> int:
-        """Number of special schools."""
-        return self.la.size
-
-    def quality(self) -> np.ndarray:
-        """Share of need each school meets.
-
-        The same for every school: children are placed only where a school has a
-        vacancy, so no special school runs over its places (invariant (b)).
-        """
-        return np.full(self.n, SPECIAL_QUALITY)
-
-    def add_places(self, la: int, places: int) -> None:
-        """Open ``places`` new places in LA ``la`` (in its smallest special school)."""
-        schools = self.la_idx[self.la_ptr[la]:self.la_ptr[la + 1]]
-        if schools.size and places > 0:
-            self.places[schools[np.argmin(self.places[schools])]] += places
-
-
 class MainstreamSchool(mesa.Agent):
     """A mainstream school: a ``mesa.Agent`` view of entry ``index``."""
 
@@ -162,15 +182,3 @@ class MainstreamSchool(mesa.Agent):
         """Notional SEN budget, GBP/year."""
         p = self.model.p
         return self.roll * p.notional_sen_budget_per_pupil * self.state.funding_factor
-
-
-class SpecialSchool(mesa.Agent):
-    """A state special school: a ``mesa.Agent`` view of entry ``index``."""
-
-    def __init__(self, model: mesa.Model, index: int):
-        super().__init__(model)
-        self.index = index
-
-    la = property(lambda self: int(self.model.special.la[self.index]), doc="Home LA.")
-    places = property(lambda self: int(self.model.special.places[self.index]), doc="Places.")
-    roll = property(lambda self: int(self.model.special.roll[self.index]), doc="Pupils on roll.")
