@@ -2,9 +2,9 @@
 
 ``python -m sendabm.presentation.paramdoc > docs/parameters.md`` writes a Markdown table of every
 parameter, grouped by the process that owns it: name, default, unit, valid range,
-source (or the assumption and its reasoning) and what it does. The registry stays the
-one home of every parameter; ``tests/test_docs.py`` fails when the committed
-``docs/parameters.md`` differs from what this module generates now.
+source (or the assumption and its reasoning) and what it does. The actor modules'
+``PARAMS`` stay the one home of every parameter; ``tests/test_docs.py`` fails when the
+committed ``docs/parameters.md`` differs from what this module generates now.
 """
 
 from __future__ import annotations
@@ -93,13 +93,14 @@ def render(params: dict[str, Param] | None = None) -> str:
     lines = [
         "# Parameters",
         "",
-        f"<!-- Generated from sendabm/parameters.py by `{COMMAND}`. Do not edit by hand. -->",
+        f"<!-- Generated from the actor modules' PARAMS by `{COMMAND}`. Do not edit by hand. -->",
         "",
         f"Every parameter of the model ({len(values)} in all), grouped by the process that "
-        "owns it. Each has one home, `sendabm/parameters.py`; a scenario overrides any of "
-        "them by name under `[parameters]`, and an unknown name or an out-of-range value is "
-        "rejected before anything runs. `docs/ODD.md` shows where each one enters the "
-        "equations.",
+        "owns it. Each has one home, the `PARAMS` of the actor module that owns it "
+        "(`sendabm/core/actors/`), assembled by `sendabm/core/parameters.py`; a scenario "
+        "overrides any of them by name under `[parameters]`, and an unknown name or an "
+        "out-of-range value is rejected before anything runs. `docs/ODD.md` shows where "
+        "each one enters the equations.",
         "",
         "Units: money in pounds (GBP) per year unless stated; rates are per month unless the "
         "name ends in `_per_year`; `need units` measure support, one unit being the support "

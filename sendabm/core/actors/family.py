@@ -1,9 +1,26 @@
-"""Family: a ``mesa.Agent`` view of one row of the family columns.
+"""Family: one child and the parent(s) who advocate for them.
 
-A family is one child and the parent(s) who advocate for them. Their state lives in
-the model's numpy columns (:mod:`sendabm.core.population`); a :class:`Family` reads and
-writes one row through attribute access (``family.need``), so it can be inspected,
-collected by Mesa tools and stepped one at a time.
+**What it is.** A child from Reception to age 25 and the parent(s) who speak for them.
+Their state lives in the model's numpy columns (:mod:`sendabm.core.population`); a
+:class:`Family` is a ``mesa.Agent`` view that reads and writes one row through
+attribute access (``family.need``), so it can be inspected, collected by Mesa tools
+and stepped one at a time.
+
+**What it decides.** Each month the child's need emerges, drifts, worsens while unmet
+or resolves; the family updates its trust in the school and the LA, requests an EHC
+needs assessment or a special setting, and after a refusal chooses mediation, appeal
+or giving up; progress and wellbeing follow met need. These monthly decisions run in
+the family kernel (:func:`sendabm.core.kernels.family_month.family_month`) and the
+outcomes in the counting pass (:mod:`sendabm.core.kernels.outcomes`); the September
+move up a year is :mod:`sendabm.core.cohorts`.
+
+**What it owns.**
+
+- parameters: :data:`PARAMS` (groups ``needs``, ``family``, ``outcomes``);
+- state: the family columns (:data:`sendabm.core.population.COLUMNS`), set up by
+  :func:`sendabm.core.cohorts.init_rows`;
+- adaptation: none yearly (parents' expected appeal success is kept per LA, in
+  :meth:`sendabm.core.actors.local_authority.LocalAuthorities.learn_success`).
 
 :meth:`Family.month` and :meth:`Family.outcomes` are the readable per-family versions
 of the numba kernels in :mod:`sendabm.core.kernels.family_month` and
@@ -28,12 +45,112 @@ from sendabm.core import states as S
 # constant has one home.
 from sendabm.core.kernels.family_month import MILD_NEED, NEED_CAP, PLACEMENT_GAP, REQUEST_GAP
 from sendabm.core.kernels.outcomes import CASE_STRAIN, WELLBEING_RATE
+from sendabm.core.param import Param, declare
 from sendabm.core.population import COLUMNS
 
 if TYPE_CHECKING:
     from sendabm.core.kernels.family_month import FamilyWorld
     from sendabm.core.parameters import ParamVector
 
+PARAMS: tuple[Param, ...] = (
+    # --- needs ---------------------------------------------------------------------------
+    declare("need_onset_per_year", 0.018, "1/year", 0.0, 0.2, "needs",
+        "assumption: gives ~15% of pupils with some identified need by age 11, "
+        "as in the 2015 school census (SEN 15.4%)",
+        "Yearly hazard that a child without SEN develops a need, at age 5."),
+    declare("need_onset_age_slope", 0.04, "1/year of age", -0.2, 0.5, "needs",
+        "assumption: identification peaks in Key Stage 2 (DfE SEN in England by age)",
+        "Relative change in onset hazard per year of age after Reception."),
+    declare("prevalence_trend_per_year", 0.03, "1/year", -0.1, 0.2, "needs",
+        "uncertainty: autism and SEMH identification rose about 3-6% a year "
+        "2015-2024 (DfE SEN in England)",
+        "Yearly growth of the onset hazard after 2014 (identification trend)."),
+    declare("need_at_entry", 0.05, "share", 0.0, 1.0, "needs",
+        "assumption: ~5% of Reception children have SEN identified in early years (DfE SEN 2015)",
+        "Share of children who arrive in Reception with a need."),
+    declare("need_severity_median", 0.25, "need units", 0.01, 5.0, "needs",
+        "assumption: median SEN support costs ~£2,500 a year",
+        "Median severity of a newly emerged need (lognormal)."),
+    declare("need_severity_sigma", 1.1, "log need units", 0.1, 3.0, "needs",
+        "assumption: ~10% of needs exceed 1 unit, matching EHC plans as ~18% of SEN",
+        "Spread (sd of log) of new need severity."),
+    declare("need_drift_sd", 0.02, "log need units/month", 0.0, 0.5, "needs",
+        "assumption", "Monthly random drift of log severity."),
+    declare("unmet_escalation", 0.02, "1/month", 0.0, 0.5, "needs",
+        "assumption: unmet need worsens needs (Isos 2024; NCB on early intervention)",
+        "Monthly growth of severity per unit of unmet-need ratio."),
+    declare("need_resolve_per_year", 0.05, "1/year", 0.0, 1.0, "needs",
+        "assumption: some mild needs resolve (SEN support churn in census)",
+        "Yearly chance that a mild need (< 0.2 units) with no unmet need resolves."),
+    # --- family --------------------------------------------------------------------------
+    declare("trust_initial", 0.75, "share", 0.0, 1.0, "family", "assumption",
+        "Families' initial trust in their mainstream school and LA."),
+    declare("trust_learning_rate", 0.08, "1/month", 0.0, 1.0, "family", "assumption",
+        "Monthly adjustment of trust towards what families experience."),
+    declare("peer_weight", 0.2, "share", 0.0, 1.0, "family",
+        "assumption: parents share experience through forums and networks",
+        "Weight of peers' (same school and LA) mean trust in a family's own trust."),
+    declare("request_base_per_month", 0.0015, "1/month", 0.0, 1.0, "family",
+        "assumption, calibrated later against SEN2 requests",
+        "Base monthly chance a family with SEN requests an EHC needs assessment."),
+    declare("request_unmet_weight", 2.0, "logit per unmet ratio", 0.0, 20.0, "family",
+        "assumption", "Effect of unmet need on the request propensity."),
+    declare("request_distrust_weight", 2.0, "logit per unit distrust", 0.0, 20.0, "family",
+        "assumption", "Effect of distrust in the school on the request propensity."),
+    declare("request_resources_weight", 1.5, "logit per unit resources", 0.0, 20.0, "family",
+        "assumption: better-resourced families navigate the system more (NAO 2019)",
+        "Effect of family resources on requests and appeals."),
+    declare("request_severity_weight", 1.0, "logit per need unit", 0.0, 20.0, "family",
+        "assumption", "Effect of need severity on the request propensity."),
+    declare("appeal_base_logit", -4.3, "logit", -10.0, 10.0, "family",
+        "assumption; appeal rate ~1.2% of plans 2014/15 (Isos 2024)",
+        "Baseline log-odds of appealing a refusal."),
+    declare("appeal_success_weight", 3.0, "logit per unit expected success", 0.0, 20.0, "family",
+        "assumption: families learn from peers' appeal outcomes",
+        "Effect of expected success on the appeal propensity."),
+    declare("appeal_cost_weight", 1.0, "logit", 0.0, 20.0, "family",
+        "assumption", "Effort and cost of appealing, as a deterrent."),
+    declare("appeal_distrust_weight", 2.0, "logit per unit distrust", 0.0, 20.0, "family",
+        "assumption: parents who distrust the LA are readier to challenge it (Isos 2024)",
+        "Effect of distrust in the LA on the appeal propensity."),
+    declare("appeal_severity_weight", 0.5, "logit per need unit", 0.0, 20.0, "family",
+        "assumption: parents (and their advisers) pursue appeals where the child's need is "
+        "plainly greater; weak cases are advised against",
+        "Effect of need severity on the appeal propensity."),
+    declare("appeal_assess_shift", 0.0, "logit", -6.0, 3.0, "family",
+        "assumption: most appeals are about the content or placement of a plan; a family "
+        "refused an assessment can ask again in six months, so fewer contest that refusal "
+        "(MoJ SEND appeals by type)",
+        "Shift of the appeal log-odds when the refusal is of an assessment (0: the same "
+        "propensity as for plans and placements)."),
+    declare("expected_success_initial", 0.5, "share", 0.0, 1.0, "family",
+        "assumption: in 2014 few parents knew how often appeals succeed",
+        "Appeal success parents expect at the start."),
+    declare("success_learning_rate", 0.3, "share/year", 0.0, 1.0, "family",
+        "assumption", "Yearly weight of observed appeal outcomes in parents' expectations."),
+    declare("mediation_uptake", 0.3, "share", 0.0, 1.0, "family",
+        "MoJ/SEN2: about a quarter of disputes go to mediation",
+        "Share of disputing families that try mediation first."),
+    declare("special_preference_weight", 2.5, "logit", 0.0, 20.0, "family",
+        "assumption: lost trust in mainstream drives demand for special places (Isos 2024)",
+        "Effect of unmet need and distrust on wanting a special setting."),
+    declare("special_preference_base_logit", -6.0, "logit", -20.0, 5.0, "family",
+        "assumption", "Baseline log-odds per month of asking for a special setting."),
+    # --- outcomes ------------------------------------------------------------------------
+    declare("progress_gain", 0.02, "SD/month", 0.0, 1.0, "outcomes", "assumption",
+        "Monthly progress lost per unit of unmet-need ratio."),
+    declare("post19_cease_per_year", 0.2, "1/year", 0.0, 1.0, "outcomes",
+        "assumption: plans for 19-25s end as young people leave education",
+        "Yearly chance a plan for a young person aged 19-25 ceases."),
+    declare("post16_fe_share", 0.4, "share", 0.0, 1.0, "outcomes",
+        "assumption: many plan holders move to FE colleges at 16 (SEN2 by establishment)",
+        "Share of plan holders in mainstream who move to further education at 16."),
+    declare("post16_plan_continue", 0.75, "share", 0.0, 1.0, "outcomes",
+        "assumption: most plan holders continue in FE after Year 13",
+        "Share of plan holders who continue in education after Year 13."),
+)
+"""Parameters of needs, families' choices, and outcomes and transitions (groups ``needs``,
+``family``, ``outcomes``)."""
 
 
 def _column(name: str, as_float: bool) -> property:

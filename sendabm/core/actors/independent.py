@@ -30,6 +30,7 @@ import numpy as np
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.param import Param, declare
 from sendabm.core.population import Families
 
 FULL = 0.95
@@ -40,6 +41,23 @@ START_OCCUPANCY = 1.1
 """Starting places per child who starts in an independent school (before the one spare)."""
 FEE_SPREAD = (0.8, 0.4)
 """Starting fees are ``independent_fee_gbp × (low + width × U)``."""
+
+PARAMS: tuple[Param, ...] = (
+    declare("independent_fee_growth_per_year", 0.025, "1/year", -0.2, 0.5, "market",
+        "CCN 2025: ~£60,800 by 2025", "Yearly fee growth when providers are full."),
+    declare("independent_initial_need", 3.0, "need units", 0.0, 10.0, "market",
+        "assumption: gives ~5% of plans in independent special schools, as in 2021 SEN2",
+        "Need above which a child with a plan was in an independent school in 2014."),
+    declare("providers_per_million_pupils", 66.0, "providers/1M pupils", 1.0, 1000.0, "market",
+        "~600 independent special schools for ~9.1M pupils", "Independent providers."),
+    declare("independent_expansion_per_year", 0.3, "share of unmet demand", 0.0, 5.0, "market",
+        "assumption: providers expand where demand is unmet and margins allow",
+        "Places added yearly as a share of unplaced referrals."),
+    declare("independent_margin", 0.15, "share of fee", -1.0, 1.0, "market",
+        "assumption: typical operating margins of large providers",
+        "Providers' margin; expansion needs a positive margin."),
+)
+"""Parameters of independent providers (group ``market``)."""
 
 
 class IndependentProviders:

@@ -12,11 +12,103 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sendabm.core.param import Param, declare
+
 THRESHOLD_RANGE = (0.2, 4.0)
 """Bounds on LA thresholds, need units."""
 CONCEDE_RANGE = (0.02, 0.9)
 ASSESSMENT_TARGET_MONTHS = 5.0
 """Months in which an LA aims to clear its assessment queue (the 20-week limit)."""
+
+PARAMS: tuple[Param, ...] = (
+    # --- la ------------------------------------------------------------------------------
+    declare("assess_threshold_initial", 0.5, "need units", 0.0, 5.0, "la",
+        "assumption: LAs agreed ~77% of requests 2019-22 (SEN2)",
+        "Perceived need above which an LA agrees to assess in 2014."),
+    declare("plan_threshold_initial", 0.65, "need units", 0.0, 5.0, "la",
+        "assumption", "Perceived need above which an LA issues a plan in 2014."),
+    declare("special_threshold", 1.1, "need units", 0.0, 10.0, "la",
+        "assumption: special placements for the most complex needs",
+        "Need above which an LA agrees to name a special setting."),
+    declare("la_observation_sd", 0.35, "log need units", 0.0, 3.0, "la",
+        "assumption", "Noise in an LA's reading of a child's need."),
+    declare("gatekeeping_response", 0.06, "need units/year", 0.0, 2.0, "la",
+        "assumption: LAs tighten thresholds under deficit pressure (Isos 2024)",
+        "Yearly rise of thresholds per unit of overspend ratio."),
+    declare("gatekeeping_relax", 0.05, "need units/year", 0.0, 2.0, "la",
+        "assumption", "Yearly fall of thresholds per unit of tribunal loss rate."),
+    declare("practice_diffusion", 0.2, "share/year", 0.0, 1.0, "la",
+        "assumption: statistical neighbours copy practice",
+        "Yearly pull of an LA's thresholds towards its neighbours' mean."),
+    declare("assessments_per_ep_month", 3.0, "assessments/FTE/month", 0.1, 50.0, "la",
+        "assumption", "EHC needs assessments one educational-psychologist FTE completes a month."),
+    declare("ep_fte_per_10k_pupils", 1.2, "FTE/10,000 pupils", 0.0, 20.0, "la",
+        "assumption: ~2,200 LA EPs in England (DfE EP workforce 2023)",
+        "LA educational psychologist capacity."),
+    declare("ep_growth_per_year", 0.0, "1/year", -0.2, 0.5, "la",
+        "assumption: EP workforce flat in the historical period",
+        "Yearly growth of EP capacity."),
+    declare("concede_base_per_month", 0.25, "1/month", 0.0, 1.0, "la",
+        "MoJ: ~75% of appeals listed settle or are conceded before hearing",
+        "Monthly chance an LA concedes a pending appeal it judges weak."),
+    # --- money ---------------------------------------------------------------------------
+    declare("reserves_gbp_per_pupil", 150.0, "GBP/pupil", 0.0, 5000.0, "money",
+        "assumption: DSG reserves were small positive balances in 2014",
+        "LA reserves against which the high-needs deficit is compared."),
+    declare("statutory_override_end", "2028-03", "YYYY-MM", None, None, "money",
+        "DfE: statutory override extended to March 2028",
+        "Month after which deficits count against LA reserves."),
+    # --- la ------------------------------------------------------------------------------
+    declare("concede_merit_weight", 0.5, "share", 0.0, 1.0, "la",
+        "assumption: LAs' legal teams settle partly on the merits and partly on cost",
+        "How far an LA's chance of conceding an appeal rises with the case's merit (0: "
+        "not at all; 1: only strong cases are conceded)."),
+    declare("trust_kept_on_refusal", 0.7, "share", 0.0, 1.0, "la",
+        "assumption: a refusal is the moment families most often describe losing trust "
+        "(Isos 2024; parent-carer forum evidence)",
+        "Share of a family's trust in the LA kept after a refusal."),
+    declare("trust_kept_on_loss", 0.8, "share", 0.0, 1.0, "la",
+        "assumption", "Share of a family's trust in the LA kept after losing an appeal or "
+        "an unfollowed decision."),
+    declare("trust_gain_on_plan", 0.3, "share", 0.0, 1.0, "la",
+        "assumption", "Share of the gap to full trust in the LA a family closes when a plan "
+        "is issued."),
+    declare("mediation_agree", 0.3, "share", 0.0, 1.0, "la",
+        "assumption: SEN2 reports a minority of mediations end in agreement",
+        "Chance an LA agrees in mediation (scaled by the case's merit)."),
+    declare("wait_before_independent", 6, "months", 0, 36, "la",
+        "assumption", "Months an LA waits for a state special place before buying independent."),
+    # --- money ---------------------------------------------------------------------------
+    declare("cost_inflation_per_year", 0.025, "1/year", -0.1, 0.3, "money",
+        "assumption: nominal pay and price growth ~2.5% a year 2014-2024 (ONS CPI, STRB awards)",
+        "Yearly growth of nominal unit costs (top-ups, place costs, transport, fees)."),
+    declare("other_high_needs_gbp_per_pupil", 110.0, "GBP/pupil/year", 0.0, 5000.0, "money",
+        "assumption: alternative provision, hospital education and central SEN services took "
+        "~£0.9bn of the 2014/15 high-needs block (DfE s251 outturn)",
+        "High-needs spend not tied to individual plans, per pupil, in 2014 prices."),
+    # --- la ------------------------------------------------------------------------------
+    declare("assessment_capacity_response", 0.3, "share/year", 0.0, 1.0, "la",
+        "assumption: LAs buy in EP and caseworker time as assessment queues grow",
+        "Share of the gap between assessment demand and capacity an LA closes each year."),
+    # --- money ---------------------------------------------------------------------------
+    declare("tribunal_cost_gbp", 6000.0, "GBP/appeal", 0.0, 100000.0, "money",
+        "LA defence ~£60m/year for ~10,000 appeals (2020/21-2021/22)",
+        "LA cost of defending one appeal."),
+    declare("special_place_funding_gbp", 10000.0, "GBP/place/year", 0.0, 100000.0, "money",
+        "DfE high-needs place funding", "Place funding per special-school place."),
+    declare("special_topup_gbp", 17313.0, "GBP/place/year", 0.0, 200000.0, "money",
+        "Lincolnshire FOI 2022/23", "Average LA top-up for a state special place."),
+    declare("independent_fee_gbp", 52000.0, "GBP/place/year", 0.0, 500000.0, "money",
+        "FOI from 110 LAs, 2015/16", "Average independent special fee in 2014."),
+    declare("transport_gbp", 6000.0, "GBP/pupil/year", 0.0, 100000.0, "money",
+        "assumption: home-to-school transport for special/independent placements",
+        "Yearly transport cost per child placed outside mainstream."),
+    declare("topup_rate", 1.0, "share", 0.0, 5.0, "money",
+        "Lincolnshire FOI: mainstream top-up ~£8,662",
+        "Share of need above the notional threshold the LA funds as mainstream top-up."),
+)
+"""Parameters of LA decisions and learning (group ``la``) and of high-needs money, which
+the LA pays (group ``money``)."""
 
 
 class LocalAuthorities:

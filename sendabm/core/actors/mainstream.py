@@ -27,7 +27,7 @@ import numpy as np
 
 from sendabm.core import rng
 from sendabm.core import states as S
-from sendabm.core.parameters import NEED_UNIT_GBP
+from sendabm.core.param import NEED_UNIT_GBP, Param, declare
 from sendabm.core.population import INIT_SLICE, Families
 
 PRIMARY, SECONDARY = 0, 1
@@ -38,6 +38,37 @@ SECONDARY_SIZE = 1000
 INCLUSIVENESS_FLOOR = 0.05
 INCLUSIVENESS_SPREAD = 0.3
 """Width of the uniform spread of schools' starting inclusiveness around the mean."""
+
+PARAMS: tuple[Param, ...] = (
+    declare("notional_sen_budget_per_pupil", 520.0, "GBP/year per pupil", 0.0, 5000.0, "school",
+        "assumption: notional SEN budgets are ~10% of the schools block "
+        "(~£5,200 per pupil, DfE schools block 2015/16)",
+        "Notional SEN budget of a mainstream school per pupil on roll."),
+    declare("notional_threshold_gbp", 6000.0, "GBP/year per pupil", 0.0, 30000.0, "school",
+        "DfE high needs operational guide: schools fund the first £6,000",
+        "Additional support a school funds from its notional budget before LA top-up."),
+    declare("school_funding_real_growth_per_year", -0.01, "1/year", -0.1, 0.1, "school",
+        "IFS 2019: school spending per pupil fell ~8% in real terms 2009-2019",
+        "Real-terms yearly change of school budgets per pupil."),
+    declare("ordinarily_available_units", 0.12, "need units", 0.0, 2.0, "school",
+        "assumption: quality-first teaching adjusts for mild needs at no extra cost",
+        "Support a fully inclusive school provides to every child from its core budget."),
+    declare("identification_per_month", 0.08, "1/month", 0.0, 1.0, "school",
+        "assumption: a need is identified within about a year on average",
+        "Chance per month that a school records a child's need as SEN support."),
+    declare("inclusiveness_initial", 0.7, "share", 0.0, 1.0, "school",
+        "assumption", "Mean inclusiveness of mainstream schools in 2014."),
+    declare("accountability_pressure", 0.03, "1/year", 0.0, 1.0, "school",
+        "assumption: Progress 8 and league tables reward less inclusive schools "
+        "(Isos 2024, Solihull PCV)",
+        "Yearly push away from inclusion per unit of SEN share above the LA mean."),
+    declare("budget_stress_response", 0.06, "1/year", 0.0, 1.0, "school",
+        "assumption", "Yearly fall of inclusiveness per unit of SEN budget shortfall."),
+    declare("school_request_per_month", 0.01, "1/month", 0.0, 1.0, "school",
+        "assumption: schools initiate a minority of EHC needs assessment requests",
+        "Chance per month a school requests an assessment for a child over the threshold."),
+)
+"""Parameters of mainstream schools (group ``school``)."""
 
 
 class MainstreamSchools:

@@ -24,12 +24,26 @@ import mesa
 import numpy as np
 
 from sendabm.core import states as S
+from sendabm.core.param import Param, declare
 from sendabm.core.population import Families
 
 SPECIAL_SIZE = 110
 """Typical special-school roll (SCAP 2023: ~148,000 places in ~1,077 schools)."""
 SPECIAL_QUALITY = 0.95
 """Share of need a special school meets."""
+
+PARAMS: tuple[Param, ...] = (
+    declare("special_vacancy_initial", 0.03, "share of roll", 0.0, 1.0, "market",
+        "SCAP 2023: about two thirds of special schools at or over capacity",
+        "Spare special places in 2014 as a share of the roll."),
+    declare("commissioning_lag_years", 3, "years", 0, 10, "market",
+        "assumption: new state special provision takes ~3 years",
+        "Delay between an LA commissioning special places and their opening."),
+    declare("commissioning_share", 0.6, "share of waiting list", 0.0, 5.0, "market",
+        "assumption", "State places an LA commissions yearly per child waiting."),
+)
+"""Parameters of state special places: spare places in 2014 and the commissioning of new
+ones (group ``market``)."""
 
 
 class SpecialSchools:

@@ -10,6 +10,32 @@ from __future__ import annotations
 
 import mesa
 
+from sendabm.core.param import Param, declare
+
+PARAMS: tuple[Param, ...] = (
+    declare("legal_threshold", 0.2, "need units", 0.0, 5.0, "tribunal",
+        "Children and Families Act 2014 s36: 'may need' — a low legal bar",
+        "Need above which the tribunal finds for the family."),
+    declare("tribunal_decision_sd", 0.2, "need units", 0.01, 5.0, "tribunal",
+        "assumption", "Spread of tribunal judgements around the legal threshold."),
+    declare("hearings_per_month_per_million_pupils", 60.0, "hearings/month/1M pupils", 0.0, 10000.0,
+        "tribunal", "assumption: ~2,000-4,000 hearings a year 2015-2022 (MoJ)",
+        "Tribunal hearing capacity."),
+    declare("tribunal_capacity_growth_per_year", 0.08, "1/year", -0.5, 1.0, "tribunal",
+        "assumption: judicial capacity grew with demand",
+        "Yearly growth of hearing capacity."),
+    declare("tribunal_plan_bar_factor", 1.5, "ratio", 0.1, 10.0, "tribunal",
+        "assumption: issuing a plan ('necessary') is a higher bar than assessing ('may need')",
+        "Tribunal bar for refusal-to-issue appeals, relative to the legal threshold."),
+    declare("tribunal_placement_bar_factor", 0.5, "ratio", 0.1, 10.0, "tribunal",
+        "assumption: the tribunal weighs parental preference and suitability",
+        "Tribunal bar for placement appeals, relative to the LA's special threshold."),
+    declare("months_to_hearing_min", 4, "months", 0, 24, "tribunal",
+        "MoJ: target of 12 weeks to hearing, typically exceeded",
+        "Earliest hearing after an appeal is registered."),
+)
+"""Parameters of the tribunal (group ``tribunal``)."""
+
 
 class Tribunal(mesa.Agent):
     """The First-tier Tribunal (SEND), or the mechanism that replaces it.
