@@ -119,8 +119,7 @@ class SendModel(mesa.Model):
         factor = exogenous.pupils(calendar.date_of(self.tick).year) / areas.pupils.sum()
         la_pupils = np.round(self.scale * areas.pupils * factor).astype(np.int64)
         self.la_sample_pupils = la_pupils
-        reserves = p.reserves_gbp_per_pupil * la_pupils
-        self.las = LocalAuthorities(n_la, p, la_pupils, reserves, areas.neighbours_csr())
+        self.las = LocalAuthorities.build(p, la_pupils, areas.neighbours_csr())
         la, year = _cohort_layout(la_pupils)
         n = la.size
         self.next_uid = n
@@ -141,8 +140,7 @@ class SendModel(mesa.Model):
         self.special = SpecialSchools.build(self.families, n_la, p)
         self.providers = IndependentProviders.build(self.families, la_pupils, areas.graph, p,
                                                     self.key)
-        self.tribunal = Tribunal(self, p.hearings_per_month_per_million_pupils
-                                 * la_pupils.sum() / 1e6)
+        self.tribunal = Tribunal.build(self, p, la_pupils.sum())
         self.intake_carry = np.zeros(n_la)
         self._set_allocation()
         self.la_agents = [LocalAuthority(self, k, name) for k, name in enumerate(areas.names)]
@@ -267,7 +265,7 @@ class SendModel(mesa.Model):
             self.families, p, self.key, self.tick, self.schools,
             neet_logit_shift=self.effects.neet_logit_shift)
         self._intake()
-        self._open_commissioned_places()
+        self.las.open_commissioned_places(self.special, self.tick)
         self.schools.funding_factor *= 1.0 + p.school_funding_real_growth_per_year
         self._count_static()
         self._onsets.rebuild(self.families.onset_tick, self.tick)
@@ -362,7 +360,7 @@ class SendModel(mesa.Model):
             provider_places=providers.places, provider_roll=providers.roll,
             provider_over=providers.over, provider_referrals=providers.referrals,
             la_provider_ptr=providers.la_ptr, la_provider_idx=providers.la_idx,
-            hearing_capacity=self.tribunal.capacity() * self.effects.hearing_capacity_factor,
+            hearing_capacity=self.tribunal.capacity(self.effects.hearing_capacity_factor),
             appeals_open=self.effects.appeals_open, mediation_open=self.effects.mediation_open,
             wait_before_independent=np.int64(self.p.wait_before_independent),
             binding=self.effects.binding, compliance=self.effects.compliance,
@@ -405,13 +403,10 @@ class SendModel(mesa.Model):
         return la_tot
 
     def _set_allocation(self) -> None:
-        fy = calendar.financial_year(self.tick)
-        national = exogenous.high_needs_allocation(fy)
-        growth = self.effects.allocation_growth_per_year
-        if growth:
-            years = (self.tick - self.effects.allocation_growth_start) / 12.0
-            national *= (1.0 + growth) ** max(0.0, years)
-        self.las.allocation_year_gbp = national * self.scale * self.areas.share()
+        effects = self.effects
+        self.las.set_allocation(self.tick, self.scale, self.areas.share(),
+                                effects.allocation_growth_per_year,
+                                effects.allocation_growth_start)
 
     def _account_and_record(self, la_tot: np.ndarray) -> None:
         p, las = self.p, self.las
@@ -472,44 +467,24 @@ class SendModel(mesa.Model):
         national["independent_placed_over_capacity"] = self.providers.over.sum() / scale
         national["mean_inclusiveness"] = float(self.schools.inclusiveness.mean())
         national["mean_school_support_ratio"] = float(self.schools.support_ratio.mean())
-        capacity = self.tribunal.capacity() * self.effects.hearing_capacity_factor
-        national["hearing_capacity"] = capacity / scale
-        national["months_to_hearing"] = self.tribunal.backlog / capacity if capacity > 0 else 0.0
+        factor = self.effects.hearing_capacity_factor
+        national["hearing_capacity"] = self.tribunal.capacity(factor) / scale
+        national["months_to_hearing"] = self.tribunal.months_to_hearing(factor)
         sept = calendar.is_september(self.tick) and self.tick > 0
         for name in ("leavers", "leavers_neet"):
             national[name] = self._september_counts[name] / scale if sept else 0.0
 
     def _adapt_school_year(self) -> None:
-        p = self.p
-        self.schools.adapt_year(p, incentive=self.effects.inclusion_incentive_per_year)
+        """August: each actor's yearly adaptation, in the order of docs/ODD.md §3."""
+        p, effects = self.p, self.effects
+        self.schools.adapt_year(p, incentive=effects.inclusion_incentive_per_year)
         self.las.learn_success(p)
-        self.providers.adapt_year(p, fee_cut=self.effects.fee_cut_per_year)
+        self.providers.adapt_year(p, fee_cut=effects.fee_cut_per_year)
         self.tribunal.adapt_year(p.tribunal_capacity_growth_per_year)
-        fam = self.families
-        queue = np.bincount(fam.la[(fam.active == 1) & (fam.stage == S.ASSESSING)],
-                            minlength=self.areas.n)
-        self.las.adapt_capacity(p, queue)
-        self._commission_places()
-
-    def _commission_places(self) -> None:
-        p = self.p
-        fam = self.families
-        waiting = np.bincount(fam.la[(fam.active == 1) & (fam.stage == S.AWAITING_PLACE)],
-                              minlength=self.areas.n)
-        last_year = np.sum(np.stack(self._year_totals), axis=0)
-        independent_year = last_year[M["placed_independent"], :, 0]
-        demand = waiting + independent_year
-        places = np.floor(p.commissioning_share * demand).astype(np.int64)
-        lag = max(0, int(p.commissioning_lag_years) - self.effects.commissioning_lag_cut)
-        opens = self.tick + 1 + lag * 12
-        self.las.pipeline.append((opens, places))
-
-    def _open_commissioned_places(self) -> None:
-        due = [entry for entry in self.las.pipeline if entry[0] <= self.tick]
-        self.las.pipeline = [entry for entry in self.las.pipeline if entry[0] > self.tick]
-        for _, places in due:
-            for la in np.flatnonzero(places):
-                self.special.add_places(int(la), int(places[la]))
+        placed_independent = np.sum(np.stack(self._year_totals), axis=0)[
+            M["placed_independent"], :, 0]
+        self.las.adapt_school_year(p, self.families, placed_independent, self.tick,
+                                   effects.commissioning_lag_cut)
 
 
 class PhaseClock:

@@ -1,10 +1,32 @@
 """Local authorities: high-needs money, gatekeeping, assessment capacity, legal stance.
 
-LA state lives in arrays (one entry per LA); :class:`LocalAuthority` is a
-``mesa.Agent`` view of one entry. Each LA learns once a year (DESIGN §2 phase 10):
-overspending tightens its thresholds (gatekeeping), having its refusals reversed (at
-a hearing or by conceding) loosens them, losing at tribunal makes it concede more,
-and it copies its neighbours' practice.
+**What it is.** The 152 English LAs with SEND duties (or the areas of an areas file),
+each holding its high-needs block and the statutory decisions on EHC plans.
+
+**What it decides.** Each month an LA agrees or refuses to assess, assesses within its
+educational-psychologist capacity, issues or refuses a plan and names a setting,
+concedes or defends appeals and agrees in mediation, and places children in special
+schools or with independent providers; these decisions run case by case in
+:mod:`sendabm.core.kernels.cases` (``la_decides_requests``, ``la_assesses``,
+``mediate``, ``appeals``, ``place``). Once a year it learns (DESIGN §2 phase 10): in
+August it adapts its assessment capacity to its queue and commissions state special
+places, which open in a later September; in March overspending tightens its
+thresholds (gatekeeping), having its refusals reversed (at a hearing or by conceding)
+loosens them, losing at tribunal makes it concede more, and it copies its neighbours'
+practice.
+
+**What it owns.**
+
+- parameters: :data:`PARAMS` (groups ``la`` and ``money``);
+- state: :class:`LocalAuthorities`, arrays with one entry per LA (thresholds,
+  capacity, accounts, learning totals, the commissioning pipeline), built at set-up
+  by :meth:`LocalAuthorities.build`; :class:`LocalAuthority` is a ``mesa.Agent`` view
+  of one entry;
+- adaptation: :meth:`LocalAuthorities.set_allocation` (each April),
+  :meth:`LocalAuthorities.open_commissioned_places` (each September),
+  :meth:`LocalAuthorities.adapt_school_year` and
+  :meth:`LocalAuthorities.learn_success` (each August), and
+  :meth:`LocalAuthorities.adapt_year` (each March).
 """
 
 from __future__ import annotations
@@ -12,7 +34,11 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sendabm.core import calendar, exogenous
+from sendabm.core import states as S
+from sendabm.core.actors.special import SpecialSchools
 from sendabm.core.param import Param, declare
+from sendabm.core.population import Families
 
 THRESHOLD_RANGE = (0.2, 4.0)
 """Bounds on LA thresholds, need units."""
@@ -143,8 +169,20 @@ class LocalAuthorities:
         self.hearings_year = np.zeros(n)
         self.hearings_lost_by_la_year = np.zeros(n)
         self.conceded_year = np.zeros(n)
-        self.pipeline: list[np.ndarray] = []
+        self.pipeline: list[tuple[int, np.ndarray]] = []
         self.indptr, self.indices = neighbours
+
+    @classmethod
+    def build(cls, p, sample_pupils: np.ndarray, neighbours) -> LocalAuthorities:
+        """The LAs at set-up, with reserves of ``reserves_gbp_per_pupil`` per pupil.
+
+        Args:
+            p: Parameter vector.
+            sample_pupils: Pupils modelled in each LA at the start.
+            neighbours: (indptr, indices) CSR of the local-areas network.
+        """
+        reserves = p.reserves_gbp_per_pupil * sample_pupils
+        return cls(sample_pupils.size, p, sample_pupils, reserves, neighbours)
 
     @property
     def deficit_gbp(self) -> np.ndarray:
@@ -160,6 +198,24 @@ class LocalAuthorities:
         counts = np.diff(self.indptr)
         sums = np.add.reduceat(values[self.indices], self.indptr[:-1]) if self.indices.size else 0
         return np.where(counts > 0, sums / np.maximum(counts, 1), values)
+
+    def set_allocation(self, tick: int, scale: float, share: np.ndarray, growth: float,
+                       growth_start: int) -> None:
+        """Each LA's high-needs allocation for the financial year of ``tick`` (April).
+
+        Args:
+            tick: The month, in the financial year.
+            scale: Share of England modelled.
+            share: Each LA's share of the national allocation.
+            growth: Extra yearly growth of the national allocation from a funding lever
+                (0: none).
+            growth_start: Tick from which that growth compounds.
+        """
+        national = exogenous.high_needs_allocation(calendar.financial_year(tick))
+        if growth:
+            years = (tick - growth_start) / 12.0
+            national *= (1.0 + growth) ** max(0.0, years)
+        self.allocation_year_gbp = national * scale * share
 
     def account_month(self, spend_gbp: np.ndarray) -> None:
         """Add this month's spend and 1/12 of the year's allocation to the accounts."""
@@ -219,6 +275,46 @@ class LocalAuthorities:
         self.hearings_year[:] = 0.0
         self.hearings_lost_by_la_year[:] = 0.0
         self.conceded_year[:] = 0.0
+
+    def adapt_school_year(self, p, fam: Families, placed_independent_year: np.ndarray,
+                          tick: int, lag_cut: int) -> None:
+        """August: adapt assessment capacity to the queue, then commission special places.
+
+        Args:
+            p: Parameter vector.
+            fam: The family columns (the assessment queue and the children waiting for a
+                place are read from them).
+            placed_independent_year: Children each LA placed with independent providers
+                over the last 12 months.
+            tick: The month (an August).
+            lag_cut: Years a policy takes off ``commissioning_lag_years``.
+        """
+        self.adapt_capacity(p, self.children_at_stage(fam, S.ASSESSING))
+        self.commission_places(p, self.children_at_stage(fam, S.AWAITING_PLACE),
+                               placed_independent_year, tick, lag_cut)
+
+    def children_at_stage(self, fam: Families, stage: int) -> np.ndarray:
+        """Children of each LA whose case is at ``stage``."""
+        return np.bincount(fam.la[(fam.active == 1) & (fam.stage == stage)], minlength=self.n)
+
+    def commission_places(self, p, waiting: np.ndarray, placed_independent_year: np.ndarray,
+                          tick: int, lag_cut: int) -> None:
+        """Commission state special places for the children waiting and those placed
+        independently in the last year; they open ``commissioning_lag_years`` (less
+        ``lag_cut``) after the next month, in the pipeline until then."""
+        demand = waiting + placed_independent_year
+        places = np.floor(p.commissioning_share * demand).astype(np.int64)
+        lag = max(0, int(p.commissioning_lag_years) - lag_cut)
+        opens = tick + 1 + lag * 12
+        self.pipeline.append((opens, places))
+
+    def open_commissioned_places(self, special: SpecialSchools, tick: int) -> None:
+        """Open the commissioned places whose opening month has come (in September)."""
+        due = [entry for entry in self.pipeline if entry[0] <= tick]
+        self.pipeline = [entry for entry in self.pipeline if entry[0] > tick]
+        for _, places in due:
+            for la in np.flatnonzero(places):
+                special.add_places(int(la), int(places[la]))
 
     def adapt_capacity(self, p, queue: np.ndarray) -> None:
         """LAs close part of the gap between their assessment queue and what their

@@ -1,9 +1,23 @@
-"""The SEND Tribunal: hearing capacity, backlog and time to hearing.
+"""The SEND Tribunal (and mediation): hearing capacity, backlog and time to hearing.
 
-The tribunal's decision rule (find for the family when the need it judges exceeds the
-legal bar for the kind of appeal) is applied case by case in
-:func:`sendabm.core.kernels.cases.appeals`; this agent holds its capacity and reports
-its backlog.
+**What it is.** The First-tier Tribunal (SEND), or the non-judicial mechanism a lever
+puts in its place, and the mediation that families may try first.
+
+**What it decides.** Each month it hears the appeals that have waited long enough,
+within its capacity, and finds for the family when the need it judges exceeds the
+legal bar for the kind of appeal; a mediation ends in agreement or not. These rules
+run case by case in :func:`sendabm.core.kernels.cases.appeals` and
+:func:`sendabm.core.kernels.cases.mediate` (the family's choice to mediate or appeal is
+in the family kernel). Once a year (August) its capacity grows or shrinks.
+
+**What it owns.**
+
+- parameters: :data:`PARAMS` (group ``tribunal``; the mediation parameters belong to
+  the family, ``mediation_uptake``, and the LA, ``mediation_agree``);
+- state: :class:`Tribunal`, a ``mesa.Agent`` holding its capacity and backlog, built
+  at set-up by :meth:`Tribunal.build`;
+- adaptation: :meth:`Tribunal.adapt_year`; the month's capacity and time to hearing
+  are :meth:`Tribunal.capacity` and :meth:`Tribunal.months_to_hearing`.
 """
 
 from __future__ import annotations
@@ -50,13 +64,30 @@ class Tribunal(mesa.Agent):
         self.hearings_per_month = hearings_per_month
         self.backlog = 0.0
 
-    def capacity(self) -> float:
-        """Hearings it can hold this month (sample scale)."""
-        return self.hearings_per_month
+    @classmethod
+    def build(cls, model: mesa.Model, p, pupils: float) -> Tribunal:
+        """The tribunal at set-up: ``hearings_per_month_per_million_pupils`` for the
+        ``pupils`` modelled (sample scale)."""
+        return cls(model, p.hearings_per_month_per_million_pupils * pupils / 1e6)
 
-    def months_to_hearing(self) -> float:
-        """Backlog divided by capacity: expected months an appeal waits, months."""
-        return self.backlog / self.hearings_per_month if self.hearings_per_month > 0 else 0.0
+    def capacity(self, factor: float = 1.0) -> float:
+        """Hearings it can hold this month (sample scale).
+
+        Args:
+            factor: The month's ``hearing_capacity_factor`` (1 unless a lever replaces
+                the tribunal).
+        """
+        return self.hearings_per_month * factor
+
+    def months_to_hearing(self, factor: float = 1.0) -> float:
+        """Backlog divided by this month's capacity: expected months an appeal waits
+        (0 with no capacity).
+
+        Args:
+            factor: The month's ``hearing_capacity_factor``.
+        """
+        capacity = self.capacity(factor)
+        return self.backlog / capacity if capacity > 0 else 0.0
 
     def adapt_year(self, growth_per_year: float) -> None:
         """Judicial capacity grows (or shrinks) once a year."""
