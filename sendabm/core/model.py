@@ -1,8 +1,9 @@
 """SendModel: England's SEND system as a ``mesa.Model``.
 
-The model owns the family columns, the institutions' arrays and their ``mesa.Agent``
-views, the calendar and the measures. :meth:`SendModel.step` runs one month in the
-order DESIGN §2 gives (and ``docs/ODD.md`` documents).
+The model is the orchestrator. Its set-up asks each actor module
+(:mod:`sendabm.core.actors`) to build its state; :meth:`SendModel.step` runs the
+month's phases as :data:`sendabm.core.phases.PHASES` declares them (DESIGN §2,
+``docs/ODD.md`` §3); and it records the month's measures.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from sendabm.core.kernels.onset_schedule import OnsetSchedule
 from sendabm.core.kernels.onsets import schedule_onsets
 from sendabm.core.measures import NATIONAL_ORDER, derive
 from sendabm.core.parameters import as_vector
+from sendabm.core.phases import runners
 from sendabm.core.population import INIT_SLICE, allocate, free_rows
 from sendabm.core.scenario import Scenario, default_scenario, load_scenario
 
-ENGINES = ("numba", "python")
 HEADROOM = 1.2
 """Rows preallocated per starting child (room for post-19 plans and growth; the columns
 grow if ever needed)."""
@@ -79,8 +80,7 @@ class SendModel(mesa.Model):
         scen = _resolve_scenario(scenario).with_overrides(
             run={"seed": seed, "scale": scale, "end": end}, parameters=parameters or None)
         super().__init__(seed=int(scen.run["seed"]))
-        if engine not in ENGINES:
-            raise ValueError(f"unknown engine '{engine}'; choose one of: {', '.join(ENGINES)}")
+        self._phases = [(name, getattr(self, method)) for name, method in runners(engine)]
         if threads is not None:
             numba.set_num_threads(int(threads))
         self.scenario = scen
@@ -176,74 +176,16 @@ class SendModel(mesa.Model):
 
     # -------------------------------------------------------------------- step --
     def step(self) -> None:
-        """Advance one month. The phases, in order (DESIGN §2, docs/ODD.md):
-
-        1. Calendar: in September children move up a year, transfer at Year 7 and at
-           16, leave after Year 13 (or with a plan, by 25) and a new Reception cohort
-           arrives; in April the financial year starts and high-needs allocations
-           arrive.
-        2. Needs emerge by age (with the identification trend), drift, worsen when
-           unmet and sometimes resolve (family kernel).
-        3. Schools identify SEN support and provide within their notional SEN budget,
-           workforce and inclusiveness (family kernel).
-        4. Families appraise provision, update trust in school and LA (with their
-           peers) and request an EHC needs assessment or a special setting; after a
-           refusal they choose mediation, appeal or giving up (family kernel).
-        5. LAs decide: agree or refuse to assess, assess within EP capacity, issue or
-           refuse a plan and name a setting.
-        6. Disputes: mediation outcomes; LAs concede weak defences; the tribunal hears
-           appeals within its capacity and decides on the merits.
-        7. Market and places: children awaiting a place enter a special school or an
-           independent provider.
-        8. Outcomes: progress and wellbeing follow met need (applied in the counting kernel's pass).
-        9. Money and measures: spend by category against allocation, deficits; the
-           month's national and per-LA measures are recorded.
-        10. Adaptation: in August schools adapt inclusiveness, parents update the
-            appeal success they expect, providers expand and set fees, LAs commission
-            special places and the tribunal's capacity changes; in March LAs adjust
-            gatekeeping and legal stance.
-        """
+        """Advance one month: run :data:`~sendabm.core.phases.PHASES` in order, timing each
+        by its name (:attr:`phase_seconds`)."""
         if self.tick > self.end_tick:
             raise RuntimeError(f"the run ended in {calendar.label(self.end_tick)}; to simulate "
                                "further, start a model with a later end")
         clock = self._clock
         clock.start()
-        self._apply_policies()
-        if calendar.is_september(self.tick) and self.tick > 0:
-            self._new_school_year()
-        if calendar.is_april(self.tick):
-            self._set_allocation()
-        clock.lap("calendar")
-        busy = self._families_month()
-        clock.lap("family_kernel")
-        fam = self.families
-        cases = self._cases
-        cw = self._case_world()
-        case_kernels.la_decides_requests(fam, cases, cw, self.p)
-        case_kernels.la_assesses(fam, cases, cw, self.p)
-        case_kernels.mediate(fam, cases, cw, self.p)
-        case_kernels.appeals(fam, cases, cw, self.p)
-        case_kernels.place(fam, cases, cw, self.p)
-        clock.lap("institutions")
-        if self.engine == "numba":
-            # Outcomes are applied in the counting pass (one pass over the busy rows).
-            totals = self._count(busy, outcomes=True)
-        else:
-            self._outcomes(busy)
-            clock.lap("outcomes_kernel")
-            totals = self._count(busy)
-        clock.lap("counting_kernel")
-        self._account_and_record(totals)
-        clock.lap("money_and_measures")
-        if calendar.month_of(self.tick) == 8:
-            self._adapt_school_year()
-        if calendar.month_of(self.tick) == 3:
-            self.las.adapt_year(self.p, self.tick >= self.override_end_tick,
-                                pull=self.effects.threshold_pull,
-                                target=self.effects.threshold_target)
-        clock.lap("adaptation")
-        self.datacollector.collect(self)
-        clock.lap("data_collection")
+        for name, run_phase in self._phases:
+            run_phase()
+            clock.lap(name)
         self.tick += 1
         self.running = self.tick <= self.end_tick
 
@@ -259,6 +201,44 @@ class SendModel(mesa.Model):
                 progress(self)
 
     # ------------------------------------------------------------ the phases --
+    def _calendar(self) -> None:
+        """This month's policies; the school year in September, the allocation in April."""
+        self._apply_policies()
+        if calendar.is_september(self.tick) and self.tick > 0:
+            self._new_school_year()
+        if calendar.is_april(self.tick):
+            self._set_allocation()
+
+    def _decide_cases(self) -> None:
+        """LA decisions, assessments, mediation, appeals and placements, case by case."""
+        fam, cases, world, p = self.families, self._cases, self._case_world(), self.p
+        for decide in (case_kernels.la_decides_requests, case_kernels.la_assesses,
+                       case_kernels.mediate, case_kernels.appeals, case_kernels.place):
+            decide(fam, cases, world, p)
+
+    def _count_month_with_outcomes(self) -> None:
+        """Count the busy rows, applying each row's outcomes first in the same pass."""
+        self._totals = self._count(self._busy, outcomes=True)
+
+    def _count_month(self) -> None:
+        """Count the busy rows (their outcomes were applied by the outcomes phase)."""
+        self._totals = self._count(self._busy)
+
+    def _money_and_measures(self) -> None:
+        self._account_and_record(self._totals)
+
+    def _adapt(self) -> None:
+        """The yearly adaptation: August for most actors, March for LA gatekeeping."""
+        if calendar.month_of(self.tick) == 8:
+            self._adapt_school_year()
+        if calendar.month_of(self.tick) == 3:
+            self.las.adapt_year(self.p, self.tick >= self.override_end_tick,
+                                pull=self.effects.threshold_pull,
+                                target=self.effects.threshold_target)
+
+    def _collect(self) -> None:
+        self.datacollector.collect(self)
+
     def _new_school_year(self) -> None:
         p = self.p
         self._september_counts = cohorts.age_and_transfer(
@@ -326,25 +306,24 @@ class SendModel(mesa.Model):
             fe_support_units=self.effects.fe_support_units,
             onset_multipliers=self._onset_multipliers)
 
-    def _families_month(self) -> np.ndarray:
-        """Phases 2-4; returns the busy rows (need, case or event this month) and
-        keeps those with an open case in ``_cases``."""
-        world = self.family_world()
-        if self.engine == "numba":
-            self._busy, self._cases, rescheduled = family_month(
-                self.families, world, self.p, self._busy, self._onsets.take(self.tick))
-            self._onsets.add(rescheduled, self.families.onset_tick)
-            return self._busy
-        draw = rng.PyRandom(self.key)
+    def _families_month(self) -> None:
+        """Phases 2-4 by the family kernel over the busy rows; keeps the new busy rows
+        (need, case or event this month) and those with an open case in ``_cases``."""
+        self._busy, self._cases, rescheduled = family_month(
+            self.families, self.family_world(), self.p, self._busy, self._onsets.take(self.tick))
+        self._onsets.add(rescheduled, self.families.onset_tick)
+
+    def _families_month_reference(self) -> None:
+        """Phases 2-4 by the per-family reference step over every child."""
+        world, draw = self.family_world(), rng.PyRandom(self.key)
         for row in np.flatnonzero(self.families.active):
             self.family(row).month(world, self.p, draw)
-        busy = busy_rows(self.families)
-        self._cases = case_kernels.open_cases(self.families.stage, busy)
-        return busy
+        self._busy = busy_rows(self.families)
+        self._cases = case_kernels.open_cases(self.families.stage, self._busy)
 
-    def _outcomes(self, busy: np.ndarray) -> None:
-        """Phase 8 by the per-family reference step (the numba path runs it in
-        :meth:`_count`)."""
+    def _outcomes(self) -> None:
+        """Phase 8 by the per-family reference step (the numba engine applies it in the
+        counting pass)."""
         for row in np.flatnonzero(self.families.active):
             self.family(row).outcomes(self.p)
 
