@@ -3,7 +3,8 @@ transfer at Year 7 and post-16, leave after Year 13 (or, with a plan, by age 25)
 and a new Reception cohort arrives.
 
 New children are set up by :func:`init_rows`, the same code that builds the
-starting population, so a child entering in 2030 is drawn exactly as one in 2014.
+starting population (:func:`starting_layout`, :func:`init_population`), so a child
+entering in 2030 is drawn exactly as one in 2014.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sendabm.core import rng
 from sendabm.core import states as S
 from sendabm.core.actors.mainstream import SECONDARY
 from sendabm.core.kernels.school_year import age_rows
-from sendabm.core.population import NEVER, Families
+from sendabm.core.population import INIT_SLICE, NEVER, Families
 
 INITIAL_IDENTIFIED = 0.85
 """Share of needs already recorded as SEN support in the starting population."""
@@ -33,6 +34,49 @@ def prevalence(year: np.ndarray, p) -> np.ndarray:
     yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * ages)
     cumulative = -math.log(1.0 - p.need_at_entry) + np.concatenate([[0.0], np.cumsum(yearly)])
     return 1.0 - np.exp(-cumulative[np.minimum(year, S.SCHOOL_YEARS)])
+
+
+def starting_layout(la_pupils: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LA and year group of each starting child: each LA's pupils spread evenly over
+    Reception to Year 13 (earlier years get the remainder)."""
+    n_la = la_pupils.size
+    base, extra = la_pupils // S.SCHOOL_YEARS, la_pupils % S.SCHOOL_YEARS
+    counts = base[:, None] + (np.arange(S.SCHOOL_YEARS)[None, :] < extra[:, None])
+    la = np.repeat(np.repeat(np.arange(n_la), S.SCHOOL_YEARS), counts.ravel())
+    year = np.repeat(np.tile(np.arange(S.SCHOOL_YEARS), n_la), counts.ravel()).astype(np.int8)
+    return la.astype(np.int16), year
+
+
+def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, p, key,
+                    plan_threshold: np.ndarray, special_threshold: np.ndarray) -> None:
+    """Set up the starting children in rows ``0 .. la.size - 1`` by :func:`init_rows`
+    (uid = row), in slices so the set-up's temporary arrays stay small at full scale.
+
+    Args:
+        fam: Family columns (modified in place).
+        la, year: Each starting child's LA and year group (:func:`starting_layout`).
+        tick: The first tick.
+        p: Parameter vector.
+        key: Run key.
+        plan_threshold: Each LA's plan threshold, need units.
+        special_threshold: Each LA's special-setting threshold, need units.
+    """
+    n = la.size
+    for first in range(0, n, INIT_SLICE):
+        rows = np.arange(first, min(n, first + INIT_SLICE))
+        init_rows(fam, rows, la[rows], year[rows], rows.astype(np.int32), tick, p, key,
+                  plan_threshold, special_threshold, initial=True)
+
+
+def onset_multipliers(trend_per_year: float, months: int) -> np.ndarray:
+    """The identification trend's factor on the onset hazard in each of the first
+    ``months`` months, ``(1 + trend)^(t / 12)``, computed once (Python floats).
+
+    A run needs only its own months: onsets are scheduled up to its end and no later (a
+    child whose need would emerge after the run keeps ``NEVER``), which spares the
+    intakes of later years drawing months that are never simulated.
+    """
+    return np.array([(1.0 + trend_per_year) ** (t / 12.0) for t in range(months)])
 
 
 def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,

@@ -9,7 +9,6 @@ month's phases as :data:`sendabm.core.phases.PHASES` declares them (DESIGN §2,
 from __future__ import annotations
 
 import os
-import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -39,8 +38,8 @@ from sendabm.core.kernels.onset_schedule import OnsetSchedule
 from sendabm.core.kernels.onsets import schedule_onsets
 from sendabm.core.measures import NATIONAL_ORDER, derive
 from sendabm.core.parameters import as_vector
-from sendabm.core.phases import runners
-from sendabm.core.population import INIT_SLICE, allocate, free_rows
+from sendabm.core.phases import PhaseClock, runners
+from sendabm.core.population import allocate, free_rows
 from sendabm.core.scenario import Scenario, default_scenario, load_scenario
 
 HEADROOM = 1.2
@@ -120,17 +119,15 @@ class SendModel(mesa.Model):
         la_pupils = np.round(self.scale * areas.pupils * factor).astype(np.int64)
         self.la_sample_pupils = la_pupils
         self.las = LocalAuthorities.build(p, la_pupils, areas.neighbours_csr())
-        la, year = _cohort_layout(la_pupils)
+        la, year = cohorts.starting_layout(la_pupils)
         n = la.size
         self.next_uid = n
         self.families = allocate(max(16, int(n * HEADROOM)))
-        # In slices, so the set-up's temporary arrays stay small at full scale.
-        for first in range(0, n, INIT_SLICE):
-            rows = np.arange(first, min(n, first + INIT_SLICE))
-            cohorts.init_rows(self.families, rows, la[rows], year[rows], rows.astype(np.int32),
-                              self.tick, p, self.key, self.las.plan_threshold,
-                              self.las.special_threshold, initial=True)
-        self._build_onset_multipliers()
+        cohorts.init_population(self.families, la, year, self.tick, p, self.key,
+                                self.las.plan_threshold, self.las.special_threshold)
+        # Only the run's months: onsets are scheduled up to its end and no later.
+        self._onset_multipliers = cohorts.onset_multipliers(p.prevalence_trend_per_year,
+                                                            self.end_tick + 1)
         schedule_onsets(self.families, np.arange(n, dtype=np.int64), self.tick, self.key,
                         self._onset_multipliers, p)
         self._onsets = OnsetSchedule(self.families.onset_tick, self.tick)
@@ -152,9 +149,6 @@ class SendModel(mesa.Model):
         self._busy = busy_rows(self.families)
         self._count(self._busy)
         self.schools.update_month(self._last_school_totals, p, p.trust_initial)
-
-    def _cohort_pupils(self) -> float:
-        return float(self.areas.pupils.sum())
 
     # ------------------------------------------------------------------- views --
     def family(self, row: int) -> Family:
@@ -253,7 +247,7 @@ class SendModel(mesa.Model):
     def _intake(self) -> None:
         year = calendar.date_of(self.tick).year
         expected = (self.scale * self.areas.pupils * exogenous.pupils(year)
-                    / self._cohort_pupils() / S.SCHOOL_YEARS) + self.intake_carry
+                    / float(self.areas.pupils.sum()) / S.SCHOOL_YEARS) + self.intake_carry
         n_la = np.floor(expected).astype(np.int64)
         self.intake_carry = expected - n_la
         total = int(n_la.sum())
@@ -279,22 +273,11 @@ class SendModel(mesa.Model):
             self.override_end_tick = calendar.tick_of(
                 self.effects.parameters["statutory_override_end"])
 
-    def _onset_multiplier(self) -> float:
-        return float(self._onset_multipliers[self.tick])
-
-    def _build_onset_multipliers(self) -> None:
-        """Identification trend factor of each month, computed once (Python floats)."""
-        trend = self.p.prevalence_trend_per_year
-        # Only the run's months: onsets are scheduled up to its end and no later (a
-        # child whose need would emerge after the run keeps NEVER), which spares the
-        # intakes of later years drawing months that are never simulated.
-        months = self.end_tick + 1
-        self._onset_multipliers = np.array([(1.0 + trend) ** (t / 12.0) for t in range(months)])
-
     def family_world(self) -> FamilyWorld:
         """The institution-level inputs families see this month."""
         return FamilyWorld(
-            key=self.key, tick=np.int64(self.tick), onset_multiplier=self._onset_multiplier(),
+            key=self.key, tick=np.int64(self.tick),
+            onset_multiplier=float(self._onset_multipliers[self.tick]),
             school_support_ratio=self.schools.support_ratio,
             school_inclusiveness=self.schools.inclusiveness,
             school_mean_trust=self.schools.mean_trust,
@@ -466,34 +449,5 @@ class SendModel(mesa.Model):
                                    effects.commissioning_lag_cut)
 
 
-class PhaseClock:
-    """Wall time spent in each phase of :meth:`SendModel.step`, seconds (for profiling)."""
-
-    def __init__(self):
-        self.seconds: dict[str, float] = {}
-        self._last = 0.0
-
-    def start(self) -> None:
-        """Start timing a month."""
-        self._last = time.perf_counter()
-
-    def lap(self, phase: str) -> None:
-        """Charge the time since the last lap to ``phase``."""
-        now = time.perf_counter()
-        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self._last
-        self._last = now
-
-
 def _reporter(name: str):
     return lambda model: model.current.get(name, float("nan"))
-
-
-def _cohort_layout(la_pupils: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """LA and year group of each starting child: each LA's pupils spread evenly over
-    Reception to Year 13 (earlier years get the remainder)."""
-    n_la = la_pupils.size
-    base, extra = la_pupils // S.SCHOOL_YEARS, la_pupils % S.SCHOOL_YEARS
-    counts = base[:, None] + (np.arange(S.SCHOOL_YEARS)[None, :] < extra[:, None])
-    la = np.repeat(np.repeat(np.arange(n_la), S.SCHOOL_YEARS), counts.ravel())
-    year = np.repeat(np.tile(np.arange(S.SCHOOL_YEARS), n_la), counts.ravel()).astype(np.int8)
-    return la.astype(np.int16), year

@@ -9,6 +9,7 @@ the engine is chosen per phase.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 ENGINES = ("numba", "python")
@@ -74,3 +75,21 @@ def runners(engine: str) -> tuple[tuple[str, str], ...]:
         raise ValueError(f"unknown engine '{engine}'; choose one of: {', '.join(ENGINES)}")
     return tuple((phase.name, phase.method(engine)) for phase in PHASES
                  if phase.method(engine) is not None)
+
+
+class PhaseClock:
+    """Wall time spent in each phase of :meth:`SendModel.step`, seconds (for profiling)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = 0.0
+
+    def start(self) -> None:
+        """Start timing a month."""
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        """Charge the time since the last lap to ``phase``."""
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self._last
+        self._last = now
