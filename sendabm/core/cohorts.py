@@ -17,7 +17,7 @@ from sendabm.core import rng
 from sendabm.core import states as S
 from sendabm.core.actors.mainstream import SECONDARY
 from sendabm.core.kernels.school_year import age_rows
-from sendabm.core.population import INIT_SLICE, NEVER, Families
+from sendabm.core.population import INIT_SLICE, NEVER, Families, free_rows
 
 INITIAL_IDENTIFIED = 0.85
 """Share of needs already recorded as SEN support in the starting population."""
@@ -66,6 +66,25 @@ def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, 
         rows = np.arange(first, min(n, first + INIT_SLICE))
         init_rows(fam, rows, la[rows], year[rows], rows.astype(np.int32), tick, p, key,
                   plan_threshold, special_threshold, initial=True)
+
+
+def intake(fam: Families, la_counts: np.ndarray, first_uid: int, tick: int, p, key,
+           plan_threshold: np.ndarray, special_threshold: np.ndarray
+           ) -> tuple[Families, np.ndarray]:
+    """A new Reception cohort of ``la_counts[k]`` children in each LA ``k``, in free rows
+    (the columns grow if needed), with uids from ``first_uid``, set up by
+    :func:`init_rows` as an intake.
+
+    Returns:
+        The family columns (a new object if they grew) and the cohort's rows.
+    """
+    total = int(la_counts.sum())
+    fam, rows = free_rows(fam, total)
+    la = np.repeat(np.arange(la_counts.size), la_counts)
+    uid = np.arange(first_uid, first_uid + total, dtype=np.int32)
+    init_rows(fam, rows, la, np.zeros(total, np.int8), uid, tick, p, key, plan_threshold,
+              special_threshold, initial=False)
+    return fam, rows
 
 
 def onset_multipliers(trend_per_year: float, months: int) -> np.ndarray:

@@ -39,7 +39,7 @@ from sendabm.core.kernels.onsets import schedule_onsets
 from sendabm.core.measures import NATIONAL_ORDER, derive
 from sendabm.core.parameters import as_vector
 from sendabm.core.phases import PhaseClock, runners
-from sendabm.core.population import allocate, free_rows
+from sendabm.core.population import allocate
 from sendabm.core.scenario import Scenario, default_scenario, load_scenario
 
 HEADROOM = 1.2
@@ -79,7 +79,7 @@ class SendModel(mesa.Model):
         scen = _resolve_scenario(scenario).with_overrides(
             run={"seed": seed, "scale": scale, "end": end}, parameters=parameters or None)
         super().__init__(seed=int(scen.run["seed"]))
-        self._phases = [(name, getattr(self, method)) for name, method in runners(engine)]
+        self._phases = runners(engine)
         if threads is not None:
             numba.set_num_threads(int(threads))
         self.scenario = scen
@@ -177,8 +177,8 @@ class SendModel(mesa.Model):
                                "further, start a model with a later end")
         clock = self._clock
         clock.start()
-        for name, run_phase in self._phases:
-            run_phase()
+        for name, method in self._phases:
+            getattr(self, method)()
             clock.lap(name)
         self.tick += 1
         self.running = self.tick <= self.end_tick
@@ -245,19 +245,17 @@ class SendModel(mesa.Model):
         self._onsets.rebuild(self.families.onset_tick, self.tick)
 
     def _intake(self) -> None:
+        """September's Reception cohort: each LA's share of the year's pupils (the
+        fractions carried to next year), with their onsets and schools."""
         year = calendar.date_of(self.tick).year
         expected = (self.scale * self.areas.pupils * exogenous.pupils(year)
                     / float(self.areas.pupils.sum()) / S.SCHOOL_YEARS) + self.intake_carry
         n_la = np.floor(expected).astype(np.int64)
         self.intake_carry = expected - n_la
-        total = int(n_la.sum())
-        self.families, rows = free_rows(self.families, total)
-        la = np.repeat(np.arange(self.areas.n), n_la)
-        uid = np.arange(self.next_uid, self.next_uid + total, dtype=np.int32)
-        self.next_uid += total
-        cohorts.init_rows(self.families, rows, la, np.zeros(total, np.int8), uid, self.tick,
-                          self.p, self.key, self.las.plan_threshold, self.las.special_threshold,
-                          initial=False)
+        self.families, rows = cohorts.intake(self.families, n_la, self.next_uid, self.tick,
+                                             self.p, self.key, self.las.plan_threshold,
+                                             self.las.special_threshold)
+        self.next_uid += rows.size
         schedule_onsets(self.families, rows.astype(np.int64), self.tick, self.key,
                         self._onset_multipliers, self.p)
         self.schools.assign(self.families, rows, self.key, self.tick)
