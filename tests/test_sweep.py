@@ -13,11 +13,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def spec_data(design="lhs", **sweep):
-    levers = [{"name": "tribunal", "range": [0.0, 1.0]},
+    levers = [{"name": "core_offer", "range": [0.0, 1.0]},
               {"name": "tribunal__mode", "choices": ["keep", "replace"]}]
     uncertainties = [{"name": "trust_learning_rate", "range": [0.04, 0.16]}]
     if design == "factorial":
-        levers = [{"name": "tribunal", "levels": [0.0, 0.5, 1.0]},
+        levers = [{"name": "core_offer", "levels": [0.0, 0.5, 1.0]},
                   {"name": "tribunal__mode", "choices": ["keep", "replace"]}]
         uncertainties = [{"name": "trust_learning_rate", "levels": [0.04, 0.16]}]
     head = {"name": "t", "design": design, "samples": 8, "replications": 2, "seed": 3,
@@ -43,10 +43,17 @@ def test_example_spec_is_valid():
      ("workforce", "[0.0, 1.0]")),
     (lambda d: d["levers"].append({"name": "tribunal__binding", "range": [0, 1]}),
      ("tribunal__binding", "choices")),
-    (lambda d: d["levers"].append({"name": "core_offer", "levels": [0, 1]}),
-     ("core_offer", "factorial")),
+    (lambda d: d["levers"].append({"name": "workforce", "levels": [0, 1]}),
+     ("workforce", "factorial")),
+    (lambda d: d["levers"].append({"name": "core_offer", "range": [0, 1]}),
+     ("core_offer", "twice")),
     (lambda d: d["levers"].append({"name": "tribunal", "range": [0, 1]}),
-     ("tribunal", "twice")),
+     ("'tribunal'", "on/off switch", "no strength", "choices")),
+    (lambda d: d["levers"].append({"name": "tribunal", "choices": [0, 0.5]}),
+     ("tribunal", "0.5", "no strength", "0 or 1")),
+    (lambda d: d["levers"].append({"name": "tribunal__months_to_decision",
+                                   "choices": [1, 2.5]}),
+     ("months_to_decision", "2.5", "whole number")),
     (lambda d: d["levers"][1].update(choices=["keep", "abolish"]),
      ("tribunal__mode", "abolish", "keep, remove, replace")),
     (lambda d: d["sweep"].update(design="grid"), ("design", "lhs, factorial, sobol, morris")),
@@ -70,7 +77,7 @@ def test_spec_errors_are_one_line(change, words):
 
 def test_factorial_needs_levels():
     data = spec_data("factorial")
-    data["levers"][0] = {"name": "tribunal", "range": [0.0, 1.0]}
+    data["levers"][0] = {"name": "core_offer", "range": [0.0, 1.0]}
     with pytest.raises(SweepError, match="levels"):
         parse_spec(data)
 
@@ -85,10 +92,10 @@ def test_design_sizes_and_values(design, points):
     assert len(tasks) == points * 2
     assert [t.run_id for t in tasks] == list(range(points * 2))
     assert {t.inputs["tribunal__mode"] for t in tasks} <= {"keep", "replace"}
-    assert all(0.0 <= t.inputs["tribunal"] <= 1.0 for t in tasks)
+    assert all(0.0 <= t.inputs["core_offer"] <= 1.0 for t in tasks)
     assert all(0.04 <= t.inputs["trust_learning_rate"] <= 0.16 for t in tasks)
     if design == "factorial":
-        assert {t.inputs["tribunal"] for t in tasks} == {0.0, 0.5, 1.0}
+        assert {t.inputs["core_offer"] for t in tasks} == {0.0, 0.5, 1.0}
 
 
 def test_designs_and_seeds_are_reproducible_and_from_one_tree():

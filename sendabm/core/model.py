@@ -565,7 +565,8 @@ class SendModel(mesa.Model):
         p = self.p
         self.schools.adapt_year(p, incentive=self.effects.inclusion_incentive_per_year)
         self.las.learn_success(p)
-        self.providers.adapt_year(p, fee_cut=self.effects.fee_cut_per_year)
+        self.providers.adapt_year(p, fee_cut=self.effects.fee_cut_per_year,
+                                  fee_cut_years=self.effects.fee_cut_years)
         self.tribunal.adapt_year(p.tribunal_capacity_growth_per_year)
         fam = self.families
         queue = np.bincount(fam.la[(fam.active == 1) & (fam.stage == S.ASSESSING)],
