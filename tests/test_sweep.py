@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sendabm.core.policies import LEVERS
+from sendabm.experiments.evaluate import LEVER_INPUTS
 from sendabm.experiments.sweep import SweepError, load_spec, make_design, parse_spec, plan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,3 +125,19 @@ def test_cli_rejects_a_bad_spec_with_one_line(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "tribunl" in lines[0] and "tribunal" in lines[0]
     assert not (tmp_path / "store").exists()
+
+
+def test_lever_options_are_factors():
+    data = spec_data()
+    data["levers"] = [{"name": "core_offer__units", "range": [0.1, 0.3]},
+                      {"name": "independent_sector__fee_cut_years", "range": [1, 5]},
+                      {"name": "tribunal", "choices": [0, 1]}]
+    spec = parse_spec(data)
+    tasks = list(plan(spec, make_design(spec)))
+    assert all(0.1 <= t.inputs["core_offer__units"] <= 0.3 for t in tasks)
+    assert {type(t.inputs["independent_sector__fee_cut_years"]) for t in tasks} == {int}
+    assert {t.inputs["tribunal"] for t in tasks} <= {0, 1}
+    # Every option of every lever can be named.
+    for name, lever in LEVERS.items():
+        for key in lever.options:
+            assert f"{name}__{key}" in LEVER_INPUTS
