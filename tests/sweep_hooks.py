@@ -7,11 +7,11 @@ spawned pool workers and Dask workers — can import them by name.
 import os
 from pathlib import Path
 
-WEIGHTS = {"tribunal": 3.0, "workforce": 1.0, "core_offer": 0.0}
+WEIGHTS = {"right_first_time": 3.0, "workforce": 1.0, "core_offer": 0.0}
 
 
 def linear(task):
-    """Outcomes = 3 tribunal + 1 workforce + a little seed noise, for every outcome."""
+    """Outcomes = 3 right_first_time + 1 workforce + a little seed noise, for every outcome."""
     value = sum(w * float(task.inputs.get(name, 0.0)) for name, w in WEIGHTS.items())
     noise = (task.seed % 1000) / 1000.0 * 0.01
     return {name: value + noise + i for i, name in enumerate(task.outcomes)}

@@ -1,6 +1,8 @@
 """The documentation tells the same story as the code.
 
 - ``docs/parameters.md`` is exactly what ``python -m sendabm.presentation.paramdoc`` generates now;
+- ``docs/policies.md`` is exactly what ``python -m sendabm.presentation.leverdoc`` generates now,
+  and no lever's prose retypes one of its option values;
 - every parameter is named in ``docs/ODD.md`` or ``docs/parameters.md``;
 - every module of the package appears in the README's module map.
 """
@@ -9,7 +11,8 @@ import re
 from pathlib import Path
 
 from sendabm.core.parameters import PARAMETERS
-from sendabm.presentation import paramdoc
+from sendabm.core.policies import LEVERS
+from sendabm.presentation import leverdoc, paramdoc
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -38,6 +41,31 @@ def test_parameters_md_is_current():
     current = _read(DOCS / "parameters.md")
     assert current == paramdoc.render(), (
         f"docs/parameters.md is out of date; regenerate it with: {paramdoc.COMMAND}")
+
+
+def test_policies_md_is_current():
+    current = _read(DOCS / "policies.md")
+    assert current == leverdoc.render(), (
+        f"docs/policies.md is out of date; regenerate it with: {leverdoc.COMMAND}")
+
+
+def test_lever_prose_renders_option_values_instead_of_retyping_them():
+    # Values such as 0 and 1 are also the ends of the strength scale, so only the
+    # others are checked; a placeholder {option} renders the declared value.
+    for lever in LEVERS.values():
+        prose = "\n".join((lever.doc, lever.strength or "", lever.changes, lever.reasoning,
+                           lever.not_modelled, lever.test))
+        prose = re.sub(r"\{[^{}]*\}", "", prose)
+        prose = re.sub(r"`[^`]*`", "", prose)  # names and the options' own examples
+        for key, option in lever.options.items():
+            value = option.default
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or value in (0, 1):
+                continue
+            text = leverdoc.format_value(value)
+            assert not re.search(rf"(?<![\w.]){re.escape(text)}(?![\w]|\.\d)", prose), (
+                f"lever '{lever.name}' retypes {key} = {text} in its prose; write "
+                f"{{{key}}} instead")
 
 
 def test_every_parameter_is_documented():

@@ -13,13 +13,13 @@ TESTS = str(Path(__file__).resolve().parent)
 
 MODEL = {"sweep": {"name": "engines", "design": "lhs", "samples": 3, "replications": 2,
                    "seed": 21, "scale": 0.001, "end": "2015-06", "policy_start": "2015-01"},
-         "levers": [{"name": "tribunal", "range": [0.0, 1.0]},
+         "levers": [{"name": "right_first_time", "range": [0.0, 1.0]},
                     {"name": "tribunal__mode", "choices": ["keep", "remove"]}],
          "uncertainties": [{"name": "trust_learning_rate", "range": [0.04, 0.16]}]}
 
 FAKE = {"sweep": {"name": "lost", "design": "lhs", "samples": 4, "replications": 2,
                   "seed": 5, "scale": 0.001, "end": "2015-06", "policy_start": "2015-01"},
-        "levers": [{"name": "tribunal", "range": [0.0, 1.0]},
+        "levers": [{"name": "right_first_time", "range": [0.0, 1.0]},
                    {"name": "workforce", "range": [0.0, 1.0]}]}
 
 

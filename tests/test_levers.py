@@ -5,8 +5,6 @@ seed without it (common random numbers): the comparison checks the mechanism the
 lever works through, not a target outcome.
 """
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -21,8 +19,7 @@ T = calendar.tick_of(START)
 
 
 def _run(*policies, seed=5, end=END):
-    scenario = dataclasses.replace(default_scenario(), policies=tuple(
-        {"start": START, "strength": 1.0, **policy} for policy in policies))
+    scenario = default_scenario().with_policies([{"start": START, **p} for p in policies])
     model = SendModel(scenario, seed=seed, scale=0.002, end=end)
     model.run()
     return model
@@ -66,6 +63,18 @@ def test_core_offer(base):
     model = _run({"name": "core_offer"})
     assert np.mean(after(model, "mean_unmet_need")) < np.mean(after(base, "mean_unmet_need"))
     assert total(model, "spend_core_offer_gbp") > 0 == total(base, "spend_core_offer_gbp")
+
+
+def test_core_offer_units_option(base):
+    # The LA pays for the core offer per child with a need in mainstream: in the month it
+    # starts (the same children in both runs), twice the units cost twice as much.
+    default = _run({"name": "core_offer"}, end=START)
+    doubled = _run({"name": "core_offer", "units": 0.3}, end=START)
+    spend = [m.national["spend_core_offer_gbp"][T] for m in (default, doubled)]
+    assert spend[0] > 0 and spend[1] == pytest.approx(2 * spend[0], rel=1e-9)
+    half_paid = _run({"name": "core_offer", "la_paid_share": 0.5})
+    assert total(half_paid, "spend_core_offer_gbp") < total(_run({"name": "core_offer"}),
+                                                            "spend_core_offer_gbp")
 
 
 def test_special_school_outreach(base):

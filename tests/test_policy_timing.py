@@ -23,7 +23,7 @@ def _with_policies(*policies):
 def runs():
     base = SendModel(_with_policies(), seed=3, scale=0.002, end=END)
     reform = SendModel(_with_policies(
-        {"name": "tribunal", "start": START, "strength": 1.0, "mode": "remove"},
+        {"name": "tribunal", "start": START, "mode": "remove"},
         {"name": "core_offer", "start": START, "strength": 1.0}), seed=3, scale=0.002, end=END)
     base.run()
     reform.run()

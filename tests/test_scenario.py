@@ -78,16 +78,19 @@ def test_load_accepts_str_path(tmp_path: Path) -> None:
     assert load_scenario(str(path)) == load_scenario(path)
 
 
-def test_policies_get_default_strength_and_keep_extra_keys(tmp_path: Path) -> None:
+def test_policies_keep_extra_keys_and_strength_as_float(tmp_path: Path) -> None:
+    # The default strength is the lever check's to fill (test_policies.py): a lever
+    # without a strength gets none.
     text = MINIMAL + (
         '[[policies]]\nname = "a"\nstart = "2026-09"\nlevel = 3\n'
-        '[[policies]]\nname = "b"\nstart = "2027-01"\nstrength = 0.5\n'
+        '[[policies]]\nname = "b"\nstart = "2027-01"\nstrength = 1\n'
     )
     sc = load_scenario(write(tmp_path, "t.toml", text))
     assert sc.policies == (
-        {"name": "a", "start": "2026-09", "strength": 1.0, "level": 3},
-        {"name": "b", "start": "2027-01", "strength": 0.5},
+        {"name": "a", "start": "2026-09", "level": 3},
+        {"name": "b", "start": "2027-01", "strength": 1.0},
     )
+    assert isinstance(sc.policies[1]["strength"], float)
 
 
 def test_policy_validator_hook_is_called_and_errors_are_prefixed(
@@ -103,7 +106,7 @@ def test_policy_validator_hook_is_called_and_errors_are_prefixed(
     monkeypatch.setattr(scenario, "POLICY_VALIDATOR", validator)
     ok = write(tmp_path, "ok.toml", MINIMAL + '[[policies]]\nname = "known"\nstart = "2026-09"\n')
     load_scenario(ok)
-    assert seen == [{"name": "known", "start": "2026-09", "strength": 1.0}]
+    assert seen == [{"name": "known", "start": "2026-09"}]
     bad = write(tmp_path, "bad.toml", MINIMAL + '[[policies]]\nname = "nope"\nstart = "2026-09"\n')
     message = error_of(bad)
     assert message.startswith("bad.toml: [[policies]] #1 ('nope'): unknown policy 'nope'")
@@ -132,6 +135,75 @@ def test_inheritance_overrides_key_by_key_and_concatenates_policies(tmp_path: Pa
     assert sc.overrides == {"need_onset_per_year": 0.02, "trust_initial": 0.6}
     assert sc.parameters["trust_initial"] == 0.6
     assert [p["name"] for p in sc.policies] == ["p1", "c1"]
+
+
+PARENT = MINIMAL.replace('"t"', '"parent"') + (
+    '[[policies]]\nname = "a"\nstart = "2026-09"\nstrength = 0.5\nlevel = 3\n'
+    '[[policies]]\nname = "b"\nstart = "2026-09"\n')
+
+
+def test_one_entry_per_lever_in_a_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.toml", MINIMAL + (
+        '[[policies]]\nname = "a"\nstart = "2026-09"\n'
+        '[[policies]]\nname = "b"\nstart = "2026-09"\n'
+        '[[policies]]\nname = "a"\nstart = "2027-09"\nstrength = 0.5\n'))
+    message = error_of(path)
+    assert message.startswith("t.toml: [[policies]] #3 ('a') sets the same lever as "
+                              "[[policies]] #1")
+    assert "one entry per lever" in message
+
+
+def test_a_child_cannot_set_its_parents_lever_again_without_override(tmp_path: Path) -> None:
+    write(tmp_path, "parent.toml", PARENT)
+    child = write(tmp_path, "child.toml", '[scenario]\nname = "c"\ninherits = "parent.toml"\n'
+                  '[[policies]]\nname = "a"\nstart = "2027-09"\n')
+    message = error_of(child)
+    assert message.startswith("child.toml: [[policies]] #1 ('a'): 'a' is already set by "
+                              "parent.toml")
+    assert "override = true" in message
+
+
+def test_a_childs_override_replaces_the_parents_whole_entry(tmp_path: Path) -> None:
+    write(tmp_path, "parent.toml", PARENT)
+    child = write(tmp_path, "child.toml", '[scenario]\nname = "c"\ninherits = "parent.toml"\n'
+                  '[[policies]]\nname = "a"\nstart = "2027-09"\noverride = true\n'
+                  '[[policies]]\nname = "c"\nstart = "2027-09"\n')
+    sc = load_scenario(child)
+    # The parent's strength and option are not kept, and the entry keeps its place.
+    assert sc.policies == ({"name": "a", "start": "2027-09"},
+                           {"name": "b", "start": "2026-09"},
+                           {"name": "c", "start": "2027-09"})
+
+
+@pytest.mark.parametrize("entry, words", [
+    ('name = "c"\nstart = "2027-09"\noverride = true\n',
+     ["child.toml: [[policies]] #1 ('c') has override = true", "no parent sets 'c'",
+      "remove override = true"]),
+    ('name = "a"\nstart = "2027-09"\noverride = 1\n',
+     ["child.toml: [[policies]] #1 ('a') override = 1", "true or false"]),
+])
+def test_bad_overrides_give_one_line_messages(tmp_path: Path, entry: str,
+                                              words: list[str]) -> None:
+    write(tmp_path, "parent.toml", PARENT)
+    child = write(tmp_path, "child.toml", '[scenario]\nname = "c"\ninherits = "parent.toml"\n'
+                  '[[policies]]\n' + entry)
+    message = error_of(child)
+    for word in words:
+        assert word in message, message
+
+
+def test_with_policies_follows_the_child_rules(tmp_path: Path) -> None:
+    sc = load_scenario(write(tmp_path, "parent.toml", PARENT))
+    added = sc.with_policies([{"name": "c", "start": "2027-09", "strength": 1}])
+    assert [p["name"] for p in added.policies] == ["a", "b", "c"]
+    assert added.policies[2]["strength"] == 1.0 and sc.policies == added.policies[:2]
+    with pytest.raises(ScenarioError, match=r"^extra: \[\[policies\]\] #1 \('b'\): 'b' is "
+                                            r"already set by parent.toml; add override"):
+        sc.with_policies([{"name": "b", "start": "2027-09"}], where="extra")
+    replaced = sc.with_policies([{"name": "b", "start": "2028-09", "override": True}])
+    assert replaced.policies[1] == {"name": "b", "start": "2028-09"}
+    with pytest.raises(ScenarioError, match="start"):
+        sc.with_policies([{"name": "c", "start": "2050-01"}])
 
 
 def test_inheritance_chain_resolves_relative_to_each_file(tmp_path: Path) -> None:
@@ -251,6 +323,11 @@ def test_toml_syntax_error_at_end_of_document_still_gives_a_line(tmp_path: Path)
         (MINIMAL + '[[policies]]\nname = "p"\n', ["[[policies]] #1 ('p')", "start"]),
         (MINIMAL + '[[policies]]\nname = "p"\nstart = "soon"\n',
          ["[[policies]] #1 ('p') start", "'soon'", "YYYY-MM"]),
+        (MINIMAL + '[[policies]]\nname = "p"\nstart = "2014-08"\n',
+         ["[[policies]] #1 ('p') start = '2014-08'", "outside the model's calendar",
+          '"2014-09" to "2040-08"']),
+        (MINIMAL + '[[policies]]\nname = "p"\nstart = "2040-09"\n',
+         ["[[policies]] #1 ('p') start = '2040-09'", "calendar"]),
         (MINIMAL + '[[policies]]\nname = "p"\nstart = "2026-09"\nstrength = 1.5\n',
          ["strength", "1.5", "0 <= strength <= 1"]),
         (MINIMAL + '[[policies]]\nname = "p"\nstart = "2026-09"\nstrength = "full"\n',

@@ -41,7 +41,7 @@ def test_indices_rank_the_inputs_by_their_effect(stores, design, index):
     assert result.method == {"lhs": "src"}.get(design, design)
     for outcome in result.outcomes:
         ranked = [name for name, _, _ in result.ranking(outcome)]
-        assert ranked == ["tribunal", "workforce", "core_offer"]
+        assert ranked == ["right_first_time", "workforce", "core_offer"]
         assert 0.0 <= result.noise_share[outcome] < 0.01
         rows = [r for r in result.rows if r["outcome"] == outcome and r["index"] == index]
         assert len(rows) == 3 and all(r["conf"] >= 0 for r in rows)
@@ -51,7 +51,7 @@ def test_sobol_indices_match_the_linear_model(stores):
     result = analyse(stores["sobol"])
     st = {r["input"]: r["value"] for r in result.rows
           if r["outcome"] == "adversarial_index" and r["index"] == "ST"}
-    assert st["tribunal"] == pytest.approx(0.9, abs=0.1)  # 9 / (9 + 1)
+    assert st["right_first_time"] == pytest.approx(0.9, abs=0.1)  # 9 / (9 + 1)
     assert st["workforce"] == pytest.approx(0.1, abs=0.05)
     assert abs(st["core_offer"]) < 0.02
 

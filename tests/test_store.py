@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FAKE = {"sweep": {"name": "fake", "design": "lhs", "samples": 4, "replications": 2, "seed": 7,
                   "scale": 0.001, "end": "2015-06", "policy_start": "2015-01"},
-        "levers": [{"name": "tribunal", "range": [0.0, 1.0]},
+        "levers": [{"name": "right_first_time", "range": [0.0, 1.0]},
                    {"name": "workforce", "range": [0.0, 1.0]},
                    {"name": "tribunal__mode", "choices": ["keep", "replace"]}],
         "outcomes": {"names": ["adversarial_index", "ehc_plans"]}}
@@ -35,7 +35,7 @@ end = "2015-06"
 policy_start = "2015-01"
 
 [[levers]]
-name = "tribunal"
+name = "right_first_time"
 range = [0.0, 1.0]
 
 [[uncertainties]]
@@ -101,7 +101,7 @@ def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path, workers):
     failed = store.failures(tmp_path / "s")
     assert [f["run_id"] for f in failed] == [2, 3]
     assert "injected failure for run 2" in failed[0]["traceback"]
-    assert "Traceback" in failed[0]["traceback"] and "tribunal" in failed[0]["inputs"]
+    assert "Traceback" in failed[0]["traceback"] and "right_first_time" in failed[0]["inputs"]
     assert store.load(tmp_path / "s").column("point").to_pylist() == [0, 0, 2, 2, 3, 3]
     retry = run_sweep(spec, tmp_path / "s", workers=1, run_function=sweep_hooks.linear)
     assert (retry.skipped, retry.done, retry.failed) == (6, 2, 0)

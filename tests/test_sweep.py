@@ -7,17 +7,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sendabm.core.policies import LEVERS
+from sendabm.experiments.evaluate import LEVER_INPUTS
 from sendabm.experiments.sweep import SweepError, load_spec, make_design, parse_spec, plan
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def spec_data(design="lhs", **sweep):
-    levers = [{"name": "tribunal", "range": [0.0, 1.0]},
+    levers = [{"name": "core_offer", "range": [0.0, 1.0]},
               {"name": "tribunal__mode", "choices": ["keep", "replace"]}]
     uncertainties = [{"name": "trust_learning_rate", "range": [0.04, 0.16]}]
     if design == "factorial":
-        levers = [{"name": "tribunal", "levels": [0.0, 0.5, 1.0]},
+        levers = [{"name": "core_offer", "levels": [0.0, 0.5, 1.0]},
                   {"name": "tribunal__mode", "choices": ["keep", "replace"]}]
         uncertainties = [{"name": "trust_learning_rate", "levels": [0.04, 0.16]}]
     head = {"name": "t", "design": design, "samples": 8, "replications": 2, "seed": 3,
@@ -43,10 +45,17 @@ def test_example_spec_is_valid():
      ("workforce", "[0.0, 1.0]")),
     (lambda d: d["levers"].append({"name": "tribunal__binding", "range": [0, 1]}),
      ("tribunal__binding", "choices")),
-    (lambda d: d["levers"].append({"name": "core_offer", "levels": [0, 1]}),
-     ("core_offer", "factorial")),
+    (lambda d: d["levers"].append({"name": "workforce", "levels": [0, 1]}),
+     ("workforce", "factorial")),
+    (lambda d: d["levers"].append({"name": "core_offer", "range": [0, 1]}),
+     ("core_offer", "twice")),
     (lambda d: d["levers"].append({"name": "tribunal", "range": [0, 1]}),
-     ("tribunal", "twice")),
+     ("'tribunal'", "on/off switch", "no strength", "choices")),
+    (lambda d: d["levers"].append({"name": "tribunal", "choices": [0, 0.5]}),
+     ("tribunal", "0.5", "no strength", "0 or 1")),
+    (lambda d: d["levers"].append({"name": "tribunal__months_to_decision",
+                                   "choices": [1, 2.5]}),
+     ("months_to_decision", "2.5", "whole number")),
     (lambda d: d["levers"][1].update(choices=["keep", "abolish"]),
      ("tribunal__mode", "abolish", "keep, remove, replace")),
     (lambda d: d["sweep"].update(design="grid"), ("design", "lhs, factorial, sobol, morris")),
@@ -70,7 +79,7 @@ def test_spec_errors_are_one_line(change, words):
 
 def test_factorial_needs_levels():
     data = spec_data("factorial")
-    data["levers"][0] = {"name": "tribunal", "range": [0.0, 1.0]}
+    data["levers"][0] = {"name": "core_offer", "range": [0.0, 1.0]}
     with pytest.raises(SweepError, match="levels"):
         parse_spec(data)
 
@@ -85,10 +94,10 @@ def test_design_sizes_and_values(design, points):
     assert len(tasks) == points * 2
     assert [t.run_id for t in tasks] == list(range(points * 2))
     assert {t.inputs["tribunal__mode"] for t in tasks} <= {"keep", "replace"}
-    assert all(0.0 <= t.inputs["tribunal"] <= 1.0 for t in tasks)
+    assert all(0.0 <= t.inputs["core_offer"] <= 1.0 for t in tasks)
     assert all(0.04 <= t.inputs["trust_learning_rate"] <= 0.16 for t in tasks)
     if design == "factorial":
-        assert {t.inputs["tribunal"] for t in tasks} == {0.0, 0.5, 1.0}
+        assert {t.inputs["core_offer"] for t in tasks} == {0.0, 0.5, 1.0}
 
 
 def test_designs_and_seeds_are_reproducible_and_from_one_tree():
@@ -116,3 +125,19 @@ def test_cli_rejects_a_bad_spec_with_one_line(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "tribunl" in lines[0] and "tribunal" in lines[0]
     assert not (tmp_path / "store").exists()
+
+
+def test_lever_options_are_factors():
+    data = spec_data()
+    data["levers"] = [{"name": "core_offer__units", "range": [0.1, 0.3]},
+                      {"name": "independent_sector__fee_cut_years", "range": [1, 5]},
+                      {"name": "tribunal", "choices": [0, 1]}]
+    spec = parse_spec(data)
+    tasks = list(plan(spec, make_design(spec)))
+    assert all(0.1 <= t.inputs["core_offer__units"] <= 0.3 for t in tasks)
+    assert {type(t.inputs["independent_sector__fee_cut_years"]) for t in tasks} == {int}
+    assert {t.inputs["tribunal"] for t in tasks} <= {0, 1}
+    # Every option of every lever can be named.
+    for name, lever in LEVERS.items():
+        for key in lever.options:
+            assert f"{name}__{key}" in LEVER_INPUTS

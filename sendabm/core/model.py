@@ -439,7 +439,8 @@ class SendModel(mesa.Model):
         p, effects = self.p, self.effects
         self.schools.adapt_year(p, incentive=effects.inclusion_incentive_per_year)
         self.las.learn_success(p)
-        self.providers.adapt_year(p, fee_cut=effects.fee_cut_per_year)
+        self.providers.adapt_year(p, fee_cut=effects.fee_cut_per_year,
+                                  fee_cut_years=effects.fee_cut_years)
         self.tribunal.adapt_year(p.tribunal_capacity_growth_per_year)
         placed_independent = np.sum(np.stack(self._year_totals), axis=0)[
             M["placed_independent"], :, 0]

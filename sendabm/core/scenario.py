@@ -16,14 +16,18 @@ A scenario is a TOML file::
     [parameters]                      # overrides of sendabm.core.parameters defaults, by name
     need_onset_per_year = 0.02
 
-    [[policies]]                      # policy levers: name, start (YYYY-MM), strength 0..1
-    name = "..."
-    start = "2026-09"
+    [[policies]]                      # a policy lever (sendabm.core.policies.LEVERS)
+    name = "..."                      # at most one entry per lever
+    start = "2026-09"                 # YYYY-MM, from 2014-09 to 2040-08
+    strength = 0.5                    # 0..1, default 1, for levers that have a strength
+                                      # ... and any of the lever's options
 
 With ``inherits``, the child's ``[run]`` and ``[parameters]`` values override the
 parent's key by key, ``[[policies]]`` lists concatenate (parent first) and
 ``[scenario]`` name and description come from the child. Chains are allowed, cycles
-are an error.
+are an error. A child's entry for a lever that an ancestor already sets is an error
+unless it says ``override = true``: it then replaces the ancestor's whole entry (keys
+it does not write take the lever's defaults, not the ancestor's values).
 
 Every problem raises :class:`ScenarioError` with a one-line message that starts with
 the file name and names the key, the bad value and the fix.
@@ -45,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from sendabm.core import parameters as _parameters
+from sendabm.core import policies as _policies
 
 __all__ = [
     "BASELINE_DESCRIPTION",
@@ -84,12 +89,13 @@ BASELINE_DESCRIPTION = (
 
 _BASELINE_RUN: dict[str, Any] = {"start": MODEL_START, "end": "2025-08", "scale": 0.01, "seed": 1}
 
-POLICY_VALIDATOR: Callable[[dict], None] | None = None
-"""Optional extra check for each ``[[policies]]`` entry, set by the policies module.
+POLICY_VALIDATOR: Callable[[dict], dict | None] = _policies.normalise_policy
+"""The lever check of each ``[[policies]]`` entry (the levers' own by default).
 
-It is called with the policy dict (``name``, ``start``, ``strength`` already checked,
-plus any other keys) and should raise ``ValueError`` with a one-line message if the
-entry is invalid. The message is prefixed with the file name and the policy position.
+It is called with the entry (``name`` and ``start`` already checked, ``strength`` if
+given already a float in [0, 1], plus the lever's options; not ``override``) and
+returns the entry normalised (None keeps it as given), or raises ``ValueError`` with a
+one-line message, which is prefixed with the file name and the policy position.
 """
 
 _MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -183,6 +189,28 @@ class Scenario:
         return _build(self.name, self.description, self.path, merged_run, overrides,
                       self.policies)
 
+    def with_policies(self, policies: tuple[Mapping[str, Any], ...] | list,
+                      where: str = "override") -> Scenario:
+        """Return a validated copy with ``[[policies]]`` entries added after this one's.
+
+        The entries follow the rules of a child file's: one per lever, and an entry for
+        a lever this scenario already sets needs ``override = true``.
+
+        Args:
+            policies: Entries as they would be written in a scenario file.
+            where: What to name as their origin in error messages.
+
+        Returns:
+            A new Scenario; this one is unchanged.
+
+        Raises:
+            ScenarioError: If an entry is invalid or sets a lever twice.
+        """
+        added = [_check_policy(dict(p), i, where) for i, p in enumerate(policies, 1)]
+        mine = self.path.name if self.path is not None else f"scenario '{self.name}'"
+        merged = _merge_policies([(mine, list(self.policies)), (where, added)])
+        return _build(self.name, self.description, self.path, self.run, self.overrides, merged)
+
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able description of the scenario, for run manifests.
 
@@ -228,16 +256,14 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     where = chain[0].label
     run: dict[str, Any] = {}
     overrides: dict[str, Any] = {}
-    policies: list[dict] = []
     for part in reversed(chain):  # root ancestor first, so children override
         run.update(part.run)
         overrides.update(part.parameters)
-        policies.extend(part.policies)
+    policies = _merge_policies([(part.label, part.policies) for part in reversed(chain)])
     merged_run = {**RUN_DEFAULTS, **run}
     _check_run_order(merged_run, where)
     child = chain[0]
-    return _build(child.name, child.description, child.path, merged_run, overrides,
-                  tuple(policies))
+    return _build(child.name, child.description, child.path, merged_run, overrides, policies)
 
 
 def default_scenario() -> Scenario:
@@ -458,7 +484,11 @@ def _check_parameters(values: Mapping[str, Any], where: str) -> dict[str, Any]:
 
 
 def _check_policy(policy: Any, index: int, where: str) -> dict[str, Any]:
-    """Validate one ``[[policies]]`` entry's name, start and strength; fill defaults."""
+    """Validate one ``[[policies]]`` entry: name, start, strength, override, then its lever.
+
+    Returns the entry as the lever check normalises it, with ``override = True`` kept
+    for :func:`_merge_policies` if the entry has it.
+    """
     at = f"[[policies]] #{index}"
     if not isinstance(policy, dict):
         raise ScenarioError(
@@ -472,27 +502,83 @@ def _check_policy(policy: Any, index: int, where: str) -> dict[str, Any]:
     at = f"[[policies]] #{index} ('{name}')"
     if "start" not in policy:
         raise ScenarioError(f'{where}: {at} has no start; add start = "YYYY-MM" to it')
-    _check_month(policy["start"], f"{at} start", where)
-    strength = policy.get("strength", 1.0)
-    if not _is_number(strength):
+    start = policy["start"]
+    _check_month(start, f"{at} start", where)
+    if not MODEL_START <= start <= LATEST_END:
         raise ScenarioError(
-            f"{where}: {at} strength must be a number between 0 and 1, got {strength!r}"
+            f"{where}: {at} start = {start!r} is outside the model's calendar; give a month "
+            f"from \"{MODEL_START}\" to \"{LATEST_END}\""
         )
-    if not 0.0 <= strength <= 1.0:
+    override = policy.get("override", False)
+    if not isinstance(override, bool):
         raise ScenarioError(
-            f"{where}: {at} strength = {strength!r} is out of range; valid range is "
-            "0 <= strength <= 1"
+            f"{where}: {at} override = {override!r} must be true or false (TOML true/false)"
         )
-    out = {**policy, "strength": float(strength)}
-    validator = POLICY_VALIDATOR
-    if validator is None:
-        from sendabm.core.policies import validate_policy as validator
-    if validator is not None:
-        try:
-            validator(dict(out))
-        except ValueError as exc:
-            raise ScenarioError(f"{where}: {at}: {exc}") from None
-    return out
+    out = {key: value for key, value in policy.items() if key != "override"}
+    if "strength" in out:
+        strength = out["strength"]
+        if not _is_number(strength):
+            raise ScenarioError(
+                f"{where}: {at} strength must be a number between 0 and 1, got {strength!r}"
+            )
+        if not 0.0 <= strength <= 1.0:
+            raise ScenarioError(
+                f"{where}: {at} strength = {strength!r} is out of range; valid range is "
+                "0 <= strength <= 1"
+            )
+        out["strength"] = float(strength)
+    try:
+        checked = POLICY_VALIDATOR(dict(out))
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: {at}: {exc}") from None
+    if checked is not None:
+        out = checked
+    return {**out, "override": True} if override else out
+
+
+def _merge_policies(groups: list[tuple[str, list[dict]]]) -> tuple[dict, ...]:
+    """Entries of an inheritance chain (root first), one per lever.
+
+    Args:
+        groups: (file label, checked entries) for each file, root ancestor first.
+
+    Raises:
+        ScenarioError: For a lever set twice in one file, or set again by a child
+            without ``override = true``, or an override with nothing to replace.
+    """
+    merged: list[dict] = []
+    position: dict[str, int] = {}  # lever -> index in merged
+    owner: dict[str, str] = {}  # lever -> label of the file whose entry stands
+    for label, entries in groups:
+        first: dict[str, int] = {}  # lever -> its first entry in this file
+        for index, entry in enumerate(entries, 1):
+            name = entry["name"]
+            at = f"{label}: [[policies]] #{index} ('{name}')"
+            override = entry.get("override", False)
+            entry = {key: value for key, value in entry.items() if key != "override"}
+            if name in first:
+                raise ScenarioError(
+                    f"{at} sets the same lever as [[policies]] #{first[name]}; a scenario "
+                    "has one entry per lever, so merge the two entries into one"
+                )
+            first[name] = index
+            if name in position:
+                if not override:
+                    raise ScenarioError(
+                        f"{at}: '{name}' is already set by {owner[name]}; add override = "
+                        "true to replace that entry, or remove one of the two"
+                    )
+                merged[position[name]] = entry
+            elif override:
+                raise ScenarioError(
+                    f"{at} has override = true, but no parent sets '{name}'; remove "
+                    "override = true"
+                )
+            else:
+                position[name] = len(merged)
+                merged.append(entry)
+            owner[name] = label
+    return tuple(merged)
 
 
 def _check_month(value: Any, what: str, where: str) -> None:

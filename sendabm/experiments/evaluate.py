@@ -6,9 +6,10 @@ is a ``dict[str, float]``. Inputs:
 
 - any model parameter by name (:data:`sendabm.core.parameters.PARAMETERS`), in its unit;
 - any policy lever by name (:data:`sendabm.core.policies.LEVERS`) = its strength in [0, 1]
-  (0, the default, leaves the lever off), and ``<lever>__<option>`` for its options
-  (e.g. ``tribunal__mode = "replace"``); every lever switched on starts in
-  ``policy_start``;
+  (0, the default, leaves the lever off; a lever without a strength takes 0 or 1, false
+  or true), and ``<lever>__<option>`` for its options (e.g. ``tribunal__mode =
+  "replace"``); a lever whose own input is not given is on, at strength 1, when any of
+  its options is given; every lever switched on starts in ``policy_start``;
 - ``policy_start`` ('YYYY-MM', default "2026-09"), ``seed`` (integer >= 0, default 1),
   ``scale`` (share of England simulated, 0.001-1, default 0.01) and ``end`` (last
   month, default "2030-08"). Runs start in September 2014.
@@ -21,7 +22,6 @@ taken at the end, means averaged over the last 12 months of the window.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import sys
 import types
@@ -34,7 +34,7 @@ import numpy as np
 from sendabm.core import calendar
 from sendabm.core.parameters import PARAMETERS
 from sendabm.core.policies import LEVERS
-from sendabm.core.scenario import Scenario, ScenarioError, default_scenario
+from sendabm.core.scenario import Scenario, default_scenario
 
 RUN_INPUTS: dict[str, Any] = {"policy_start": "2026-09", "seed": 1, "scale": 0.01,
                               "end": "2030-08"}
@@ -80,14 +80,14 @@ OUTCOME_NAMES: tuple[str, ...] = tuple(o.name for o in OUTCOMES)
 def _lever_inputs() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for lever in LEVERS.values():
-        out[lever.name] = 0.0
+        out[lever.name] = 0.0 if lever.has_strength else False
         for key, option in lever.options.items():
             out[f"{lever.name}{OPTION_SEPARATOR}{key}"] = option.default
     return out
 
 
 LEVER_INPUTS: dict[str, Any] = _lever_inputs()
-"""Lever strengths (default 0 = off) and ``<lever>__<option>`` options with defaults."""
+"""Lever strengths or switches (default off) and ``<lever>__<option>`` options."""
 
 PARAMETER_INPUTS: dict[str, Any] = {name: p.default for name, p in PARAMETERS.items()}
 
@@ -144,7 +144,7 @@ def build_scenario(base: Scenario, inputs: Mapping[str, Any]) -> tuple[Scenario,
         parameters=params)
     policies = lever_policies(inputs, run["policy_start"])
     if policies:
-        scenario = dataclasses.replace(scenario, policies=scenario.policies + policies)
+        scenario = scenario.with_policies(policies, where="evaluate")
     return scenario, run["policy_start"]
 
 
@@ -168,25 +168,41 @@ def calendar_ok(value: Any, key: str) -> None:
         raise ValueError(f"input {key} = {value!r} must be a month 'YYYY-MM'") from None
 
 
-def lever_policies(inputs: Mapping[str, Any], start: str) -> tuple[dict, ...]:
-    """``[[policies]]`` entries for the levers with a strength above 0 in ``inputs``."""
-    from sendabm.core.scenario import _check_policy
+def lever_input_problem(name: str, value: Any) -> str | None:
+    """Why ``value`` is not a valid input for lever ``name`` (its strength or switch)."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if LEVERS[name].has_strength:
+        if number and 0.0 <= value <= 1.0:
+            return None
+        return f"input {name} = {value!r} must be a lever strength in [0, 1] (0 = off)"
+    if isinstance(value, bool) or (number and value in (0, 1)):
+        return None
+    return (f"input {name} = {value!r}: '{name}' has no strength, so its input is a switch; "
+            f"give 0 or 1 (false or true), or set its options ({name}{OPTION_SEPARATOR}...)")
 
+
+def lever_policies(inputs: Mapping[str, Any], start: str) -> tuple[dict, ...]:
+    """``[[policies]]`` entries for the levers ``inputs`` switch on (options checked for all).
+
+    A lever is on when its input is above 0 (or true), or, when its input is not given,
+    when any of its ``<lever>__<option>`` inputs is.
+    """
     out = []
-    for index, name in enumerate(LEVERS, 1):
-        strength = _plain(inputs.get(name, 0.0))
-        if isinstance(strength, bool) or not isinstance(strength, (int, float)) \
-                or not 0.0 <= strength <= 1.0:
-            raise ValueError(f"input {name} = {strength!r} must be a lever strength in [0, 1]")
+    for name, lever in LEVERS.items():
         options = {key: _plain(inputs[f"{name}{OPTION_SEPARATOR}{key}"])
-                   for key in LEVERS[name].options
-                   if f"{name}{OPTION_SEPARATOR}{key}" in inputs}
-        policy = {"name": name, "start": start, "strength": float(strength), **options}
-        try:
-            checked = _check_policy(policy, index, "evaluate")
-        except ScenarioError as error:
-            raise ValueError(str(error)) from None
-        if strength > 0:
+                   for key in lever.options if f"{name}{OPTION_SEPARATOR}{key}" in inputs}
+        entry = {"name": name, "start": start, **options}
+        on = bool(options)
+        if name in inputs:
+            value = _plain(inputs[name])
+            problem = lever_input_problem(name, value)
+            if problem:
+                raise ValueError(problem)
+            on = bool(value)
+            if lever.has_strength:
+                entry["strength"] = float(value)
+        checked = lever.normalise(entry)
+        if on:
             out.append(checked)
     return tuple(out)
 

@@ -15,11 +15,11 @@ A sweep specification is a TOML file::
     policy_start = "2026-09"          # when every lever switched on starts
 
     [[levers]]                        # policy levers (sendabm.core.policies.LEVERS)
-    name = "tribunal"                 # strength, 0 = off ...
+    name = "core_offer"               # strength, 0 = off ...
     range = [0.0, 1.0]
     [[levers]]
-    name = "tribunal__mode"           # ... or an option, <lever>__<option>
-    choices = ["keep", "replace"]
+    name = "tribunal__mode"           # ... or an option, <lever>__<option> (a lever
+    choices = ["keep", "replace"]     # whose own input is not varied is then on)
 
     [[uncertainties]]                 # model parameters (sendabm.core.parameters)
     name = "need_onset_per_year"
@@ -68,6 +68,7 @@ from sendabm.experiments.evaluate import (
     OUTCOME_NAMES,
     RUN_INPUTS,
     calendar_ok,
+    lever_input_problem,
 )
 
 DESIGNS = ("lhs", "factorial", "sobol", "morris")
@@ -314,7 +315,8 @@ def _factor(entry: dict, section: str, index: int, design: str,
         if len(values) != 2 or not numeric or not values[0] < values[1]:
             raise fail(f"{at} range = {values!r} must be two numbers [lo, hi] with lo < hi")
         if low_high is None:
-            raise fail(f"{at} is categorical; give choices = [...] instead of a range")
+            what = "an on/off switch (it has no strength)" if name in LEVERS else "categorical"
+            raise fail(f"{at} is {what}; give choices = [...] instead of a range")
         lo, hi = low_high
         if (lo is not None and values[0] < lo) or (hi is not None and values[1] > hi):
             raise fail(f"{at} range = {values!r} is outside the valid range [{lo}, {hi}]")
@@ -340,12 +342,9 @@ def _checker(name: str) -> tuple[Callable[[Any], str | None],
         integer = isinstance(param.default, int) and not isinstance(param.default, bool)
         return param.check, (param.low, param.high) if numeric else None, integer
     if OPTION_SEPARATOR not in name:
-        def strength(value: Any) -> str | None:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not ok or not 0.0 <= value <= 1.0:
-                return f"lever strength {value!r} must be a number in [0, 1]"
-            return None
-        return strength, (0.0, 1.0), False
+        def lever_input(value: Any) -> str | None:
+            return lever_input_problem(name, value)
+        return lever_input, (0.0, 1.0) if LEVERS[name].has_strength else None, False
     lever, key = name.split(OPTION_SEPARATOR, 1)
     option = LEVERS[lever].options[key]
 

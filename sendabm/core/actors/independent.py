@@ -136,17 +136,18 @@ class IndependentProviders:
         self.la_ptr = np.arange(n_la + 1, dtype=np.int64) * self.n
         self.la_idx = np.concatenate(rows).astype(np.int64) if rows else self.la_idx
 
-    def adapt_year(self, p, fee_cut: float = 0.0) -> None:
+    def adapt_year(self, p, fee_cut: float = 0.0, fee_cut_years: int = 0) -> None:
         """Expand where referrals went unplaced and margins allow; fees follow costs and rise
-        further when a provider is full."""
+        further when a provider is full, and fall by ``fee_cut`` in each of the first
+        ``fee_cut_years`` Augusts of a profit prohibition."""
         if p.independent_margin >= 0:  # break-even (not-for-profit) providers expand too
             added = np.ceil(p.independent_expansion_per_year * self.referrals).astype(np.int64)
             self.places += added
         occupancy = self.roll / np.maximum(self.places, 1)
         premium = np.where(occupancy >= FULL, p.independent_fee_growth_per_year, 0.0)
         self.fee *= (1.0 + p.cost_inflation_per_year) * (1.0 + premium)
-        if fee_cut > 0.0 and self.profit_removed < 3:
-            # Profit prohibition: the margin leaves fees over three years.
+        if fee_cut > 0.0 and self.profit_removed < fee_cut_years:
+            # Profit prohibition: the margin leaves fees over a few years.
             self.fee *= 1.0 - fee_cut
             self.profit_removed += 1
         self.referrals[:] = 0
