@@ -58,7 +58,7 @@ PANEL_SCHEMA = pa.schema(
 """Arrow schema of ``panel.parquet``."""
 
 _META_LAS = b"sendabm.la_names"
-_META_MEASURES = b"sendabm.core.measures"
+_META_MEASURES = b"sendabm.measures"
 _RERUN = "re-run `sendabm run` to regenerate it"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
