@@ -368,7 +368,7 @@ def _load_file(path: Path) -> _Part:
 
     run = _check_run(data.get("run", {}), label)
     params = _check_parameters(data.get("parameters", {}), label)
-    policies = [_check_policy(p, i, label) for i, p in enumerate(data.get("policies", []), 1)]
+    policies = [check_policy(p, i, label) for i, p in enumerate(data.get("policies", []), 1)]
     return _Part(path, label, name, description, inherits, run, params, policies)
 
 
@@ -457,8 +457,17 @@ def _check_parameters(values: Mapping[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def _check_policy(policy: Any, index: int, where: str) -> dict[str, Any]:
-    """Validate one ``[[policies]]`` entry's name, start and strength; fill defaults."""
+def check_policy(policy: Any, index: int, where: str) -> dict[str, Any]:
+    """Validate one ``[[policies]]`` entry's name, start and strength; fill defaults.
+
+    Args:
+        policy: The entry, as read from TOML.
+        index: Its position among the scenario's entries (1-based), for messages.
+        where: What is being checked (a file name), for messages.
+
+    Raises:
+        ScenarioError: One line naming the problem.
+    """
     at = f"[[policies]] #{index}"
     if not isinstance(policy, dict):
         raise ScenarioError(
