@@ -317,13 +317,13 @@ REGISTRY: tuple[Measure, ...] = (
     # ---- counted sums behind the means
     _total("need_sum", "need units", "Need of children with a need, summed"),
     _total("unmet_sum", "need units", "Unmet need of children with a need, summed"),
-    _total("trust_la_sum", "trust (0-1)", "Trust in the LA of children with a need, summed"),
-    _total("trust_school_sum", "trust (0-1)",
+    _total("trust_la_sum", "trust (0–1)", "Trust in the LA of children with a need, summed"),
+    _total("trust_school_sum", "trust (0–1)",
            "Trust in the school of children with a need in mainstream school, summed"),
     _total("trust_school_n", "children", "Children with a need in mainstream school",
            owner=MAINSTREAM),
     _total("progress_sum", "SD units", "Progress of children with a need, summed"),
-    _total("wellbeing_sum", "wellbeing (0-1)", "Wellbeing of children with a need, summed"),
+    _total("wellbeing_sum", "wellbeing (0–1)", "Wellbeing of children with a need, summed"),
     # ---- counted per LA x quintile: flows in the month
     _counted("assessment_requests", FLOW, "requests", "Assessment requests", owner=FAMILY,
              short="Assessment requests", contract=7, compare=10),
@@ -370,21 +370,21 @@ REGISTRY: tuple[Measure, ...] = (
     Measure("share_ehcp_school_age", SHARE, "share of pupils",
             "Share of pupils with an EHC plan", owner=LOCAL_AUTHORITY,
             formula=Ratio("ehc_plans_school_age", "pupils")),
-    Measure("mean_need", MEAN, "need units", "Mean need", owner=FAMILY,
+    Measure("mean_need", MEAN, "need units per child with a need", "Mean need", owner=FAMILY,
             formula=Ratio("need_sum", "with_need")),
-    Measure("mean_unmet_need", MEAN, "need units", "Mean unmet need", LOWER, FAMILY,
-            formula=Ratio("unmet_sum", "with_need"), contract=20, compare=7, key=True,
-            evaluate=7, equity=5),
-    Measure("mean_trust_in_la", MEAN, "trust (0-1)", "Mean trust in the LA", HIGHER, FAMILY,
+    Measure("mean_unmet_need", MEAN, "need units per child with a need", "Mean unmet need",
+            LOWER, FAMILY, formula=Ratio("unmet_sum", "with_need"), contract=20, compare=7,
+            key=True, evaluate=7, equity=5),
+    Measure("mean_trust_in_la", MEAN, "trust (0–1)", "Mean trust in the LA", HIGHER, FAMILY,
             short="Trust in LA", formula=Ratio("trust_la_sum", "with_need"), contract=21,
             compare=8, key=True, evaluate=8),
-    Measure("mean_trust_in_school", MEAN, "trust (0-1)", "Mean trust in the school", HIGHER,
+    Measure("mean_trust_in_school", MEAN, "trust (0–1)", "Mean trust in the school", HIGHER,
             FAMILY, short="Trust in school", formula=Ratio("trust_school_sum", "trust_school_n"),
             contract=22, compare=9, key=True,
             note="Over children with a need in a mainstream school."),
     Measure("mean_progress", MEAN, "SD units", "Mean progress", HIGHER, FAMILY,
             formula=Ratio("progress_sum", "with_need"), compare=23, evaluate=9),
-    Measure("mean_wellbeing", MEAN, "wellbeing (0-1)", "Mean wellbeing", HIGHER, FAMILY,
+    Measure("mean_wellbeing", MEAN, "wellbeing (0–1)", "Mean wellbeing", HIGHER, FAMILY,
             formula=Ratio("wellbeing_sum", "with_need")),
     Measure("appeal_rate", RATE, "appeals a year per plan",
             "Appeal rate (appeals a year per EHC plan)", LOWER, FAMILY,
@@ -437,7 +437,7 @@ REGISTRY: tuple[Measure, ...] = (
     Measure("independent_placed_over_capacity", STOCK, "children",
             "Children ever placed in an independent school over its capacity",
             owner=INDEPENDENT, scope=NATIONAL_ONLY, note="Cumulative."),
-    Measure("mean_inclusiveness", MEAN, "inclusiveness (0-1)",
+    Measure("mean_inclusiveness", MEAN, "inclusiveness (0–1)",
             "Mean inclusiveness of mainstream schools", HIGHER, MAINSTREAM,
             scope=NATIONAL_ONLY),
     Measure("mean_school_support_ratio", MEAN, "share of demand",
@@ -456,10 +456,14 @@ REGISTRY: tuple[Measure, ...] = (
 """Every measure, in counting-slot and panel order."""
 
 
-def _positions(field: str) -> tuple[Measure, ...]:
+POSITIONS = ("contract", "compare", "evaluate", "equity")
+"""The fields of :class:`Measure` that place a measure in an ordered output."""
+
+
+def _positions(field: str, registry: tuple[Measure, ...]) -> tuple[Measure, ...]:
     """The measures with a position in ``field``, in that order; the positions must run
     1, 2, ... without gaps or repeats."""
-    placed = sorted((m for m in REGISTRY if getattr(m, field)), key=lambda m: getattr(m, field))
+    placed = sorted((m for m in registry if getattr(m, field)), key=lambda m: getattr(m, field))
     numbers = [getattr(m, field) for m in placed]
     if numbers != list(range(1, len(placed) + 1)):
         raise ValueError(f"measure registry: '{field}' positions must run 1..{len(placed)} "
@@ -467,8 +471,8 @@ def _positions(field: str) -> tuple[Measure, ...]:
     return tuple(placed)
 
 
-def _check(registry: tuple[Measure, ...]) -> None:
-    """Raise ValueError (one line) if the registry is inconsistent."""
+def check_registry(registry: tuple[Measure, ...]) -> None:
+    """Raise ValueError (one line) naming the first inconsistency of ``registry``."""
     names = [m.name for m in registry] + [m.national for m in registry if m.national]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
@@ -495,12 +499,14 @@ def _check(registry: tuple[Measure, ...]) -> None:
         problem = next((text for bad, text in problems if bad), None)
         if problem:
             raise ValueError(f"measure registry: '{m.name}' {problem}")
-    keys = [m.key for m in _positions("compare")]
+    for field in POSITIONS:
+        _positions(field, registry)
+    keys = [m.key for m in _positions("compare", registry)]
     if keys != sorted(keys, reverse=True):
         raise ValueError("measure registry: key outcomes must come first in 'compare'")
 
 
-_check(REGISTRY)
+check_registry(REGISTRY)
 
 MEASURES: dict[str, Measure] = {m.name: m for m in REGISTRY}
 """Measure by name."""
@@ -510,7 +516,7 @@ SLOTS: tuple[str, ...] = tuple(m.name for m in REGISTRY if m.counted)
 """Counted totals per LA and family-resources quintile, in slot order."""
 SLOT: dict[str, int] = {name: k for k, name in enumerate(SLOTS)}
 
-NATIONAL_ORDER: tuple[str, ...] = tuple(m.national_name for m in _positions("contract"))
+NATIONAL_ORDER: tuple[str, ...] = tuple(m.national_name for m in _positions("contract", REGISTRY))
 """The measures the results contract requires first in national.csv, in order."""
 NATIONAL: tuple[str, ...] = NATIONAL_ORDER + tuple(
     m.national_name for m in REGISTRY if m.national_name and not m.contract)
@@ -518,13 +524,13 @@ NATIONAL: tuple[str, ...] = NATIONAL_ORDER + tuple(
 PANEL: tuple[str, ...] = tuple(m.name for m in REGISTRY if m.in_panel)
 """Every measure of panel.parquet, in order."""
 
-COMPARE_OUTCOMES: tuple[Measure, ...] = _positions("compare")
+COMPARE_OUTCOMES: tuple[Measure, ...] = _positions("compare", REGISTRY)
 """National outcomes of comparisons, in table order (key outcomes first)."""
 KEY_OUTCOMES: tuple[str, ...] = tuple(m.name for m in COMPARE_OUTCOMES if m.key)
 """Headline outcomes of comparisons, in order."""
-EQUITY_OUTCOMES: tuple[Measure, ...] = _positions("equity")
+EQUITY_OUTCOMES: tuple[Measure, ...] = _positions("equity", REGISTRY)
 """Panel measures compared by family-resources quintile, in order."""
-EVALUATE_OUTCOMES: tuple[Measure, ...] = _positions("evaluate")
+EVALUATE_OUTCOMES: tuple[Measure, ...] = _positions("evaluate", REGISTRY)
 """Outcomes of :func:`sendabm.experiments.evaluate.evaluate`, in order."""
 
 SPEND: tuple[str, ...] = MEASURES["high_needs_spend_gbp"].formula.parts
