@@ -146,8 +146,10 @@ def test_measure_lookup_by_national_name():
                      for m in r), "compare"),
     (lambda r: tuple(dataclasses.replace(m, kind="amount") if m.name == "pupils" else m
                      for m in r), "kind"),
-    (lambda r: r + (reg.Measure("x", reg.FLOW, "x", "X", formula=reg.Ratio("x", "nope")),),
-     "unknown measure 'nope'"),
+    (lambda r: r + (reg.Measure("x", reg.FLOW, "x", "X", formula=reg.Ratio("pupils", "nope")),),
+     "'nope', which is not a counted measure"),
+    (lambda r: (reg.Measure("x", reg.FLOW, "x", "X", formula=reg.Total(("pupils",))),) + r,
+     "'pupils', which is not derived before it"),
     (lambda r: r + (reg.Measure("y", reg.FLOW, "y", "Y"),), "neither counted nor derived"),
 ])
 def test_an_inconsistent_registry_is_refused(change, words):

@@ -477,7 +477,8 @@ def check_registry(registry: tuple[Measure, ...]) -> None:
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
         raise ValueError(f"measure registry: '{duplicate}' is declared twice")
-    known = {m.name for m in registry}
+    counted = {m.name for m in registry if m.counted}
+    derived_before: set[str] = set()
     for m in registry:
         problems = [
             (m.kind not in KINDS, f"kind '{m.kind}' is not one of {KINDS}"),
@@ -494,11 +495,18 @@ def check_registry(registry: tuple[Measure, ...]) -> None:
             (bool(m.equity) and not m.in_panel, "is an equity outcome but not in the panel"),
             (m.key and not m.compare, "is a key outcome but not a compare outcome"),
         ]
+        # derive() reads ratios from the counted totals, and sums and composites from the
+        # measures it has already derived (those declared earlier).
+        usable = counted if isinstance(m.formula, Ratio) else derived_before
         needs = () if m.formula is None else m.formula.needs()
-        problems += [(n not in known, f"formula uses unknown measure '{n}'") for n in needs]
+        problems += [(n not in usable, f"formula uses '{n}', which is not "
+                      + ("a counted measure" if usable is counted else "derived before it"))
+                     for n in needs]
         problem = next((text for bad, text in problems if bad), None)
         if problem:
             raise ValueError(f"measure registry: '{m.name}' {problem}")
+        if m.scope == CELL:
+            derived_before.add(m.name)
     for field in POSITIONS:
         _positions(field, registry)
     keys = [m.key for m in _positions("compare", registry)]
