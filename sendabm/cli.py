@@ -326,13 +326,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from sendabm.experiments.compare import (
+    from sendabm.experiments.compare import compare, plan_runs
+    from sendabm.experiments.compare_folder import (
         check_compare_out_dir,
-        compare,
         default_out_dir,
-        plan_runs,
         write_comparison,
     )
+    from sendabm.presentation import compare_figures
 
     base = load_scenario(args.base)
     policies = [load_scenario(path) for path in args.policies]
@@ -344,7 +344,7 @@ def _compare(args: argparse.Namespace) -> int:
     check_compare_out_dir(out)
     result = compare(base, policies, args.seeds, scale=args.scale, end=args.end,
                      workers=args.workers, progress=not args.quiet)
-    write_comparison(result, out, figures=not args.no_figures)
+    write_comparison(result, out, figures=None if args.no_figures else compare_figures.draw)
     runs = (1 + len(result.policies)) * len(result.seeds)
     print(f"wrote {out} ({runs} runs: {1 + len(result.policies)} scenarios x "
           f"{len(result.seeds)} seeds, scale {result.scale:g}, window {result.window.start} "

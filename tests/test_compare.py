@@ -15,17 +15,10 @@ import pytest
 
 from sendabm.core import calendar
 from sendabm.core.scenario import ScenarioError, baseline_path, load_scenario
-from sendabm.experiments.compare import (
-    OUTCOMES,
-    TABLE_COLUMNS,
-    Outcome,
-    check_compare_out_dir,
-    compare,
-    mean_interval,
-    paired_row,
-    t_quantile,
-    write_comparison,
-)
+from sendabm.experiments.compare import compare
+from sendabm.experiments.compare_folder import check_compare_out_dir, write_comparison
+from sendabm.experiments.outcomes import OUTCOMES, Outcome
+from sendabm.experiments.paired import TABLE_COLUMNS, mean_interval, paired_row, t_quantile
 from sendabm.experiments.results import ResultsError
 from sendabm.experiments.run import run_scenario
 
@@ -172,11 +165,11 @@ def test_write_comparison_refuses_a_foreign_folder(result, tmp_path):
     foreign.mkdir()
     (foreign / "keep.txt").write_text("mine")
     with pytest.raises(ResultsError, match="compare.json"):
-        write_comparison(result, foreign, figures=False)
+        write_comparison(result, foreign)
     assert sorted(p.name for p in foreign.iterdir()) == ["keep.txt"]
-    out = write_comparison(result, tmp_path / "cmp", figures=False)
+    out = write_comparison(result, tmp_path / "cmp")
     check_compare_out_dir(out)  # a comparison folder may be replaced
-    write_comparison(result, out, figures=False)
+    write_comparison(result, out)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
 
 

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from sendabm.core.scenario import load_scenario
-from sendabm.experiments.compare import compare, write_comparison
+from sendabm.experiments.compare import compare
+from sendabm.experiments.compare_folder import write_comparison
 from sendabm.experiments.run import run_scenario
 from sendabm.experiments.sweep import load_spec, run_sweep
 from sendabm.presentation.report import REPORT_HTML, detect, write_report
@@ -100,7 +101,7 @@ def test_comparison_report_has_bands_and_outcomes(tmp_path):
     base, policy = (load_scenario(tmp_path / n) for n in ("base.toml", "no_tribunal.toml"))
     result = compare(base, [policy], seeds=2, scale=0.001, end="2016-08", workers=1,
                      progress=False)
-    folder = write_comparison(result, tmp_path / "cmp", figures=False)
+    folder = write_comparison(result, tmp_path / "cmp")
     assert detect(folder) == "comparison"
     out, _ = write_report(folder)
     assert out == folder / "report"

@@ -1,9 +1,23 @@
-"""Measures: from raw family counts to the outputs of the results contract (DESIGN §4).
+"""The measure registry: every measure the model reports, declared once (DESIGN §4).
 
-:func:`derive` turns the totals counted by :mod:`sendabm.core.kernels.aggregate` (for one LA
-x quintile cell, or summed over England) into counts at England scale, shares, means
-and the adversarial index. The same function serves the national series and the
-panel, so the two always agree.
+:data:`REGISTRY` holds one :class:`Measure` per measure: its name, kind, unit, label,
+which way is better, the actor that owns it, where it is reported and how it is
+derived. Everything else is generated from it:
+
+* the counting slots of :mod:`sendabm.core.kernels.aggregate` (:data:`SLOTS`, in
+  registry order; :mod:`sendabm.core.slots` holds them as integers for the kernels);
+* :func:`derive`, which turns the counted totals (of one LA x quintile cell, or summed
+  over England) into the measures of the national series and the panel, so the two
+  always agree;
+* the columns of ``national.csv`` (:data:`NATIONAL`: the results contract's columns
+  :data:`NATIONAL_ORDER` first) and the measures of ``panel.parquet`` (:data:`PANEL`);
+* the outcomes of ``sendabm compare`` (:data:`COMPARE_OUTCOMES`, :data:`KEY_OUTCOMES`,
+  :data:`EQUITY_OUTCOMES`) and of ``sendabm.experiments.evaluate``
+  (:data:`EVALUATE_OUTCOMES`), reduced over a run as their kind says (:attr:`Measure.reducer`);
+* the labels and units of the tables, the report, the dashboard and the figures, and
+  the measure table of docs/ODD.md §4.11.
+
+Adding a measure is one declaration here plus the code that counts it.
 
 Adversarial index (dimensionless, 100 = the system as it was in 2014/15): the mean of
 three ratios to their 2014/15 levels,
@@ -19,67 +33,222 @@ times 100.
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from sendabm.core.kernels.aggregate import LA_MEASURES, M
+import numpy as np
 
 APPEAL_RATE_2014 = 0.012
 REFUSAL_SHARE_2014 = 0.22
 DISTRUST_2014 = 0.25
 
-COUNTS = (
-    "pupils", "sen_support", "ehc_plans", "ehc_plans_school_age", "placements_mainstream",
-    "placements_special", "placements_independent", "placements_further_education",
-    "awaiting_place", "assessing", "tribunal_backlog", "with_need",
-    "assessment_requests", "school_requests", "assessments_refused", "plans_refused",
-    "placements_refused", "plans_issued", "plans_issued_within_20_weeks", "mediations",
-    "mediation_agreements", "appeals_registered", "appeals_conceded", "hearings",
-    "hearings_won_by_family", "placed_special", "placed_independent", "disputes_dropped",
-    "assessments_completed", "decisions_not_followed",
-)
-SPEND = ("spend_mainstream_topup_gbp", "spend_special_gbp", "spend_independent_gbp",
-         "spend_further_education_gbp", "spend_transport_gbp", "spend_tribunal_gbp",
-         "spend_other_high_needs_gbp", "spend_core_offer_gbp")
+# Kinds. The kind says how a comparison reduces a run (see Measure.reducer).
+STOCK = "stock"
+"""A count (or amount) at the month: children on a roll, a cumulative deficit."""
+FLOW = "flow"
+"""A count (or amount) over the month: requests, appeals, spend."""
+MEAN = "mean"
+"""A mean over children (or LAs, schools)."""
+RATE = "rate"
+"""Events over the last 12 months per unit of a stock."""
+SHARE = "share"
+"""A part over a whole, 0-1."""
+INDEX = "index"
+"""A composite index."""
+TOTAL = "total"
+"""A counted sum from which a mean is derived; counted, never reported."""
+KINDS = (STOCK, FLOW, MEAN, RATE, SHARE, INDEX, TOTAL)
+
+# Directions: which way is better in a comparison (None: no judgement).
+LOWER = "lower"
+HIGHER = "higher"
+DIRECTIONS = (LOWER, HIGHER, None)
+
+# Where a measure is reported.
+CELL = "cell"
+"""Counted per LA x quintile: the panel has every cell, the national series the sum."""
+LA = "la"
+"""One value per LA (panel quintile 0 only); the national value sums or averages LAs."""
+NATIONAL_ONLY = "national"
+"""The national series only."""
+INTERNAL = "internal"
+"""Counted but not reported (the sums behind means)."""
+SCOPES = (CELL, LA, NATIONAL_ONLY, INTERNAL)
+
+# Owners: the actor whose behaviour a measure reports (for docs and the actor modules).
+FAMILY = "family"
+MAINSTREAM = "mainstream"
+SPECIAL = "special"
+INDEPENDENT = "independent"
+LOCAL_AUTHORITY = "local_authority"
+TRIBUNAL = "tribunal"
+SYSTEM = "system"
+OWNERS = (FAMILY, MAINSTREAM, SPECIAL, INDEPENDENT, LOCAL_AUTHORITY, TRIBUNAL, SYSTEM)
+
+# Units used by the formats of tables and figures.
+GBP = "GBP"
+LAS = "local authorities"
+
+# How comparisons reduce a run to one number (Measure.reducer).
+SUM = "sum"
+"""Summed over the comparison window."""
+LAST = "last"
+"""The last month."""
+MEAN_12 = "mean"
+"""Averaged over the last 12 months (or the window, if shorter)."""
+SHARE_OF_TOTAL = "share_of_total"
+"""Equity only: each quintile's share of the total at the last month."""
+
+_REDUCERS = {STOCK: LAST, FLOW: SUM, MEAN: MEAN_12, RATE: MEAN_12, SHARE: MEAN_12,
+             INDEX: MEAN_12}
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A measure derived as numerator / denominator of counted totals (NaN if 0).
+
+    Attributes:
+        numerator, denominator: Names of counted measures.
+        yearly_numerator, yearly_denominator: Use the sum over the last 12 months
+            rather than this month's total.
+    """
+
+    numerator: str
+    denominator: str
+    yearly_numerator: bool = False
+    yearly_denominator: bool = False
+
+    def needs(self) -> tuple[str, ...]:
+        """The measures it is derived from."""
+        return (self.numerator, self.denominator)
+
+    def text(self) -> str:
+        """The formula in the words of docs/ODD.md, e.g. 'Σ12 hearings / ehc_plans'."""
+        num = ("Σ12 " if self.yearly_numerator else "") + f"`{self.numerator}`"
+        den = ("Σ12 " if self.yearly_denominator else "") + f"`{self.denominator}`"
+        return f"{num} / {den}"
+
+
+@dataclass(frozen=True)
+class Total:
+    """A measure derived as the sum of other (already derived) measures."""
+
+    parts: tuple[str, ...]
+
+    def needs(self) -> tuple[str, ...]:
+        """The measures it is derived from."""
+        return self.parts
+
+    def text(self) -> str:
+        """The formula, e.g. 'sum of `a`, `b`'."""
+        return "sum of " + ", ".join(f"`{p}`" for p in self.parts)
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A measure derived by a function of other (already derived) measures."""
+
+    function: Callable[..., np.ndarray]
+    inputs: tuple[str, ...]
+
+    def needs(self) -> tuple[str, ...]:
+        """The measures it is derived from."""
+        return self.inputs
+
+    def text(self) -> str:
+        """The formula's name and inputs."""
+        return f"`{self.function.__name__}` of " + ", ".join(f"`{i}`" for i in self.inputs)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure of the model.
+
+    Attributes:
+        name: Column-safe name, in the panel (and the national series unless
+            ``national`` says otherwise).
+        kind: One of :data:`KINDS`.
+        unit: Unit in words, e.g. ``children`` or ``GBP``; counts and money are at
+            England scale (the sample divided by ``scale``) except counts of LAs.
+        label: Plain-words label, as tables and figure titles name the measure.
+        direction: Better ``lower`` or ``higher`` in a comparison, or None.
+        owner: The actor whose behaviour it reports (:data:`OWNERS`).
+        short: Short legend label (default: ``label``).
+        scope: Where it is reported (:data:`SCOPES`).
+        counted: Has a counting slot in :mod:`sendabm.core.kernels.aggregate`.
+        formula: How it is derived from the counted totals (:class:`Ratio`,
+            :class:`Total`, :class:`Composite`), or None: a counted total divided by
+            ``scale``, or (LA and national scopes) computed by the model.
+        national: Name in the national series if it differs from ``name`` (LA
+            measures whose national value is a mean over LAs).
+        across_las: LA measures: the national value is the ``sum`` or the ``mean``
+            over LAs.
+        contract: Position (1-based) among the results contract's leading columns of
+            ``national.csv`` (0: after them, in registry order).
+        compare: Row (1-based) in the headline table of ``sendabm compare`` (0: not
+            an outcome of comparisons).
+        key: A key outcome of comparisons (listed first, in the report's figures).
+        evaluate: Position (1-based) among the outcomes of ``evaluate`` (0: not one).
+        equity: Position (1-based) among the equity outcomes of comparisons, by
+            family-resources quintile (0: not one).
+        equity_share: Equity outcomes only: the name of the outcome that is each
+            quintile's share of the total at the end, instead of the measure itself.
+        note: What the label does not say (for docs/ODD.md).
+    """
+
+    name: str
+    kind: str
+    unit: str
+    label: str
+    direction: str | None = None
+    owner: str = SYSTEM
+    short: str = ""
+    scope: str = CELL
+    counted: bool = False
+    formula: Ratio | Total | Composite | None = None
+    national: str = ""
+    across_las: str = "sum"
+    contract: int = 0
+    compare: int = 0
+    key: bool = False
+    evaluate: int = 0
+    equity: int = 0
+    equity_share: str = ""
+    note: str = ""
+
+    @property
+    def national_name(self) -> str | None:
+        """Column in ``national.csv``, or None if it is not in the national series."""
+        if self.scope == INTERNAL:
+            return None
+        return self.national or self.name
+
+    @property
+    def in_panel(self) -> bool:
+        """Whether it is a measure of ``panel.parquet``."""
+        return self.scope in (CELL, LA)
+
+    @property
+    def reducer(self) -> str | None:
+        """How a comparison reduces a run: flows summed over the window (:data:`SUM`),
+        stocks at the last month (:data:`LAST`), means, rates, shares and indices
+        averaged over the last 12 months (:data:`MEAN_12`); None for counted totals."""
+        return _REDUCERS.get(self.kind)
+
+    @property
+    def england_scale(self) -> bool:
+        """Counts and money divided by the share of England modelled."""
+        return self.kind in (STOCK, FLOW) and self.unit != LAS
+
+    @property
+    def legend(self) -> str:
+        """Short label for legends."""
+        return self.short or self.label
 
 
 def _ratio(num, den):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-
-
-def derive(totals: np.ndarray, last_year: np.ndarray, scale: float) -> dict[str, np.ndarray]:
-    """Measures from totals.
-
-    Args:
-        totals: This month's totals, shape (len(LA_MEASURES), ...).
-        last_year: Totals summed over the last 12 months (same shape), for the rates.
-        scale: Share of England modelled; counts and money are divided by it.
-
-    Returns:
-        Measure name -> array of the trailing shape of ``totals``.
-    """
-    t = {name: totals[k] for k, name in enumerate(LA_MEASURES)}
-    y = {name: last_year[k] for k, name in enumerate(LA_MEASURES)}
-    out = {name: t[name] / scale for name in COUNTS}
-    for name in SPEND:
-        out[name] = t[name] / scale
-    out["high_needs_spend_gbp"] = sum(out[name] for name in SPEND)
-    out["share_sen_support"] = _ratio(t["sen_support"], t["pupils"])
-    out["share_ehcp_school_age"] = _ratio(t["ehc_plans_school_age"], t["pupils"])
-    out["mean_need"] = _ratio(t["need_sum"], t["with_need"])
-    out["mean_unmet_need"] = _ratio(t["unmet_sum"], t["with_need"])
-    out["mean_trust_in_la"] = _ratio(t["trust_la_sum"], t["with_need"])
-    out["mean_trust_in_school"] = _ratio(t["trust_school_sum"], t["trust_school_n"])
-    out["mean_progress"] = _ratio(t["progress_sum"], t["with_need"])
-    out["mean_wellbeing"] = _ratio(t["wellbeing_sum"], t["with_need"])
-    out["appeal_rate"] = _ratio(y["appeals_registered"], t["ehc_plans"])
-    out["refusal_share"] = _ratio(y["assessments_refused"], y["assessment_requests"])
-    out["share_within_20_weeks"] = _ratio(y["plans_issued_within_20_weeks"], y["plans_issued"])
-    out["share_hearings_won_by_family"] = _ratio(y["hearings_won_by_family"], y["hearings"])
-    out["share_independent"] = _ratio(t["placements_independent"], t["ehc_plans"])
-    out["adversarial_index"] = adversarial_index(
-        out["appeal_rate"], out["refusal_share"], out["mean_trust_in_la"])
-    return out
 
 
 def adversarial_index(appeal_rate, refusal_share, trust_in_la):
@@ -90,14 +259,334 @@ def adversarial_index(appeal_rate, refusal_share, trust_in_la):
     return 100.0 * sum(parts) / 3.0
 
 
-NATIONAL_ORDER = (
-    "pupils", "sen_support", "ehc_plans", "placements_mainstream", "placements_special",
-    "placements_independent", "assessment_requests", "assessments_refused", "plans_issued",
-    "plans_issued_within_20_weeks", "mediations", "appeals_registered", "appeals_conceded",
-    "hearings", "hearings_won_by_family", "high_needs_allocation_gbp", "high_needs_spend_gbp",
-    "cumulative_deficit_gbp", "las_deficit_over_reserves", "mean_unmet_need",
-    "mean_trust_in_la", "mean_trust_in_school", "adversarial_index",
-)
-"""The measures the results contract requires first in national.csv, in order."""
+def _counted(name, kind, unit, label, direction=None, **more) -> Measure:
+    return Measure(name, kind, unit, label, direction, counted=True, **more)
 
-__all__ = ["derive", "adversarial_index", "NATIONAL_ORDER", "COUNTS", "SPEND", "M"]
+
+def _total(name, unit, label, owner=FAMILY) -> Measure:
+    return Measure(name, TOTAL, unit, label, owner=owner, scope=INTERNAL, counted=True)
+
+
+def _spend(name, short, owner=LOCAL_AUTHORITY, note="") -> Measure:
+    return _counted(name, FLOW, GBP, f"Spend on {short[0].lower()}{short[1:]}", LOWER,
+                    owner=owner, short=short, note=note)
+
+
+_SPENDING: tuple[Measure, ...] = (
+    _spend("spend_mainstream_topup_gbp", "Mainstream top-ups", owner=MAINSTREAM),
+    _spend("spend_special_gbp", "State special schools", owner=SPECIAL),
+    _spend("spend_independent_gbp", "Independent schools", owner=INDEPENDENT),
+    _spend("spend_further_education_gbp", "Further education"),
+    _spend("spend_transport_gbp", "Transport"),
+    _spend("spend_tribunal_gbp", "Tribunal costs", owner=TRIBUNAL),
+    _spend("spend_other_high_needs_gbp", "Other high needs",
+           note="Per pupil; LA cells only (quintile cells are 0)."),
+    _spend("spend_core_offer_gbp", "Core offer",
+           note="Per child with a need in mainstream; LA cells only (quintile cells are 0)."),
+)
+"""Spend counted per LA x quintile in the month; together ``high_needs_spend_gbp``."""
+
+REGISTRY: tuple[Measure, ...] = (
+    # ---- counted per LA x quintile: stocks at the month
+    _counted("pupils", STOCK, "children", "Pupils (Reception to Year 13)", owner=FAMILY,
+             short="Pupils", contract=1),
+    _counted("sen_support", STOCK, "children", "Children on SEN support", owner=MAINSTREAM,
+             short="SEN support", contract=2, compare=20),
+    _counted("ehc_plans", STOCK, "children", "Children with EHC plans", owner=LOCAL_AUTHORITY,
+             short="EHC plans", contract=3, compare=4, key=True, evaluate=3, equity=1,
+             equity_share="ehc_plan_share", note="All ages, up to 25."),
+    _counted("ehc_plans_school_age", STOCK, "children", "Children of school age with EHC plans",
+             owner=LOCAL_AUTHORITY, short="EHC plans (school age)"),
+    _counted("placements_mainstream", STOCK, "children", "Children with plans in mainstream",
+             owner=MAINSTREAM, short="Mainstream", contract=4, compare=21),
+    _counted("placements_special", STOCK, "children", "Children with plans in special schools",
+             owner=SPECIAL, short="Special school", contract=5, compare=22,
+             note="Every child in a state special school."),
+    _counted("placements_independent", STOCK, "children", "Placed in independent schools",
+             owner=INDEPENDENT, short="Independent", contract=6, compare=5, key=True,
+             evaluate=4, equity=4, note="Every child in an independent special school."),
+    _counted("placements_further_education", STOCK, "children",
+             "Children with plans in further education", short="Further education"),
+    _counted("awaiting_place", STOCK, "children", "Children waiting for a state special place",
+             owner=LOCAL_AUTHORITY, short="Awaiting a place"),
+    _counted("assessing", STOCK, "children", "Children being assessed for a plan",
+             owner=LOCAL_AUTHORITY, short="Being assessed"),
+    _counted("tribunal_backlog", STOCK, "appeals", "Appeals waiting for a hearing",
+             owner=TRIBUNAL, short="Tribunal backlog"),
+    _counted("with_need", STOCK, "children", "Children with a need", owner=FAMILY),
+    # ---- counted sums behind the means
+    _total("need_sum", "need units", "Need of children with a need, summed"),
+    _total("unmet_sum", "need units", "Unmet need of children with a need, summed"),
+    _total("trust_la_sum", "trust (0–1)", "Trust in the LA of children with a need, summed"),
+    _total("trust_school_sum", "trust (0–1)",
+           "Trust in the school of children with a need in mainstream school, summed"),
+    _total("trust_school_n", "children", "Children with a need in mainstream school",
+           owner=MAINSTREAM),
+    _total("progress_sum", "SD units", "Progress of children with a need, summed"),
+    _total("wellbeing_sum", "wellbeing (0–1)", "Wellbeing of children with a need, summed"),
+    # ---- counted per LA x quintile: flows in the month
+    _counted("assessment_requests", FLOW, "requests", "Assessment requests", owner=FAMILY,
+             short="Assessment requests", contract=7, compare=10),
+    _counted("school_requests", FLOW, "requests", "Assessment requests made by schools",
+             owner=MAINSTREAM, short="School requests"),
+    _counted("assessments_refused", FLOW, "requests", "Assessments refused", LOWER,
+             owner=LOCAL_AUTHORITY, short="Requests refused", contract=8, compare=11),
+    _counted("plans_refused", FLOW, "children", "Plans refused after an assessment", LOWER,
+             owner=LOCAL_AUTHORITY),
+    _counted("placements_refused", FLOW, "requests", "Requested placements refused", LOWER,
+             owner=LOCAL_AUTHORITY),
+    _counted("plans_issued", FLOW, "plans", "Plans issued", owner=LOCAL_AUTHORITY, contract=9,
+             compare=12),
+    _counted("plans_issued_within_20_weeks", FLOW, "plans", "Plans issued within 20 weeks of the "
+             "request", HIGHER, owner=LOCAL_AUTHORITY, short="Within 20 weeks", contract=10),
+    _counted("mediations", FLOW, "mediations", "Mediations", LOWER, owner=TRIBUNAL, contract=11,
+             compare=14),
+    _counted("mediation_agreements", FLOW, "mediations", "Mediations ending in agreement",
+             owner=TRIBUNAL),
+    _counted("appeals_registered", FLOW, "appeals", "Appeals registered", LOWER, owner=FAMILY,
+             contract=12, compare=2, key=True, evaluate=2, equity=2),
+    _counted("appeals_conceded", FLOW, "appeals", "Appeals conceded by the LA", LOWER,
+             owner=LOCAL_AUTHORITY, short="Conceded", contract=13, compare=15),
+    _counted("hearings", FLOW, "hearings", "Tribunal hearings", LOWER, owner=TRIBUNAL,
+             short="Hearings", contract=14, compare=3, key=True),
+    _counted("hearings_won_by_family", FLOW, "hearings", "Hearings won by the family", LOWER,
+             owner=TRIBUNAL, short="Won by the family", contract=15, compare=16, equity=3),
+    _counted("placed_special", FLOW, "children", "Children placed in state special schools",
+             owner=SPECIAL),
+    _counted("placed_independent", FLOW, "children", "Children placed in independent schools",
+             owner=INDEPENDENT),
+    _counted("disputes_dropped", FLOW, "disputes", "Disputes the family gave up", owner=FAMILY),
+    _counted("assessments_completed", FLOW, "assessments", "Assessments completed",
+             owner=LOCAL_AUTHORITY),
+    _counted("decisions_not_followed", FLOW, "decisions",
+             "Tribunal decisions the LA did not follow", LOWER, owner=LOCAL_AUTHORITY),
+    *_SPENDING,
+    # ---- derived per LA x quintile
+    Measure("high_needs_spend_gbp", FLOW, GBP, "High-needs spend", LOWER, LOCAL_AUTHORITY,
+            short="Spend", formula=Total(tuple(m.name for m in _SPENDING)), contract=17,
+            compare=18, evaluate=6),
+    Measure("share_sen_support", SHARE, "share of pupils", "Share of pupils on SEN support",
+            owner=MAINSTREAM, formula=Ratio("sen_support", "pupils")),
+    Measure("share_ehcp_school_age", SHARE, "share of pupils",
+            "Share of pupils with an EHC plan", owner=LOCAL_AUTHORITY,
+            formula=Ratio("ehc_plans_school_age", "pupils")),
+    Measure("mean_need", MEAN, "need units per child with a need", "Mean need", owner=FAMILY,
+            formula=Ratio("need_sum", "with_need")),
+    Measure("mean_unmet_need", MEAN, "need units per child with a need", "Mean unmet need",
+            LOWER, FAMILY, formula=Ratio("unmet_sum", "with_need"), contract=20, compare=7,
+            key=True, evaluate=7, equity=5),
+    Measure("mean_trust_in_la", MEAN, "trust (0–1)", "Mean trust in the LA", HIGHER, FAMILY,
+            short="Trust in LA", formula=Ratio("trust_la_sum", "with_need"), contract=21,
+            compare=8, key=True, evaluate=8),
+    Measure("mean_trust_in_school", MEAN, "trust (0–1)", "Mean trust in the school", HIGHER,
+            FAMILY, short="Trust in school", formula=Ratio("trust_school_sum", "trust_school_n"),
+            contract=22, compare=9, key=True,
+            note="Over children with a need in a mainstream school."),
+    Measure("mean_progress", MEAN, "SD units", "Mean progress", HIGHER, FAMILY,
+            formula=Ratio("progress_sum", "with_need"), compare=23, evaluate=9),
+    Measure("mean_wellbeing", MEAN, "wellbeing (0–1)", "Mean wellbeing", HIGHER, FAMILY,
+            formula=Ratio("wellbeing_sum", "with_need")),
+    Measure("appeal_rate", RATE, "appeals a year per plan",
+            "Appeal rate (appeals a year per EHC plan)", LOWER, FAMILY,
+            formula=Ratio("appeals_registered", "ehc_plans", yearly_numerator=True),
+            compare=17),
+    Measure("refusal_share", SHARE, "share of requests",
+            "Share of assessment requests refused", LOWER, LOCAL_AUTHORITY,
+            formula=Ratio("assessments_refused", "assessment_requests", True, True)),
+    Measure("share_within_20_weeks", SHARE, "share of plans", "Plans issued within 20 weeks",
+            HIGHER, LOCAL_AUTHORITY, compare=13,
+            formula=Ratio("plans_issued_within_20_weeks", "plans_issued", True, True)),
+    Measure("share_hearings_won_by_family", SHARE, "share of hearings",
+            "Share of hearings won by the family", owner=TRIBUNAL,
+            formula=Ratio("hearings_won_by_family", "hearings", True, True)),
+    Measure("share_independent", SHARE, "share of plans",
+            "Share of plans placed in independent schools", owner=INDEPENDENT,
+            formula=Ratio("placements_independent", "ehc_plans")),
+    Measure("adversarial_index", INDEX, "index (2014/15 = 100)",
+            "Adversarial index (2014/15 = 100)", LOWER, short="Adversarial index",
+            formula=Composite(adversarial_index,
+                              ("appeal_rate", "refusal_share", "mean_trust_in_la")),
+            contract=23, compare=1, key=True, evaluate=1,
+            note="See the formula below."),
+    # ---- one value per LA
+    Measure("high_needs_allocation_gbp", FLOW, GBP, "High-needs allocation", owner=SYSTEM,
+            short="Allocation", scope=LA, contract=16,
+            note="This month's 1/12 of the yearly allocation."),
+    Measure("cumulative_deficit_gbp", STOCK, GBP, "Cumulative high-needs deficit", LOWER,
+            LOCAL_AUTHORITY, short="Cumulative deficit", scope=LA, contract=18, compare=6,
+            key=True, evaluate=5,
+            note="The national value is the sum over LAs, so surpluses offset deficits."),
+    Measure("las_deficit_over_reserves", STOCK, LAS, "LAs with a deficit over their reserves",
+            LOWER, LOCAL_AUTHORITY, short="LAs with deficit over reserves", scope=LA,
+            contract=19, compare=19, evaluate=10,
+            note="1 if the LA's deficit exceeds its reserves; the national value is a count."),
+    Measure("assess_threshold", MEAN, "need units", "LAs' threshold for assessing",
+            owner=LOCAL_AUTHORITY, scope=LA, national="mean_assess_threshold",
+            across_las="mean", note="The national value is the unweighted mean over LAs."),
+    Measure("expected_success", MEAN, "share of appeals", "LAs' expected appeal success",
+            owner=LOCAL_AUTHORITY, scope=LA, national="mean_expected_success",
+            across_las="mean", note="The national value is the unweighted mean over LAs."),
+    # ---- national only
+    Measure("special_places", STOCK, "places", "State special places", owner=SPECIAL,
+            scope=NATIONAL_ONLY),
+    Measure("independent_places", STOCK, "places", "Independent special places",
+            owner=INDEPENDENT, scope=NATIONAL_ONLY),
+    Measure("independent_over_capacity", STOCK, "children",
+            "Children on independent rolls beyond their places", owner=INDEPENDENT,
+            scope=NATIONAL_ONLY),
+    Measure("independent_placed_over_capacity", STOCK, "children",
+            "Children ever placed in an independent school over its capacity",
+            owner=INDEPENDENT, scope=NATIONAL_ONLY, note="Cumulative."),
+    Measure("mean_inclusiveness", MEAN, "inclusiveness (0–1)",
+            "Mean inclusiveness of mainstream schools", HIGHER, MAINSTREAM,
+            scope=NATIONAL_ONLY),
+    Measure("mean_school_support_ratio", MEAN, "share of demand",
+            "Mean share of SEN-support demand schools can fund", HIGHER, MAINSTREAM,
+            scope=NATIONAL_ONLY),
+    Measure("hearing_capacity", FLOW, "hearings", "Tribunal hearing capacity", owner=TRIBUNAL,
+            scope=NATIONAL_ONLY),
+    Measure("months_to_hearing", MEAN, "months", "Months to a hearing", LOWER, TRIBUNAL,
+            scope=NATIONAL_ONLY, note="The backlog over the hearing capacity."),
+    Measure("leavers", FLOW, "children", "Young people leaving the system", owner=FAMILY,
+            scope=NATIONAL_ONLY, note="Non-zero only in September."),
+    Measure("leavers_neet", FLOW, "children",
+            "Leavers not in education, employment or training", LOWER, FAMILY,
+            scope=NATIONAL_ONLY, note="Non-zero only in September."),
+)
+"""Every measure, in counting-slot and panel order."""
+
+
+POSITIONS = ("contract", "compare", "evaluate", "equity")
+"""The fields of :class:`Measure` that place a measure in an ordered output."""
+
+
+def _positions(field: str, registry: tuple[Measure, ...]) -> tuple[Measure, ...]:
+    """The measures with a position in ``field``, in that order; the positions must run
+    1, 2, ... without gaps or repeats."""
+    placed = sorted((m for m in registry if getattr(m, field)), key=lambda m: getattr(m, field))
+    numbers = [getattr(m, field) for m in placed]
+    if numbers != list(range(1, len(placed) + 1)):
+        raise ValueError(f"measure registry: '{field}' positions must run 1..{len(placed)} "
+                         f"without gaps or repeats, got {numbers}")
+    return tuple(placed)
+
+
+def check_registry(registry: tuple[Measure, ...]) -> None:
+    """Raise ValueError (one line) naming the first inconsistency of ``registry``."""
+    names = [m.name for m in registry] + [m.national for m in registry if m.national]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise ValueError(f"measure registry: '{duplicate}' is declared twice")
+    counted = {m.name for m in registry if m.counted}
+    derived_before: set[str] = set()
+    for m in registry:
+        problems = [
+            (m.kind not in KINDS, f"kind '{m.kind}' is not one of {KINDS}"),
+            (m.direction not in DIRECTIONS, f"direction '{m.direction}' is not lower/higher/None"),
+            (m.owner not in OWNERS, f"owner '{m.owner}' is not one of {OWNERS}"),
+            (m.scope not in SCOPES, f"scope '{m.scope}' is not one of {SCOPES}"),
+            (not m.label, "has no label"),
+            ((m.kind == TOTAL) != (m.scope == INTERNAL), "kind total goes with scope internal"),
+            (m.scope == CELL and not m.counted and m.formula is None,
+             "is neither counted nor derived"),
+            (m.across_las not in ("sum", "mean"), "across_las must be 'sum' or 'mean'"),
+            (bool(m.compare or m.evaluate or m.equity) and m.reducer is None,
+             "is an outcome without a reducer"),
+            (bool(m.equity) and not m.in_panel, "is an equity outcome but not in the panel"),
+            (m.key and not m.compare, "is a key outcome but not a compare outcome"),
+        ]
+        # derive() reads ratios from the counted totals, and sums and composites from the
+        # measures it has already derived (those declared earlier).
+        usable = counted if isinstance(m.formula, Ratio) else derived_before
+        needs = () if m.formula is None else m.formula.needs()
+        problems += [(n not in usable, f"formula uses '{n}', which is not "
+                      + ("a counted measure" if usable is counted else "derived before it"))
+                     for n in needs]
+        problem = next((text for bad, text in problems if bad), None)
+        if problem:
+            raise ValueError(f"measure registry: '{m.name}' {problem}")
+        if m.scope == CELL:
+            derived_before.add(m.name)
+    for field in POSITIONS:
+        _positions(field, registry)
+    keys = [m.key for m in _positions("compare", registry)]
+    if keys != sorted(keys, reverse=True):
+        raise ValueError("measure registry: key outcomes must come first in 'compare'")
+
+
+check_registry(REGISTRY)
+
+MEASURES: dict[str, Measure] = {m.name: m for m in REGISTRY}
+"""Measure by name."""
+_BY_NATIONAL_NAME = {m.national: m for m in REGISTRY if m.national}
+
+SLOTS: tuple[str, ...] = tuple(m.name for m in REGISTRY if m.counted)
+"""Counted totals per LA and family-resources quintile, in slot order."""
+SLOT: dict[str, int] = {name: k for k, name in enumerate(SLOTS)}
+
+NATIONAL_ORDER: tuple[str, ...] = tuple(m.national_name for m in _positions("contract", REGISTRY))
+"""The measures the results contract requires first in national.csv, in order."""
+NATIONAL: tuple[str, ...] = NATIONAL_ORDER + tuple(
+    m.national_name for m in REGISTRY if m.national_name and not m.contract)
+"""Every column of national.csv after ``date``, in order."""
+PANEL: tuple[str, ...] = tuple(m.name for m in REGISTRY if m.in_panel)
+"""Every measure of panel.parquet, in order."""
+
+COMPARE_OUTCOMES: tuple[Measure, ...] = _positions("compare", REGISTRY)
+"""National outcomes of comparisons, in table order (key outcomes first)."""
+KEY_OUTCOMES: tuple[str, ...] = tuple(m.name for m in COMPARE_OUTCOMES if m.key)
+"""Headline outcomes of comparisons, in order."""
+EQUITY_OUTCOMES: tuple[Measure, ...] = _positions("equity", REGISTRY)
+"""Panel measures compared by family-resources quintile, in order."""
+EVALUATE_OUTCOMES: tuple[Measure, ...] = _positions("evaluate", REGISTRY)
+"""Outcomes of :func:`sendabm.experiments.evaluate.evaluate`, in order."""
+
+SPEND: tuple[str, ...] = MEASURES["high_needs_spend_gbp"].formula.parts
+"""The spend categories, which add up to ``high_needs_spend_gbp``."""
+
+_DERIVED = tuple(m for m in REGISTRY if m.scope == CELL)
+
+
+def measure(name: str) -> Measure:
+    """The measure of a panel or national name (e.g. ``mean_assess_threshold``).
+
+    Raises:
+        KeyError: ``name`` is not a registered measure.
+    """
+    found = MEASURES.get(name) or _BY_NATIONAL_NAME.get(name)
+    if found is None:
+        raise KeyError(f"'{name}' is not a registered measure (sendabm.core.measures)")
+    return found
+
+
+def derive(totals: np.ndarray, last_year: np.ndarray, scale: float) -> dict[str, np.ndarray]:
+    """Measures from totals: every measure of scope :data:`CELL`, in registry order.
+
+    Args:
+        totals: This month's totals, shape (len(SLOTS), ...).
+        last_year: Totals summed over the last 12 months (same shape), for the rates.
+        scale: Share of England modelled; counts and money are divided by it.
+
+    Returns:
+        Measure name -> array of the trailing shape of ``totals``.
+    """
+    month = {name: totals[k] for k, name in enumerate(SLOTS)}
+    year = {name: last_year[k] for k, name in enumerate(SLOTS)}
+    out: dict[str, np.ndarray] = {}
+    for m in _DERIVED:
+        f = m.formula
+        if f is None:
+            out[m.name] = month[m.name] / scale
+        elif isinstance(f, Ratio):
+            out[m.name] = _ratio((year if f.yearly_numerator else month)[f.numerator],
+                                 (year if f.yearly_denominator else month)[f.denominator])
+        elif isinstance(f, Total):
+            out[m.name] = sum(out[part] for part in f.parts)
+        else:
+            out[m.name] = f.function(*(out[name] for name in f.inputs))
+    return out
+
+
+__all__ = ["Measure", "REGISTRY", "MEASURES", "measure", "derive", "adversarial_index",
+           "SLOTS", "SLOT", "NATIONAL_ORDER", "NATIONAL", "PANEL", "COMPARE_OUTCOMES",
+           "KEY_OUTCOMES", "EQUITY_OUTCOMES", "EVALUATE_OUTCOMES", "SPEND"]

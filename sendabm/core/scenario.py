@@ -206,7 +206,7 @@ class Scenario:
         Raises:
             ScenarioError: If an entry is invalid or sets a lever twice.
         """
-        added = [_check_policy(dict(p), i, where) for i, p in enumerate(policies, 1)]
+        added = [check_policy(dict(p), i, where) for i, p in enumerate(policies, 1)]
         mine = self.path.name if self.path is not None else f"scenario '{self.name}'"
         merged = _merge_policies([(mine, list(self.policies)), (where, added)])
         return _build(self.name, self.description, self.path, self.run, self.overrides, merged)
@@ -394,7 +394,7 @@ def _load_file(path: Path) -> _Part:
 
     run = _check_run(data.get("run", {}), label)
     params = _check_parameters(data.get("parameters", {}), label)
-    policies = [_check_policy(p, i, label) for i, p in enumerate(data.get("policies", []), 1)]
+    policies = [check_policy(p, i, label) for i, p in enumerate(data.get("policies", []), 1)]
     return _Part(path, label, name, description, inherits, run, params, policies)
 
 
@@ -483,7 +483,7 @@ def _check_parameters(values: Mapping[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def _check_policy(policy: Any, index: int, where: str) -> dict[str, Any]:
+def check_policy(policy: Any, index: int, where: str) -> dict[str, Any]:
     """Validate one ``[[policies]]`` entry: name, start, strength, override, then its lever.
 
     Returns the entry as the lever check normalises it, with ``override = True`` kept

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sendabm.experiments.outcomes import summarise
 from sendabm.experiments.results import RunOutput
 
 SERIES = "series.parquet"
@@ -75,8 +76,6 @@ class Ensemble:
     @classmethod
     def from_run(cls, output: RunOutput) -> Ensemble:
         """One run as an ensemble of one scenario and one run."""
-        from sendabm.experiments.compare import summarise
-
         record = summarise(output)
         name = record.scenario or "run"
         return cls(scenarios=[name], seeds=[record.seed], dates=list(record.dates),

@@ -14,15 +14,16 @@ is a ``dict[str, float]``. Inputs:
   ``scale`` (share of England simulated, 0.001-1, default 0.01) and ``end`` (last
   month, default "2030-08"). Runs start in September 2014.
 
-Outcomes (:data:`OUTCOMES`) reduce the national series over the **policy window**,
-from ``policy_start`` to ``end`` (the whole run if the policies would start after
-the end), as :mod:`sendabm.experiments.compare` does: flows are summed over the window, stocks
-taken at the end, means averaged over the last 12 months of the window.
+Outcomes (:data:`OUTCOMES`, the registry's
+:data:`~sendabm.core.measures.EVALUATE_OUTCOMES`) reduce the national series over the
+**policy window**, from ``policy_start`` to ``end`` (the whole run if the policies would
+start after the end), as comparisons do (:mod:`sendabm.experiments.outcomes`): flows are
+summed over the window, stocks taken at the end, means averaged over the last 12
+months of the window.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 import types
 from collections.abc import Mapping
@@ -32,16 +33,17 @@ from typing import Any
 import numpy as np
 
 from sendabm.core import calendar
+from sendabm.core.measures import EVALUATE_OUTCOMES, Measure
 from sendabm.core.parameters import PARAMETERS
 from sendabm.core.policies import LEVERS
 from sendabm.core.scenario import Scenario, default_scenario
+from sendabm.experiments.outcomes import Window, reduce_series, summarise
 
 RUN_INPUTS: dict[str, Any] = {"policy_start": "2026-09", "seed": 1, "scale": 0.01,
                               "end": "2030-08"}
 """Inputs that are neither parameters nor levers, with their defaults."""
 
 OPTION_SEPARATOR = "__"
-MEAN_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -60,18 +62,12 @@ class OutcomeSpec:
     unit: str
 
 
-OUTCOMES: tuple[OutcomeSpec, ...] = (
-    OutcomeSpec("adversarial_index", "mean", "index, 2014/15 = 100"),
-    OutcomeSpec("appeals_registered", "sum", "appeals, England scale"),
-    OutcomeSpec("ehc_plans", "last", "children with an EHC plan, England scale"),
-    OutcomeSpec("placements_independent", "last", "children, England scale"),
-    OutcomeSpec("cumulative_deficit_gbp", "last", "GBP, England scale"),
-    OutcomeSpec("high_needs_spend_gbp", "sum", "GBP, England scale"),
-    OutcomeSpec("mean_unmet_need", "mean", "need units per child with a need"),
-    OutcomeSpec("mean_trust_in_la", "mean", "share, 0-1"),
-    OutcomeSpec("mean_progress", "mean", "progress index"),
-    OutcomeSpec("las_deficit_over_reserves", "last", "local authorities"),
-)
+def _spec(m: Measure) -> OutcomeSpec:
+    return OutcomeSpec(m.name, m.reducer, f"{m.unit}, England scale" if m.england_scale
+                       else m.unit)
+
+
+OUTCOMES: tuple[OutcomeSpec, ...] = tuple(_spec(m) for m in EVALUATE_OUTCOMES)
 """Outcomes returned by :func:`evaluate`, in order."""
 
 OUTCOME_NAMES: tuple[str, ...] = tuple(o.name for o in OUTCOMES)
@@ -119,7 +115,8 @@ def evaluate_scenario(base: Scenario, inputs: Mapping[str, Any],
     Inputs not given keep ``base``'s values, except ``seed``, ``scale``, ``end`` and
     ``policy_start``, which take :data:`RUN_INPUTS` defaults.
     """
-    from sendabm.experiments.compare import summarise
+    # Imported here: design and optimisation tools import this module for its inputs
+    # and outcomes, and the model (numba, mesa) takes seconds to import.
     from sendabm.experiments.run import run_scenario
 
     scenario, policy_start = build_scenario(base, inputs)
@@ -217,22 +214,14 @@ def reduce_outcomes(national: Mapping[str, np.ndarray], run_start: str, policy_s
     """Reduce national series (one value a month from ``run_start``) to scalar outcomes."""
     specs = {o.name: o for o in OUTCOMES}
     n_months = len(next(iter(national.values())))
-    first = calendar.tick_of(policy_start) - calendar.tick_of(run_start)
-    if not 0 <= first < n_months:
-        first = 0
+    end = calendar.label(calendar.tick_of(run_start) + n_months - 1)
+    window = Window.of(run_start, policy_start, end)
+    if not 0 <= window.first < n_months:
+        window = Window.of(run_start, run_start, end)
     result: dict[str, float] = {}
     for name in outcomes:
         series = np.asarray(national.get(name, np.full(n_months, np.nan)), dtype=np.float64)
-        window = series[first:]
-        how = specs[name].how
-        if how == "sum":
-            value = np.nansum(window) if np.isfinite(window).any() else math.nan
-        elif how == "last":
-            value = window[-1]
-        else:
-            tail = window[-MEAN_MONTHS:]
-            value = np.nanmean(tail) if np.isfinite(tail).any() else math.nan
-        result[name] = float(value)
+        result[name] = float(reduce_series(series, specs[name].how, window))
     return result
 
 

@@ -58,7 +58,7 @@ PANEL_SCHEMA = pa.schema(
 """Arrow schema of ``panel.parquet``."""
 
 _META_LAS = b"sendabm.la_names"
-_META_MEASURES = b"sendabm.core.measures"
+_META_MEASURES = b"sendabm.measures"
 _RERUN = "re-run `sendabm run` to regenerate it"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -268,7 +268,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"manifest value {value!r} of type {type(value).__name__} is not JSON-able")
 
 
-def _format_value(value: float) -> str:
+def format_float(value: float) -> str:
     """Shortest text that reads back as the same float; whole numbers without '.0'."""
     if math.isnan(value):
         return ""
@@ -288,7 +288,7 @@ def write_national_csv(output: RunOutput, path: Path) -> None:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["date", *names])
         for day, row in zip(output.dates, table.tolist(), strict=True):
-            writer.writerow([day.isoformat(), *map(_format_value, row)])
+            writer.writerow([day.isoformat(), *map(format_float, row)])
 
 
 def panel_table(output: RunOutput) -> pa.Table:

@@ -13,7 +13,7 @@ import numpy as np
 
 import sendabm
 from sendabm.core import calendar
-from sendabm.core.measures import NATIONAL_ORDER
+from sendabm.core.measures import NATIONAL, PANEL
 from sendabm.core.model import SendModel
 from sendabm.core.scenario import Scenario
 from sendabm.experiments.results import RunOutput, write_run
@@ -32,9 +32,10 @@ def git_commit() -> str:
 
 def output_of(model: SendModel, wall_seconds: float) -> RunOutput:
     """Package a finished model's measures as a :class:`RunOutput`."""
-    names = list(NATIONAL_ORDER) + [k for k in model.national if k not in NATIONAL_ORDER]
-    national = {name: np.asarray(model.national[name], dtype=np.float64) for name in names}
-    panel = {name: np.stack(values) for name, values in model.panel.items()}
+    _check_registered("national", model.national, NATIONAL)
+    _check_registered("panel", model.panel, PANEL)
+    national = {name: np.asarray(model.national[name], dtype=np.float64) for name in NATIONAL}
+    panel = {name: np.stack(model.panel[name]) for name in PANEL}
     scen = model.scenario
     manifest: dict[str, Any] = {
         "package": "sendabm",
@@ -54,6 +55,18 @@ def output_of(model: SendModel, wall_seconds: float) -> RunOutput:
     }
     return RunOutput(dates=list(model.dates), national=national, panel=panel,
                      la_names=list(model.areas.names), manifest=manifest)
+
+
+def _check_registered(what: str, produced: dict, registered: tuple[str, ...]) -> None:
+    """Raise ValueError unless the model produced exactly the registered measures."""
+    extra = [name for name in produced if name not in registered]
+    missing = [name for name in registered if name not in produced]
+    if extra:
+        raise ValueError(f"the model's {what} measure '{extra[0]}' is not registered; declare "
+                         "it in sendabm.core.measures.REGISTRY")
+    if missing:
+        raise ValueError(f"the registered {what} measure '{missing[0]}' was not produced by the "
+                         "model; count it, or remove it from sendabm.core.measures.REGISTRY")
 
 
 def release(model: SendModel) -> None:

@@ -29,6 +29,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sendabm.core.areas import Areas
+from sendabm.core.measures import GBP, LAST, MEASURES
 from sendabm.presentation.style import INK, MUTED, STYLE, ThousandsFormatter
 
 INSET_REGION = "London"
@@ -56,26 +57,28 @@ class MapMeasure:
     per_pupils: float | None
 
 
+def _map_measure(name: str, per_pupils: float | None) -> MapMeasure:
+    """A panel measure reduced as its kind says (the registry's reducer), per pupils."""
+    m = MEASURES[name]
+    if m.unit == GBP:
+        label = f"{m.label}, £ per pupil"
+    elif per_pupils is not None:
+        label = f"{m.label} per {per_pupils:,} pupils"
+    else:
+        label = m.label
+    if m.reducer != LAST:
+        label += f", last {MONTHS} months"
+    return MapMeasure(label, m.reducer, per_pupils)
+
+
 MAP_MEASURES: dict[str, MapMeasure] = {
-    "appeals_registered": MapMeasure("Appeals registered per 10,000 pupils, last 12 months",
-                                     "sum", 10_000),
-    "ehc_plans": MapMeasure("Children with an EHC plan per 1,000 pupils", "last", 1_000),
-    "assessments_refused": MapMeasure(
-        "Assessment requests refused per 10,000 pupils, last 12 months", "sum", 10_000),
-    "hearings_won_by_family": MapMeasure(
-        "Hearings won by the family per 10,000 pupils, last 12 months", "sum", 10_000),
-    "placements_independent": MapMeasure(
-        "Children placed in independent schools per 1,000 pupils", "last", 1_000),
-    "high_needs_spend_gbp": MapMeasure("High-needs spend, £ per pupil, last 12 months",
-                                       "sum", 1),
-    "cumulative_deficit_gbp": MapMeasure("Cumulative high-needs deficit, £ per pupil",
-                                         "last", 1),
-    "adversarial_index": MapMeasure("Adversarial index (2014/15 = 100), last 12 months",
-                                    "mean", None),
-    "mean_unmet_need": MapMeasure("Mean unmet need (need units), last 12 months", "mean", None),
-    "mean_trust_in_la": MapMeasure("Mean trust in the LA (0–1), last 12 months", "mean", None),
-}
-"""The measures a map can show, by panel measure name."""
+    name: _map_measure(name, per_pupils) for name, per_pupils in (
+        ("appeals_registered", 10_000), ("ehc_plans", 1_000), ("assessments_refused", 10_000),
+        ("hearings_won_by_family", 10_000), ("placements_independent", 1_000),
+        ("high_needs_spend_gbp", 1), ("cumulative_deficit_gbp", 1), ("adversarial_index", None),
+        ("mean_unmet_need", None), ("mean_trust_in_la", None))}
+"""The measures a map can show, by panel measure name: counts per 1,000 or 10,000 pupils,
+money per pupil, means and indices as they are."""
 
 DEFAULT_MEASURE = "appeals_registered"
 

@@ -39,6 +39,7 @@ from sendabm.presentation.style import (
     STYLE,
     MoneyFormatter,
     ThousandsFormatter,
+    axis_unit,
     floor_at_zero,
 )
 
@@ -75,13 +76,13 @@ incentives, right first time and high-needs funding levers; the rise in identifi
 need (1/year) and families' base appeal propensity (logit); the share of England
 simulated and the seed (see :class:`DashboardModel`)."""
 
-SERIES: tuple[tuple[str, str, str], ...] = (
-    ("ehc_plans", "Children with EHC plans", "children (England)"),
-    ("appeals_registered", "Tribunal appeals registered", "appeals per month"),
-    ("adversarial_index", "Adversarial index", "index (2014/15 = 100)"),
-    ("cumulative_deficit_gbp", "Cumulative high-needs deficit", "£ billion"),
-)
-"""Live national series: measure, title and y-axis label."""
+SERIES: tuple[tuple[str, str, str], ...] = tuple(
+    (name, title, axis_unit(name, flow="per month")) for name, title in (
+        ("ehc_plans", "Children with EHC plans"),
+        ("appeals_registered", "Tribunal appeals registered"),
+        ("adversarial_index", "Adversarial index"),
+        ("cumulative_deficit_gbp", "Cumulative high-needs deficit")))
+"""Live national series: measure, title and y-axis label (the registry's unit)."""
 
 
 class DashboardModel(SendModel):

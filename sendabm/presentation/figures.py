@@ -23,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sendabm.core.measures import FLOW, measure
 from sendabm.presentation.style import (
     COLOURS,
     DPI,
@@ -241,7 +242,7 @@ def _panel_deficit(ax: Axes, output: RunOutput, x: np.ndarray) -> bool:
             where="mid",
             color=COLOURS["las_deficit_over_reserves"],
             linewidth=1.3,
-            label=LABELS["las_deficit_over_reserves"],
+            label=LABELS["las_deficit_over_reserves"] + " (right)",
         )
         right.set_ylim(bottom=0, top=max(1.0, float(np.nanmax(count))) * 1.15)
         right.yaxis.set_major_locator(mticker.MaxNLocator(integer=True, nbins=5))
@@ -328,13 +329,13 @@ def summary_figure(output: RunOutput, path: Path) -> Path:
 # --------------------------------------------------------------------------- equity
 
 
-EQUITY_MEASURES: list[tuple[str, str, bool]] = [
-    ("ehc_plans", "Children with EHC plans", False),
-    ("appeals_registered", "Tribunal appeals registered (per year)", True),
-    ("hearings_won_by_family", "Hearings won by the family (per year)", True),
-    ("placements_independent", "Children placed in independent schools", False),
+EQUITY_MEASURES: list[tuple[str, str]] = [
+    ("ehc_plans", "Children with EHC plans"),
+    ("appeals_registered", "Tribunal appeals registered (per year)"),
+    ("hearings_won_by_family", "Hearings won by the family (per year)"),
+    ("placements_independent", "Children placed in independent schools"),
 ]
-"""Panel measure, title, and whether it is a flow shown as a trailing 12-month sum."""
+"""Panel measure and title; flows (the registry's kind) are shown as trailing 12-month sums."""
 
 
 def quintile_totals(output: RunOutput, name: str) -> np.ndarray | None:
@@ -367,10 +368,10 @@ def equity_figure(output: RunOutput, path: Path) -> Path:
         fig = Figure(figsize=EQUITY_SIZE, dpi=DPI, layout="constrained")
         axes = fig.subplots(2, 2, sharex=True)
         setup_time_axis(axes[0, 0], x)
-        for ax, (name, title, is_flow) in zip(axes.flat, EQUITY_MEASURES, strict=True):
+        for ax, (name, title) in zip(axes.flat, EQUITY_MEASURES, strict=True):
             ax.set_title(title)
             totals = quintile_totals(output, name)
-            if totals is not None and is_flow:
+            if totals is not None and measure(name).kind == FLOW:
                 totals = np.column_stack([rolling_sum(totals[:, q]) for q in range(5)])
             if totals is None or not np.isfinite(totals).any():
                 not_available(ax)

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from sendabm.experiments.compare import OUTCOMES
 from sendabm.experiments.ensemble import SERIES, read_series
+from sendabm.experiments.outcomes import OUTCOMES
 from sendabm.presentation import report_figures as rf
 from sendabm.presentation.report import (
     Report,

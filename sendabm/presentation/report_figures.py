@@ -30,15 +30,29 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sendabm.core.measures import (
+    EQUITY_OUTCOMES,
+    FLOW,
+    GBP,
+    KEY_OUTCOMES,
+    LAST,
+    MEAN_12,
+    MEASURES,
+    SPEND,
+    SUM,
+    Measure,
+)
 from sendabm.experiments.ensemble import Ensemble
 from sendabm.presentation.style import (
     DPI,
     INK,
+    LABELS,
     MUTED,
     OKABE_ITO,
     STYLE,
     MoneyFormatter,
     ThousandsFormatter,
+    axis_unit,
     floor_at_zero,
     not_available,
     rolling_sum,
@@ -52,15 +66,16 @@ BAND = (5.0, 95.0)
 SCENARIO_CYCLE = ("vermillion", "blue", "green", "orange", "purple", "sky")
 BASE_COLOUR = "#4d4d4d"
 
-NATIONAL_PANELS: tuple[tuple[str, str, str, str], ...] = (
-    ("ehc_plans", "Children with EHC plans", "children (England)", "stock"),
-    ("sen_support", "Children on SEN support", "children (England)", "stock"),
-    ("appeals_registered", "Tribunal appeals registered", "appeals per 12 months", "flow"),
-    ("adversarial_index", "Adversarial index", "index (2014/15 = 100)", "stock"),
-    ("mean_unmet_need", "Mean unmet need", "need units per child with a need", "stock"),
-    ("mean_trust_in_la", "Families' trust in their LA", "mean trust (0–1)", "stock"),
+NATIONAL_PANELS: tuple[tuple[str, str], ...] = (
+    ("ehc_plans", "Children with EHC plans"),
+    ("sen_support", "Children on SEN support"),
+    ("appeals_registered", "Tribunal appeals registered"),
+    ("adversarial_index", "Adversarial index"),
+    ("mean_unmet_need", "Mean unmet need"),
+    ("mean_trust_in_la", "Families' trust in their LA"),
 )
-"""Measure, title, y-axis label (unit) and kind of each national panel."""
+"""Measure and title of each national panel; the y axis is the registry's unit, and flows
+are drawn as 12-month sums."""
 
 SETTINGS: tuple[tuple[str, str], ...] = (
     ("placements_mainstream", "Mainstream schools"),
@@ -69,35 +84,31 @@ SETTINGS: tuple[tuple[str, str], ...] = (
     ("placements_further_education", "Further education"),
 )
 
-FUNNEL: tuple[tuple[str, str, str], ...] = (
-    ("assessment_requests", "Assessment requests", "sky"),
-    ("assessments_refused", "Requests refused", "blue"),
-    ("mediations", "Mediations", "green"),
-    ("appeals_registered", "Appeals registered", "orange"),
-    ("hearings", "Hearings", "vermillion"),
-    ("hearings_won_by_family", "Won by the family", "purple"),
-)
-"""The stages of a dispute, in order, with their colours."""
+FUNNEL: tuple[tuple[str, str, str], ...] = tuple(
+    (name, LABELS[name], colour) for name, colour in (
+        ("assessment_requests", "sky"), ("assessments_refused", "blue"),
+        ("mediations", "green"), ("appeals_registered", "orange"), ("hearings", "vermillion"),
+        ("hearings_won_by_family", "purple")))
+"""The stages of a dispute, in order: measure, legend label and colour."""
 
-SPEND_CATEGORIES: tuple[tuple[str, str, str], ...] = (
-    ("spend_mainstream_topup_gbp", "Mainstream top-ups", "sky"),
-    ("spend_special_gbp", "State special schools", "blue"),
-    ("spend_independent_gbp", "Independent schools", "vermillion"),
-    ("spend_further_education_gbp", "Further education", "green"),
-    ("spend_transport_gbp", "Transport", "orange"),
-    ("spend_tribunal_gbp", "Tribunal costs", "purple"),
-    ("spend_other_high_needs_gbp", "Other high needs", "grey"),
-    ("spend_core_offer_gbp", "Core offer", "yellow"),
-)
+_SPEND_COLOURS = ("sky", "blue", "vermillion", "green", "orange", "purple", "grey", "yellow")
+SPEND_CATEGORIES: tuple[tuple[str, str, str], ...] = tuple(
+    (name, LABELS[name], _SPEND_COLOURS[k % len(_SPEND_COLOURS)])
+    for k, name in enumerate(SPEND))
+"""The spend categories of the registry: measure, legend label and colour."""
 
-EQUITY_PANELS: tuple[tuple[str, str, str, str], ...] = (
-    ("ehc_plans", "Share of EHC plans", "% of all plans", "share"),
-    ("appeals_registered", "Appeals registered", "appeals, last 12 months", "sum"),
-    ("hearings_won_by_family", "Hearings won by the family", "hearings, last 12 months", "sum"),
-    ("placements_independent", "Placed in independent schools", "children", "last"),
-    ("mean_unmet_need", "Mean unmet need", "need units per child, last 12 months", "mean"),
-)
-"""Quintile measure, title, y-axis label and how the last year is reduced."""
+
+def _equity_panel(m: Measure) -> tuple[str, str, str, str]:
+    if m.equity_share:
+        return m.name, f"Share of {m.legend}", "% of all plans", "share"
+    period = {SUM: ", last 12 months", MEAN_12: ", last 12 months"}.get(m.reducer, "")
+    return m.name, m.label, m.unit + period, m.reducer
+
+
+EQUITY_PANELS: tuple[tuple[str, str, str, str], ...] = tuple(
+    _equity_panel(m) for m in EQUITY_OUTCOMES)
+"""The equity measures of the registry: measure, title, y-axis label and how the last year
+is reduced (``share`` of all, ``sum``, ``last`` or ``mean``)."""
 
 WIDE = (13.0, 7.4)
 
@@ -193,10 +204,11 @@ def national_figure(ens: Ensemble, path: Path) -> Path:
     with mpl.rc_context(STYLE):
         fig, axes = _figure(WIDE, 2, 3, sharex=True)
         setup_time_axis(axes[0, 0], _x(ens))
-        for ax, (measure, title, unit, kind) in zip(axes.flat, NATIONAL_PANELS, strict=True):
+        for ax, (name, title) in zip(axes.flat, NATIONAL_PANELS, strict=True):
             ax.set_title(title)
-            ax.set_ylabel(unit)
-            if not _time_panel(ax, ens, measure, kind):
+            ax.set_ylabel(axis_unit(name, flow="per 12 months"))
+            kind = "flow" if MEASURES[name].kind == FLOW else "stock"
+            if not _time_panel(ax, ens, name, kind):
                 not_available(ax)
             ax.yaxis.set_major_formatter(ThousandsFormatter())
         _legend(fig, ens)
@@ -453,18 +465,16 @@ def _appeal_rate_panel(ax: Axes, ens: Ensemble) -> None:
 
 # --------------------------------------------------------------------------- replications
 
-OUTCOME_UNITS = {
-    "adversarial_index": "index (2014/15 = 100)",
-    "appeals_registered": "appeals in the window",
-    "hearings": "hearings in the window",
-    "ehc_plans": "children at the end",
-    "placements_independent": "children at the end",
-    "cumulative_deficit_gbp": "£ billion at the end",
-    "mean_unmet_need": "need units, last 12 months",
-    "mean_trust_in_la": "trust (0–1), last 12 months",
-    "mean_trust_in_school": "trust (0–1), last 12 months",
-}
-"""Unit of each key outcome of a comparison (see :mod:`sendabm.experiments.compare`)."""
+def _outcome_unit(name: str) -> str:
+    m = MEASURES[name]
+    unit = "£ billion" if m.unit == GBP else m.unit
+    return unit + {SUM: " in the window", LAST: " at the end",
+                   MEAN_12: ", last 12 months"}[m.reducer]
+
+
+OUTCOME_UNITS = {name: _outcome_unit(name) for name in KEY_OUTCOMES}
+"""Unit of each key outcome of a comparison, as it is reduced
+(:mod:`sendabm.experiments.outcomes`)."""
 
 
 def replications_figure(values: dict[str, dict[str, np.ndarray]], scenarios: list[str],

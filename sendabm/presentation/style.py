@@ -1,7 +1,7 @@
 """The house style of every sendabm figure: palette, rc settings, tick formats, helpers.
 
 One module so that the run figures (:mod:`sendabm.presentation.figures`), the comparison
-figures (:mod:`sendabm.experiments.compare`), the report
+figures (:mod:`sendabm.presentation.compare_figures`), the report
 (:mod:`sendabm.presentation.report_figures`), the area map
 (:mod:`sendabm.presentation.areamap`) and the dashboard look alike: the Okabe–Ito
 colour-blind-safe palette, titles on the left, thousands separators, concise date axes
@@ -19,6 +19,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from sendabm.core.measures import FLOW, GBP, NATIONAL, measure
 
 DPI = 150
 """Resolution of the PNG figures (dots per inch)."""
@@ -56,24 +58,23 @@ COLOURS = {
 }
 """One colour per measure, the same in every panel."""
 
-LABELS = {
-    "ehc_plans": "EHC plans",
-    "sen_support": "SEN support",
-    "appeals_registered": "Appeals registered",
-    "hearings": "Hearings",
-    "hearings_won_by_family": "Won by the family",
-    "placements_mainstream": "Mainstream",
-    "placements_special": "Special school",
-    "placements_independent": "Independent",
-    "high_needs_spend_gbp": "Spend",
-    "high_needs_allocation_gbp": "Allocation",
-    "cumulative_deficit_gbp": "Cumulative deficit",
-    "las_deficit_over_reserves": "LAs with deficit over reserves (right)",
-    "mean_trust_in_school": "Trust in school",
-    "mean_trust_in_la": "Trust in LA",
-    "adversarial_index": "Adversarial index",
-}
-"""Plain-words legend label of each measure."""
+LABELS = {name: measure(name).legend for name in NATIONAL}
+"""Plain-words legend label of each national measure (the registry's short labels)."""
+
+
+def axis_unit(name: str, flow: str = "per month") -> str:
+    """The y-axis label of a measure's series: its unit, England scale noted.
+
+    Args:
+        name: A registered measure.
+        flow: How a flow is shown, e.g. "per month" or "per 12 months".
+    """
+    m = measure(name)
+    if m.unit == GBP:
+        return "£ billion" + (f" {flow}" if m.kind == FLOW else "")
+    if m.kind == FLOW:
+        return f"{m.unit} {flow}"
+    return f"{m.unit} (England)" if m.england_scale else m.unit
 
 STYLE: dict[str, Any] = {
     "font.size": 9,

@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sendabm.core.measures import MEASURES
 from sendabm.experiments.evaluate import OUTCOMES
 from sendabm.presentation.style import (
     DPI,
@@ -43,10 +44,10 @@ BAND = (5.0, 95.0)
 
 
 def _label(name: str) -> str:
-    from sendabm.experiments.compare import OUTCOMES as TITLED
-
-    titles = {o.name: o.label for o in TITLED}
-    return titles.get(name, name.replace("__", ": ").replace("_", " "))
+    """An outcome's registered label, or an input name in words."""
+    if name in MEASURES:
+        return MEASURES[name].label
+    return name.replace("__", ": ").replace("_", " ")
 
 
 def _unit(name: str) -> str:

@@ -15,7 +15,9 @@ from matplotlib.figure import Figure
 
 from sendabm.experiments import targets as T
 from sendabm.presentation.style import (
+    COLOURS,
     INK,
+    LABELS,
     MUTED,
     OKABE_ITO,
     STYLE,
@@ -111,18 +113,9 @@ PROJECTION_PANELS = (
     ("LAs with a deficit over their reserves", "LAs (of 152)", ("las_deficit_over_reserves",),
      None),
 )
-SERIES_COLOUR = {
-    "ehc_plans": OKABE_ITO["blue"], "appeals_registered": OKABE_ITO["orange"],
-    "placements_mainstream": OKABE_ITO["sky"], "placements_special": OKABE_ITO["blue"],
-    "placements_independent": OKABE_ITO["vermillion"],
-    "high_needs_spend_gbp": OKABE_ITO["vermillion"],
-    "high_needs_allocation_gbp": OKABE_ITO["blue"],
-    "cumulative_deficit_gbp": OKABE_ITO["vermillion"],
-    "las_deficit_over_reserves": OKABE_ITO["grey"],
-}
-SERIES_LABEL = {"placements_mainstream": "mainstream", "placements_special": "state special",
-                "placements_independent": "independent", "high_needs_spend_gbp": "spend",
-                "high_needs_allocation_gbp": "allocation"}
+SERIES_LABEL = {name: LABELS[name] for panel in PROJECTION_PANELS if len(panel[2]) > 1
+                for name in panel[2]}
+"""Legend labels of the series that share a panel (the registry's short labels)."""
 
 
 def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[str],
@@ -135,7 +128,7 @@ def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[
         values = _yearly_if_flow(name, v.national[name]) / (1e9 if money else 1.0)
         if name == "high_needs_spend_gbp" or name == "high_needs_allocation_gbp":
             values = rolling_sum(values)
-        colour = SERIES_COLOUR.get(name, MODEL)
+        colour = COLOURS.get(name, MODEL)
         # Yearly sums are undefined (NaN) in every run for the first 11 months; those
         # months are left blank rather than warned about.
         filled = ~np.all(np.isnan(values), axis=0)

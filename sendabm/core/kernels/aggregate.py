@@ -14,72 +14,28 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from sendabm.core import slots as K
 from sendabm.core import states as S
 from sendabm.core.kernels.outcomes import outcome_row
+from sendabm.core.measures import SLOT, SLOTS
 
-LA_MEASURES = (
-    "pupils", "sen_support", "ehc_plans", "ehc_plans_school_age",
-    "placements_mainstream", "placements_special", "placements_independent",
-    "placements_further_education", "awaiting_place", "assessing", "tribunal_backlog",
-    "with_need", "need_sum", "unmet_sum", "trust_la_sum", "trust_school_sum", "trust_school_n",
-    "progress_sum", "wellbeing_sum",
-    "assessment_requests", "school_requests", "assessments_refused", "plans_refused",
-    "placements_refused", "plans_issued", "plans_issued_within_20_weeks", "mediations",
-    "mediation_agreements", "appeals_registered", "appeals_conceded", "hearings",
-    "hearings_won_by_family", "placed_special", "placed_independent", "disputes_dropped",
-    "assessments_completed", "decisions_not_followed",
-    "spend_mainstream_topup_gbp", "spend_special_gbp", "spend_independent_gbp",
-    "spend_further_education_gbp", "spend_transport_gbp", "spend_tribunal_gbp",
-    "spend_other_high_needs_gbp", "spend_core_offer_gbp",
-)
-"""Totals kept per LA and family-resources quintile (index 0 = all quintiles)."""
-M = {name: k for k, name in enumerate(LA_MEASURES)}
-# Integer slots (numba cannot read a dict at compile time).
-K_PUPILS = 0
-K_SEN_SUPPORT = 1
-K_EHC_PLANS = 2
-K_EHC_PLANS_SCHOOL_AGE = 3
-K_PLACEMENTS_MAINSTREAM = 4
-K_PLACEMENTS_SPECIAL = 5
-K_PLACEMENTS_INDEPENDENT = 6
-K_PLACEMENTS_FURTHER_EDUCATION = 7
-K_AWAITING_PLACE = 8
-K_ASSESSING = 9
-K_TRIBUNAL_BACKLOG = 10
-K_WITH_NEED = 11
-K_NEED_SUM = 12
-K_UNMET_SUM = 13
-K_TRUST_LA_SUM = 14
-K_TRUST_SCHOOL_SUM = 15
-K_TRUST_SCHOOL_N = 16
-K_PROGRESS_SUM = 17
-K_WELLBEING_SUM = 18
-K_ASSESSMENT_REQUESTS = 19
-K_SCHOOL_REQUESTS = 20
-K_ASSESSMENTS_REFUSED = 21
-K_PLANS_REFUSED = 22
-K_PLACEMENTS_REFUSED = 23
-K_PLANS_ISSUED = 24
-K_PLANS_ISSUED_WITHIN_20_WEEKS = 25
-K_MEDIATIONS = 26
-K_MEDIATION_AGREEMENTS = 27
-K_APPEALS_REGISTERED = 28
-K_APPEALS_CONCEDED = 29
-K_HEARINGS = 30
-K_HEARINGS_WON_BY_FAMILY = 31
-K_PLACED_SPECIAL = 32
-K_PLACED_INDEPENDENT = 33
-K_DISPUTES_DROPPED = 34
-K_ASSESSMENTS_COMPLETED = 35
-K_DECISIONS_NOT_FOLLOWED = 36
-K_SPEND_MAINSTREAM_TOPUP_GBP = 37
-K_SPEND_SPECIAL_GBP = 38
-K_SPEND_INDEPENDENT_GBP = 39
-K_SPEND_FURTHER_EDUCATION_GBP = 40
-K_SPEND_TRANSPORT_GBP = 41
-K_SPEND_TRIBUNAL_GBP = 42
-K_SPEND_OTHER_HIGH_NEEDS_GBP = 43
-K_SPEND_CORE_OFFER_GBP = 44
+LA_MEASURES = SLOTS
+"""Totals kept per LA and family-resources quintile (index 0 = all quintiles), in the
+registry's slot order (:data:`sendabm.core.measures.SLOTS`)."""
+M = SLOT
+
+SLOT_LAYOUT = "63beb34571b8"
+"""The slot order the kernels of this file were written for (:data:`sendabm.core.slots.LAYOUT`).
+
+Numba freezes the slot numbers (``K.EHC_PLANS`` ...) into the compiled kernels and keeps
+them in its cache until this file changes, so a change of the registry's counted
+measures must come with an edit here: import fails until this digest is updated, and
+the edit makes numba compile the kernels again."""
+if K.LAYOUT != SLOT_LAYOUT:
+    raise ImportError(
+        f"the counting slots of sendabm.core.measures changed (layout {K.LAYOUT}); count the "
+        f"new measures in sendabm/core/kernels/aggregate.py and set SLOT_LAYOUT = "
+        f"'{K.LAYOUT}' there, which also makes numba recompile the counting kernels")
 
 _EVENT_MEASURES = (
     (S.EV_REQUEST, M["assessment_requests"]), (S.EV_SCHOOL_REQUEST, M["school_requests"]),
@@ -144,48 +100,48 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
         need = np.float64(need_col[i])
         # Each (slot, value) pair is added to the 'all' column and to the quintile.
         if sen == S.SEN_SUPPORT:
-            a[K_SEN_SUPPORT, la, 0] += 1.0
-            a[K_SEN_SUPPORT, la, q] += 1.0
+            a[K.SEN_SUPPORT, la, 0] += 1.0
+            a[K.SEN_SUPPORT, la, q] += 1.0
         elif sen == S.EHCP:
-            a[K_EHC_PLANS, la, 0] += 1.0
-            a[K_EHC_PLANS, la, q] += 1.0
+            a[K.EHC_PLANS, la, 0] += 1.0
+            a[K.EHC_PLANS, la, q] += 1.0
             if year < S.SCHOOL_YEARS:
-                a[K_EHC_PLANS_SCHOOL_AGE, la, 0] += 1.0
-                a[K_EHC_PLANS_SCHOOL_AGE, la, q] += 1.0
+                a[K.EHC_PLANS_SCHOOL_AGE, la, 0] += 1.0
+                a[K.EHC_PLANS_SCHOOL_AGE, la, q] += 1.0
             topup_gbp = np.float64(topup_col[i]) * 10000.0 * cost_factor / 12.0
             if setting == S.MAINSTREAM:
-                a[K_PLACEMENTS_MAINSTREAM, la, 0] += 1.0
-                a[K_PLACEMENTS_MAINSTREAM, la, q] += 1.0
-                a[K_SPEND_MAINSTREAM_TOPUP_GBP, la, 0] += topup_gbp
-                a[K_SPEND_MAINSTREAM_TOPUP_GBP, la, q] += topup_gbp
+                a[K.PLACEMENTS_MAINSTREAM, la, 0] += 1.0
+                a[K.PLACEMENTS_MAINSTREAM, la, q] += 1.0
+                a[K.SPEND_MAINSTREAM_TOPUP_GBP, la, 0] += topup_gbp
+                a[K.SPEND_MAINSTREAM_TOPUP_GBP, la, q] += topup_gbp
             elif setting == S.FURTHER_EDUCATION:
-                a[K_PLACEMENTS_FURTHER_EDUCATION, la, 0] += 1.0
-                a[K_PLACEMENTS_FURTHER_EDUCATION, la, q] += 1.0
-                a[K_SPEND_FURTHER_EDUCATION_GBP, la, 0] += topup_gbp
-                a[K_SPEND_FURTHER_EDUCATION_GBP, la, q] += topup_gbp
+                a[K.PLACEMENTS_FURTHER_EDUCATION, la, 0] += 1.0
+                a[K.PLACEMENTS_FURTHER_EDUCATION, la, q] += 1.0
+                a[K.SPEND_FURTHER_EDUCATION_GBP, la, 0] += topup_gbp
+                a[K.SPEND_FURTHER_EDUCATION_GBP, la, q] += topup_gbp
         if setting == S.SPECIAL or setting == S.INDEPENDENT:
             if setting == S.SPECIAL:
-                slot, spend_slot, cost = K_PLACEMENTS_SPECIAL, K_SPEND_SPECIAL_GBP, special_gbp
+                slot, spend_slot, cost = K.PLACEMENTS_SPECIAL, K.SPEND_SPECIAL_GBP, special_gbp
                 special_roll[c, provider_col[i]] += 1
             else:
-                slot, spend_slot = K_PLACEMENTS_INDEPENDENT, K_SPEND_INDEPENDENT_GBP
+                slot, spend_slot = K.PLACEMENTS_INDEPENDENT, K.SPEND_INDEPENDENT_GBP
                 cost = fees[provider_col[i]]
                 provider_roll[c, provider_col[i]] += 1
             a[slot, la, 0] += 1.0
             a[slot, la, q] += 1.0
             a[spend_slot, la, 0] += cost / 12.0
             a[spend_slot, la, q] += cost / 12.0
-            a[K_SPEND_TRANSPORT_GBP, la, 0] += transport_gbp / 12.0
-            a[K_SPEND_TRANSPORT_GBP, la, q] += transport_gbp / 12.0
+            a[K.SPEND_TRANSPORT_GBP, la, 0] += transport_gbp / 12.0
+            a[K.SPEND_TRANSPORT_GBP, la, q] += transport_gbp / 12.0
         stage = stage_col[i]
         if stage != S.IDLE:
             slot = -1
             if stage == S.AWAITING_PLACE:
-                slot = K_AWAITING_PLACE
+                slot = K.AWAITING_PLACE
             elif stage == S.ASSESSING:
-                slot = K_ASSESSING
+                slot = K.ASSESSING
             elif stage == S.APPEALING:
-                slot = K_TRIBUNAL_BACKLOG
+                slot = K.TRIBUNAL_BACKLOG
             if slot >= 0:
                 a[slot, la, 0] += 1.0
                 a[slot, la, q] += 1.0
@@ -196,8 +152,8 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
                     a[event_slots[k], la, 0] += 1.0
                     a[event_slots[k], la, q] += 1.0
             if events & S.EV_APPEAL:
-                a[K_SPEND_TRIBUNAL_GBP, la, 0] += tribunal_gbp
-                a[K_SPEND_TRIBUNAL_GBP, la, q] += tribunal_gbp
+                a[K.SPEND_TRIBUNAL_GBP, la, 0] += tribunal_gbp
+                a[K.SPEND_TRIBUNAL_GBP, la, q] += tribunal_gbp
         in_school = setting == S.MAINSTREAM and year < S.SCHOOL_YEARS
         s = school_col[i]
         if in_school:
@@ -207,17 +163,17 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
         if need > 0.0:
             values = (1.0, need, np.float64(unmet_col[i]), np.float64(fam.trust_la[i]),
                       np.float64(progress_col[i]), np.float64(wellbeing_col[i]))
-            slots = (K_WITH_NEED, K_NEED_SUM, K_UNMET_SUM, K_TRUST_LA_SUM, K_PROGRESS_SUM,
-                     K_WELLBEING_SUM)
+            slots = (K.WITH_NEED, K.NEED_SUM, K.UNMET_SUM, K.TRUST_LA_SUM, K.PROGRESS_SUM,
+                     K.WELLBEING_SUM)
             for k in range(6):
                 a[slots[k], la, 0] += values[k]
                 a[slots[k], la, q] += values[k]
             if in_school:
                 trust = np.float64(fam.trust_school[i])
-                a[K_TRUST_SCHOOL_SUM, la, 0] += trust
-                a[K_TRUST_SCHOOL_SUM, la, q] += trust
-                a[K_TRUST_SCHOOL_N, la, 0] += 1.0
-                a[K_TRUST_SCHOOL_N, la, q] += 1.0
+                a[K.TRUST_SCHOOL_SUM, la, 0] += trust
+                a[K.TRUST_SCHOOL_SUM, la, q] += trust
+                a[K.TRUST_SCHOOL_N, la, 0] += 1.0
+                a[K.TRUST_SCHOOL_N, la, q] += 1.0
                 sa[3, s] += trust
                 sa[4, s] += 1.0
 
