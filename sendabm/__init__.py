@@ -10,8 +10,9 @@ import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-_KERNEL_SOURCES = ("core/rng.py", "core/states.py", "core/population.py", "core/actors",
-                   "core/kernels")
+# Slots and measures: the kernels compile the registry's slot numbers in as constants.
+_KERNEL_SOURCES = ("core/rng.py", "core/states.py", "core/population.py", "core/slots.py",
+                   "core/measures.py", "core/actors", "core/kernels")
 
 
 def _kernel_cache_dir() -> Path:

@@ -24,19 +24,6 @@ LA_MEASURES = SLOTS
 registry's slot order (:data:`sendabm.core.measures.SLOTS`)."""
 M = SLOT
 
-SLOT_LAYOUT = "63beb34571b8"
-"""The slot order the kernels of this file were written for (:data:`sendabm.core.slots.LAYOUT`).
-
-Numba freezes the slot numbers (``K.EHC_PLANS`` ...) into the compiled kernels and keeps
-them in its cache until this file changes, so a change of the registry's counted
-measures must come with an edit here: import fails until this digest is updated, and
-the edit makes numba compile the kernels again."""
-if K.LAYOUT != SLOT_LAYOUT:
-    raise ImportError(
-        f"the counting slots of sendabm.core.measures changed (layout {K.LAYOUT}); count the "
-        f"new measures in sendabm/core/kernels/aggregate.py and set SLOT_LAYOUT = "
-        f"'{K.LAYOUT}' there, which also makes numba recompile the counting kernels")
-
 _EVENT_MEASURES = (
     (S.EV_REQUEST, M["assessment_requests"]), (S.EV_SCHOOL_REQUEST, M["school_requests"]),
     (S.EV_REFUSED_ASSESS, M["assessments_refused"]), (S.EV_REFUSED_PLAN, M["plans_refused"]),
