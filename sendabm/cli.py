@@ -306,6 +306,7 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from sendabm.experiments.run import run_scenario
+    from sendabm.presentation.figures import RUN_FIGURES
 
     scenario = load_scenario(args.scenario).with_overrides(
         run={"seed": args.seed, "scale": args.scale, "end": args.end})
@@ -318,7 +319,7 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / scenario.name
     check_out_dir(out)
     output = run_scenario(scenario, out=out, areas=args.areas, progress=not args.quiet,
-                          figures=not args.no_figures)
+                          figures=None if args.no_figures else RUN_FIGURES)
     seconds = output.manifest["wall_time_seconds"]
     print(f"wrote {out} ({output.manifest['months']} months, scale {output.manifest['scale']}, "
           f"seed {output.manifest['seed']}, {seconds:.1f} s)")

@@ -82,7 +82,7 @@ def run_folder(tmp_path_factory) -> Path:
     scenario = load_scenario(ROOT / "experiments" / "scenarios" / "baseline.toml")
     scenario = scenario.with_overrides(run={"scale": SCALE, "end": END})
     out = tmp_path_factory.mktemp("run") / "baseline"
-    run_scenario(scenario, out=out, progress=False, figures=False)
+    run_scenario(scenario, out=out, progress=False)
     return out
 
 
