@@ -221,6 +221,7 @@ def _validate(args: argparse.Namespace) -> int:
 
     from sendabm.core.scenario import default_scenario
     from sendabm.experiments.validate import run_validation, write_validation
+    from sendabm.presentation.validation_figures import VALIDATION_FIGURES
 
     if args.seeds < 1:
         raise ScenarioError(f"--seeds must be at least 1, got {args.seeds}")
@@ -233,7 +234,7 @@ def _validate(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--out '{args.out}' is a file; give a folder")
     v = run_validation(args.seeds, args.scale, args.end, args.workers, progress=not args.quiet)
     command = "sendabm " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    written = write_validation(v, args.out, command)
+    written = write_validation(v, args.out, command, figures=VALIDATION_FIGURES)
     print(f"wrote {len(written)} files to {args.out} ({len(v.seeds)} runs at scale "
           f"{v.scale:g}, {v.wall_seconds:.0f} s)")
     return 0
