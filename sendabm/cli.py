@@ -263,7 +263,8 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from sendabm.experiments.sweep import load_spec, run_sweep
+    from sendabm.experiments.sweep import load_spec
+    from sendabm.experiments.sweep_run import run_sweep
 
     spec = load_spec(args.spec)
     store = args.store if args.store is not None else Path("results") / "sweeps" / spec.name

@@ -16,7 +16,8 @@ import pytest
 from sendabm.core.scenario import load_scenario
 from sendabm.experiments.compare import compare, write_comparison
 from sendabm.experiments.run import run_scenario
-from sendabm.experiments.sweep import load_spec, run_sweep
+from sendabm.experiments.sweep import load_spec
+from sendabm.experiments.sweep_run import run_sweep
 from sendabm.presentation.report import REPORT_HTML, detect, write_report
 
 ROOT = Path(__file__).resolve().parents[1]

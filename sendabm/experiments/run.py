@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import gc
 import os
 import subprocess
@@ -111,3 +112,10 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
     if out is not None:
         write_run(output, Path(out), figures=figures)
     return output
+
+
+def run_national(scenario: Scenario) -> tuple[list[datetime.date], dict[str, np.ndarray]]:
+    """Run ``scenario`` without writing anything; its dates and national measures (the
+    task calibration and validation give their worker processes)."""
+    output = run_scenario(scenario)
+    return output.dates, output.national

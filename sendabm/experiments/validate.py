@@ -27,6 +27,8 @@ import numpy as np
 
 from sendabm.core.calendar import rolling_sum
 from sendabm.experiments import targets as T
+from sendabm.experiments.pool import WorkerPool, available_cores
+from sendabm.experiments.run import run_national
 
 VALIDATION_END = dt.date(2025, 8, 1)
 """Last month of the validation figure (the historical replay)."""
@@ -70,31 +72,23 @@ def run_validation(seeds: int = 10, scale: float = 0.05, end: str = PROJECTION_E
     import time
 
     from sendabm.core.scenario import default_scenario
-    from sendabm.experiments.calibrate import Runner
 
     base = default_scenario().with_overrides(run={"scale": scale, "end": end})
     scenarios = [base.with_overrides(run={"seed": s}) for s in range(1, seeds + 1)]
     started = time.perf_counter()
-    runner = Runner(workers or min(seeds, os.cpu_count() or 1))
-    try:
-        outputs = _map_with_progress(runner, scenarios, progress)
-    finally:
-        runner.close()
+    with WorkerPool(workers or min(seeds, available_cores())) as pool:
+        outputs = pool.ordered(run_national, scenarios)
+        if progress:
+            from tqdm import tqdm
+
+            outputs = tqdm(outputs, total=len(scenarios), unit="run",
+                           desc="validate baseline", dynamic_ncols=True)
+        outputs = list(outputs)
     dates = list(outputs[0][0])
     names = sorted(outputs[0][1])
     national = {k: np.stack([np.asarray(o[1][k], float) for o in outputs]) for k in names}
     return Validation(dates, list(range(1, seeds + 1)), scale, national,
                       time.perf_counter() - started)
-
-
-def _map_with_progress(runner, scenarios, progress: bool) -> list:
-    if not progress:
-        return runner.map(scenarios)
-    from tqdm import tqdm
-
-    results = runner.imap(scenarios)
-    return list(tqdm(results, total=len(scenarios), unit="run", desc="validate baseline",
-                     dynamic_ncols=True))
 
 
 def fit_table(v: Validation) -> list[dict]:
