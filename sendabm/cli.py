@@ -19,8 +19,9 @@
   (:mod:`sendabm.presentation.dashboard`).
 
 Errors in the user's input (a missing or invalid scenario, an out-of-range option, an
-unusable results folder) print one line naming the problem and the fix, and exit
-with status 2 without writing anything.
+unusable results folder, an optional extra the command needs but is not installed)
+print one line naming the problem and the fix, and exit with status 2 without
+writing anything.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 from sendabm.core.areas import AreasError
 from sendabm.core.scenario import ScenarioError, load_scenario
 from sendabm.experiments.calibrate import CalibrationError
+from sendabm.experiments.extras import MissingExtra, require
 from sendabm.experiments.results import ResultsError, check_out_dir
 from sendabm.experiments.sweep import SweepError
 
@@ -299,6 +301,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
+    require("dashboard", "the dashboard (sendabm dashboard)")
     from sendabm.presentation.dashboard import serve
 
     if not 0 < args.port < 65536:
@@ -375,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "dashboard":
             return _dashboard(args)
-    except (ScenarioError, AreasError, ResultsError, SweepError, CalibrationError) as error:
+    except (ScenarioError, AreasError, ResultsError, SweepError, CalibrationError,
+            MissingExtra) as error:
         print(f"sendabm: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_USAGE

@@ -31,6 +31,7 @@ import numpy as np
 
 from sendabm.core.parameters import PARAMETERS, PRIORS
 from sendabm.experiments import targets as T
+from sendabm.experiments.extras import require
 from sendabm.experiments.pool import WorkerPool
 from sendabm.experiments.run import run_national
 
@@ -166,6 +167,14 @@ def _fit_parameter(entry: Any, file: Path) -> FitParameter:
     return FitParameter(name, low, high, log)
 
 
+def _optuna():
+    """The optuna module, or a one-line :class:`MissingExtra` naming the extra to install."""
+    require("calibrate", "calibration (sendabm calibrate)")
+    import optuna
+
+    return optuna
+
+
 def base_scenario(spec: Spec):
     """The scenario candidates are built on, with the spec's scale and end month."""
     from sendabm.core.scenario import default_scenario, load_scenario
@@ -227,8 +236,7 @@ def suggest(trial, spec: Spec) -> dict[str, Any]:
 
 def open_study(spec: Spec, study_dir: Path):
     """Create or resume the study stored in ``study_dir/study.db``."""
-    import optuna
-
+    optuna = _optuna()
     study_dir.mkdir(parents=True, exist_ok=True)
     storage = f"sqlite:///{(study_dir / 'study.db').resolve()}"
     sampler = optuna.samplers.TPESampler(seed=spec.sampler_seed, multivariate=True)
@@ -263,8 +271,7 @@ def _clip(value: float, fp: FitParameter) -> float:
 
 def finished_trials(study) -> int:
     """Trials completed (or failed) so far."""
-    import optuna
-
+    optuna = _optuna()
     done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
     return sum(1 for t in study.trials if t.state in done)
 
@@ -295,8 +302,7 @@ def run_study(spec: Spec, study_dir: Path, workers: int = 1, trials: int | None 
         progress: Show a progress bar on stderr.
         on_trial: Called after each trial with (trials done, best score).
     """
-    import optuna
-
+    optuna = _optuna()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budget = int(trials if trials is not None else spec.trials)
     study = open_study(spec, Path(study_dir))
@@ -339,8 +345,7 @@ def within(trial, bounds: Mapping[str, float]) -> bool:
 def best_result(study, bounds: Mapping[str, float] | None = None) -> Result:
     """The trial with the lowest score among those within ``bounds`` (any trial if none
     is), with the first (prior) trial's score for reference."""
-    import optuna
-
+    optuna = _optuna()
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise CalibrationError("the study has no completed trial; run it with a budget of "

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import islice
 
+from sendabm.experiments.extras import require
 from sendabm.experiments.pool import IN_FLIGHT_PER_WORKER, WorkerPool, available_cores
 from sendabm.experiments.sweep import RunTask, SweepError
 
@@ -39,13 +40,16 @@ class RunResult:
 
 
 def check_options(engine: str, workers: int | None, scheduler: str | None) -> None:
-    """Raise :class:`SweepError` (one line) for an invalid engine option."""
+    """Raise :class:`SweepError` (one line) for an invalid engine option, or
+    :class:`~sendabm.experiments.extras.MissingExtra` if Dask is asked for and missing."""
     if engine not in ENGINES:
         raise SweepError(f"--engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise SweepError(f"--workers must be at least 1, got {workers!r}")
     if scheduler is not None and engine != "dask":
         raise SweepError("--scheduler needs --engine dask")
+    if engine == "dask":
+        require("dask", "the dask engine (sendabm sweep --engine dask)")
 
 
 def perform(run_function: Callable[[RunTask], dict[str, float]], threads: int,

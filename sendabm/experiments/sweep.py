@@ -68,6 +68,7 @@ from sendabm.experiments.evaluate import (
     RUN_INPUTS,
     calendar_ok,
 )
+from sendabm.experiments.extras import require
 
 DESIGNS = ("lhs", "factorial", "sobol", "morris")
 SWEEP_KEYS = ("name", "base", "design", "samples", "replications", "seed", "scale", "end",
@@ -409,11 +410,13 @@ def make_design(spec: SweepSpec) -> Design:
         high = np.array([b[1] for b in problem["bounds"]])
         matrix = low + unit * (high - low)
     elif spec.design == "sobol":
+        require("sensitivity", "a sobol design (sendabm sweep)")
         from SALib.sample import sobol
 
         matrix = sobol.sample(problem, spec.samples, calc_second_order=False, scramble=True,
                               seed=design_seed)
     else:
+        require("sensitivity", "a morris design (sendabm sweep)")
         from SALib.sample import morris
 
         matrix = morris.sample(problem, spec.samples, num_levels=MORRIS_LEVELS,
