@@ -43,6 +43,7 @@ from pathlib import Path
 from sendabm.core.model import SendModel
 from sendabm.experiments.run import output_of
 from sendabm.experiments.results import write_run
+from sendabm.presentation.figures import RUN_FIGURES
 scale, end, out = float(sys.argv[1]), sys.argv[2], sys.argv[3]
 started = time.perf_counter()
 model = SendModel(scale=scale, end=end)
@@ -51,7 +52,7 @@ t0 = time.perf_counter()
 model.run()
 stepping = time.perf_counter() - t0
 t1 = time.perf_counter()
-write_run(output_of(model, stepping), Path(out) / "run", figures=True)
+write_run(output_of(model, stepping), Path(out) / "run", figures=RUN_FIGURES)
 writing = time.perf_counter() - t1
 peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"scale": scale, "setup_s": setup, "step_s": stepping, "write_s": writing,

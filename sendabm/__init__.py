@@ -3,6 +3,28 @@
 Families, mainstream schools, special schools, independent providers, local
 authorities and the SEND Tribunal act inside a network of 152 local areas. See
 ``docs/ODD.md`` for the model and ``README.md`` for the module map.
+
+The modules form layers, listed here from the bottom up. A module imports only its own
+layer and the layers listed before it, and no imports form a cycle
+(``tests/test_layering.py`` checks every import, function-level ones included):
+
+- base: this package root, ``data``, and the model's foundations in ``core``: rng,
+  calendar, states, population, areas, exogenous, calibrated, param (the ``Param``
+  declaration), measures and slots (the measure registry and its counting slots).
+  Depends on nothing else of the package.
+- actors: ``core/actors``, one module per actor. Depends on base.
+- kernels: ``core/kernels``, the fused numba kernels. Depends on actors and base.
+- model: ``core`` parameters (the actors' ``PARAMS`` assembled), phases, model,
+  cohorts, scenario, policies, invariants: ``SendModel`` assembled from the actors and
+  kernels. Depends on kernels, actors and base.
+- experiments: ``experiments``, runs, results, comparisons, sweeps and their pool,
+  calibration, validation. Depends on the model layers.
+- presentation: ``presentation``, figures, reports, the map, the dashboard. Depends on
+  experiments and the model layers.
+- cli: ``cli``, the ``sendabm`` command. Depends on everything.
+
+Imports under ``if TYPE_CHECKING:`` are exempt, and so are the lazy attributes below
+(``sendabm.SendModel``, ``sendabm.evaluate``), the package's facade over the upper layers.
 """
 
 import hashlib

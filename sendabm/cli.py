@@ -19,8 +19,9 @@
   (:mod:`sendabm.presentation.dashboard`).
 
 Errors in the user's input (a missing or invalid scenario, an out-of-range option, an
-unusable results folder) print one line naming the problem and the fix, and exit
-with status 2 without writing anything.
+unusable results folder, an optional extra the command needs but is not installed)
+print one line naming the problem and the fix, and exit with status 2 without
+writing anything.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 from sendabm.core.areas import AreasError
 from sendabm.core.scenario import ScenarioError, load_scenario
 from sendabm.experiments.calibrate import CalibrationError
+from sendabm.experiments.extras import MissingExtra, require
 from sendabm.experiments.results import ResultsError, check_out_dir
 from sendabm.experiments.sweep import SweepError
 
@@ -221,6 +223,7 @@ def _validate(args: argparse.Namespace) -> int:
 
     from sendabm.core.scenario import default_scenario
     from sendabm.experiments.validate import run_validation, write_validation
+    from sendabm.presentation.validation_figures import VALIDATION_FIGURES
 
     if args.seeds < 1:
         raise ScenarioError(f"--seeds must be at least 1, got {args.seeds}")
@@ -233,7 +236,7 @@ def _validate(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--out '{args.out}' is a file; give a folder")
     v = run_validation(args.seeds, args.scale, args.end, args.workers, progress=not args.quiet)
     command = "sendabm " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    written = write_validation(v, args.out, command)
+    written = write_validation(v, args.out, command, figures=VALIDATION_FIGURES)
     print(f"wrote {len(written)} files to {args.out} ({len(v.seeds)} runs at scale "
           f"{v.scale:g}, {v.wall_seconds:.0f} s)")
     return 0
@@ -262,7 +265,8 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from sendabm.experiments.sweep import load_spec, run_sweep
+    from sendabm.experiments.sweep import load_spec
+    from sendabm.experiments.sweep_run import run_sweep
 
     spec = load_spec(args.spec)
     store = args.store if args.store is not None else Path("results") / "sweeps" / spec.name
@@ -297,6 +301,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
+    require("dashboard", "the dashboard (sendabm dashboard)")
     from sendabm.presentation.dashboard import serve
 
     if not 0 < args.port < 65536:
@@ -306,6 +311,7 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from sendabm.experiments.run import run_scenario
+    from sendabm.presentation.figures import RUN_FIGURES
 
     scenario = load_scenario(args.scenario).with_overrides(
         run={"seed": args.seed, "scale": args.scale, "end": args.end})
@@ -318,7 +324,7 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / scenario.name
     check_out_dir(out)
     output = run_scenario(scenario, out=out, areas=args.areas, progress=not args.quiet,
-                          figures=not args.no_figures)
+                          figures=None if args.no_figures else RUN_FIGURES)
     seconds = output.manifest["wall_time_seconds"]
     print(f"wrote {out} ({output.manifest['months']} months, scale {output.manifest['scale']}, "
           f"seed {output.manifest['seed']}, {seconds:.1f} s)")
@@ -372,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "dashboard":
             return _dashboard(args)
-    except (ScenarioError, AreasError, ResultsError, SweepError, CalibrationError) as error:
+    except (ScenarioError, AreasError, ResultsError, SweepError, CalibrationError,
+            MissingExtra) as error:
         print(f"sendabm: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_USAGE

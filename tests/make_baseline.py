@@ -28,7 +28,7 @@ def write_baseline(path: Path) -> Path:
     series to ``path``."""
     scenario = load_scenario(baseline_path()).with_overrides(
         run={"scale": SCALE, "seed": SEED, "end": END})
-    output = run_scenario(scenario, out=None, figures=False)
+    output = run_scenario(scenario, out=None)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_national_csv(output, path)
     return path

@@ -1,4 +1,4 @@
-"""Run functions for the sweep tests: fast stand-ins for the model, and faults.
+"""Run functions for the sweep and pool tests: fast stand-ins for the model, and faults.
 
 They live in a module of their own (not a test file) so that worker processes —
 spawned pool workers and Dask workers — can import them by name.
@@ -31,3 +31,29 @@ def kill_worker_once(task):
         marker.write_text("killed", encoding="utf-8")
         os._exit(1)
     return linear(task)
+
+
+def square(x):
+    """A task of the pool tests."""
+    return x * x
+
+
+def fail_on_one(x):
+    """A task that raises for 1."""
+    if x == 1:
+        raise ValueError("task 1 failed")
+    return x
+
+
+def worker_state(x):
+    """(x, this process id, numba threads, the signal this process gets when its parent
+    dies): what a pool's initializer set up."""
+    import ctypes
+    import time
+
+    import numba
+
+    time.sleep(0.05 * (x % 3))  # finish out of order
+    signal = ctypes.c_int(0)
+    ctypes.CDLL(None).prctl(2, ctypes.byref(signal))  # PR_GET_PDEATHSIG
+    return x, os.getpid(), numba.get_num_threads(), signal.value

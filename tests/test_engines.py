@@ -7,7 +7,8 @@ import pytest
 import sweep_hooks
 
 from sendabm.experiments import store
-from sendabm.experiments.sweep import SweepError, parse_spec, run_sweep
+from sendabm.experiments.sweep import SweepError, parse_spec
+from sendabm.experiments.sweep_run import run_sweep
 
 TESTS = str(Path(__file__).resolve().parent)
 

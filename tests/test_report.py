@@ -17,7 +17,8 @@ from sendabm.core.scenario import load_scenario
 from sendabm.experiments.compare import compare
 from sendabm.experiments.compare_folder import write_comparison
 from sendabm.experiments.run import run_scenario
-from sendabm.experiments.sweep import load_spec, run_sweep
+from sendabm.experiments.sweep import load_spec
+from sendabm.experiments.sweep_run import run_sweep
 from sendabm.presentation.report import REPORT_HTML, detect, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +84,7 @@ def run_folder(tmp_path_factory) -> Path:
     scenario = load_scenario(ROOT / "experiments" / "scenarios" / "baseline.toml")
     scenario = scenario.with_overrides(run={"scale": SCALE, "end": END})
     out = tmp_path_factory.mktemp("run") / "baseline"
-    run_scenario(scenario, out=out, progress=False, figures=False)
+    run_scenario(scenario, out=out, progress=False)
     return out
 
 

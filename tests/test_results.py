@@ -90,7 +90,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunOutput, Path]:
     """One run written with figures, shared by the read-only tests."""
     output = synthetic_output()
     out_dir = tmp_path_factory.mktemp("runs") / "baseline"
-    return output, write_run(output, out_dir)
+    return output, write_run(output, out_dir, figures=figures.RUN_FIGURES)
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -167,7 +167,7 @@ def test_refuses_non_run_folder(tmp_path: Path) -> None:
     (target / "chapter1.txt").write_text("precious")
     before = _snapshot(target)
     with pytest.raises(ResultsError) as info:
-        write_run(synthetic_output(), target, figures=False)
+        write_run(synthetic_output(), target)
     message = str(info.value)
     assert "\n" not in message and "thesis" in message and "choose another --out" in message
     assert _snapshot(target) == before
@@ -177,34 +177,31 @@ def test_refuses_non_run_folder(tmp_path: Path) -> None:
 def test_replaces_previous_run_and_empty_folder(tmp_path: Path) -> None:
     target = tmp_path / "run"
     target.mkdir()
-    write_run(synthetic_output(seed=1), target, figures=False)
+    write_run(synthetic_output(seed=1), target)
     newer = synthetic_output(seed=2)
-    write_run(newer, target, figures=False)
+    write_run(newer, target)
     np.testing.assert_array_equal(
         read_run(target).national["ehc_plans"], newer.national["ehc_plans"]
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
-def test_failure_mid_write_keeps_previous_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failure_mid_write_keeps_previous_run(tmp_path: Path) -> None:
     target = tmp_path / "run"
-    write_run(synthetic_output(seed=1), target, figures=False)
+    write_run(synthetic_output(seed=1), target)
     before = _snapshot(target)
 
     def explode(output: RunOutput, path: Path) -> Path:
         raise RuntimeError("figure failed")
 
-    monkeypatch.setattr(figures, "summary_figure", explode)
     with pytest.raises(RuntimeError, match="figure failed"):
-        write_run(synthetic_output(seed=2), target, figures=True)
+        write_run(synthetic_output(seed=2), target, figures={figures.SUMMARY_FIGURE: explode})
     assert _snapshot(target) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
 def test_truncated_parquet_is_reported(tmp_path: Path) -> None:
-    target = write_run(synthetic_output(), tmp_path / "run", figures=False)
+    target = write_run(synthetic_output(), tmp_path / "run")
     parquet = target / "panel.parquet"
     parquet.write_bytes(parquet.read_bytes()[: parquet.stat().st_size // 2])
     with pytest.raises(ResultsError) as info:
@@ -225,7 +222,7 @@ def test_truncated_parquet_is_reported(tmp_path: Path) -> None:
 def test_damaged_folder_is_reported(
     tmp_path: Path, damage: Callable[[Path], object], named: str
 ) -> None:
-    target = write_run(synthetic_output(n_months=3), tmp_path / "run", figures=False)
+    target = write_run(synthetic_output(n_months=3), tmp_path / "run")
     damage(target)
     with pytest.raises(ResultsError, match=named) as info:
         read_run(target)
@@ -241,7 +238,7 @@ def test_bad_shape_is_rejected_before_writing(tmp_path: Path) -> None:
     output = synthetic_output()
     output.panel["ehc_plans"] = output.panel["ehc_plans"][:, :, :5]
     with pytest.raises(ResultsError, match="ehc_plans"):
-        write_run(output, tmp_path / "run", figures=False)
+        write_run(output, tmp_path / "run")
     assert not list(tmp_path.iterdir())
 
 

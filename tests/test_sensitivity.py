@@ -9,7 +9,8 @@ import pytest
 import sweep_hooks
 
 from sendabm.experiments.sensitivity import analyse, noise_share, write_sensitivity
-from sendabm.experiments.sweep import SweepError, parse_spec, run_sweep
+from sendabm.experiments.sweep import SweepError, parse_spec
+from sendabm.experiments.sweep_run import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

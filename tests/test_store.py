@@ -12,7 +12,8 @@ import pytest
 import sweep_hooks
 
 from sendabm.experiments import store
-from sendabm.experiments.sweep import SweepError, parse_spec, run_sweep
+from sendabm.experiments.sweep import SweepError, parse_spec
+from sendabm.experiments.sweep_run import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,6 +11,7 @@ from matplotlib import image
 from sendabm.cli import main
 from sendabm.experiments import targets as T
 from sendabm.experiments.validate import run_validation, write_validation
+from sendabm.presentation.validation_figures import VALIDATION_FIGURES
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,8 @@ def validation():
 
 def test_outputs_are_complete(validation, tmp_path):
     (tmp_path / "keep.txt").write_text("other files in the folder are kept")
-    written = write_validation(validation, tmp_path, "sendabm validate (test)")
+    written = write_validation(validation, tmp_path, "sendabm validate (test)",
+                               figures=VALIDATION_FIGURES)
     names = {p.name for p in written}
     assert names == {"validation.png", "projection.png", "fit.csv", "projection.csv",
                      "VALIDATION.md"}
@@ -38,6 +40,11 @@ def test_outputs_are_complete(validation, tmp_path):
     assert all(float(r["p5"]) <= float(r["median"]) <= float(r["p95"]) for r in finite)
     report = (tmp_path / "VALIDATION.md").read_text()
     assert all(t.label in report for t in T.TARGETS)
+
+
+def test_no_figures_unless_asked(validation, tmp_path):
+    written = write_validation(validation, tmp_path, "sendabm validate (test)")
+    assert {p.name for p in written} == {"fit.csv", "projection.csv", "VALIDATION.md"}
 
 
 def test_band_spans_the_seeds(validation):

@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import numpy as np
+
 START_YEAR = 2014
 START_MONTH = 9
+MONTHS_PER_YEAR = 12
 
 _YM = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -67,3 +70,17 @@ def label(tick: int) -> str:
     """'YYYY-MM' label of ``tick``."""
     d = date_of(tick)
     return f"{d.year:04d}-{d.month:02d}"
+
+
+def rolling_sum(values: np.ndarray, window: int = MONTHS_PER_YEAR) -> np.ndarray:
+    """Trailing sum over ``window`` months (the last axis): a monthly flow as a yearly one.
+
+    NaN until a full window is available. Works on one series or on a stack of them,
+    e.g. (seed, month).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(values.shape, np.nan)
+    if values.shape[-1] >= window:
+        out[..., window - 1 :] = np.lib.stride_tricks.sliding_window_view(
+            values, window, axis=-1).sum(axis=-1)
+    return out

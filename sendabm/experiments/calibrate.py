@@ -31,6 +31,9 @@ import numpy as np
 
 from sendabm.core.parameters import PARAMETERS, PRIORS
 from sendabm.experiments import targets as T
+from sendabm.experiments.extras import require
+from sendabm.experiments.pool import WorkerPool
+from sendabm.experiments.run import run_national
 
 SPEC_KEYS = ("name", "scenario", "scale", "seeds", "trials", "end", "sampler_seed")
 
@@ -164,6 +167,14 @@ def _fit_parameter(entry: Any, file: Path) -> FitParameter:
     return FitParameter(name, low, high, log)
 
 
+def _optuna():
+    """The optuna module, or a one-line :class:`MissingExtra` naming the extra to install."""
+    require("calibrate", "calibration (sendabm calibrate)")
+    import optuna
+
+    return optuna
+
+
 def base_scenario(spec: Spec):
     """The scenario candidates are built on, with the spec's scale and end month."""
     from sendabm.core.scenario import default_scenario, load_scenario
@@ -198,60 +209,18 @@ def score(outputs: Sequence[tuple[Sequence[dt.date], Mapping[str, np.ndarray]]],
     return (float(value) if math.isfinite(value) else 1e9), per_series
 
 
-def _run_national(scenario) -> tuple[list[dt.date], dict[str, np.ndarray]]:
-    """Worker: run one scenario and return its dates and national measures."""
-    from sendabm.experiments.run import run_scenario
-
-    out = run_scenario(scenario, out=None, progress=False, figures=False)
-    return out.dates, out.national
-
-
-class Runner:
-    """Runs a candidate's seeds, in this process or a spawn process pool."""
-
-    def __init__(self, workers: int):
-        self.workers = workers
-        self.pool = None
-        if workers > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            from sendabm.experiments.workers import start_worker
-
-            context = multiprocessing.get_context("spawn")
-            threads = max(1, (os.cpu_count() or 1) // workers)
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                            initializer=start_worker,
-                                            initargs=(threads, os.getpid()))
-
-    def map(self, scenarios: Sequence) -> list:
-        """Run each scenario; results in order."""
-        return list(self.imap(scenarios))
-
-    def imap(self, scenarios: Sequence):
-        """Run each scenario; yield results in order as they become available (all
-        runs are submitted at once, so no worker waits for a batch to finish)."""
-        if self.pool is None:
-            return (_run_national(s) for s in scenarios)
-        return self.pool.map(_run_national, scenarios)
-
-    def close(self) -> None:
-        """Shut the pool down."""
-        if self.pool is not None:
-            self.pool.shutdown()
-
-
 def candidate_scenarios(spec: Spec, base, values: Mapping[str, Any]) -> list:
     """The candidate's scenario once per seed."""
     scen = base.with_overrides(parameters=dict(values))
     return [scen.with_overrides(run={"seed": s}) for s in spec.seed_list()]
 
 
-def evaluate(spec: Spec, values: Mapping[str, Any], runner: Runner,
+def evaluate(spec: Spec, values: Mapping[str, Any], pool: WorkerPool,
              base=None) -> tuple[float, dict[str, float]]:
-    """Score one candidate parameter set over the spec's seeds."""
+    """Score one candidate parameter set over the spec's seeds, run in ``pool``."""
     base = base if base is not None else base_scenario(spec)
-    return score(runner.map(candidate_scenarios(spec, base, values)), spec.weights)
+    runs = pool.ordered(run_national, candidate_scenarios(spec, base, values))
+    return score(list(runs), spec.weights)
 
 
 def suggest(trial, spec: Spec) -> dict[str, Any]:
@@ -267,8 +236,7 @@ def suggest(trial, spec: Spec) -> dict[str, Any]:
 
 def open_study(spec: Spec, study_dir: Path):
     """Create or resume the study stored in ``study_dir/study.db``."""
-    import optuna
-
+    optuna = _optuna()
     study_dir.mkdir(parents=True, exist_ok=True)
     storage = f"sqlite:///{(study_dir / 'study.db').resolve()}"
     sampler = optuna.samplers.TPESampler(seed=spec.sampler_seed, multivariate=True)
@@ -303,8 +271,7 @@ def _clip(value: float, fp: FitParameter) -> float:
 
 def finished_trials(study) -> int:
     """Trials completed (or failed) so far."""
-    import optuna
-
+    optuna = _optuna()
     done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
     return sum(1 for t in study.trials if t.state in done)
 
@@ -335,13 +302,12 @@ def run_study(spec: Spec, study_dir: Path, workers: int = 1, trials: int | None 
         progress: Show a progress bar on stderr.
         on_trial: Called after each trial with (trials done, best score).
     """
-    import optuna
-
+    optuna = _optuna()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budget = int(trials if trials is not None else spec.trials)
     study = open_study(spec, Path(study_dir))
     base = base_scenario(spec)
-    runner = Runner(workers)
+    pool = WorkerPool(workers)
     bar = None
     try:
         done = finished_trials(study)
@@ -353,7 +319,7 @@ def run_study(spec: Spec, study_dir: Path, workers: int = 1, trials: int | None 
         while done < budget:
             trial = study.ask()
             values = suggest(trial, spec)
-            value, per_series = evaluate(spec, values, runner, base)
+            value, per_series = evaluate(spec, values, pool, base)
             trial.set_user_attr("per_series", per_series)
             study.tell(trial, value)
             done += 1
@@ -366,7 +332,7 @@ def run_study(spec: Spec, study_dir: Path, workers: int = 1, trials: int | None 
     finally:
         if bar is not None:
             bar.close()
-        runner.close()
+        pool.close()
     return best_result(study, spec.bounds)
 
 
@@ -379,8 +345,7 @@ def within(trial, bounds: Mapping[str, float]) -> bool:
 def best_result(study, bounds: Mapping[str, float] | None = None) -> Result:
     """The trial with the lowest score among those within ``bounds`` (any trial if none
     is), with the first (prior) trial's score for reference."""
-    import optuna
-
+    optuna = _optuna()
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise CalibrationError("the study has no completed trial; run it with a budget of "

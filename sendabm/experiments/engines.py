@@ -1,7 +1,8 @@
 """Where a sweep's runs execute: this process, a local process pool, or Dask.
 
-- ``local`` (the default): a process pool with the ``spawn`` start method (numba's
-  thread pool is not safe to fork) and all cores; ``workers=1`` runs in this process.
+- ``local`` (the default): the package's process pool
+  (:class:`~sendabm.experiments.pool.WorkerPool`: spawned workers on all cores);
+  ``workers=1`` runs in this process.
 - ``dask``: a ``dask.distributed.LocalCluster`` of single-threaded worker processes,
   or an existing cluster at ``scheduler`` (e.g. one started with ``dask scheduler`` and
   ``dask worker`` on several machines). A worker that dies is replaced and its run
@@ -16,15 +17,17 @@ runs.
 
 from __future__ import annotations
 
-import os
+import functools
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import islice
 
+from sendabm.experiments.extras import require
+from sendabm.experiments.pool import IN_FLIGHT_PER_WORKER, WorkerPool, available_cores
 from sendabm.experiments.sweep import RunTask, SweepError
 
 ENGINES = ("local", "dask")
-IN_FLIGHT_PER_WORKER = 2
 
 
 @dataclass
@@ -37,21 +40,16 @@ class RunResult:
 
 
 def check_options(engine: str, workers: int | None, scheduler: str | None) -> None:
-    """Raise :class:`SweepError` (one line) for an invalid engine option."""
+    """Raise :class:`SweepError` (one line) for an invalid engine option, or
+    :class:`~sendabm.experiments.extras.MissingExtra` if Dask is asked for and missing."""
     if engine not in ENGINES:
         raise SweepError(f"--engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise SweepError(f"--workers must be at least 1, got {workers!r}")
     if scheduler is not None and engine != "dask":
         raise SweepError("--scheduler needs --engine dask")
-
-
-def default_workers() -> int:
-    """Cores available to this process."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
+    if engine == "dask":
+        require("dask", "the dask engine (sendabm sweep --engine dask)")
 
 
 def perform(run_function: Callable[[RunTask], dict[str, float]], threads: int,
@@ -69,50 +67,23 @@ def perform(run_function: Callable[[RunTask], dict[str, float]], threads: int,
 
 def execute(tasks: Iterable[RunTask], run_function: Callable[[RunTask], dict[str, float]],
             on_result: Callable[[RunResult], None], engine: str = "local",
-            workers: int | None = None, scheduler: str | None = None) -> int:
-    """Run every task, calling ``on_result`` in this process as each finishes.
+            workers: int | None = None, scheduler: str | None = None,
+            done: Callable[[RunTask], bool] | None = None) -> int:
+    """Run every task not ``done``, calling ``on_result`` in this process as each finishes.
 
     Returns:
         The number of workers used.
     """
     check_options(engine, workers, scheduler)
     if engine == "dask":
-        return _dask(tasks, run_function, on_result, workers, scheduler)
-    n_workers = workers or default_workers()
-    if n_workers == 1:
-        for task in tasks:
-            on_result(perform(run_function, 0, task))
-        return 1
-    return _pool(tasks, run_function, on_result, n_workers)
-
-
-def _pool(tasks: Iterable[RunTask], run_function: Callable, on_result: Callable,
-          n_workers: int) -> int:
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    from sendabm.experiments.workers import start_worker
-
-    threads = max(1, default_workers() // n_workers)
-    context = multiprocessing.get_context("spawn")
-    limit = n_workers * IN_FLIGHT_PER_WORKER
-    source = iter(tasks)
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context,
-                             initializer=start_worker, initargs=(threads, os.getpid())) as pool:
-        # The initializer set each worker's threads: tasks leave them alone (0).
-        pending = {pool.submit(perform, run_function, 0, t) for t in _take(source, limit)}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    on_result(future.result())
-                pending |= {pool.submit(perform, run_function, 0, t)
-                            for t in _take(source, limit - len(pending))}
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
-    return n_workers
+        pending = (t for t in tasks if done is None or not done(t))
+        return _dask(pending, run_function, on_result, workers, scheduler)
+    with WorkerPool(workers) as pool:
+        # Pool workers got their threads when they started: tasks leave them alone (0).
+        run = functools.partial(perform, run_function, 0)
+        for _, result in pool.as_completed(run, tasks, done=done):
+            on_result(result)
+        return pool.workers
 
 
 def _dask(tasks: Iterable[RunTask], run_function: Callable, on_result: Callable,
@@ -123,7 +94,7 @@ def _dask(tasks: Iterable[RunTask], run_function: Callable, on_result: Callable,
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
+        cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
                                processes=True, dashboard_address=None,
                                silence_logs=logging.ERROR)
         client = Client(cluster)
@@ -138,25 +109,15 @@ def _dask(tasks: Iterable[RunTask], run_function: Callable, on_result: Callable,
         limit = n_workers * IN_FLIGHT_PER_WORKER
         source = iter(tasks)
         futures = as_completed()
-        for task in _take(source, limit):
+        for task in islice(source, limit):
             futures.add(client.submit(perform, run_function, 1, task, pure=False))
         for future in futures:
             on_result(future.result())
             future.release()
-            for task in _take(source, 1):
+            for task in islice(source, 1):
                 futures.add(client.submit(perform, run_function, 1, task, pure=False))
         return n_workers
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-def _take(source: Iterator[RunTask], n: int) -> list[RunTask]:
-    out = []
-    for _ in range(n):
-        task = next(source, None)
-        if task is None:
-            break
-        out.append(task)
-    return out

@@ -120,7 +120,7 @@ def evaluate_scenario(base: Scenario, inputs: Mapping[str, Any],
     from sendabm.experiments.run import run_scenario
 
     scenario, policy_start = build_scenario(base, inputs)
-    record = summarise(run_scenario(scenario, out=None, progress=False, figures=False))
+    record = summarise(run_scenario(scenario, out=None, progress=False))
     return reduce_outcomes(record.national, scenario.run["start"], policy_start, outcomes)
 
 

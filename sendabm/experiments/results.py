@@ -11,7 +11,9 @@ A finished run is written by :func:`write_run` into one folder:
 - ``panel.parquet`` — tidy long table ``date, la, quintile, measure, value`` (date32,
   dictionary string, int8, dictionary string, float64), zstd; quintile 0 is all
   families and 1..5 the family-resources quintiles (1 = least); NaN cells are left out.
-- ``summary.png`` and ``equity.png`` — see :mod:`sendabm.presentation.figures`.
+- ``summary.png`` and ``equity.png`` — the figures the caller asks for (drawn into the
+  same folder before it appears; the command line draws
+  :data:`sendabm.presentation.figures.RUN_FIGURES` unless ``--no-figures``).
 
 The folder appears complete or not at all: everything is written into a hidden
 sibling folder that is renamed into place, and a previous run in the same folder is
@@ -26,7 +28,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -40,8 +42,6 @@ import pyarrow.parquet as pq
 MANIFEST = "manifest.json"
 NATIONAL = "national.csv"
 PANEL = "panel.parquet"
-SUMMARY_FIGURE = "summary.png"
-EQUITY_FIGURE = "equity.png"
 
 N_GROUPS = 6
 """Size of the panel's last axis: 0 = all families, 1..5 = family-resources quintiles."""
@@ -131,14 +131,22 @@ def _check_measure_name(name: object) -> None:
 # --------------------------------------------------------------------------- writing
 
 
-def write_run(output: RunOutput, out_dir: Path, figures: bool = True) -> Path:
+FigureDrawer = Callable[[RunOutput, Path], Any]
+"""Draws one figure of a run into the given PNG path."""
+
+
+def write_run(output: RunOutput, out_dir: Path,
+              figures: Mapping[str, FigureDrawer] | None = None) -> Path:
     """Write a run folder atomically and return its path.
 
     Args:
         output: The finished run.
         out_dir: Folder to create. It may not exist yet, be empty, or hold a previous
             sendabm run (which is replaced only once the new folder is complete).
-        figures: Also draw ``summary.png`` and ``equity.png``.
+        figures: File name -> drawing function of each figure to add, e.g.
+            :data:`sendabm.presentation.figures.RUN_FIGURES` (``summary.png`` and
+            ``equity.png``); none if None. They are drawn into the folder before it
+            appears, so a figure that fails leaves no folder.
 
     Returns:
         ``out_dir``.
@@ -234,17 +242,15 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def _write_files(output: RunOutput, folder: Path, figures: bool) -> list[str]:
+def _write_files(output: RunOutput, folder: Path,
+                 figures: Mapping[str, FigureDrawer] | None) -> list[str]:
     """Write every file of the contract into ``folder``; the manifest goes last."""
     files = [NATIONAL, PANEL]
     write_national_csv(output, folder / NATIONAL)
     write_panel_parquet(output, folder / PANEL)
-    if figures:
-        from sendabm.presentation import figures as figs
-
-        figs.summary_figure(output, folder / SUMMARY_FIGURE)
-        figs.equity_figure(output, folder / EQUITY_FIGURE)
-        files += [SUMMARY_FIGURE, EQUITY_FIGURE]
+    for name, draw in (figures or {}).items():
+        draw(output, folder / name)
+        files.append(name)
     files.append(MANIFEST)
     manifest = dict(output.manifest)
     manifest["files"] = files

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import gc
 import os
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from sendabm.core import calendar
 from sendabm.core.measures import NATIONAL, PANEL
 from sendabm.core.model import SendModel
 from sendabm.core.scenario import Scenario
-from sendabm.experiments.results import RunOutput, write_run
+from sendabm.experiments.results import FigureDrawer, RunOutput, write_run
 
 
 def git_commit() -> str:
@@ -84,7 +86,7 @@ def release(model: SendModel) -> None:
 
 def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
                  areas: str | os.PathLike | None = None, progress: bool = False,
-                 figures: bool = True) -> RunOutput:
+                 figures: Mapping[str, FigureDrawer] | None = None) -> RunOutput:
     """Run ``scenario`` to its end month; write the results folder if ``out`` is given.
 
     Args:
@@ -92,7 +94,8 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
         out: Results folder to write (created or replaced atomically), or None.
         areas: Optional CSV/GraphML file of local areas.
         progress: Show a progress bar on stderr.
-        figures: Draw the PNG figures.
+        figures: Figures to draw into ``out``: file name -> drawing function, e.g.
+            :data:`sendabm.presentation.figures.RUN_FIGURES`; none if None.
 
     Returns:
         The run's :class:`RunOutput`.
@@ -122,3 +125,10 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
     if out is not None:
         write_run(output, Path(out), figures=figures)
     return output
+
+
+def run_national(scenario: Scenario) -> tuple[list[datetime.date], dict[str, np.ndarray]]:
+    """Run ``scenario`` without writing anything; its dates and national measures (the
+    task calibration and validation give their worker processes)."""
+    output = run_scenario(scenario)
+    return output.dates, output.national

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from sendabm.experiments.extras import require
 from sendabm.experiments.store import load, read_manifest
 from sendabm.experiments.sweep import MORRIS_LEVELS, SweepError
 
@@ -145,6 +146,8 @@ def _point_means(runs: np.ndarray, method: str, store: Any) -> np.ndarray:
 def _indices(method: str, problem: dict, matrix: np.ndarray, means: np.ndarray,
              seed: int) -> list[tuple[str, str, float, float]]:
     names = problem["names"]
+    if method in ("sobol", "morris"):
+        require("sensitivity", f"{method} indices (sendabm sensitivity)")
     if method == "sobol":
         from SALib.analyze import sobol
 

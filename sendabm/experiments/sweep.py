@@ -50,7 +50,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -70,6 +69,7 @@ from sendabm.experiments.evaluate import (
     calendar_ok,
     lever_input_problem,
 )
+from sendabm.experiments.extras import require
 
 DESIGNS = ("lhs", "factorial", "sobol", "morris")
 SWEEP_KEYS = ("name", "base", "design", "samples", "replications", "seed", "scale", "end",
@@ -409,11 +409,13 @@ def make_design(spec: SweepSpec) -> Design:
         high = np.array([b[1] for b in problem["bounds"]])
         matrix = low + unit * (high - low)
     elif spec.design == "sobol":
+        require("sensitivity", "a sobol design (sendabm sweep)")
         from SALib.sample import sobol
 
         matrix = sobol.sample(problem, spec.samples, calc_second_order=False, scramble=True,
                               seed=design_seed)
     else:
+        require("sensitivity", "a morris design (sendabm sweep)")
         from SALib.sample import morris
 
         matrix = morris.sample(problem, spec.samples, num_levels=MORRIS_LEVELS,
@@ -471,91 +473,3 @@ def plan(spec: SweepSpec, design: Design) -> Iterator[RunTask]:
             inputs = {**varied, **spec.fixed_inputs(), "seed": seed}
             yield RunTask(run_id, point, rep, seed, tuple(int(k) for k in child.spawn_key),
                           inputs, spec.base, spec.outcomes)
-
-
-# --------------------------------------------------------------------------- running
-
-
-def run_model(task: RunTask) -> dict[str, float]:
-    """The default run function: :func:`sendabm.experiments.evaluate.evaluate_scenario`."""
-    from sendabm.experiments.evaluate import evaluate_scenario
-
-    return evaluate_scenario(task.base, task.inputs, task.outcomes)
-
-
-@dataclass
-class SweepSummary:
-    """What :func:`run_sweep` did."""
-
-    store: Path
-    total: int
-    skipped: int
-    done: int
-    failed: int
-    wall_seconds: float
-    engine: str
-    workers: int
-
-
-def run_sweep(spec: SweepSpec, store_dir: str | os.PathLike, engine: str = "local",
-              workers: int | None = None, scheduler: str | None = None,
-              progress: bool = False,
-              run_function: Callable[[RunTask], dict[str, float]] = run_model,
-              ) -> SweepSummary:
-    """Run every run of ``spec`` not already in the store at ``store_dir``.
-
-    Finished runs (a part in ``runs/``) are skipped; failed ones are retried. Each
-    result is written to the store as it arrives, so memory does not grow with the
-    number of runs.
-
-    Args:
-        spec: The validated specification.
-        store_dir: Store folder (created if absent; must hold this same sweep if not).
-        engine: ``local`` (process pool; 1 worker runs in this process) or ``dask``.
-        workers: Worker processes (default: all cores). Results do not depend on it.
-        scheduler: Address of an existing Dask scheduler (implies ``engine="dask"``).
-        progress: Show a progress bar on stderr.
-        run_function: Module-level function of a :class:`RunTask` returning outcomes
-            (a hook for tests; the default runs the model).
-
-    Raises:
-        SweepError: The store holds a different sweep, or an engine option is invalid.
-    """
-    from sendabm.experiments import engines, store
-
-    engines.check_options(engine, workers, scheduler)
-    design = make_design(spec)
-    handle = store.open_store(store_dir, spec, design, plan(spec, design))
-    total = design.n_points * spec.replications
-    skipped = handle.count_done()
-    pending = (t for t in plan(spec, design) if not handle.has(t.run_id))
-    started = time.perf_counter()
-    counts = {"done": 0, "failed": 0}
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, initial=skipped, unit="run", desc=spec.name,
-                   dynamic_ncols=True)
-
-    def on_result(result: engines.RunResult) -> None:
-        if result.error is None:
-            handle.write_run(result.task, result.outcomes)
-            counts["done"] += 1
-        else:
-            handle.write_failure(result.task, result.error)
-            counts["failed"] += 1
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(failed=counts["failed"], refresh=False)
-
-    try:
-        used = engines.execute(pending, run_function, on_result, engine=engine,
-                               workers=workers, scheduler=scheduler)
-    finally:
-        if bar is not None:
-            bar.close()
-    return SweepSummary(store=Path(store_dir), total=total, skipped=skipped,
-                        done=counts["done"], failed=counts["failed"],
-                        wall_seconds=round(time.perf_counter() - started, 3),
-                        engine="dask" if scheduler else engine, workers=used)

@@ -3,13 +3,14 @@
 ``sendabm validate`` runs the baseline over many seeds (default 10 at scale 0.05) from
 September 2014 to August 2035 with no policy change, and writes to one folder:
 
-- ``validation.png``: each target series, the record's points against the model's
-  median and 90% band (5th-95th percentile over seeds), September 2014 to August 2025;
-- ``projection.png``: EHC plans, appeals, placements by setting, money and deficits
-  to 2034/35, with bands;
 - ``fit.csv`` (series, year, record, median, p5, p95) and ``projection.csv``;
 - ``VALIDATION.md``: the mean absolute percentage error (MAPE) of each series over
-  2015-2022, of the seed median and of each seed, and how the runs were made.
+  2015-2022, of the seed median and of each seed, and how the runs were made;
+- the figures the caller asks for: the command line draws ``validation.png`` (each
+  target series, the record's points against the model's median and 90% band,
+  September 2014 to August 2025) and ``projection.png`` (EHC plans, appeals, placements
+  by setting, money and deficits to 2034/35, with bands), from
+  :data:`sendabm.presentation.validation_figures.VALIDATION_FIGURES`.
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from sendabm.core.calendar import rolling_sum
 from sendabm.experiments import targets as T
+from sendabm.experiments.pool import WorkerPool, available_cores
+from sendabm.experiments.run import run_national
 
 VALIDATION_END = dt.date(2025, 8, 1)
 """Last month of the validation figure (the historical replay)."""
@@ -67,31 +72,23 @@ def run_validation(seeds: int = 10, scale: float = 0.05, end: str = PROJECTION_E
     import time
 
     from sendabm.core.scenario import default_scenario
-    from sendabm.experiments.calibrate import Runner
 
     base = default_scenario().with_overrides(run={"scale": scale, "end": end})
     scenarios = [base.with_overrides(run={"seed": s}) for s in range(1, seeds + 1)]
     started = time.perf_counter()
-    runner = Runner(workers or min(seeds, os.cpu_count() or 1))
-    try:
-        outputs = _map_with_progress(runner, scenarios, progress)
-    finally:
-        runner.close()
+    with WorkerPool(workers or min(seeds, available_cores())) as pool:
+        outputs = pool.ordered(run_national, scenarios)
+        if progress:
+            from tqdm import tqdm
+
+            outputs = tqdm(outputs, total=len(scenarios), unit="run",
+                           desc="validate baseline", dynamic_ncols=True)
+        outputs = list(outputs)
     dates = list(outputs[0][0])
     names = sorted(outputs[0][1])
     national = {k: np.stack([np.asarray(o[1][k], float) for o in outputs]) for k in names}
     return Validation(dates, list(range(1, seeds + 1)), scale, national,
                       time.perf_counter() - started)
-
-
-def _map_with_progress(runner, scenarios, progress: bool) -> list:
-    if not progress:
-        return runner.map(scenarios)
-    from tqdm import tqdm
-
-    results = runner.imap(scenarios)
-    return list(tqdm(results, total=len(scenarios), unit="run", desc="validate baseline",
-                     dynamic_ncols=True))
 
 
 def fit_table(v: Validation) -> list[dict]:
@@ -140,7 +137,7 @@ def projection_table(v: Validation) -> list[dict]:
     """Median and band of the projected measures, one row per month."""
     rows = []
     for name in PROJECTED:
-        values = _yearly_if_flow(name, v.national[name])
+        values = yearly_if_flow(name, v.national[name])
         for m, date in enumerate(v.dates):
             col = values[:, m]
             if np.all(np.isnan(col)):
@@ -152,21 +149,31 @@ def projection_table(v: Validation) -> list[dict]:
     return rows
 
 
-def _yearly_if_flow(name: str, values: np.ndarray) -> np.ndarray:
+def yearly_if_flow(name: str, values: np.ndarray) -> np.ndarray:
     """Appeals as a trailing 12-month sum; stocks as they are."""
-    from sendabm.presentation.style import rolling_sum
-
     return rolling_sum(values) if name == "appeals_registered" else values
 
 
-def write_validation(v: Validation, out: Path, command: str, figures: bool = True) -> list[Path]:
+def write_validation(v: Validation, out: Path, command: str,
+                     figures: Mapping[str, Callable[[Validation, Path], Any]] | None = None,
+                     ) -> list[Path]:
     """Write the validation outputs into ``out`` (other files there are kept).
 
     Files are built in a temporary folder first, then moved into place one by one, so a
     failure leaves the previous outputs untouched.
+
+    Args:
+        v: The runs.
+        out: Output folder, created if missing.
+        command: The command line, for ``VALIDATION.md``.
+        figures: File name -> function drawing that figure of ``v`` into a path, e.g.
+            :data:`sendabm.presentation.validation_figures.VALIDATION_FIGURES`; none
+            if None.
+
+    Returns:
+        The files written, by name.
     """
     from sendabm.core import calibrated
-    from sendabm.presentation.validation_figures import projection_figure, validation_figure
 
     out.mkdir(parents=True, exist_ok=True)
     fit, mapes, projection = fit_table(v), mape_table(v), projection_table(v)
@@ -176,9 +183,8 @@ def write_validation(v: Validation, out: Path, command: str, figures: bool = Tru
         _write_csv(stage / "projection.csv", projection)
         info, _ = calibrated.load()
         (stage / "VALIDATION.md").write_text(report(v, mapes, command, info), encoding="utf-8")
-        if figures:
-            validation_figure(v, fit, mapes, stage / "validation.png")
-            projection_figure(v, stage / "projection.png")
+        for name, draw in (figures or {}).items():
+            draw(v, stage / name)
         written = []
         for file in sorted(stage.iterdir()):
             os.replace(file, out / file.name)

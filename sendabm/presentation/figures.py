@@ -43,6 +43,8 @@ from sendabm.presentation.style import (
 if TYPE_CHECKING:
     from sendabm.experiments.results import RunOutput
 
+SUMMARY_FIGURE = "summary.png"
+EQUITY_FIGURE = "equity.png"
 SUMMARY_SIZE = (13.0, 7.0)
 EQUITY_SIZE = (11.0, 7.0)
 
@@ -390,3 +392,8 @@ def equity_figure(output: RunOutput, path: Path) -> Path:
             fontweight="bold",
         )
         return save(fig, path)
+
+
+RUN_FIGURES = {SUMMARY_FIGURE: summary_figure, EQUITY_FIGURE: equity_figure}
+"""The figures of a run folder, in the order the manifest lists them: file name ->
+drawing function (the ``figures`` of :func:`sendabm.experiments.results.write_run`)."""

@@ -10,7 +10,7 @@ import numpy as np
 from sendabm.experiments.ensemble import SERIES, read_series
 from sendabm.experiments.outcomes import OUTCOMES
 from sendabm.presentation import report_figures as rf
-from sendabm.presentation.report import (
+from sendabm.presentation.report_base import (
     Report,
     Section,
     copy_figure,

@@ -10,7 +10,7 @@ from sendabm.experiments.ensemble import Ensemble
 from sendabm.experiments.results import ResultsError, RunOutput, read_run
 from sendabm.presentation import areamap
 from sendabm.presentation import report_figures as rf
-from sendabm.presentation.report import Report, Section, money, number
+from sendabm.presentation.report_base import Report, Section, money, number
 from sendabm.presentation.style import save
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sendabm.presentation import sweep_figures as sf
-from sendabm.presentation.report import (
+from sendabm.presentation.report_base import (
     Report,
     Section,
     copy_figure,

@@ -20,6 +20,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+# Re-exported: the figure modules take it from the house style with the other helpers.
+from sendabm.core.calendar import rolling_sum  # noqa: F401
 from sendabm.core.measures import FLOW, GBP, NATIONAL, measure
 
 DPI = 150
@@ -110,7 +112,6 @@ STYLE: dict[str, Any] = {
 }
 """Matplotlib rc settings applied while a figure is drawn."""
 
-MONTHS_PER_YEAR = 12
 QUINTILE_LABELS = ["Quintile 1 (least)", "2", "3", "4", "5 (most)"]
 
 
@@ -164,17 +165,6 @@ class MoneyFormatter(ThousandsFormatter):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def rolling_sum(values: np.ndarray, window: int = MONTHS_PER_YEAR) -> np.ndarray:
-    """Trailing sum over ``window`` months (the last axis); NaN until a full window is
-    available. Works on one series or on a stack of them, e.g. (seed, month)."""
-    values = np.asarray(values, dtype=np.float64)
-    out = np.full(values.shape, np.nan)
-    if values.shape[-1] >= window:
-        out[..., window - 1 :] = np.lib.stride_tricks.sliding_window_view(
-            values, window, axis=-1).sum(axis=-1)
-    return out
 
 
 def not_available(ax: Axes, reason: str = "not available") -> None:

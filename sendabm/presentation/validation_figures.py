@@ -1,11 +1,14 @@
-"""Figures of ``sendabm validate``: the fit to the record and the projection to 2034/35."""
+"""Figures of ``sendabm validate``: the fit to the record and the projection to 2034/35.
+
+:data:`VALIDATION_FIGURES` is what the command line gives
+:func:`sendabm.experiments.validate.write_validation` to draw.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
@@ -14,6 +17,7 @@ from matplotlib import ticker as mticker
 from matplotlib.figure import Figure
 
 from sendabm.experiments import targets as T
+from sendabm.experiments.validate import Validation, fit_table, mape_table, yearly_if_flow
 from sendabm.presentation.style import (
     COLOURS,
     INK,
@@ -25,9 +29,6 @@ from sendabm.presentation.style import (
     rolling_sum,
     save,
 )
-
-if TYPE_CHECKING:
-    from sendabm.experiments.validate import Validation
 
 MODEL = OKABE_ITO["blue"]
 RECORD = OKABE_ITO["vermillion"]
@@ -85,9 +86,9 @@ def _time_axis(ax, first: dt.date, last: dt.date) -> None:
     ax.set_xlim(first, last)
 
 
-def validation_figure(v: Validation, rows: Sequence[dict], mapes: dict[str, dict[str, float]],
-                      path: Path) -> Path:
+def validation_figure(v: Validation, path: Path) -> Path:
     """Each target: the record against the model's median and 90% band, 2014-2025."""
+    rows, mapes = fit_table(v), mape_table(v)
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=(17.0, 7.2), layout="constrained")
         axes = fig.subplots(2, 5)
@@ -120,12 +121,10 @@ SERIES_LABEL = {name: LABELS[name] for panel in PROJECTION_PANELS if len(panel[2
 
 def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[str],
                       record: str | None) -> None:
-    from sendabm.experiments.validate import _yearly_if_flow
-
     x = np.array(v.dates, dtype="datetime64[D]")
     money = unit.startswith("£")
     for name in names:
-        values = _yearly_if_flow(name, v.national[name]) / (1e9 if money else 1.0)
+        values = yearly_if_flow(name, v.national[name]) / (1e9 if money else 1.0)
         if name == "high_needs_spend_gbp" or name == "high_needs_allocation_gbp":
             values = rolling_sum(values)
         colour = COLOURS.get(name, MODEL)
@@ -169,3 +168,7 @@ def projection_figure(v: Validation, path: Path) -> Path:
                      f"{v.dates[0]:%b %Y} to {v.dates[-1]:%b %Y}", color=INK,
                      fontweight="bold", fontsize=11, x=0.01, ha="left")
         return save(fig, path)
+
+
+VALIDATION_FIGURES = {"validation.png": validation_figure, "projection.png": projection_figure}
+"""The figures of ``sendabm validate``: file name -> drawing function of a Validation."""
