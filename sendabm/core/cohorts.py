@@ -14,17 +14,18 @@ import numpy as np
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors.family import (
+    INITIAL_IDENTIFIED,
+    INITIAL_WELLBEING,
+    NEED_CAP,
+    NEET_BASE_LOGIT,
+)
 from sendabm.core.actors.schools import SECONDARY
 from sendabm.core.kernels.school_year import age_rows
+from sendabm.core.parameters import NEED_UNIT_GBP
 from sendabm.core.population import NEVER, Families
 
-INITIAL_IDENTIFIED = 0.85
-"""Share of needs already recorded as SEN support in the starting population."""
-INITIAL_WELLBEING = 0.8
-"""Wellbeing of a child who starts with a need."""
 NEED_CUMULATIVE = np.cumsum(S.NEED_SHARES)
-NEET_BASE_LOGIT = -2.2
-"""Log-odds of being NEET after Year 13 for a child making expected progress."""
 
 
 def prevalence(year: np.ndarray, p) -> np.ndarray:
@@ -64,7 +65,7 @@ def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
     has_need = u(rng.INIT_NEED) < prevalence(year, p)
     need = np.where(has_need, p.need_severity_median * np.exp(p.need_severity_sigma
                                                               * z(rng.INIT_SEVERITY)), 0.0)
-    need = np.minimum(need, 10.0)
+    need = np.minimum(need, NEED_CAP)
     fam.need[rows] = need
     types = np.searchsorted(NEED_CUMULATIVE, u(rng.INIT_NEED_TYPE), side="right")
     types = np.minimum(types, len(S.NEED_SHARES) - 1)
@@ -73,7 +74,7 @@ def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
     view = need * np.exp(p.la_observation_sd * z(rng.INIT_STATUS))
     ehcp = identified & (view >= plan_threshold[la])
     fam.sen[rows] = np.where(ehcp, S.EHCP, np.where(identified, S.SEN_SUPPORT, S.SEN_NONE))
-    threshold_units = p.notional_threshold_gbp / 10_000.0
+    threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
     topup = np.maximum(0.0, need - threshold_units - p.ordinarily_available_units) * p.topup_rate
     fam.topup[rows] = np.where(ehcp, topup, 0.0)
     setting = np.full(rows.size, S.MAINSTREAM, dtype=np.int8)

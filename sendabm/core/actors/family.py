@@ -23,11 +23,7 @@ import numpy as np
 
 from sendabm.core import rng
 from sendabm.core import states as S
-
-# The twin is written independently of the kernels but shares their constants, so each
-# constant has one home.
-from sendabm.core.kernels.family_month import MILD_NEED, NEED_CAP, PLACEMENT_GAP, REQUEST_GAP
-from sendabm.core.kernels.outcomes import CASE_STRAIN, WELLBEING_RATE
+from sendabm.core.parameters import NEED_UNIT_GBP
 from sendabm.core.population import COLUMNS
 
 if TYPE_CHECKING:
@@ -114,7 +110,7 @@ class Family(mesa.Agent):
             support = (p.ordinarily_available_units * world.school_inclusiveness[school]
                        + world.core_offer_units)
             if self.sen != S.SEN_NONE:
-                threshold_units = p.notional_threshold_gbp / 10000.0
+                threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
                 support += min(need, threshold_units) * world.school_support_ratio[school]
             if self.sen == S.EHCP:
                 support += self.topup
@@ -171,7 +167,8 @@ class Family(mesa.Agent):
             if months_since_request < PLACEMENT_GAP:
                 return
             x = (p.special_preference_base_logit
-                 + p.special_preference_weight * (unmet_share + distrust) + 0.5 * self.need)
+                 + p.special_preference_weight * (unmet_share + distrust)
+                 + SPECIAL_PREFERENCE_NEED_WEIGHT * self.need)
             if draw.uniform(rng.SPECIAL_PREFERENCE, self.uid, world.tick) < _sigmoid(x):
                 self._open_case(world, S.KIND_PLACEMENT)
             return
@@ -184,7 +181,7 @@ class Family(mesa.Agent):
             self.events |= S.EV_REQUEST
             return
         # Schools short of money ask for plans for children above the notional threshold.
-        if self.sen == S.SEN_SUPPORT and self.need > p.notional_threshold_gbp / 10000.0:
+        if self.sen == S.SEN_SUPPORT and self.need > p.notional_threshold_gbp / NEED_UNIT_GBP:
             pressure = 1.0 - world.school_support_ratio[self.school]
             chance = p.school_request_per_month * (1.0 + pressure)
             if draw.uniform(rng.SCHOOL_REQUEST, self.uid, world.tick) < chance:
@@ -250,3 +247,29 @@ def _need_type(u: float) -> int:
         if u < acc:
             return k
     return len(S.NEED_SHARES) - 1
+
+
+# ---- Behavioural constants of families (their one home) ---------------------------
+# The numba kernels (kernels.family_month, kernels.outcomes) and the Python reference
+# (this module's Family methods, sendabm.core.reference) import them from here. They are
+# module-level names so numba freezes them into the kernels at compile time.
+NEED_CAP = 10.0
+"""Largest need severity, need units."""
+MILD_NEED = 0.2
+"""Needs below this may resolve on their own, need units."""
+REQUEST_GAP = 6
+"""Months a family waits after a request before asking again."""
+PLACEMENT_GAP = 12
+"""Months between requests for a change of setting."""
+SPECIAL_PREFERENCE_NEED_WEIGHT = 0.5
+"""Log-odds of asking for a special setting added per need unit."""
+WELLBEING_RATE = 0.1
+"""Monthly adjustment of wellbeing towards its target."""
+CASE_STRAIN = 0.2
+"""Fall in target wellbeing while a family has an open case (assessment or dispute)."""
+INITIAL_IDENTIFIED = 0.85
+"""Share of needs already recorded as SEN support in the starting population."""
+INITIAL_WELLBEING = 0.8
+"""Wellbeing of a child who starts with a need."""
+NEET_BASE_LOGIT = -2.2
+"""Log-odds of being NEET after Year 13 for a child making expected progress."""

@@ -35,3 +35,14 @@ class Tribunal(mesa.Agent):
     def adapt_year(self, growth_per_year: float) -> None:
         """Judicial capacity grows (or shrinks) once a year."""
         self.hearings_per_month *= 1.0 + growth_per_year
+
+
+# ---- Behavioural constants of disputes (their one home) ---------------------------
+# The case kernels (kernels.cases) and the Python reference (sendabm.core.reference)
+# import them from here; module-level so numba freezes them at compile time.
+LOGISTIC_PROBIT = 1.702
+"""Scale that makes a logistic curve approximate the normal CDF (the LA's lawyers'
+foresight of a tribunal decision)."""
+MEDIATION_BASE = 0.5
+"""Mediation agreement chance, relative to ``mediation_agree``, of a case with no merit
+(a case the tribunal would surely win adds 1)."""

@@ -16,6 +16,7 @@ from numba import njit, prange
 
 from sendabm.core import states as S
 from sendabm.core.kernels.outcomes import outcome_row
+from sendabm.core.parameters import NEED_UNIT_GBP
 
 LA_MEASURES = (
     "pupils", "sen_support", "ehc_plans", "ehc_plans_school_age",
@@ -152,7 +153,7 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
             if year < S.SCHOOL_YEARS:
                 a[K_EHC_PLANS_SCHOOL_AGE, la, 0] += 1.0
                 a[K_EHC_PLANS_SCHOOL_AGE, la, q] += 1.0
-            topup_gbp = np.float64(topup_col[i]) * 10000.0 * cost_factor / 12.0
+            topup_gbp = np.float64(topup_col[i]) * NEED_UNIT_GBP * cost_factor / 12.0
             if setting == S.MAINSTREAM:
                 a[K_PLACEMENTS_MAINSTREAM, la, 0] += 1.0
                 a[K_PLACEMENTS_MAINSTREAM, la, q] += 1.0

@@ -21,7 +21,8 @@ from numba import njit, prange
 
 from sendabm.core import rng
 from sendabm.core import states as S
-from sendabm.core.kernels.family_month import N_CHUNKS, NEVER, onset_chance
+from sendabm.core.kernels.family_month import N_CHUNKS, onset_chance
+from sendabm.core.population import NEVER
 
 BLOCK = 32
 """Months drawn at a time before looking for the first hit (one vector loop)."""
