@@ -18,15 +18,13 @@ import mesa
 import numba
 import numpy as np
 
-from sendabm.core import calendar, cohorts, exogenous, policies, rng
+from sendabm.core import calendar, exogenous, policies, rng
 from sendabm.core import states as S
 from sendabm.core.actors.family import Family
 from sendabm.core.actors.independent import IndependentProvider, IndependentProviders
 from sendabm.core.actors.local_authority import LocalAuthorities, LocalAuthority
 from sendabm.core.actors.schools import (
-    PRIMARY,
     PRIMARY_SIZE,
-    SECONDARY,
     SECONDARY_SIZE,
     SPECIAL_SIZE,
     MainstreamSchool,
@@ -36,22 +34,17 @@ from sendabm.core.actors.schools import (
 )
 from sendabm.core.actors.tribunal import Tribunal
 from sendabm.core.areas import Areas, load_areas, synthetic_england
+from sendabm.core.backends import BACKENDS
 from sendabm.core.kernels import cases as case_kernels
-from sendabm.core.kernels.aggregate import LA_MEASURES, M, count, count_static, partial_sums
-from sendabm.core.kernels.family_month import (
-    FamilyWorld,
-    busy_rows,
-    family_month,
-    merge_sorted,
-)
+from sendabm.core.kernels.aggregate import LA_MEASURES, M, partial_sums
+from sendabm.core.kernels.family_month import FamilyWorld, busy_rows, merge_sorted
 from sendabm.core.kernels.onset_schedule import OnsetSchedule
-from sendabm.core.kernels.onsets import schedule_onsets
 from sendabm.core.measures import NATIONAL_ORDER, derive
 from sendabm.core.parameters import as_vector
 from sendabm.core.population import allocate, free_rows
 from sendabm.core.scenario import Scenario, default_scenario, load_scenario
 
-ENGINES = ("numba", "python")
+ENGINES = tuple(BACKENDS)
 INIT_SLICE = 1_000_000
 """Children set up at a time (bounds the set-up's temporary memory)."""
 HEADROOM = 1.2
@@ -78,8 +71,9 @@ class SendModel(mesa.Model):
         end: Last simulated month 'YYYY-MM'; overrides the scenario's.
         areas: An :class:`~sendabm.core.areas.Areas`, a path to a CSV/GraphML areas file, or
             None for the 152 English LAs.
-        engine: "numba" (kernels over all families) or "python" (the per-family
-            reference step, for testing; slow).
+        engine: "numba" (kernels over all families) or "python" (every phase by the
+            Python reference, family by family, for testing; slow). See
+            :mod:`sendabm.core.backends`.
         threads: Numba threads to use (None leaves numba's setting alone).
         **parameters: Parameter overrides by name (see :mod:`sendabm.core.parameters`).
     """
@@ -117,6 +111,7 @@ class SendModel(mesa.Model):
         self._family_views: dict[int, Family] = {}
         self._september_counts = {"leavers": 0.0, "leavers_neet": 0.0}
         self._clock = PhaseClock()
+        self.backend = BACKENDS[engine](self.key, self.family)
         self.base_p = self.p
         self._apply_policies()
         self._setup()
@@ -140,12 +135,13 @@ class SendModel(mesa.Model):
         # In slices, so the set-up's temporary arrays stay small at full scale.
         for first in range(0, n, INIT_SLICE):
             rows = np.arange(first, min(n, first + INIT_SLICE))
-            cohorts.init_rows(self.families, rows, la[rows], year[rows], rows.astype(np.int32),
-                              self.tick, p, self.key, self.las.plan_threshold,
-                              self.las.special_threshold, initial=True)
+            self.backend.init_rows(self.families, rows, la[rows], year[rows],
+                                   rows.astype(np.int32), self.tick, p, self.key,
+                                   self.las.plan_threshold, self.las.special_threshold,
+                                   initial=True)
         self._build_onset_multipliers()
-        schedule_onsets(self.families, np.arange(n, dtype=np.int64), self.tick, self.key,
-                        self._onset_multipliers, p)
+        self.backend.schedule_onsets(self.families, np.arange(n, dtype=np.int64), self.tick,
+                                     self.key, self._onset_multipliers, p)
         self._onsets = OnsetSchedule(self.families.onset_tick, self.tick)
         self._build_schools(la, year)
         self._build_special(n_la)
@@ -187,14 +183,7 @@ class SendModel(mesa.Model):
             self._assign_schools_slice(rows[first:first + INIT_SLICE])
 
     def _assign_schools_slice(self, rows: np.ndarray) -> None:
-        fam = self.families
-        u = rng.uniforms(self.key, rng.SCHOOL_CHOICE, fam.uid[rows], self.tick)
-        la = fam.la[rows].astype(np.int64)
-        year = fam.year[rows]
-        school = np.where(year <= 6, self.schools.pick(PRIMARY, la, u),
-                          self.schools.pick(SECONDARY, la, u))
-        in_school = (fam.setting[rows] == S.MAINSTREAM) | (fam.setting[rows] == S.FURTHER_EDUCATION)
-        fam.school[rows] = np.where(in_school, school, -1)
+        self.backend.assign_schools(self.families, rows, self.schools, self.key, self.tick)
 
     def _build_special(self, n_la: int) -> None:
         fam = self.families
@@ -300,22 +289,10 @@ class SendModel(mesa.Model):
         clock.lap("calendar")
         busy = self._families_month()
         clock.lap("family_kernel")
-        fam = self.families
-        cases = self._cases
-        cw = self._case_world()
-        case_kernels.la_decides_requests(fam, cases, cw, self.p)
-        case_kernels.la_assesses(fam, cases, cw, self.p)
-        case_kernels.mediate(fam, cases, cw, self.p)
-        case_kernels.appeals(fam, cases, cw, self.p)
-        case_kernels.place(fam, cases, cw, self.p)
+        self.backend.decide_cases(self.families, self._cases, self._case_world(), self.p)
         clock.lap("institutions")
-        if self.engine == "numba":
-            # Outcomes are applied in the counting pass (one pass over the busy rows).
-            totals = self._count(busy, outcomes=True)
-        else:
-            self._outcomes(busy)
-            clock.lap("outcomes_kernel")
-            totals = self._count(busy)
+        # Outcomes are applied in the counting pass (one pass over the busy rows).
+        totals = self._count(busy, outcomes=True)
         clock.lap("counting_kernel")
         self._account_and_record(totals)
         clock.lap("money_and_measures")
@@ -345,7 +322,7 @@ class SendModel(mesa.Model):
     # ------------------------------------------------------------ the phases --
     def _new_school_year(self) -> None:
         p = self.p
-        self._september_counts = cohorts.age_and_transfer(
+        self._september_counts = self.backend.age_and_transfer(
             self.families, p, self.key, self.tick, self.schools,
             neet_logit_shift=self.effects.neet_logit_shift)
         self._intake()
@@ -365,11 +342,11 @@ class SendModel(mesa.Model):
         la = np.repeat(np.arange(self.areas.n), n_la)
         uid = np.arange(self.next_uid, self.next_uid + total, dtype=np.int32)
         self.next_uid += total
-        cohorts.init_rows(self.families, rows, la, np.zeros(total, np.int8), uid, self.tick,
-                          self.p, self.key, self.las.plan_threshold, self.las.special_threshold,
-                          initial=False)
-        schedule_onsets(self.families, rows.astype(np.int64), self.tick, self.key,
-                        self._onset_multipliers, self.p)
+        self.backend.init_rows(self.families, rows, la, np.zeros(total, np.int8), uid,
+                               self.tick, self.p, self.key, self.las.plan_threshold,
+                               self.las.special_threshold, initial=False)
+        self.backend.schedule_onsets(self.families, rows.astype(np.int64), self.tick, self.key,
+                                     self._onset_multipliers, self.p)
         self._assign_schools(rows)
         # Children who arrive with a need are busy from their first month.
         arriving = rows[self.families.need[rows] > 0].astype(np.int32)
@@ -413,24 +390,10 @@ class SendModel(mesa.Model):
     def _families_month(self) -> np.ndarray:
         """Phases 2-4; returns the busy rows (need, case or event this month) and
         keeps those with an open case in ``_cases``."""
-        world = self.family_world()
-        if self.engine == "numba":
-            self._busy, self._cases, rescheduled = family_month(
-                self.families, world, self.p, self._busy, self._onsets.take(self.tick))
-            self._onsets.add(rescheduled, self.families.onset_tick)
-            return self._busy
-        draw = rng.PyRandom(self.key)
-        for row in np.flatnonzero(self.families.active):
-            self.family(row).month(world, self.p, draw)
-        busy = busy_rows(self.families)
-        self._cases = case_kernels.open_cases(self.families.stage, busy)
-        return busy
-
-    def _outcomes(self, busy: np.ndarray) -> None:
-        """Phase 8 by the per-family reference step (the numba path runs it in
-        :meth:`_count`)."""
-        for row in np.flatnonzero(self.families.active):
-            self.family(row).outcomes(self.p)
+        self._busy, self._cases, rescheduled = self.backend.families_month(
+            self.families, self.family_world(), self.p, self._busy, self._onsets.take(self.tick))
+        self._onsets.add(rescheduled, self.families.onset_tick)
+        return self._busy
 
     def _case_world(self) -> case_kernels.CaseWorld:
         las, special, providers = self.las, self.special, self.providers
@@ -457,8 +420,8 @@ class SendModel(mesa.Model):
     def _count_static(self) -> None:
         """Pupils, school rolls and specialist rolls, counted from every child (they
         change in September and on placements)."""
-        pupils, school_roll, special_roll, provider_roll = count_static(
-            self.families, self.areas.n, self.schools.n, self.special.n, self.providers.n)
+        pupils, school_roll, special_roll, provider_roll = self.backend.count_static(
+            self.families, self._sizes())
         self._static_pupils, self._school_roll = pupils, school_roll
         self.special.roll[:] = special_roll
         self.providers.roll[:] = provider_roll
@@ -467,12 +430,12 @@ class SendModel(mesa.Model):
         """Count the busy rows (phase 9); with ``outcomes``, apply phase 8 to each row
         first in the same pass."""
         p, inflate = self.p, self.cost_factor()
-        la_tot, school_tot, special_roll, provider_roll = count(
-            self.families, busy, self.areas.n, self.schools.n, self.special.n, self.providers.n,
-            (p.special_place_funding_gbp + p.special_topup_gbp) * inflate,
-            p.transport_gbp * inflate, p.tribunal_cost_gbp * inflate,
-            p.notional_threshold_gbp / 10_000.0, self.providers.fee, inflate,
-            progress_gain=p.progress_gain if outcomes else None, partials=self._partials)
+        money = ((p.special_place_funding_gbp + p.special_topup_gbp) * inflate,
+                 p.transport_gbp * inflate, p.tribunal_cost_gbp * inflate,
+                 p.notional_threshold_gbp / 10_000.0, inflate)
+        la_tot, school_tot, special_roll, provider_roll = self.backend.count(
+            self.families, busy, p, self._sizes(), money, self.providers.fee, outcomes,
+            partials=self._partials)
         la_tot[M["pupils"]] = self._static_pupils
         school_tot[0] = self._school_roll
         la_tot[M["spend_other_high_needs_gbp"], :, 0] = (
@@ -485,6 +448,10 @@ class SendModel(mesa.Model):
         self.providers.roll[:] = provider_roll
         self._last_school_totals = school_tot
         return la_tot
+
+    def _sizes(self) -> tuple[int, int, int, int]:
+        """Numbers of LAs, mainstream schools, special schools and independent providers."""
+        return self.areas.n, self.schools.n, self.special.n, self.providers.n
 
     def _set_allocation(self) -> None:
         fy = calendar.financial_year(self.tick)

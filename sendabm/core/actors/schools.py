@@ -174,3 +174,11 @@ class SpecialSchool(mesa.Agent):
     la = property(lambda self: int(self.model.special.la[self.index]), doc="Home LA.")
     places = property(lambda self: int(self.model.special.places[self.index]), doc="Places.")
     roll = property(lambda self: int(self.model.special.roll[self.index]), doc="Pupils on roll.")
+
+
+# ---- What families' counting gives each school (its one home) ---------------------
+SCHOOL_TOTALS = ("roll", "sen", "sen_demand", "trust_sum", "trust_n")
+"""Totals counted per mainstream school each month, in the order
+:meth:`MainstreamSchools.update_month` reads them: pupils on roll, pupils with SEN, their
+need up to the notional threshold (need units), and the sum and number of their
+families' trust in the school."""

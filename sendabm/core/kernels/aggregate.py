@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from sendabm.core import states as S
+from sendabm.core.actors.schools import SCHOOL_TOTALS
 from sendabm.core.kernels.outcomes import outcome_row
 from sendabm.core.parameters import NEED_UNIT_GBP
 
@@ -97,8 +98,6 @@ _EVENT_MEASURES = (
 EVENT_BITS = np.array([b for b, _ in _EVENT_MEASURES], dtype=np.int64)
 EVENT_SLOTS = np.array([k for _, k in _EVENT_MEASURES], dtype=np.int64)
 
-SCHOOL_MEASURES = ("roll", "sen", "sen_demand", "trust_sum", "trust_n")
-"""Totals kept per mainstream school."""
 N_CHUNKS = 32
 """Fixed number of row chunks: partial sums never depend on the thread count."""
 
@@ -241,7 +240,7 @@ def partial_sums(n_la: int, n_school: int, n_special: int, n_provider: int) -> t
     would run to fill them); each chunk clears its own slot before counting.
     """
     return (np.empty((N_CHUNKS, len(LA_MEASURES), n_la, 6)),
-            np.empty((N_CHUNKS, len(SCHOOL_MEASURES), n_school)),
+            np.empty((N_CHUNKS, len(SCHOOL_TOTALS), n_school)),
             np.empty((N_CHUNKS, n_special), dtype=np.int64),
             np.empty((N_CHUNKS, n_provider), dtype=np.int64))
 
@@ -337,7 +336,7 @@ def count(fam, rows: np.ndarray, n_la: int, n_school: int, n_special: int, n_pro
         (la_totals [measure, la, quintile 0..5], school_totals [measure, school],
         special_roll [special], provider_roll [provider]); money is GBP this month.
     """
-    shapes = ((N_CHUNKS, len(LA_MEASURES), n_la, 6), (N_CHUNKS, len(SCHOOL_MEASURES), n_school),
+    shapes = ((N_CHUNKS, len(LA_MEASURES), n_la, 6), (N_CHUNKS, len(SCHOOL_TOTALS), n_school),
               (N_CHUNKS, n_special), (N_CHUNKS, n_provider))
     if partials is None or tuple(a.shape for a in partials) != shapes:
         partials = partial_sums(n_la, n_school, n_special, n_provider)
