@@ -2,8 +2,9 @@
 
 The tribunal's decision rule (find for the family when the need it judges exceeds the
 legal bar for the kind of appeal) is applied case by case in
-:func:`sendabm.core.kernels.cases.appeals`; this agent holds its capacity and reports
-its backlog.
+:func:`sendabm.core.kernels.cases.appeals` (readable twin:
+:func:`sendabm.core.reference.disputes.appeals`); this agent holds its capacity and
+reports its backlog.
 """
 
 from __future__ import annotations

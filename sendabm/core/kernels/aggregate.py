@@ -7,6 +7,7 @@ placements.
 
 Rows are split into a fixed number of chunks, each summed serially and then added in
 chunk order, so the totals (floats included) are bit-identical for any thread count.
+Readable twin: :mod:`sendabm.core.reference.counting` (which adds in the same order).
 """
 
 from __future__ import annotations

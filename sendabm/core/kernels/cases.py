@@ -5,6 +5,9 @@ listed in ``cases``). Loops are serial and visit cases in row order, so shared
 resources (assessment slots, hearings, school places) are rationed the same way on
 any thread count. Rationing where demand exceeds capacity is a lottery: each eligible
 case is served with probability capacity / demand, using the case's own draw.
+
+Readable twins: :mod:`sendabm.core.reference.decisions`, :mod:`~sendabm.core.reference.disputes`
+and :mod:`~sendabm.core.reference.placing`.
 """
 
 from __future__ import annotations
