@@ -4,8 +4,8 @@ Pairs of models with the same scenario and seed are stepped side by side, one on
 kernels (``engine="numba"``) and one on the plain-Python reference
 (``engine="python"``, :mod:`sendabm.core.reference`), which runs every phase family by
 family and case by case. After every month, every family column, the institutions'
-arrays and the counted measures (national and per LA x quintile) must be identical,
-floats included: the reference adds floats in the kernels' order.
+arrays, the counted totals and the measures (national and per LA x quintile) must be
+identical, floats included: the reference adds floats in the kernels' order.
 
 The runs are chosen so that every branch of the reference's decisions is taken at
 least once (and so compared): the baseline, the tribunal replaced by a mechanism
@@ -116,6 +116,11 @@ def _differences(fast: SendModel, slow: SendModel) -> list[str]:
                 out.append(f"{owner}.{name}")
     if fast.tribunal.backlog != slow.tribunal.backlog:
         out.append("tribunal.backlog")
+    # The counted totals themselves (every measure slot, LA and quintile; every school).
+    if fast._year_totals and not np.array_equal(fast._year_totals[-1], slow._year_totals[-1]):
+        out.append("counted LA totals")
+    if not np.array_equal(fast._last_school_totals, slow._last_school_totals):
+        out.append("counted school totals")
     for name, value in fast.current.items():
         if not np.array_equal(value, slow.current[name], equal_nan=True):
             out.append(f"national {name}")

@@ -16,6 +16,7 @@ matches the kernels, which also compute in float64.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import mesa
@@ -29,7 +30,6 @@ from sendabm.core.population import COLUMNS, NEVER
 if TYPE_CHECKING:
     from sendabm.core.kernels.family_month import FamilyWorld
     from sendabm.core.parameters import ParamVector
-    from sendabm.core.reference.branches import Branches
 
 
 
@@ -66,16 +66,17 @@ class Family(mesa.Agent):
 
     # ---- the family's month (twin of kernels.family_month.family_row) ----------
     def month(self, world: FamilyWorld, p: ParamVector, draw: rng.PyRandom,
-              branches: Branches | None = None) -> None:
+              hit: Callable[[str], None] | None = None) -> None:
         """Phases 2-4 and the family side of 6 for this family, in plain Python.
 
         Args:
             world: The month's institution-level inputs.
             p: The month's parameters.
             draw: The counter-based random numbers.
-            branches: If given, counts the branches taken (the reference's coverage).
+            hit: If given, called with the name of each branch taken (one of
+                :data:`BRANCHES`; the reference's coverage count).
         """
-        hit = _ignore if branches is None else branches.hit
+        hit = hit or _ignore
         self.events = 0
         self._needs(world, p, draw, hit)
         self._identify_and_provide(world, p, draw, hit)

@@ -81,7 +81,7 @@ class ReferenceBackend:
             left to the kernels' schedule (empty here).
         """
         for row in np.flatnonzero(fam.active):
-            self.family(row).month(world, p, self.draw, self.branches)
+            self.family(row).month(world, p, self.draw, self.hit)
         busy = np.flatnonzero((fam.active == 1) & ((fam.need > 0) | (fam.stage != S.IDLE)
                                                    | (fam.events != 0)))
         cases = busy[fam.stage[busy] != S.IDLE]
