@@ -3,9 +3,10 @@
 :class:`ReferenceBackend` has the methods of :class:`sendabm.core.backends.KernelBackend`,
 with the same arguments and results, and is what ``SendModel(engine="python")`` runs.
 It is the slow, readable, independently written version the kernels are tested
-against (``tests/test_kernel_equivalence.py``): it shares the actors' constants and the
-counter-based random numbers' Python twin (:class:`sendabm.core.rng.PyRandom`), never
-code or constants of :mod:`sendabm.core.kernels`. It also visits every family where
+against (``tests/test_kernel_equivalence.py``): it shares the actors' constants, the
+measures' layout (:mod:`sendabm.core.measures`) and the counter-based random numbers'
+Python twin (:class:`sendabm.core.rng.PyRandom`), never code or constants of
+:mod:`sendabm.core.kernels`. It also visits every family where
 the kernels visit only those that can change, so the kernels' bookkeeping of busy
 rows, open cases and onset months is checked too.
 """
