@@ -13,8 +13,9 @@ layer and the layers listed before it, and no imports form a cycle
   declaration), measures and slots (the measure registry and its counting slots).
   Depends on nothing else of the package.
 - actors: ``core/actors``, one module per actor. Depends on base.
-- kernels: ``core/kernels``, the fused numba kernels. Depends on actors and base.
-- model: ``core`` parameters (the actors' ``PARAMS`` assembled), phases, model,
+- kernels: ``core/kernels``, the fused numba kernels, and their twin ``core/reference``,
+  the plain-Python reference (neither imports the other). Depends on actors and base.
+- model: ``core`` parameters (the actors' ``PARAMS`` assembled), backends, phases, model,
   cohorts, scenario, policies, invariants: ``SendModel`` assembled from the actors and
   kernels. Depends on kernels, actors and base.
 - experiments: ``experiments``, runs, results, comparisons, sweeps and their pool,

@@ -10,12 +10,13 @@ The layers, bottom to top (the same list is in ``sendabm/__init__.py``'s docstri
 a module may import its own layer and the layers below it, never one above:
 
 1. ``base``: the package root, ``sendabm/core/*.py`` other than the model modules
-   (rng, calendar, states, population, areas, exogenous, parameters, calibrated,
-   measures) and ``sendabm/data``;
+   (rng, calendar, states, population, areas, exogenous, param, calibrated, measures,
+   slots) and ``sendabm/data``;
 2. ``actors``: ``sendabm/core/actors/``;
-3. ``kernels``: ``sendabm/core/kernels/``;
-4. ``model``: :data:`MODEL_MODULES` (parameters, SendModel, phases, cohorts, scenario,
-   policies, invariants);
+3. ``kernels``: ``sendabm/core/kernels/`` and its twin, the Python reference
+   ``sendabm/core/reference/`` (which must not import the kernels it checks);
+4. ``model``: :data:`MODEL_MODULES` (parameters, backends, SendModel, phases, cohorts,
+   scenario, policies, invariants);
 5. ``experiments``: ``sendabm/experiments/``;
 6. ``presentation``: ``sendabm/presentation/``;
 7. ``cli``: ``sendabm/cli.py``.
@@ -40,7 +41,7 @@ LAYERS = ("base", "actors", "kernels", "model", "experiments", "presentation", "
 """Layer names, bottom to top."""
 
 MODEL_MODULES = frozenset({
-    "sendabm.core.parameters", "sendabm.core.model", "sendabm.core.phases",
+    "sendabm.core.parameters", "sendabm.core.model", "sendabm.core.phases", "sendabm.core.backends",
     "sendabm.core.cohorts", "sendabm.core.scenario", "sendabm.core.policies",
     "sendabm.core.invariants",
 })
@@ -48,18 +49,6 @@ MODEL_MODULES = frozenset({
 one goes here, a package counting with its submodules; any other module directly in
 ``sendabm/core/`` is a base module). ``parameters`` is here because it assembles the
 actors' ``PARAMS`` declarations into the registry."""
-
-KNOWN: Mapping[tuple[str, str], str] = {
-    # The actors branch of issue 12 gives each actor its own constants, which the
-    # kernels then import from the actors (not the other way round).
-    ("sendabm.core.actors.family", "sendabm.core.kernels.family_month"):
-        "family constants live in the kernel; removed by the actors branch",
-    ("sendabm.core.actors.family", "sendabm.core.kernels.outcomes"):
-        "family constants live in the kernel; removed by the actors branch",
-}
-"""Imports allowed for now, each removed by another branch of issue 12 (the merger deletes
-an entry when its import goes; :func:`test_known_exceptions_still_exist` says when)."""
-
 
 def layer_of(module: str) -> str:
     """The layer of a dotted module name under ``sendabm``."""
@@ -70,8 +59,9 @@ def layer_of(module: str) -> str:
             return layer
     if any(module == m or module.startswith(f"{m}.") for m in MODEL_MODULES):
         return "model"
-    for layer in ("kernels", "actors"):
-        if module == f"sendabm.core.{layer}" or module.startswith(f"sendabm.core.{layer}."):
+    # The Python reference is the kernels' twin: the same layer, neither importing the other.
+    for package, layer in (("kernels", "kernels"), ("reference", "kernels"), ("actors", "actors")):
+        if module == f"sendabm.core.{package}" or module.startswith(f"sendabm.core.{package}."):
             return layer
     return "base"
 
@@ -179,26 +169,23 @@ def import_edges(root: Path, package: str = "sendabm") -> list[Edge]:
 # --------------------------------------------------------------------------- the checks
 
 
-def upward_imports(edges: Iterable[Edge], known: Mapping[tuple[str, str], str] = KNOWN,
-                   ) -> list[str]:
+def upward_imports(edges: Iterable[Edge]) -> list[str]:
     """Each import of a higher layer by a lower one, as a line naming both layers."""
     rank = {name: i for i, name in enumerate(LAYERS)}
     found = []
     for edge in edges:
         low, high = layer_of(edge.importer), layer_of(edge.imported)
-        if rank[high] > rank[low] and (edge.importer, edge.imported) not in known:
+        if rank[high] > rank[low]:
             found.append(f"{edge} imports layer '{high}' from layer '{low}'")
     return found
 
 
-def cycles(edges: Iterable[Edge], known: Mapping[tuple[str, str], str] = KNOWN,
-           ) -> list[list[str]]:
+def cycles(edges: Iterable[Edge]) -> list[list[str]]:
     """One cycle (a list of modules, first = last) per strongly connected component."""
     graph: dict[str, set[str]] = {}
     for edge in edges:
-        if (edge.importer, edge.imported) not in known:
-            graph.setdefault(edge.importer, set()).add(edge.imported)
-            graph.setdefault(edge.imported, set())
+        graph.setdefault(edge.importer, set()).add(edge.imported)
+        graph.setdefault(edge.imported, set())
     return [_cycle_in(component, graph) for component in _components(graph)
             if len(component) > 1]
 
@@ -279,13 +266,6 @@ def test_no_upward_imports():
         "; ".join(found)
 
 
-def test_known_exceptions_still_exist():
-    edges = {(e.importer, e.imported) for e in import_edges(PACKAGE_DIR)}
-    gone = [f"{a} -> {b}" for a, b in KNOWN if (a, b) not in edges]
-    assert not gone, f"remove these entries from KNOWN in {Path(__file__).name}, their " \
-        f"imports are gone: {', '.join(gone)}"
-
-
 def test_the_package_docstring_lists_the_layers_in_order():
     text = sendabm.__doc__ or ""
     positions = [text.find(f"{name}:") for name in LAYERS]
@@ -318,16 +298,23 @@ def test_the_checks_find_a_cycle_and_upward_imports(tmp_path):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
     edges = import_edges(root)
-    found = cycles(edges, known={})
+    found = cycles(edges)
     assert ["sendabm.core.calendar", "sendabm.core.rng", "sendabm.core.calendar"] in found
     assert ["sendabm.core.kernels.cases", "sendabm.experiments.run",
             "sendabm.core.kernels.cases"] in found
     assert len(found) == 2
-    upward = upward_imports(edges, known={})
+    upward = upward_imports(edges)
     assert len(upward) == 2, upward
     assert any("sendabm.core.areas -> sendabm.presentation.figs" in u for u in upward)
     assert any("sendabm.core.kernels.cases -> sendabm.experiments.run" in u for u in upward)
-    # The TYPE_CHECKING import of the cli is exempt; an allowlisted edge is not reported.
+    # The TYPE_CHECKING import of the cli is exempt.
     assert not any(e.importer == "sendabm.core.states" for e in edges)
-    known = {("sendabm.core.areas", "sendabm.presentation.figs"): "test"}
-    assert len(upward_imports(edges, known=known)) == 1
+
+
+def test_the_reference_does_not_import_the_kernels():
+    """The Python reference is an independent check: it takes its constants from the
+    actors, never from the kernels it is compared with."""
+    found = [str(e) for e in import_edges(PACKAGE_DIR)
+             if e.importer.startswith("sendabm.core.reference")
+             and e.imported.startswith("sendabm.core.kernels")]
+    assert not found, "the reference imports the kernels: " + "; ".join(found)

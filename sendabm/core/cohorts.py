@@ -10,22 +10,24 @@ entering in 2030 is drawn exactly as one in 2014.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors.family import (
+    INITIAL_IDENTIFIED,
+    INITIAL_WELLBEING,
+    NEED_CAP,
+    NEET_BASE_LOGIT,
+)
 from sendabm.core.actors.mainstream import SECONDARY
 from sendabm.core.kernels.school_year import age_rows
+from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.population import INIT_SLICE, NEVER, Families, free_rows
 
-INITIAL_IDENTIFIED = 0.85
-"""Share of needs already recorded as SEN support in the starting population."""
-INITIAL_WELLBEING = 0.8
-"""Wellbeing of a child who starts with a need."""
 NEED_CUMULATIVE = np.cumsum(S.NEED_SHARES)
-NEET_BASE_LOGIT = -2.2
-"""Log-odds of being NEET after Year 13 for a child making expected progress."""
 
 
 def prevalence(year: np.ndarray, p) -> np.ndarray:
@@ -48,8 +50,9 @@ def starting_layout(la_pupils: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, p, key,
-                    plan_threshold: np.ndarray, special_threshold: np.ndarray) -> None:
-    """Set up the starting children in rows ``0 .. la.size - 1`` by :func:`init_rows`
+                    plan_threshold: np.ndarray, special_threshold: np.ndarray,
+                    init_rows: Callable | None = None) -> None:
+    """Set up the starting children in rows ``0 .. la.size - 1`` by ``init_rows``
     (uid = row), in slices so the set-up's temporary arrays stay small at full scale.
 
     Args:
@@ -60,7 +63,9 @@ def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, 
         key: Run key.
         plan_threshold: Each LA's plan threshold, need units.
         special_threshold: Each LA's special-setting threshold, need units.
+        init_rows: The backend's version of :func:`init_rows` (default: this module's).
     """
+    init_rows = init_rows or globals()["init_rows"]
     n = la.size
     for first in range(0, n, INIT_SLICE):
         rows = np.arange(first, min(n, first + INIT_SLICE))
@@ -69,15 +74,16 @@ def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, 
 
 
 def intake(fam: Families, la_counts: np.ndarray, first_uid: int, tick: int, p, key,
-           plan_threshold: np.ndarray, special_threshold: np.ndarray
-           ) -> tuple[Families, np.ndarray]:
+           plan_threshold: np.ndarray, special_threshold: np.ndarray,
+           init_rows: Callable | None = None) -> tuple[Families, np.ndarray]:
     """A new Reception cohort of ``la_counts[k]`` children in each LA ``k``, in free rows
-    (the columns grow if needed), with uids from ``first_uid``, set up by
-    :func:`init_rows` as an intake.
+    (the columns grow if needed), with uids from ``first_uid``, set up by ``init_rows``
+    (the backend's version of :func:`init_rows`; default this module's) as an intake.
 
     Returns:
         The family columns (a new object if they grew) and the cohort's rows.
     """
+    init_rows = init_rows or globals()["init_rows"]
     total = int(la_counts.sum())
     fam, rows = free_rows(fam, total)
     la = np.repeat(np.arange(la_counts.size), la_counts)
@@ -127,7 +133,7 @@ def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
     has_need = u(rng.INIT_NEED) < prevalence(year, p)
     need = np.where(has_need, p.need_severity_median * np.exp(p.need_severity_sigma
                                                               * z(rng.INIT_SEVERITY)), 0.0)
-    need = np.minimum(need, 10.0)
+    need = np.minimum(need, NEED_CAP)
     fam.need[rows] = need
     types = np.searchsorted(NEED_CUMULATIVE, u(rng.INIT_NEED_TYPE), side="right")
     types = np.minimum(types, len(S.NEED_SHARES) - 1)
@@ -136,7 +142,7 @@ def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
     view = need * np.exp(p.la_observation_sd * z(rng.INIT_STATUS))
     ehcp = identified & (view >= plan_threshold[la])
     fam.sen[rows] = np.where(ehcp, S.EHCP, np.where(identified, S.SEN_SUPPORT, S.SEN_NONE))
-    threshold_units = p.notional_threshold_gbp / 10_000.0
+    threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
     topup = np.maximum(0.0, need - threshold_units - p.ordinarily_available_units) * p.topup_rate
     fam.topup[rows] = np.where(ehcp, topup, 0.0)
     setting = np.full(rows.size, S.MAINSTREAM, dtype=np.int8)

@@ -26,19 +26,15 @@ from sendabm.core.actors.mainstream import MainstreamSchool, MainstreamSchools
 from sendabm.core.actors.special import SpecialSchool, SpecialSchools
 from sendabm.core.actors.tribunal import Tribunal
 from sendabm.core.areas import Areas, load_areas, synthetic_england
+from sendabm.core.backends import backend_of
 from sendabm.core.kernels import cases as case_kernels
-from sendabm.core.kernels.aggregate import LA_MEASURES, M, count, count_static, partial_sums
-from sendabm.core.kernels.family_month import (
-    FamilyWorld,
-    busy_rows,
-    family_month,
-    merge_sorted,
-)
+from sendabm.core.kernels.aggregate import LA_MEASURES, M, partial_sums
+from sendabm.core.kernels.family_month import FamilyWorld, busy_rows, merge_sorted
 from sendabm.core.kernels.onset_schedule import OnsetSchedule
-from sendabm.core.kernels.onsets import schedule_onsets
 from sendabm.core.measures import NATIONAL_ORDER, derive
+from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.parameters import as_vector
-from sendabm.core.phases import PhaseClock, runners
+from sendabm.core.phases import PHASES, PhaseClock
 from sendabm.core.population import allocate
 from sendabm.core.scenario import Scenario, default_scenario, load_scenario
 
@@ -66,8 +62,9 @@ class SendModel(mesa.Model):
         end: Last simulated month 'YYYY-MM'; overrides the scenario's.
         areas: An :class:`~sendabm.core.areas.Areas`, a path to a CSV/GraphML areas file, or
             None for the 152 English LAs.
-        engine: "numba" (kernels over all families) or "python" (the per-family
-            reference step, for testing; slow).
+        engine: "numba" (kernels over all families) or "python" (every phase by the
+            Python reference, family by family, for testing; slow). See
+            :mod:`sendabm.core.backends`.
         threads: Numba threads to use (None leaves numba's setting alone).
         **parameters: Parameter overrides by name (see :mod:`sendabm.core.parameters`).
     """
@@ -79,7 +76,6 @@ class SendModel(mesa.Model):
         scen = _resolve_scenario(scenario).with_overrides(
             run={"seed": seed, "scale": scale, "end": end}, parameters=parameters or None)
         super().__init__(seed=int(scen.run["seed"]))
-        self._phases = runners(engine)
         if threads is not None:
             numba.set_num_threads(int(threads))
         self.scenario = scen
@@ -88,6 +84,7 @@ class SendModel(mesa.Model):
         self.p = as_vector(self.params)
         self.seed_value = int(scen.run["seed"])
         self.key = rng.seed_key(self.seed_value)
+        self.backend = backend_of(engine, self.key, self.family)
         self.scale = float(scen.run["scale"])
         self.tick = calendar.tick_of(scen.run["start"])
         self.end_tick = calendar.tick_of(scen.run["end"])
@@ -124,12 +121,13 @@ class SendModel(mesa.Model):
         self.next_uid = n
         self.families = allocate(max(16, int(n * HEADROOM)))
         cohorts.init_population(self.families, la, year, self.tick, p, self.key,
-                                self.las.plan_threshold, self.las.special_threshold)
+                                self.las.plan_threshold, self.las.special_threshold,
+                                init_rows=self.backend.init_rows)
         # Only the run's months: onsets are scheduled up to its end and no later.
         self._onset_multipliers = cohorts.onset_multipliers(p.prevalence_trend_per_year,
                                                             self.end_tick + 1)
-        schedule_onsets(self.families, np.arange(n, dtype=np.int64), self.tick, self.key,
-                        self._onset_multipliers, p)
+        self.backend.schedule_onsets(self.families, np.arange(n, dtype=np.int64), self.tick,
+                                     self.key, self._onset_multipliers, p)
         self._onsets = OnsetSchedule(self.families.onset_tick, self.tick)
         self.schools = MainstreamSchools.build(la, year, n_la, p, self.key)
         self.schools.assign(self.families, np.flatnonzero(self.families.active), self.key,
@@ -177,9 +175,9 @@ class SendModel(mesa.Model):
                                "further, start a model with a later end")
         clock = self._clock
         clock.start()
-        for name, method in self._phases:
-            getattr(self, method)()
-            clock.lap(name)
+        for phase in PHASES:
+            getattr(self, phase.method)()
+            clock.lap(phase.name)
         self.tick += 1
         self.running = self.tick <= self.end_tick
 
@@ -205,18 +203,11 @@ class SendModel(mesa.Model):
 
     def _decide_cases(self) -> None:
         """LA decisions, assessments, mediation, appeals and placements, case by case."""
-        fam, cases, world, p = self.families, self._cases, self._case_world(), self.p
-        for decide in (case_kernels.la_decides_requests, case_kernels.la_assesses,
-                       case_kernels.mediate, case_kernels.appeals, case_kernels.place):
-            decide(fam, cases, world, p)
-
-    def _count_month_with_outcomes(self) -> None:
-        """Count the busy rows, applying each row's outcomes first in the same pass."""
-        self._totals = self._count(self._busy, outcomes=True)
+        self.backend.decide_cases(self.families, self._cases, self._case_world(), self.p)
 
     def _count_month(self) -> None:
-        """Count the busy rows (their outcomes were applied by the outcomes phase)."""
-        self._totals = self._count(self._busy)
+        """Count the busy rows, applying each row's outcomes first in the same pass."""
+        self._totals = self._count(self._busy, outcomes=True)
 
     def _money_and_measures(self) -> None:
         self._account_and_record(self._totals)
@@ -235,7 +226,7 @@ class SendModel(mesa.Model):
 
     def _new_school_year(self) -> None:
         p = self.p
-        self._september_counts = cohorts.age_and_transfer(
+        self._september_counts = self.backend.age_and_transfer(
             self.families, p, self.key, self.tick, self.schools,
             neet_logit_shift=self.effects.neet_logit_shift)
         self._intake()
@@ -254,11 +245,13 @@ class SendModel(mesa.Model):
         self.intake_carry = expected - n_la
         self.families, rows = cohorts.intake(self.families, n_la, self.next_uid, self.tick,
                                              self.p, self.key, self.las.plan_threshold,
-                                             self.las.special_threshold)
+                                             self.las.special_threshold,
+                                             init_rows=self.backend.init_rows)
         self.next_uid += rows.size
-        schedule_onsets(self.families, rows.astype(np.int64), self.tick, self.key,
-                        self._onset_multipliers, self.p)
-        self.schools.assign(self.families, rows, self.key, self.tick)
+        self.backend.schedule_onsets(self.families, rows.astype(np.int64), self.tick,
+                                     self.key, self._onset_multipliers, self.p)
+        self.backend.assign_schools(self.families, rows, self.schools, self.key,
+                                    self.tick)
         # Children who arrive with a need are busy from their first month.
         arriving = rows[self.families.need[rows] > 0].astype(np.int32)
         self._busy = merge_sorted(self._busy.astype(np.int32), arriving)
@@ -288,25 +281,11 @@ class SendModel(mesa.Model):
             onset_multipliers=self._onset_multipliers)
 
     def _families_month(self) -> None:
-        """Phases 2-4 by the family kernel over the busy rows; keeps the new busy rows
-        (need, case or event this month) and those with an open case in ``_cases``."""
-        self._busy, self._cases, rescheduled = family_month(
+        """Phases 2-4 over the busy rows; keeps the new busy rows (need, case or event this
+        month) and those with an open case in ``_cases``."""
+        self._busy, self._cases, rescheduled = self.backend.families_month(
             self.families, self.family_world(), self.p, self._busy, self._onsets.take(self.tick))
         self._onsets.add(rescheduled, self.families.onset_tick)
-
-    def _families_month_reference(self) -> None:
-        """Phases 2-4 by the per-family reference step over every child."""
-        world, draw = self.family_world(), rng.PyRandom(self.key)
-        for row in np.flatnonzero(self.families.active):
-            self.family(row).month(world, self.p, draw)
-        self._busy = busy_rows(self.families)
-        self._cases = case_kernels.open_cases(self.families.stage, self._busy)
-
-    def _outcomes(self) -> None:
-        """Phase 8 by the per-family reference step (the numba engine applies it in the
-        counting pass)."""
-        for row in np.flatnonzero(self.families.active):
-            self.family(row).outcomes(self.p)
 
     def _case_world(self) -> case_kernels.CaseWorld:
         las, special, providers = self.las, self.special, self.providers
@@ -333,8 +312,8 @@ class SendModel(mesa.Model):
     def _count_static(self) -> None:
         """Pupils, school rolls and specialist rolls, counted from every child (they
         change in September and on placements)."""
-        pupils, school_roll, special_roll, provider_roll = count_static(
-            self.families, self.areas.n, self.schools.n, self.special.n, self.providers.n)
+        pupils, school_roll, special_roll, provider_roll = self.backend.count_static(
+            self.families, self._sizes())
         self._static_pupils, self._school_roll = pupils, school_roll
         self.special.roll[:] = special_roll
         self.providers.roll[:] = provider_roll
@@ -343,24 +322,28 @@ class SendModel(mesa.Model):
         """Count the busy rows (phase 9); with ``outcomes``, apply phase 8 to each row
         first in the same pass."""
         p, inflate = self.p, self.cost_factor()
-        la_tot, school_tot, special_roll, provider_roll = count(
-            self.families, busy, self.areas.n, self.schools.n, self.special.n, self.providers.n,
-            (p.special_place_funding_gbp + p.special_topup_gbp) * inflate,
-            p.transport_gbp * inflate, p.tribunal_cost_gbp * inflate,
-            p.notional_threshold_gbp / 10_000.0, self.providers.fee, inflate,
-            progress_gain=p.progress_gain if outcomes else None, partials=self._partials)
+        money = ((p.special_place_funding_gbp + p.special_topup_gbp) * inflate,
+                 p.transport_gbp * inflate, p.tribunal_cost_gbp * inflate,
+                 p.notional_threshold_gbp / NEED_UNIT_GBP, inflate)
+        la_tot, school_tot, special_roll, provider_roll = self.backend.count(
+            self.families, busy, p, self._sizes(), money, self.providers.fee, outcomes,
+            partials=self._partials)
         la_tot[M["pupils"]] = self._static_pupils
         school_tot[0] = self._school_roll
         la_tot[M["spend_other_high_needs_gbp"], :, 0] = (
             p.other_high_needs_gbp_per_pupil * inflate * la_tot[M["pupils"], :, 0] / 12.0)
         # The core offer is paid by the LA for every child with a need in mainstream.
         la_tot[M["spend_core_offer_gbp"], :, 0] = (
-            self.effects.core_offer_paid_units * 10_000.0 * inflate
+            self.effects.core_offer_paid_units * NEED_UNIT_GBP * inflate
             * la_tot[M["trust_school_n"], :, 0] / 12.0)
         self.special.roll[:] = special_roll
         self.providers.roll[:] = provider_roll
         self._last_school_totals = school_tot
         return la_tot
+
+    def _sizes(self) -> tuple[int, int, int, int]:
+        """Numbers of LAs, mainstream schools, special schools and independent providers."""
+        return self.areas.n, self.schools.n, self.special.n, self.providers.n
 
     def _set_allocation(self) -> None:
         effects = self.effects

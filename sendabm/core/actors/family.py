@@ -33,6 +33,7 @@ matches the kernels, which also compute in float64.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import mesa
@@ -40,13 +41,8 @@ import numpy as np
 
 from sendabm.core import rng
 from sendabm.core import states as S
-
-# The twin is written independently of the kernels but shares their constants, so each
-# constant has one home.
-from sendabm.core.kernels.family_month import MILD_NEED, NEED_CAP, PLACEMENT_GAP, REQUEST_GAP
-from sendabm.core.kernels.outcomes import CASE_STRAIN, WELLBEING_RATE
-from sendabm.core.param import Param, declare
-from sendabm.core.population import COLUMNS
+from sendabm.core.param import NEED_UNIT_GBP, Param, declare
+from sendabm.core.population import COLUMNS, NEVER
 
 if TYPE_CHECKING:
     from sendabm.core.kernels.family_month import FamilyWorld
@@ -185,27 +181,61 @@ class Family(mesa.Agent):
                 f"stage={S.STAGE_NAMES[self.stage]})")
 
     # ---- the family's month (twin of kernels.family_month.family_row) ----------
-    def month(self, world: FamilyWorld, p: ParamVector, draw: rng.PyRandom) -> None:
-        """Phases 2-4 and the family side of 6 for this family, in plain Python."""
-        self.events = 0
-        self._needs(world, p, draw)
-        self._identify_and_provide(world, p, draw)
-        self._update_trust(world, p)
-        self._dispute_choice(world, p, draw)
-        self._request(world, p, draw)
+    def month(self, world: FamilyWorld, p: ParamVector, draw: rng.PyRandom,
+              hit: Callable[[str], None] | None = None) -> None:
+        """Phases 2-4 and the family side of 6 for this family, in plain Python.
 
-    def _needs(self, world, p, draw) -> None:
+        Args:
+            world: The month's institution-level inputs.
+            p: The month's parameters.
+            draw: The counter-based random numbers.
+            hit: If given, called with the name of each branch taken (one of
+                :data:`BRANCHES`; the reference's coverage count).
+        """
+        hit = hit or _ignore
+        self.events = 0
+        self._needs(world, p, draw, hit)
+        self._identify_and_provide(world, p, draw, hit)
+        self._update_trust(world, p)
+        self._dispute_choice(world, p, draw, hit)
+        self._request(world, p, draw, hit)
+
+    def next_onset(self, now: int, first: int, multipliers, p: ParamVector,
+                   draw: rng.PyRandom) -> int:
+        """Month a need emerges for this child (who has none), or NEVER: the first month
+        from ``first`` whose onset draw succeeds, before the child leaves the school years.
+
+        Args:
+            now: The current month, tick (the year group rises each September after it).
+            first: First month to draw, tick.
+            multipliers: Identification trend factor of each month, indexed by tick (the
+                run's months only: later months are never drawn).
+            p: Parameters.
+            draw: The counter-based random numbers.
+        """
+        year = self.year
+        for t in range(first, min(first + 12 * S.SCHOOL_YEARS + 12, len(multipliers))):
+            if t > now and t % 12 == 0:  # tick 0 is a September
+                year += 1
+            if year >= S.SCHOOL_YEARS:
+                return NEVER
+            if draw.uniform(rng.ONSET, self.uid, t) < _onset_chance(year, multipliers[t], p):
+                return t
+        return NEVER
+
+    def _needs(self, world, p, draw, hit) -> None:
         if self.year >= S.SCHOOL_YEARS:
             return
         tick = world.tick
         if self.need <= 0.0:
             # A new need emerges with an age-dependent, trending hazard.
-            yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * self.year)
-            if draw.uniform(rng.ONSET, self.uid, tick) < yearly * world.onset_multiplier / 12.0:
+            chance = _onset_chance(self.year, world.onset_multiplier, p)
+            if draw.uniform(rng.ONSET, self.uid, tick) < chance:
+                hit("need_emerges")
                 z = draw.normal(rng.SEVERITY, self.uid, tick)
                 severity = p.need_severity_median * math.exp(p.need_severity_sigma * z)
                 self.need = min(NEED_CAP, severity)
-                self.need_type = _need_type(draw.uniform(rng.NEED_TYPE, self.uid, tick))
+                self.need_type = need_type_of(draw.uniform(rng.NEED_TYPE, self.uid, tick))
             return
         # An existing need drifts and grows while it is not met.
         need, unmet = self.need, self.unmet
@@ -215,41 +245,54 @@ class Family(mesa.Agent):
         mild_and_met = need < MILD_NEED and unmet <= 0.0 and self.sen != S.EHCP
         resolve_chance = p.need_resolve_per_year / 12.0
         if mild_and_met and draw.uniform(rng.RESOLVE, self.uid, tick) < resolve_chance:
+            hit("need_resolves")
             need = 0.0
             self.need_type = -1
             self.sen = S.SEN_NONE
             self.wellbeing = 1.0
+            self.onset_tick = self.next_onset(tick, tick + 1, world.onset_multipliers, p, draw)
         self.need = need
 
-    def provision_this_month(self, world, p) -> float:
-        """Support the child receives in its setting, need units."""
+    def provision_this_month(self, world, p, hit=None) -> float:
+        """Support the child receives in its setting, need units (``hit`` counts the
+        branches taken)."""
+        hit = hit or _ignore
         need = self.need
         if need <= 0.0:
             return 0.0
         if self.setting == S.MAINSTREAM:
+            hit("provision_mainstream")
+            if world.core_offer_units > 0.0:
+                hit("core_offer")
             school = self.school
             support = (p.ordinarily_available_units * world.school_inclusiveness[school]
                        + world.core_offer_units)
             if self.sen != S.SEN_NONE:
-                threshold_units = p.notional_threshold_gbp / 10000.0
+                threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
                 support += min(need, threshold_units) * world.school_support_ratio[school]
             if self.sen == S.EHCP:
                 support += self.topup
             return min(need, support)
         if self.setting == S.SPECIAL:
+            hit("provision_special")
             return need * world.special_quality[self.provider]
         if self.setting == S.INDEPENDENT:
+            hit("provision_independent")
             return need
         if self.setting == S.FURTHER_EDUCATION:
+            hit("provision_further_education")
+            if world.fe_support_units > 0.0:
+                hit("fe_support")
             return min(need, p.ordinarily_available_units + self.topup + world.fe_support_units)
         return 0.0
 
-    def _identify_and_provide(self, world, p, draw) -> None:
+    def _identify_and_provide(self, world, p, draw, hit) -> None:
         in_school = self.setting == S.MAINSTREAM and self.year < S.SCHOOL_YEARS
         if self.need > 0.0 and self.sen == S.SEN_NONE and in_school:
             if draw.uniform(rng.IDENTIFY, self.uid, world.tick) < p.identification_per_month:
+                hit("need_identified")
                 self.sen = S.SEN_SUPPORT
-        provision = self.provision_this_month(world, p)
+        provision = self.provision_this_month(world, p, hit)
         self.provision = provision
         self.unmet = max(0.0, self.need - provision)
 
@@ -274,7 +317,7 @@ class Family(mesa.Agent):
         if kind == S.KIND_ASSESS:
             self.request_tick = world.tick
 
-    def _request(self, world, p, draw) -> None:
+    def _request(self, world, p, draw, hit) -> None:
         in_school = self.setting == S.MAINSTREAM and self.year < S.SCHOOL_YEARS
         if self.stage != S.IDLE or not in_school or self.need <= 0.0:
             return
@@ -288,8 +331,10 @@ class Family(mesa.Agent):
             if months_since_request < PLACEMENT_GAP:
                 return
             x = (p.special_preference_base_logit
-                 + p.special_preference_weight * (unmet_share + distrust) + 0.5 * self.need)
+                 + p.special_preference_weight * (unmet_share + distrust)
+                 + SPECIAL_PREFERENCE_NEED_WEIGHT * self.need)
             if draw.uniform(rng.SPECIAL_PREFERENCE, self.uid, world.tick) < _sigmoid(x):
+                hit("special_setting_requested")
                 self._open_case(world, S.KIND_PLACEMENT)
             return
         x = (_logit(p.request_base_per_month) + p.request_unmet_weight * unmet_share
@@ -297,14 +342,16 @@ class Family(mesa.Agent):
              + p.request_resources_weight * (self.resources - 0.5)
              + p.request_severity_weight * self.need)
         if draw.uniform(rng.REQUEST, self.uid, world.tick) < _sigmoid(x):
+            hit("assessment_requested")
             self._open_case(world, S.KIND_ASSESS)
             self.events |= S.EV_REQUEST
             return
         # Schools short of money ask for plans for children above the notional threshold.
-        if self.sen == S.SEN_SUPPORT and self.need > p.notional_threshold_gbp / 10000.0:
+        if self.sen == S.SEN_SUPPORT and self.need > p.notional_threshold_gbp / NEED_UNIT_GBP:
             pressure = 1.0 - world.school_support_ratio[self.school]
             chance = p.school_request_per_month * (1.0 + pressure)
             if draw.uniform(rng.SCHOOL_REQUEST, self.uid, world.tick) < chance:
+                hit("school_requested")
                 self._open_case(world, S.KIND_ASSESS)
                 self.events |= S.EV_REQUEST | S.EV_SCHOOL_REQUEST
 
@@ -317,20 +364,27 @@ class Family(mesa.Agent):
              + (p.appeal_assess_shift if self.kind == S.KIND_ASSESS else 0.0))
         return _sigmoid(x)
 
-    def _dispute_choice(self, world, p, draw) -> None:
+    def _dispute_choice(self, world, p, draw, hit) -> None:
         if self.stage not in (S.REFUSED, S.MEDIATED) or self.stage_tick >= world.tick:
             return
-        if self.stage == S.REFUSED and world.mediation_open > 0.0:
+        if self.stage == S.REFUSED and world.mediation_open <= 0.0:
+            hit("mediation_closed")
+        elif self.stage == S.REFUSED:
             if draw.uniform(rng.MEDIATION_CHOICE, self.uid, world.tick) < p.mediation_uptake:
+                hit("mediation_chosen")
                 self.stage, self.stage_tick = S.MEDIATION, world.tick
                 self.events |= S.EV_MEDIATION
                 return
-        if world.appeals_open > 0.0:
+        if world.appeals_open <= 0.0:
+            hit("appeals_closed")
+        else:
             u = draw.uniform(rng.APPEAL_CHOICE, self.uid, world.tick)
             if u < self.appeal_probability(world, p):
+                hit("appeal_chosen")
                 self.stage, self.stage_tick = S.APPEALING, world.tick
                 self.events |= S.EV_APPEAL
                 return
+        hit("dispute_dropped")
         self.stage, self.kind = S.IDLE, S.KIND_NONE
         self.events |= S.EV_GAVE_UP
 
@@ -352,6 +406,16 @@ for _name, _dtype in COLUMNS.items():
     setattr(Family, _name, _column(_name, np.issubdtype(_dtype, np.floating)))
 
 
+def _ignore(branch: str) -> None:
+    """Stands in for a branch counter when none is kept."""
+
+
+def _onset_chance(year: int, multiplier: float, p) -> float:
+    """Monthly chance a child without a need in year group ``year`` develops one."""
+    yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * year)
+    return yearly * multiplier / 12.0
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -360,10 +424,46 @@ def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-def _need_type(u: float) -> int:
+def need_type_of(u: float) -> int:
+    """Primary need area (``states.NEED_*``) for a uniform draw ``u``, by the national shares."""
     acc = 0.0
     for k, share in enumerate(S.NEED_SHARES):
         acc += share
         if u < acc:
             return k
     return len(S.NEED_SHARES) - 1
+
+
+# ---- Behavioural constants of families (their one home) ---------------------------
+# The numba kernels (kernels.family_month, kernels.outcomes) and the Python reference
+# (this module's Family methods, sendabm.core.reference) import them from here. They are
+# module-level names so numba freezes them into the kernels at compile time.
+NEED_CAP = 10.0
+"""Largest need severity, need units."""
+MILD_NEED = 0.2
+"""Needs below this may resolve on their own, need units."""
+REQUEST_GAP = 6
+"""Months a family waits after a request before asking again."""
+PLACEMENT_GAP = 12
+"""Months between requests for a change of setting."""
+SPECIAL_PREFERENCE_NEED_WEIGHT = 0.5
+"""Log-odds of asking for a special setting added per need unit."""
+WELLBEING_RATE = 0.1
+"""Monthly adjustment of wellbeing towards its target."""
+CASE_STRAIN = 0.2
+"""Fall in target wellbeing while a family has an open case (assessment or dispute)."""
+INITIAL_IDENTIFIED = 0.85
+"""Share of needs already recorded as SEN support in the starting population."""
+INITIAL_WELLBEING = 0.8
+"""Wellbeing of a child who starts with a need."""
+NEET_BASE_LOGIT = -2.2
+"""Log-odds of being NEET after Year 13 for a child making expected progress."""
+
+BRANCHES = (
+    "need_emerges", "need_resolves", "need_identified", "provision_mainstream", "core_offer",
+    "provision_special", "provision_independent", "provision_further_education", "fe_support",
+    "mediation_chosen", "mediation_closed", "appeal_chosen", "appeals_closed",
+    "dispute_dropped", "special_setting_requested", "assessment_requested", "school_requested",
+)
+"""Branches of the family's month (:meth:`Family.month`), counted by the reference's
+coverage check (:mod:`sendabm.core.reference.branches`)."""

@@ -362,3 +362,15 @@ class LocalAuthority(mesa.Agent):
                            doc="Cumulative high-needs deficit, GBP (sample scale).")
     expected_success = property(lambda self: self._get("expected_success"),
                                 doc="Appeal success parents in this LA expect.")
+
+
+# ---- Behavioural constants of LA case decisions (their one home) ------------------
+# The case kernels (kernels.cases) and the Python reference (sendabm.core.reference)
+# import them from here; module-level so numba freezes them at compile time.
+WITHIN_20_WEEKS = 4
+"""Months from request to plan that count as within the 20-week limit (monthly ticks)."""
+MIN_ASSESSMENT_MONTHS = 2
+"""An assessment takes at least this many months from the request."""
+ASSESSED_VIEW_NOISE = 0.5
+"""Noise of the LA's view of need after an assessment, relative to its view of a request
+(the log-normal SD is this times ``la_observation_sd``)."""

@@ -213,3 +213,11 @@ class MainstreamSchool(mesa.Agent):
         """Notional SEN budget, GBP/year."""
         p = self.model.p
         return self.roll * p.notional_sen_budget_per_pupil * self.state.funding_factor
+
+
+# ---- What families' counting gives each school (its one home) ---------------------
+SCHOOL_TOTALS = ("roll", "sen", "sen_demand", "trust_sum", "trust_n")
+"""Totals counted per mainstream school each month, in the order
+:meth:`MainstreamSchools.update_month` reads them: pupils on roll, pupils with SEN, their
+need up to the notional threshold (need units), and the sum and number of their
+families' trust in the school."""

@@ -7,7 +7,8 @@ puts in its place, and the mediation that families may try first.
 within its capacity, and finds for the family when the need it judges exceeds the
 legal bar for the kind of appeal; a mediation ends in agreement or not. These rules
 run case by case in :func:`sendabm.core.kernels.cases.appeals` and
-:func:`sendabm.core.kernels.cases.mediate` (the family's choice to mediate or appeal is
+:func:`sendabm.core.kernels.cases.mediate` (readable twins in
+:mod:`sendabm.core.reference.disputes`; the family's choice to mediate or appeal is
 in the family kernel). Once a year (August) its capacity grows or shrinks.
 
 **What it owns.**
@@ -92,3 +93,14 @@ class Tribunal(mesa.Agent):
     def adapt_year(self, growth_per_year: float) -> None:
         """Judicial capacity grows (or shrinks) once a year."""
         self.hearings_per_month *= 1.0 + growth_per_year
+
+
+# ---- Behavioural constants of disputes (their one home) ---------------------------
+# The case kernels (kernels.cases) and the Python reference (sendabm.core.reference)
+# import them from here; module-level so numba freezes them at compile time.
+LOGISTIC_PROBIT = 1.702
+"""Scale that makes a logistic curve approximate the normal CDF (the LA's lawyers'
+foresight of a tribunal decision)."""
+MEDIATION_BASE = 0.5
+"""Mediation agreement chance, relative to ``mediation_agree``, of a case with no merit
+(a case the tribunal would surely win adds 1)."""

@@ -7,6 +7,7 @@ placements.
 
 Rows are split into a fixed number of chunks, each summed serially and then added in
 chunk order, so the totals (floats included) are bit-identical for any thread count.
+Readable twin: :mod:`sendabm.core.reference.counting` (which adds in the same order).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from numba import njit, prange
 
 from sendabm.core import slots as K
 from sendabm.core import states as S
+from sendabm.core.actors.mainstream import SCHOOL_TOTALS
 from sendabm.core.kernels.outcomes import outcome_row
 from sendabm.core.measures import SLOT, SLOTS
+from sendabm.core.param import NEED_UNIT_GBP
 
 LA_MEASURES = SLOTS
 """Totals kept per LA and family-resources quintile (index 0 = all quintiles), in the
@@ -39,8 +42,6 @@ _EVENT_MEASURES = (
 EVENT_BITS = np.array([b for b, _ in _EVENT_MEASURES], dtype=np.int64)
 EVENT_SLOTS = np.array([k for _, k in _EVENT_MEASURES], dtype=np.int64)
 
-SCHOOL_MEASURES = ("roll", "sen", "sen_demand", "trust_sum", "trust_n")
-"""Totals kept per mainstream school."""
 N_CHUNKS = 32
 """Fixed number of row chunks: partial sums never depend on the thread count."""
 
@@ -95,7 +96,7 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
             if year < S.SCHOOL_YEARS:
                 a[K.EHC_PLANS_SCHOOL_AGE, la, 0] += 1.0
                 a[K.EHC_PLANS_SCHOOL_AGE, la, q] += 1.0
-            topup_gbp = np.float64(topup_col[i]) * 10000.0 * cost_factor / 12.0
+            topup_gbp = np.float64(topup_col[i]) * NEED_UNIT_GBP * cost_factor / 12.0
             if setting == S.MAINSTREAM:
                 a[K.PLACEMENTS_MAINSTREAM, la, 0] += 1.0
                 a[K.PLACEMENTS_MAINSTREAM, la, q] += 1.0
@@ -183,7 +184,7 @@ def partial_sums(n_la: int, n_school: int, n_special: int, n_provider: int) -> t
     would run to fill them); each chunk clears its own slot before counting.
     """
     return (np.empty((N_CHUNKS, len(LA_MEASURES), n_la, 6)),
-            np.empty((N_CHUNKS, len(SCHOOL_MEASURES), n_school)),
+            np.empty((N_CHUNKS, len(SCHOOL_TOTALS), n_school)),
             np.empty((N_CHUNKS, n_special), dtype=np.int64),
             np.empty((N_CHUNKS, n_provider), dtype=np.int64))
 
@@ -279,7 +280,7 @@ def count(fam, rows: np.ndarray, n_la: int, n_school: int, n_special: int, n_pro
         (la_totals [measure, la, quintile 0..5], school_totals [measure, school],
         special_roll [special], provider_roll [provider]); money is GBP this month.
     """
-    shapes = ((N_CHUNKS, len(LA_MEASURES), n_la, 6), (N_CHUNKS, len(SCHOOL_MEASURES), n_school),
+    shapes = ((N_CHUNKS, len(LA_MEASURES), n_la, 6), (N_CHUNKS, len(SCHOOL_TOTALS), n_school),
               (N_CHUNKS, n_special), (N_CHUNKS, n_provider))
     if partials is None or tuple(a.shape for a in partials) != shapes:
         partials = partial_sums(n_la, n_school, n_special, n_provider)

@@ -5,6 +5,9 @@ listed in ``cases``). Loops are serial and visit cases in row order, so shared
 resources (assessment slots, hearings, school places) are rationed the same way on
 any thread count. Rationing where demand exceeds capacity is a lottery: each eligible
 case is served with probability capacity / demand, using the case's own draw.
+
+Readable twins: :mod:`sendabm.core.reference.decisions`, :mod:`~sendabm.core.reference.disputes`
+and :mod:`~sendabm.core.reference.placing`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,13 @@ from numba import njit
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors.local_authority import (
+    ASSESSED_VIEW_NOISE,
+    MIN_ASSESSMENT_MONTHS,
+    WITHIN_20_WEEKS,
+)
+from sendabm.core.actors.tribunal import LOGISTIC_PROBIT, MEDIATION_BASE
+from sendabm.core.param import NEED_UNIT_GBP
 
 CaseWorld = namedtuple(
     "CaseWorld",
@@ -47,13 +57,6 @@ CaseWorld = namedtuple(
         "school_roll",          # float64[n_school]: mainstream rolls (updated on placement)
     ],
 )
-
-WITHIN_20_WEEKS = 4
-"""Months from request to plan that count as within the 20-week limit (monthly ticks)."""
-MIN_ASSESSMENT_MONTHS = 2
-"""An assessment takes at least this many months from the request."""
-LOGISTIC_PROBIT = 1.702
-"""Scale that makes a logistic curve approximate the normal CDF."""
 
 
 @njit(cache=True, inline="always")
@@ -93,7 +96,7 @@ def _await_place(fam, i, cw, how):
 def issue_plan(fam, i, cw, p):
     """The LA issues a plan: it names mainstream with a top-up, or a special setting."""
     need = np.float64(fam.need[i])
-    threshold_units = p.notional_threshold_gbp / 10000.0
+    threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
     fam.sen[i] = S.EHCP
     fam.topup[i] = max(0.0, need - threshold_units - p.ordinarily_available_units) * p.topup_rate
     fam.events[i] |= S.EV_PLAN_ISSUED
@@ -193,7 +196,7 @@ def la_assesses(fam, cases, cw, p):
             continue
         fam.events[i] |= S.EV_ASSESSMENT_DONE
         z = rng.normal(cw.key, rng.LA_PLAN_VIEW, fam.uid[i], cw.tick)
-        view = np.float64(fam.need[i]) * math.exp(0.5 * p.la_observation_sd * z)
+        view = np.float64(fam.need[i]) * math.exp(ASSESSED_VIEW_NOISE * p.la_observation_sd * z)
         if view >= cw.plan_threshold[la]:
             issue_plan(fam, i, cw, p)
         else:
@@ -222,7 +225,7 @@ def mediate(fam, cases, cw, p):
     for i in cases:
         if fam.stage[i] != S.MEDIATION:
             continue
-        chance = p.mediation_agree * (0.5 + merit(fam, i, cw, p))
+        chance = p.mediation_agree * (MEDIATION_BASE + merit(fam, i, cw, p))
         if rng.uniform(cw.key, rng.MEDIATION_OUTCOME, fam.uid[i], cw.tick) < chance:
             fam.events[i] |= S.EV_MEDIATION_AGREED
             remedy(fam, i, cw, p, False)

@@ -21,6 +21,15 @@ from numba import njit, prange
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors.family import (
+    MILD_NEED,
+    NEED_CAP,
+    PLACEMENT_GAP,
+    REQUEST_GAP,
+    SPECIAL_PREFERENCE_NEED_WEIGHT,
+)
+from sendabm.core.param import NEED_UNIT_GBP
+from sendabm.core.population import NEVER
 
 FamilyWorld = namedtuple(
     "FamilyWorld",
@@ -42,16 +51,6 @@ FamilyWorld = namedtuple(
     ],
 )
 
-NEED_CAP = 10.0
-"""Largest need severity, need units."""
-MILD_NEED = 0.2
-"""Needs below this may resolve on their own, need units."""
-REQUEST_GAP = 6
-"""Months a family waits after a request before asking again."""
-PLACEMENT_GAP = 12
-"""Months between requests for a change of setting."""
-NEVER = -1000
-"""Tick meaning 'never' (as population.NEVER)."""
 N_CHUNKS = 64
 """Row chunks handed to threads (rows are independent, so any number gives the same result)."""
 
@@ -119,7 +118,7 @@ def mainstream_provision(need, sen, topup, inclusiveness, support_ratio, core_of
     within its notional budget and, with a plan, the LA's top-up (need units)."""
     support = p.ordinarily_available_units * inclusiveness + core_offer
     if sen != S.SEN_NONE:
-        support += min(need, p.notional_threshold_gbp / 10000.0) * support_ratio
+        support += min(need, p.notional_threshold_gbp / NEED_UNIT_GBP) * support_ratio
     if sen == S.EHCP:
         support += topup
     return min(need, support)
@@ -142,7 +141,8 @@ def request_logit(unmet_share, distrust, resources, need, base_logit, p):
 def special_preference_logit(unmet_share, distrust, need, p):
     """Log-odds that a family with a plan asks for a special setting this month."""
     return (p.special_preference_base_logit
-            + p.special_preference_weight * (unmet_share + distrust) + 0.5 * need)
+            + p.special_preference_weight * (unmet_share + distrust)
+            + SPECIAL_PREFERENCE_NEED_WEIGHT * need)
 
 
 @njit(cache=True, inline="always")
@@ -277,7 +277,7 @@ def family_rows(fam, w, p, rows, start, stop, busy, cases, moved):
     provision_col, unmet_col = fam.provision, fam.unmet
     topup_col, events_col = fam.topup, fam.events
     key, tick = w.key, w.tick
-    threshold_units = p.notional_threshold_gbp / 10000.0
+    threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
     request_base_logit = logit(p.request_base_per_month)
     onset_by_year = np.empty(S.SCHOOL_YEARS)
     for y in range(S.SCHOOL_YEARS):

@@ -12,6 +12,7 @@ It is faster than calling :func:`next_onset` per child because the draws are
 made a block of months at a time in a loop without early exit, which the compiler
 turns into vector code; only a block with a hit is searched month by month. Every
 draw and chance is the same float as in :func:`next_onset`, so the month is too.
+Readable twin: :func:`sendabm.core.reference.onsets.schedule_onsets`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from numba import njit, prange
 
 from sendabm.core import rng
 from sendabm.core import states as S
-from sendabm.core.kernels.family_month import N_CHUNKS, NEVER, onset_chance
+from sendabm.core.kernels.family_month import N_CHUNKS, onset_chance
+from sendabm.core.population import NEVER
 
 BLOCK = 32
 """Months drawn at a time before looking for the first hit (one vector loop)."""

@@ -9,12 +9,8 @@ import numpy as np
 from numba import njit, prange
 
 from sendabm.core import states as S
+from sendabm.core.actors.family import CASE_STRAIN, WELLBEING_RATE
 from sendabm.core.kernels.family_month import N_CHUNKS
-
-WELLBEING_RATE = 0.1
-"""Monthly adjustment of wellbeing towards its target."""
-CASE_STRAIN = 0.2
-"""Fall in target wellbeing while a family has an open case (assessment or dispute)."""
 
 
 @njit(cache=True, inline="always")

@@ -7,6 +7,7 @@ education; after Year 13 plan holders may continue in further education and
 everyone else leaves; school cases close at 19; post-19 plans cease at a yearly rate
 and everyone leaves after the final year. Each draw is keyed by the child's uid and
 made only for the children a decision concerns, so the order of rows does not matter.
+Readable twin: :func:`sendabm.core.reference.school_year.age_and_transfer`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,99 @@
+"""How the model's phases are computed: by the numba kernels, or by the Python reference.
+
+``SendModel(engine=...)`` picks one backend from :data:`BACKENDS` and calls it for every
+phase that works family by family; both backends have the same methods, arguments
+and results, so the rest of the model is the same for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from sendabm.core import cohorts
+from sendabm.core.kernels import cases as case_kernels
+from sendabm.core.kernels.aggregate import count, count_static
+from sendabm.core.kernels.family_month import family_month
+from sendabm.core.kernels.onsets import schedule_onsets
+from sendabm.core.reference.engine import ReferenceBackend
+
+
+class KernelBackend:
+    """Every phase by the numba kernels and the vectorised set-up code (the fast path).
+
+    Args:
+        key: The run's key (unused: the kernels are given it with each call).
+        family: Row -> family view (unused: the kernels work on the columns).
+    """
+
+    name = "numba"
+
+    def __init__(self, key: np.uint64, family: Callable):
+        self.branches = None
+
+    init_rows = staticmethod(cohorts.init_rows)
+    age_and_transfer = staticmethod(cohorts.age_and_transfer)
+    schedule_onsets = staticmethod(schedule_onsets)
+
+    @staticmethod
+    def assign_schools(fam, rows, schools, key, tick) -> None:
+        """Children in mainstream or further education get a school of their phase in
+        their LA (:meth:`~sendabm.core.actors.mainstream.MainstreamSchools.assign`)."""
+        schools.assign(fam, rows, key, tick)
+
+    @staticmethod
+    def families_month(fam, world, p, last_busy, onsets):
+        """Phases 2-4 (:func:`~sendabm.core.kernels.family_month.family_month`)."""
+        return family_month(fam, world, p, last_busy, onsets)
+
+    @staticmethod
+    def decide_cases(fam, cases, cw, p) -> None:
+        """Phases 5-7 for the open cases (:mod:`sendabm.core.kernels.cases`)."""
+        case_kernels.la_decides_requests(fam, cases, cw, p)
+        case_kernels.la_assesses(fam, cases, cw, p)
+        case_kernels.mediate(fam, cases, cw, p)
+        case_kernels.appeals(fam, cases, cw, p)
+        case_kernels.place(fam, cases, cw, p)
+
+    @staticmethod
+    def count(fam, rows, p, sizes, money, fees, outcomes: bool, partials=None):
+        """Phase 8 (with ``outcomes``, in the same pass) and the month's totals
+        (:func:`~sendabm.core.kernels.aggregate.count`).
+
+        Args:
+            money: (special place, transport, appeal cost, GBP; notional threshold,
+                need units; cost level relative to 2014).
+        """
+        special_gbp, transport_gbp, tribunal_gbp, threshold_units, cost_factor = money
+        return count(fam, rows, *sizes, special_gbp, transport_gbp, tribunal_gbp,
+                     threshold_units, fees, cost_factor,
+                     progress_gain=p.progress_gain if outcomes else None, partials=partials)
+
+    @staticmethod
+    def count_static(fam, sizes):
+        """Pupils and rolls (:func:`~sendabm.core.kernels.aggregate.count_static`)."""
+        return count_static(fam, *sizes)
+
+
+BACKENDS = {"numba": KernelBackend, "python": ReferenceBackend}
+"""Backend of each ``SendModel`` engine."""
+ENGINES = tuple(BACKENDS)
+"""The engines a model can run: the numba kernels over all families, or the per-family
+Python reference (for testing; slow)."""
+
+
+def backend_of(engine: str, key: np.uint64, family: Callable):
+    """The backend that computes the phases under ``engine``.
+
+    Args:
+        engine: One of :data:`ENGINES`.
+        key: The run's key.
+        family: Row -> :class:`~sendabm.core.actors.family.Family` view.
+
+    Raises:
+        ValueError: ``engine`` is not one of :data:`ENGINES` (one line, naming them).
+    """
+    if engine not in BACKENDS:
+        raise ValueError(f"unknown engine '{engine}'; choose one of: {', '.join(ENGINES)}")
+    return BACKENDS[engine](key, family)

@@ -1,0 +1,149 @@
+"""Disputes (DESIGN §2 phase 6), case by case: mediation, concessions and hearings.
+
+The readable reference for :func:`sendabm.core.kernels.cases.mediate` and
+:func:`~sendabm.core.kernels.cases.appeals`. In mediation the LA may agree; on appeal
+it concedes weak defences, and the tribunal (or the mechanism replacing it) hears the
+rest within its capacity, decides on the merits, and its decision binds the LA or
+advises it. Constants come from the actor modules.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sendabm.core import rng
+from sendabm.core import states as S
+from sendabm.core.actors.tribunal import LOGISTIC_PROBIT, MEDIATION_BASE
+from sendabm.core.reference.decisions import await_place, close, issue_plan
+
+BRANCHES = (
+    "mediation_agreed", "mediation_failed", "appeal_conceded", "appeal_lapsed",
+    "appeal_too_early", "appeal_not_heard", "hearing_won", "hearing_lost",
+    "decision_binding", "decision_followed", "decision_not_followed",
+    "bar_assessment", "bar_plan", "bar_placement",
+    "remedy_assessment", "remedy_plan", "remedy_state_place", "order_may_name_independent",
+    "order_drawn_independent", "order_drawn_state",
+)
+"""Branches of the disputes, counted by :class:`~sendabm.core.reference.branches.Branches`."""
+
+
+def tribunal_bar(ref, family, cw, p) -> float:
+    """Need the tribunal requires to find for the family, by what the case is about."""
+    if family.kind == S.KIND_PLAN:
+        ref.hit("bar_plan")
+        return p.legal_threshold * p.tribunal_plan_bar_factor
+    if family.kind == S.KIND_PLACEMENT:
+        ref.hit("bar_placement")
+        return cw.special_threshold[family.la] * p.tribunal_placement_bar_factor
+    ref.hit("bar_assessment")
+    return p.legal_threshold
+
+
+def merit(ref, family, cw, p) -> float:
+    """Chance the tribunal would find for the family, as the LA's lawyers foresee it."""
+    z = (family.need - tribunal_bar(ref, family, cw, p)) / p.tribunal_decision_sd
+    return 1.0 / (1.0 + math.exp(-LOGISTIC_PROBIT * z))
+
+
+def remedy(ref, family, cw, p, ordered: bool) -> None:
+    """Give the family what the dispute was about (after agreement, concession or a
+    decision for it); an ``ordered`` place may be independent."""
+    if family.kind == S.KIND_ASSESS:
+        ref.hit("remedy_assessment")
+        family.stage = S.ASSESSING
+        family.stage_tick = cw.tick
+        return
+    if family.kind == S.KIND_PLAN:
+        ref.hit("remedy_plan")
+        issue_plan(ref, family, cw, p)
+        return
+    if not ordered:
+        ref.hit("remedy_state_place")
+    elif cw.independent_orders >= 1.0:
+        ref.hit("order_may_name_independent")
+    elif ref.draw.uniform(rng.ORDER_SETTING, family.uid, cw.tick) < cw.independent_orders:
+        ref.hit("order_drawn_independent")
+    else:
+        # Limits on parental choice: this order names a state place only.
+        ref.hit("order_drawn_state")
+        ordered = False
+    await_place(family, cw, S.PLACE_INDEPENDENT_ORDERED if ordered else S.PLACE_SPECIAL)
+
+
+def mediate(ref, cases, cw, p) -> None:
+    """Phase 6a: in mediation the LA agrees with a chance that grows with the case's
+    merit; otherwise the family may still appeal next month."""
+    for row in cases:
+        family = ref.family(row)
+        if family.stage != S.MEDIATION:
+            continue
+        chance = p.mediation_agree * (MEDIATION_BASE + merit(ref, family, cw, p))
+        if ref.draw.uniform(rng.MEDIATION_OUTCOME, family.uid, cw.tick) < chance:
+            ref.hit("mediation_agreed")
+            family.events |= S.EV_MEDIATION_AGREED
+            remedy(ref, family, cw, p, ordered=False)
+        else:
+            ref.hit("mediation_failed")
+            family.stage = S.MEDIATED
+            family.stage_tick = cw.tick
+
+
+def appeals(ref, cases, cw, p) -> None:
+    """Phase 6b: the LA concedes weak defences; the tribunal hears the appeals that have
+    waited long enough, each with chance capacity / waiting, and decides on the merits."""
+    waiting = sum(1 for row in cases if _hearing_due(ref.family(row), cw, p))
+    heard_share = min(1.0, cw.hearing_capacity / waiting) if waiting > 0 else 0.0
+    for row in cases:
+        family = ref.family(row)
+        if family.stage != S.APPEALING:
+            continue
+        m = merit(ref, family, cw, p)
+        # Settling avoids a hearing's cost whatever the merits; weak defences settle more.
+        settle = cw.concede[family.la] * (1.0 - p.concede_merit_weight
+                                          + p.concede_merit_weight * m)
+        if ref.draw.uniform(rng.CONCEDE, family.uid, cw.tick) < settle:
+            ref.hit("appeal_conceded")
+            family.events |= S.EV_CONCEDED
+            remedy(ref, family, cw, p, ordered=True)
+        elif cw.appeals_open <= 0.0:
+            # The tribunal has gone: appeals still waiting for a hearing lapse.
+            ref.hit("appeal_lapsed")
+            close(family)
+            family.events |= S.EV_GAVE_UP
+        elif not _hearing_due(family, cw, p):
+            ref.hit("appeal_too_early")
+        elif ref.draw.uniform(rng.HEARING_QUEUE, family.uid, cw.tick) >= heard_share:
+            ref.hit("appeal_not_heard")
+        else:
+            _hear(ref, family, cw, p)
+
+
+def _hearing_due(family, cw, p) -> bool:
+    return (family.stage == S.APPEALING
+            and cw.tick - family.stage_tick >= p.months_to_hearing_min)
+
+
+def _hear(ref, family, cw, p) -> None:
+    """A hearing: the tribunal judges the need with noise against its bar."""
+    family.events |= S.EV_HEARING
+    noise = p.tribunal_decision_sd * ref.draw.normal(rng.TRIBUNAL_VIEW, family.uid, cw.tick)
+    if family.need + noise < tribunal_bar(ref, family, cw, p):
+        ref.hit("hearing_lost")
+        close(family)
+        family.trust_la = family.trust_la * p.trust_kept_on_loss
+        return
+    ref.hit("hearing_won")
+    family.events |= S.EV_WON
+    if cw.binding > 0.0:
+        ref.hit("decision_binding")
+        remedy(ref, family, cw, p, ordered=True)
+    elif ref.draw.uniform(rng.COMPLIANCE, family.uid, cw.tick) < cw.compliance:
+        ref.hit("decision_followed")
+        remedy(ref, family, cw, p, ordered=True)
+    else:
+        # An advisory decision the LA does not follow: the family is left where it was,
+        # and knows it.
+        ref.hit("decision_not_followed")
+        close(family)
+        family.events |= S.EV_DECISION_NOT_FOLLOWED
+        family.trust_la = family.trust_la * p.trust_kept_on_loss
