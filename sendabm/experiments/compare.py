@@ -21,7 +21,6 @@ number of workers); :mod:`sendabm.experiments.compare_folder` writes the folder.
 from __future__ import annotations
 
 import datetime
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from sendabm.experiments.outcomes import (
     summarise,
 )
 from sendabm.experiments.paired import paired_row
+from sendabm.experiments.pool import WorkerPool, available_cores
 from sendabm.experiments.run import run_scenario
 
 
@@ -110,14 +110,6 @@ def divergence_start(base: Scenario, policy: Scenario) -> str:
     return max(start, min(starts)) if starts else start
 
 
-def default_workers() -> int:
-    """Worker processes by default: the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def plan_runs(base: Scenario, policies: Sequence[Scenario], seeds: int,
               scale: float | None = None, end: str | None = None,
               ) -> tuple[list[Scenario], list[int], Window, dict[str, str]]:
@@ -184,7 +176,7 @@ def compare(base: Scenario, policies: list[Scenario], seeds: int, scale: float |
     shared, seed_list, window, starts = plan_runs(base, policies, seeds, scale, end)
     jobs = [(i, j, s.with_overrides(run={"seed": seed}))
             for i, s in enumerate(shared) for j, seed in enumerate(seed_list)]
-    n_workers = min(workers or default_workers(), len(jobs))
+    n_workers = min(workers or available_cores(), len(jobs))
     started = time.perf_counter()
     records = _execute(jobs, n_workers, progress)
     wall = time.perf_counter() - started
@@ -225,34 +217,12 @@ def _execute(jobs: list[tuple[int, int, Scenario]], n_workers: int,
 
         bar = tqdm(total=len(jobs), unit="run", desc="compare", dynamic_ncols=True)
     try:
-        if n_workers <= 1:
-            for i, j, scenario in jobs:
-                slots[i][j] = _run_one(scenario)
+        with WorkerPool(n_workers) as pool:
+            for k, record in pool.as_completed(_run_one, [s for _, _, s in jobs]):
+                i, j, _ = jobs[k]
+                slots[i][j] = record
                 if bar is not None:
                     bar.update(1)
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            from sendabm.experiments.workers import start_worker
-
-            threads = max(1, default_workers() // n_workers)
-            # 'spawn': numba's thread pool is not safe to fork once it has started.
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=context,
-                                     initializer=start_worker,
-                                     initargs=(threads, os.getpid())) as pool:
-                futures = {pool.submit(_run_one, s): (i, j) for i, j, s in jobs}
-                try:
-                    for future in as_completed(futures):
-                        i, j = futures[future]
-                        slots[i][j] = future.result()
-                        if bar is not None:
-                            bar.update(1)
-                except BaseException:
-                    for future in futures:
-                        future.cancel()
-                    raise
     finally:
         if bar is not None:
             bar.close()
