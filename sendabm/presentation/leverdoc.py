@@ -19,11 +19,11 @@ import re
 import sys
 import textwrap
 from types import SimpleNamespace
-from typing import Any
 
 from sendabm.core.parameters import NEED_UNIT_GBP, PARAMETERS
 from sendabm.core.policies import LEVERS, Effects, Lever, Option
 from sendabm.experiments.evaluate import OPTION_SEPARATOR
+from sendabm.presentation.paramdoc import format_value
 
 COMMAND = "python -m sendabm.presentation.leverdoc > docs/policies.md"
 """The command that regenerates the reference."""
@@ -37,18 +37,6 @@ WIDTH = 88
 _FIELD = re.compile(r"\{([^{}]+)\}")
 _OPERATOR = re.compile(r"(?<=\S) ([=×−+/<>≈]) (?=\S)")
 _SPEC = re.compile(r"[-+ #0-9,._<>=^a-zA-Z%]*")
-
-
-def format_value(value: Any) -> str:
-    """A value as it is written in a scenario file (``true``, ``"keep"``, ``2``, ``0.15``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, float):
-        text = repr(value)
-        return text[:-2] if text.endswith(".0") else text
-    return str(value)
 
 
 def format_values(option: Option) -> str:

@@ -43,7 +43,10 @@ COLUMNS = ("name", "default", "unit", "range", "source or assumption", "what it 
 
 
 def format_value(value: object) -> str:
-    """A default or bound as it would be written in a scenario file (``2.0`` -> ``2``)."""
+    """A value as it is written in a scenario file (``true``, ``"keep"``, ``2.0`` -> ``2``,
+    ``0.15``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, float):
