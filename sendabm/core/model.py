@@ -19,7 +19,7 @@ import numpy as np
 
 from sendabm.core import calendar, cohorts, exogenous, policies, rng
 from sendabm.core import states as S
-from sendabm.core.actors.family import Family
+from sendabm.core.actors.family import Family, FamilyWorld
 from sendabm.core.actors.independent import IndependentProvider, IndependentProviders
 from sendabm.core.actors.local_authority import LocalAuthorities, LocalAuthority
 from sendabm.core.actors.mainstream import MainstreamSchool, MainstreamSchools
@@ -29,7 +29,7 @@ from sendabm.core.areas import Areas, load_areas, synthetic_england
 from sendabm.core.backends import backend_of
 from sendabm.core.kernels import cases as case_kernels
 from sendabm.core.kernels.aggregate import LA_MEASURES, M, partial_sums
-from sendabm.core.kernels.family_month import FamilyWorld, busy_rows, merge_sorted
+from sendabm.core.kernels.family_month import busy_rows, merge_sorted
 from sendabm.core.kernels.onset_schedule import OnsetSchedule
 from sendabm.core.measures import NATIONAL_ORDER, derive
 from sendabm.core.param import NEED_UNIT_GBP

@@ -33,8 +33,8 @@ matches the kernels, which also compute in float64.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
@@ -44,9 +44,29 @@ from sendabm.core import states as S
 from sendabm.core.param import NEED_UNIT_GBP, Param, declare
 from sendabm.core.population import COLUMNS, NEVER
 
-if TYPE_CHECKING:
-    from sendabm.core.kernels.family_month import FamilyWorld
-    from sendabm.core.parameters import ParamVector
+FamilyWorld = namedtuple(
+    "FamilyWorld",
+    [
+        "key",                    # uint64 run key
+        "tick",                   # int64 current tick
+        "onset_multiplier",       # float: identification trend factor this year
+        "school_support_ratio",   # float64[n_school]: share of SEN support a school can fund
+        "school_inclusiveness",   # float64[n_school] in [0, 1]
+        "school_mean_trust",      # float64[n_school]: families' mean trust last month
+        "special_quality",        # float64[n_special]: share of need met
+        "la_mean_trust",          # float64[n_la]: families' mean trust in the LA last month
+        "la_expected_success",    # float64[n_la]: appeal success parents expect
+        "appeals_open",           # float 1.0 if families can appeal to a tribunal
+        "mediation_open",         # float 1.0 if mediation is available
+        "core_offer_units",       # float need units of support available without a plan
+        "fe_support_units",       # float extra support for plan holders in FE (need units)
+        "onset_multipliers",      # float64[tick]: identification trend factor of each month
+    ],
+)
+"""What a family can see of the institutions this month (and nothing more: not the
+tribunal's answer nor another family's state): the family kernel and
+:meth:`Family.month` read the world only through it."""
+
 
 PARAMS: tuple[Param, ...] = (
     # --- needs ---------------------------------------------------------------------------
@@ -181,13 +201,13 @@ class Family(mesa.Agent):
                 f"stage={S.STAGE_NAMES[self.stage]})")
 
     # ---- the family's month (twin of kernels.family_month.family_row) ----------
-    def month(self, world: FamilyWorld, p: ParamVector, draw: rng.PyRandom,
+    def month(self, world: FamilyWorld, p: tuple, draw: rng.PyRandom,
               hit: Callable[[str], None] | None = None) -> None:
         """Phases 2-4 and the family side of 6 for this family, in plain Python.
 
         Args:
             world: The month's institution-level inputs.
-            p: The month's parameters.
+            p: The month's parameters (a :data:`sendabm.core.parameters.ParamVector`).
             draw: The counter-based random numbers.
             hit: If given, called with the name of each branch taken (one of
                 :data:`BRANCHES`; the reference's coverage count).
@@ -200,7 +220,7 @@ class Family(mesa.Agent):
         self._dispute_choice(world, p, draw, hit)
         self._request(world, p, draw, hit)
 
-    def next_onset(self, now: int, first: int, multipliers, p: ParamVector,
+    def next_onset(self, now: int, first: int, multipliers, p: tuple,
                    draw: rng.PyRandom) -> int:
         """Month a need emerges for this child (who has none), or NEVER: the first month
         from ``first`` whose onset draw succeeds, before the child leaves the school years.
@@ -389,7 +409,7 @@ class Family(mesa.Agent):
         self.events |= S.EV_GAVE_UP
 
     # ---- outcomes (twin of kernels.outcomes.outcomes_row) ---------------------
-    def outcomes(self, p: ParamVector) -> None:
+    def outcomes(self, p: tuple) -> None:
         """Phase 8: progress and wellbeing follow the share of need that is met."""
         if self.need <= 0.0:
             return  # wellbeing is tracked while a child has a need (1 without one)

@@ -14,7 +14,6 @@ same way.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
@@ -30,26 +29,6 @@ from sendabm.core.actors.family import (
 )
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.population import NEVER
-
-FamilyWorld = namedtuple(
-    "FamilyWorld",
-    [
-        "key",                    # uint64 run key
-        "tick",                   # int64 current tick
-        "onset_multiplier",       # float: identification trend factor this year
-        "school_support_ratio",   # float64[n_school]: share of SEN support a school can fund
-        "school_inclusiveness",   # float64[n_school] in [0, 1]
-        "school_mean_trust",      # float64[n_school]: families' mean trust last month
-        "special_quality",        # float64[n_special]: share of need met
-        "la_mean_trust",          # float64[n_la]: families' mean trust in the LA last month
-        "la_expected_success",    # float64[n_la]: appeal success parents expect
-        "appeals_open",           # float 1.0 if families can appeal to a tribunal
-        "mediation_open",         # float 1.0 if mediation is available
-        "core_offer_units",       # float need units of support available without a plan
-        "fe_support_units",       # float extra support for plan holders in FE (need units)
-        "onset_multipliers",      # float64[tick]: identification trend factor of each month
-    ],
-)
 
 N_CHUNKS = 64
 """Row chunks handed to threads (rows are independent, so any number gives the same result)."""
@@ -178,7 +157,7 @@ def family_month(fam, w, p, last_busy: np.ndarray,
 
     Args:
         fam: The family columns.
-        w: The month's :class:`FamilyWorld`.
+        w: The month's :class:`~sendabm.core.actors.family.FamilyWorld`.
         p: The month's parameters.
         last_busy: Last month's busy rows: the only rows that can hold events, which
             are cleared as the kernel visits them (every row's events start the month
