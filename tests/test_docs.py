@@ -4,11 +4,16 @@
 - ``docs/policies.md`` is exactly what ``python -m sendabm.presentation.leverdoc`` generates now,
   and no lever's prose retypes one of its option values;
 - every parameter is named in ``docs/ODD.md`` or ``docs/parameters.md``;
-- every module of the package appears in the README's module map.
+- the README's module map lists every module of the package (every ``.py`` file under
+  ``sendabm/``, an ``__init__.py`` only if it holds more than a docstring, and
+  ``sendabm/data/`` as one line) and nothing else, grouped by layer bottom up.
 """
 
+import ast
 import re
 from pathlib import Path
+
+from test_layering import LAYERS, layer_of
 
 from sendabm.core.parameters import PARAMETERS
 from sendabm.core.policies import LEVERS
@@ -17,6 +22,8 @@ from sendabm.presentation import leverdoc, paramdoc
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PACKAGE = ROOT / "sendabm"
+DATA_FOLDERS = ("sendabm/data/",)
+"""Package folders of data files, listed in the module map as one line each."""
 MAP_FOLDERS = ("experiments/", "tests/", "benchmarks/", "docs/", "results/")
 
 
@@ -76,13 +83,58 @@ def test_every_parameter_is_documented():
         f"regenerate with: {paramdoc.COMMAND}")
 
 
+def _holds_code(path: Path) -> bool:
+    """Whether a module holds more than a docstring (the map leaves out bare ``__init__``)."""
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return bool(body)
+
+
+def _package_modules() -> set[str]:
+    """Every module file under sendabm/, recursively, that the map must list: all but the
+    ``__init__.py`` files that hold only a docstring, and none of the data folders'."""
+    modules = {path.relative_to(ROOT).as_posix() for path in PACKAGE.rglob("*.py")
+               if path.name != "__init__.py" or _holds_code(path)}
+    return {m for m in modules if not m.startswith(DATA_FOLDERS)}
+
+
+def _map_rows() -> list[tuple[str, str]]:
+    """(layer, path) of each row of the module map's layered table, in order."""
+    rows = re.findall(r"^\|\s*([a-z]+)\s*\|\s*`(sendabm/[^`]*)`\s*\|", _module_map(), re.M)
+    assert rows, "README.md module map has no '| layer | `sendabm/...` | ... |' rows"
+    return rows
+
+
 def test_module_map_lists_every_module():
-    section = _module_map()
-    modules = sorted(PACKAGE.glob("*.py")) + sorted((PACKAGE / "kernels").glob("*.py"))
-    assert modules, "no modules found"
-    missing = [str(m.relative_to(ROOT)) for m in modules
-               if not _mentions(section, str(m.relative_to(ROOT).as_posix()))]
-    assert not missing, f"README.md module map does not mention: {', '.join(missing)}"
+    expected = _package_modules()
+    assert len(expected) > 50, f"only {len(expected)} modules found under sendabm/"
+    listed = [path for _, path in _map_rows()]
+    duplicated = sorted({path for path in listed if listed.count(path) > 1})
+    assert not duplicated, f"README.md module map lists twice: {', '.join(duplicated)}"
+    missing = sorted(expected - set(listed) - set(DATA_FOLDERS))
+    assert not missing, f"README.md module map does not list: {', '.join(missing)}"
+    unknown = sorted(set(listed) - expected - set(DATA_FOLDERS))
+    assert not unknown, (
+        f"README.md module map lists what is not a module of the package (moved, removed, "
+        f"or an __init__.py that holds only a docstring): {', '.join(unknown)}")
+    absent = [folder for folder in DATA_FOLDERS if folder not in listed]
+    assert not absent, f"README.md module map does not list: {', '.join(absent)}"
+
+
+def test_module_map_is_grouped_by_layer_bottom_up():
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    last = 0
+    for layer, path in _map_rows():
+        module = ".".join(Path(path.rstrip("/")).with_suffix("").parts)
+        module = module.removesuffix(".__init__")
+        actual = layer_of(module)
+        assert layer == actual, (
+            f"README.md module map puts {path} in layer '{layer}'; its layer is '{actual}'")
+        assert rank[layer] >= last, (
+            f"README.md module map lists {path} (layer '{layer}') after layer "
+            f"'{LAYERS[last]}'; list the layers bottom up: {', '.join(LAYERS)}")
+        last = rank[layer]
 
 
 def test_module_map_lists_the_folders():

@@ -276,7 +276,7 @@ The experiment scenarios in `experiments/scenarios/` are all written this way:
 - `inclusion_low`, `inclusion_mid`, `inclusion_high`;
 - `isos_package`, `profit_prohibition`, `notional_threshold_10k`.
 
-**Sweeping levers.** In `sendabm.experiments.evaluate` and in sweep specifications
+**Sweeping levers.** In `sendabm.evaluate(...)` and in sweep specifications
 (`[[levers]]`), a lever's name is its strength (0, the default, leaves it off; for a
 lever without a strength, a switch 0 or 1) and `<lever>{sep}<option>` is an option,
 for example `core_offer{sep}units`. A lever whose own input is not given is switched on,

@@ -133,8 +133,9 @@ INDEPENDENT_SECTOR = Lever(
     "profit_prohibition: providers' margin falls and fees lose it over a few years, and "
     "expansion slows; funding_equivalence: fees no longer rise faster than costs.",
     _independent,
-    strength="0: no change. 1: the providers' whole margin goes (so they stop expanding), "
-             "and fees stop rising faster than costs. In between, the margin falls to "
+    strength="0: no change. 1: the providers' whole margin goes (fees lose it and "
+             "expansion slows by `expansion_cut`), and fees stop rising faster than "
+             "costs. In between, the margin falls to "
              "(1 − s) of itself, fees lose s of it, expansion slows by `expansion_cut` × s "
              "and the extra fee growth falls to (1 − s) of itself. The two switches say "
              "which parts apply.",
@@ -165,10 +166,11 @@ INDEPENDENT_SECTOR = Lever(
 
         - **`profit_prohibition = true`:**
           - The providers' margin falls: `independent_margin ×= (1 − s)`, from
-            {p.independent_margin} to 0 at s = 1. A provider expands only while its
-            margin is positive, so at s = 1 expansion stops entirely.
-          - Below s = 1 expansion slows: `independent_expansion_per_year ×= (1 −
-            expansion_cut × s)`.
+            {p.independent_margin} to 0 at s = 1. Only a negative margin stops a
+            provider expanding (break-even providers expand too), so this alone does not
+            stop expansion.
+          - Expansion slows: `independent_expansion_per_year ×= (1 − expansion_cut ×
+            s)`, by {expansion_cut * 100:.0f}% at s = 1.
           - Fees lose the margin over `fee_cut_years` years: each of the first
             {fee_cut_years} Augusts in force, fees are cut by `fee_cut_per_year = margin ×
             s / fee_cut_years` ({p.independent_margin / fee_cut_years * 100:.0f}% at s =
@@ -178,12 +180,12 @@ INDEPENDENT_SECTOR = Lever(
           providers are full. `independent_fee_growth_per_year ×= (1 − s)`, from
           {p.independent_fee_growth_per_year * 100:.1f}% to 0 at s = 1.""",
     reasoning="""
-        Placements cost less, and the sector stops growing to meet unplaced demand. The
+        Placements cost less, and the sector grows more slowly to meet unplaced demand. The
         test is whether state places (see `local_inclusion_partnerships`) fill the gap or
         children wait longer.""",
     not_modelled="""
         - **No provider types:** charitable and for-profit providers are not told apart,
-          so not-for-profit providers stop expanding too.
+          so the prohibition slows not-for-profit providers' expansion too.
         - **Nobody leaves or enters:** providers never exit, and none enter.
         - **Standards and planning are left out:** regulatory standards, quality and the
           sector's role in strategic planning are not modelled. An independent place
