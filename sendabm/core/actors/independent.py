@@ -55,7 +55,7 @@ PARAMS: tuple[Param, ...] = (
         "Places added yearly as a share of unplaced referrals."),
     declare("independent_margin", 0.15, "share of fee", -1.0, 1.0, "market",
         "assumption: typical operating margins of large providers",
-        "Providers' margin; expansion needs a positive margin."),
+        "Providers' margin; providers expand unless it is negative."),
 )
 """Parameters of independent providers (group ``market``)."""
 
