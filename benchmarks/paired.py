@@ -1,0 +1,161 @@
+"""Paired benchmark of this source tree against another revision, run by run.
+
+    python benchmarks/paired.py --base 356c0b1                 # 3 pairs, full England
+    python benchmarks/paired.py --base main~5 --pairs 5 --end 2016-08 --scale 0.5
+
+A refactor must not make the model slower or bigger, and the machines here are shared
+and noisy, so a single timing of each side proves nothing. This script checks the base
+revision out into a temporary git worktree and runs the two trees in turn (A B A B …),
+each run in its own process with its own tree first on ``PYTHONPATH``, after a pair
+that is not counted: a full replay
+from September 2014 (seconds per simulated year, excluding set-up) and its peak memory,
+and the kernel ratio of benchmark (a) in :mod:`run_benchmarks` (the numba family kernels
+against the per-family Python step, on the same families). It prints each pair's ratio
+this/base and their median. The child code imports through both package layouts (the
+flat one before the layered restructure, ``sendabm.core`` after), so any revision since
+the kernels existed can be the base.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+CHILD = r"""
+import importlib, json, resource, sys, time
+import numpy as np
+
+def module(name):
+    try:
+        return importlib.import_module("sendabm.core." + name)
+    except ImportError:
+        return importlib.import_module("sendabm." + name)
+
+scale, end = float(sys.argv[1]), sys.argv[2]
+SendModel = module("model").SendModel
+started = time.perf_counter()
+model = SendModel(scale=scale, end=end)
+setup = time.perf_counter() - started
+t0 = time.perf_counter()
+model.run()
+step = time.perf_counter() - t0
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+years = len(model.dates) / 12.0
+del model
+
+# Benchmark (a): the same families stepped by the kernels and by the Python step.
+family_month = module("kernels.family_month").family_month
+outcomes = module("kernels.outcomes").outcomes
+Families = module("population").Families
+rng = module("rng")
+small = SendModel(scale=0.001, end="2016-08")
+for _ in range(12):
+    small.step()
+start = Families(*(c.copy() for c in small.families))
+world, p, busy = small.family_world(), small.p, small._busy
+rows = np.flatnonzero(small.families.active)
+outcomes(small.families, p, family_month(small.families, world, p, busy)[0])
+small.families = Families(*(c.copy() for c in start))
+laps = []
+for _ in range(3):
+    t = time.perf_counter()
+    b = family_month(small.families, world, p, busy)[0]
+    outcomes(small.families, p, b)
+    laps.append(time.perf_counter() - t)
+fast = min(laps)
+small.families = Families(*(c.copy() for c in start))
+small._family_views.clear()
+draw = rng.PyRandom(small.key)
+laps = []
+for _ in range(3):
+    t = time.perf_counter()
+    for row in rows:
+        family = small.family(row)
+        family.month(world, p, draw)
+        family.outcomes(p)
+    laps.append(time.perf_counter() - t)
+print(json.dumps({"s_per_year": step / years, "setup_s": setup, "peak_mb": peak_mb,
+                  "kernel_ratio": min(laps) / fast}))
+"""
+
+
+def run_child(tree: Path, scale: float, end: str) -> dict:
+    """One replay and kernel ratio with ``tree`` first on the import path."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    done = subprocess.run([sys.executable, "-c", CHILD, str(scale), end], cwd=tree, env=env,
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", required=True, help="git revision to compare against")
+    parser.add_argument("--pairs", type=int, default=3, help="A/B pairs measured (3)")
+    parser.add_argument("--warmup", type=int, default=1, help="A/B pairs not counted (1)")
+    parser.add_argument("--scale", type=float, default=1.0, help="share of England (1.0)")
+    parser.add_argument("--end", default="2017-08", help="last month of the replay (2017-08)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="also write the report here (e.g. benchmarks/PAIRED.md)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(base), args.base],
+                       cwd=ROOT, check=True)
+        try:
+            # Unmeasured pairs first: both trees' kernels compiled and cached, and the
+            # first full-size runs after a checkout (seen to be slow, disk and page cache
+            # settling) left out.
+            for _ in range(args.warmup):
+                run_child(ROOT, args.scale, args.end)
+                run_child(base, args.scale, args.end)
+            pairs = [(run_child(ROOT, args.scale, args.end),
+                      run_child(base, args.scale, args.end)) for _ in range(args.pairs)]
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT,
+                           check=False)
+    text = render(args, pairs)
+    print(text, end="")
+    if args.out is not None:
+        args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+def render(args: argparse.Namespace, pairs: list[tuple[dict, dict]]) -> str:
+    """The pairs as a Markdown report: each run's figure and each pair's ratio."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                          capture_output=True, text=True, check=False).stdout.strip()
+    lines = [
+        "# Paired benchmark",
+        "",
+        f"Measured {dt.date.today()} on {os.cpu_count()} cores by "
+        f"`python benchmarks/paired.py --base {args.base} --pairs {args.pairs}"
+        f" --scale {args.scale} --end {args.end}`: this tree (commit {head} and its working "
+        f"tree) against {args.base}, September 2014 to {args.end} at scale {args.scale}, "
+        f"{args.pairs} pairs run in turn after {args.warmup} uncounted. Each cell lists the "
+        "runs in order; the ratio is taken pair by pair.",
+        "",
+        "| figure | this tree | base | ratio this/base |",
+        "|---|---|---|---|",
+    ]
+    for key, unit in (("s_per_year", "s per simulated year"), ("peak_mb", "peak MB"),
+                      ("kernel_ratio", "kernel ratio (x)")):
+        ratios = [a[key] / b[key] for a, b in pairs]
+        lines.append(f"| {unit} | {' / '.join(f'{a[key]:.2f}' for a, _ in pairs)} "
+                     f"| {' / '.join(f'{b[key]:.2f}' for _, b in pairs)} "
+                     f"| {' / '.join(f'{r:.3f}' for r in ratios)} "
+                     f"(median {statistics.median(ratios):.3f}) |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
