@@ -11,4 +11,12 @@ decisions.
 - :mod:`.tribunal`: the SEND Tribunal (and mediation).
 
 :data:`sendabm.core.parameters.ACTORS` assembles their ``PARAMS`` into the registry.
+Each actor's behavioural constants sit in a marked block at the end of its module, the
+one home the kernels and the Python reference (:mod:`sendabm.core.reference`) both read.
+
+A new actor (alternative provision and early years are next) is a new module here with
+the same parts: its ``PARAMS`` added to ``ACTORS``, its state built in
+:meth:`SendModel._setup <sendabm.core.model.SendModel>`, its monthly rules called from a
+phase of :data:`sendabm.core.phases.PHASES` (in both backends), its measures declared in
+:data:`sendabm.core.measures.REGISTRY` with ``owner`` set to the actor.
 """
