@@ -55,7 +55,7 @@ def _toml_value(value: Any) -> str:
 def render(info: Mapping[str, Any], values: Mapping[str, Any]) -> str:
     """The TOML text of a calibrated set."""
     lines = ["# Calibrated parameter set, written by `sendabm calibrate`. The package reads",
-             "# this file for its defaults (see sendabm/calibrated.py); the report beside",
+             "# this file for its defaults (see sendabm/core/calibrated.py); the report beside",
              "# the study says how well it fits. Re-run the command below to reproduce it.",
              "", "[calibration]"]
     lines += [f"{k} = {_toml_value(v)}" for k, v in info.items()]

@@ -1,2 +1,4 @@
-"""Numba kernels. Family kernels have a readable per-family twin in
-:mod:`sendabm.core.actors.family` that must give the same results (the test oracle)."""
+"""Numba kernels: the fused row loops that run the actors' monthly rules over every
+busy family and open case. Their readable twin is the plain-Python reference
+(:mod:`sendabm.core.reference`, with :meth:`sendabm.core.actors.family.Family.month`),
+which must give the same results bit for bit (``tests/test_kernel_equivalence.py``)."""
