@@ -70,6 +70,16 @@ council then called Dorset, the old county E10000009."""
 REORGANISED_FROM = 2019
 """First calendar year (and the January after it) in which the record is BCP + Dorset."""
 
+WHOLE = {
+    "E10000021": (frozenset({"E10000021"}), frozenset({"E06000061", "E06000062"})),
+    DORSET_GROUP: (frozenset({"E06000058", "E06000059"}),
+                   frozenset({"E06000028", "E06000029", "E10000009"}),
+                   frozenset({"E06000028", "E06000029", "E06000059"})),
+}
+"""Model area made of pieces -> the sets of published codes that together cover all of it.
+A merged cell whose codes are not one of these sets (a piece suppressed) is left out; any
+other area is covered by a single published code."""
+
 SHARE_WEIGHTS = {
     "ehc_mainstream_pct": "ehc_plans",
     "ehc_special_pct": "ehc_plans",
@@ -164,12 +174,18 @@ def merge(parts: Sequence[Cell], weights: dict[str, float]) -> float | None:
     return sum(p.value * weights[p.code] for p in parts) / total
 
 
+def covers(target: str, published: Iterable[str]) -> bool:
+    """Whether these published codes together cover all of the target area (:data:`WHOLE`)."""
+    published = frozenset(published)
+    return published in WHOLE[target] if target in WHOLE else len(published) == 1
+
+
 def build(rows: Sequence[dict[str, str]], model_codes: Sequence[str]) -> list[Cell]:
     """Map published rows onto the model's codes (see the module docstring).
 
-    A merged cell is kept only if every published code that makes up the area in that
-    period (any code seen there for any measure) has the measure; otherwise it would be a
-    partial sum and is left out.
+    A merged cell is kept only if its published codes cover the whole area
+    (:func:`covers`); otherwise it would be a partial sum and is left out. The merged
+    unit :data:`DORSET_GROUP` also gets its members' sums for the periods before 2019.
 
     Args:
         rows: Source rows (``la_code, region, period, period_kind, measure, value,
@@ -184,23 +200,22 @@ def build(rows: Sequence[dict[str, str]], model_codes: Sequence[str]) -> list[Ce
     known = set(model_codes)
     dropped = region_figures(rows)
     cells: dict[tuple[str, str, str], list[Cell]] = defaultdict(list)
-    members: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in rows:
-        target = model_code(row["la_code"], row["period"], known)
-        members[(target, row["period"])].add(row["la_code"])
         if (row["la_code"], row["period"], row["measure"]) in dropped:
             continue
+        target = model_code(row["la_code"], row["period"], known)
         cell = Cell(row["la_code"], row["period"], row["period_kind"], row["measure"],
                     float(row["value"]), row["source"])
         cells[(target, row["period"], row["measure"])].append(cell)
-    for code in GROUP_NAMES:  # the merged unit also gets its members' earlier periods
-        _add_group_history(code, cells, members)
+        group = group_of(target)
+        if group:  # a member's own (pre-2019) cell also counts towards the merged unit
+            cells[(group, row["period"], row["measure"])].append(cell)
     counts = {(c.code, c.period, c.measure): c.value for parts in cells.values() for c in parts}
     order = {code: i for i, code in enumerate([*model_codes, *GROUP_NAMES, ENGLAND])}
     out = []
     for (target, period, measure), parts in sorted(
             cells.items(), key=lambda item: (order[item[0][0]], item[0][2], item[0][1])):
-        if {p.code for p in parts} != members[(target, period)]:
+        if not covers(target, (p.code for p in parts)):
             continue
         weight = SHARE_WEIGHTS.get(measure, measure)
         weights = {p.code: counts[(p.code, period, weight)] for p in parts
@@ -209,24 +224,6 @@ def build(rows: Sequence[dict[str, str]], model_codes: Sequence[str]) -> list[Ce
         if value is not None:
             out.append(Cell(target, period, parts[0].period_kind, measure, value, parts[0].source))
     return out
-
-
-def _add_group_history(group: str, cells: dict, members: dict) -> None:
-    """Give a merged unit its members' cells for the periods before the reorganisation.
-
-    A period in which a member has no published code at all is marked incomplete, so its
-    cells are left out rather than summed over the members that remain.
-    """
-    parts = group.split("+")
-    for period, measure in sorted({(p, m) for (t, p, m) in cells if t in parts}):
-        if (group, period, measure) in cells:
-            continue
-        cells[(group, period, measure)] = [
-            c for part in parts for c in cells.get((part, period, measure), [])]
-        present = [members.get((part, period), set()) for part in parts]
-        members[(group, period)] = set().union(*present)
-        if not all(present):
-            members[(group, period)].add("<member without a record>")
 
 
 def format_value(value: float) -> str:
