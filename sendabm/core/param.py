@@ -13,8 +13,10 @@ threshold is 0.6 units). Probabilities and shares are in [0, 1].
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,3 +84,15 @@ def declare(name: str, default: Any, unit: str, low: float | None, high: float |
     (the group before the source and the doc, so each declaration reads name, value,
     unit, range, owner, then the reasoning)."""
     return Param(name, default, unit, low, high, source, group, doc, choices)
+
+
+def unknown_key_message(kind: str, key: str, valid: Iterable[str]) -> str:
+    """One-line message for an unknown key, listing close matches or all choices.
+
+    Shared by every lookup by name (parameters, scenario keys, local authorities), so
+    that a typo gets the same kind of hint everywhere.
+    """
+    valid = list(valid)
+    close = difflib.get_close_matches(key, valid, n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else f"valid: {', '.join(sorted(valid))}"
+    return f"unknown {kind} '{key}'; {hint}"

@@ -22,7 +22,7 @@ from typing import Any
 
 from sendabm.core import calibrated
 from sendabm.core.actors import family, independent, local_authority, mainstream, special, tribunal
-from sendabm.core.param import NEED_UNIT_GBP, Param
+from sendabm.core.param import NEED_UNIT_GBP, Param, unknown_key_message
 
 __all__ = ["ACTORS", "GROUPS", "NEED_UNIT_GBP", "NUMERIC", "PARAMETERS", "PRIORS", "Param",
            "ParamVector", "as_vector", "defaults", "unknown_key_message", "validate"]
@@ -75,15 +75,6 @@ def validate(values: dict[str, Any]) -> None:
         problem = param.check(value)
         if problem:
             raise ValueError(problem)
-
-
-def unknown_key_message(kind: str, key: str, valid) -> str:
-    """One-line message for an unknown key, listing close matches or all choices."""
-    import difflib
-
-    close = difflib.get_close_matches(key, list(valid), n=3)
-    hint = f"did you mean {', '.join(close)}?" if close else f"valid: {', '.join(sorted(valid))}"
-    return f"unknown {kind} '{key}'; {hint}"
 
 
 NUMERIC = [p.name for p in _ALL if p.choices is None and not isinstance(p.default, str)]

@@ -39,6 +39,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sendabm.core import la_record
+from sendabm.core.param import unknown_key_message
+
 MANIFEST = "manifest.json"
 NATIONAL = "national.csv"
 PANEL = "panel.parquet"
@@ -121,6 +124,70 @@ class RunOutput:
                     f"panel measure '{name}' has shape {np.shape(values)}, "
                     f"expected ({n_months}, {n_la}, {N_GROUPS})"
                 )
+
+
+    def la(self, name_or_code: str) -> LASeries:
+        """One LA's monthly model series (all families, quintile 0) beside its record.
+
+        Args:
+            name_or_code: The LA's name as in the run (e.g. "Kent") or, for the built-in
+                areas, its ONS code (e.g. "E10000016"); names ignore case.
+
+        Returns:
+            An :class:`LASeries`: every panel measure for the LA (arrays of length T,
+            in the panel's units, NaN where undefined) and, when
+            the LA is one of the built-in areas, its published record
+            (:func:`sendabm.core.la_record.record`), else an empty record.
+
+        Raises:
+            ValueError: The LA is not in this run; the message names close matches.
+        """
+        index = _la_index(self.la_names, name_or_code)
+        name = self.la_names[index]
+        code = _built_in_code(name)
+        return LASeries(
+            code=code, name=name, dates=list(self.dates),
+            model={m: np.array(values[:, index, 0]) for m, values in self.panel.items()},
+            record=la_record.record(code) if code else {})
+
+
+@dataclass(frozen=True, eq=False)
+class LASeries:
+    """One LA of a run: its model series and its published record side by side.
+
+    Attributes:
+        code: The LA's ONS code if it is one of the built-in areas, else None.
+        name: The LA's name as in the run.
+        dates: First day of each simulated month, length T.
+        model: Panel measure -> float64 array of length T (all families).
+        record: Record measure -> period (``2019-01`` January, ``2019`` calendar year)
+            -> published value (:mod:`sendabm.core.la_record`); empty for other areas.
+    """
+
+    code: str | None
+    name: str
+    dates: list[datetime.date]
+    model: dict[str, np.ndarray]
+    record: dict[str, dict[str, float]]
+
+
+def _la_index(la_names: list[str], name_or_code: str) -> int:
+    """Position of an LA in the run, by name (ignoring case) or built-in code."""
+    folded = [name.casefold() for name in la_names]
+    key = name_or_code.casefold()
+    if key in folded:
+        return folded.index(key)
+    built_in = la_record.names_by_code()
+    if name_or_code in built_in and built_in[name_or_code].casefold() in folded:
+        return folded.index(built_in[name_or_code].casefold())
+    codes = [code for code, name in built_in.items() if name in la_names]
+    raise ValueError(unknown_key_message("LA", name_or_code, [*la_names, *codes]))
+
+
+def _built_in_code(name: str) -> str | None:
+    """The built-in area code of an LA name, or None for a name of the user's areas."""
+    return next((code for code, known in la_record.names_by_code().items() if known == name),
+                None)
 
 
 def _check_measure_name(name: object) -> None:
