@@ -16,8 +16,11 @@ from sendabm.core.scenario import baseline_path, load_scenario
 from sendabm.experiments.results import read_run
 from sendabm.experiments.run import run_scenario
 
-SOURCE = Path(os.environ.get("SENDABM_LA_SOURCE", "/work/shared/data/la/la_send_2014_2022.csv"))
-"""The published file the record is built from (set SENDABM_LA_SOURCE if it is elsewhere)."""
+SOURCE = Path(os.environ.get(
+    "SENDABM_LA_SOURCE",
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "la" / "la_send_2014_2022.csv"))
+"""The published file the record is built from: the project's shared data folder beside
+the repository (``../shared/data/la/``), or SENDABM_LA_SOURCE if it is elsewhere."""
 needs_source = pytest.mark.skipif(not SOURCE.is_file(), reason="published LA file not here")
 REPO = Path(__file__).resolve().parents[1]
 RECORD = REPO / "sendabm" / "data" / la_record.RECORD_FILE
