@@ -24,6 +24,7 @@ months of the window.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 from collections.abc import Mapping
@@ -232,10 +233,16 @@ class _CallableModule(types.ModuleType):
     name to the module, which would hide the function ``sendabm.experiments.evaluate``; making the
     module callable keeps ``sendabm.experiments.evaluate(**inputs)`` working whatever the import
     order.
+
+    It pickles by name (as a function does), so process pools and distributed engines can
+    send ``sendabm.evaluate`` to their workers, which import this module again.
     """
 
     def __call__(self, **inputs: Any) -> dict[str, float]:
         return evaluate(**inputs)
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return importlib.import_module, (self.__name__,)
 
 
 sys.modules[__name__].__class__ = _CallableModule

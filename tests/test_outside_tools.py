@@ -1,0 +1,57 @@
+"""Outside tools can drive the model: process pools, Mesa's batch_run, the DataCollector."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+import sendabm
+
+# Policy window 2014-10 .. 2015-01 of a four-month run: a few seconds once compiled.
+TINY = {"scale": 0.001, "seed": 2, "policy_start": "2014-10", "end": "2015-01"}
+
+
+@pytest.fixture(scope="module")
+def in_process() -> dict[str, float]:
+    return sendabm.evaluate(**TINY)
+
+
+def _in_pool(method: str) -> dict[str, float]:
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(sendabm.evaluate, **TINY).result()
+
+
+def test_evaluate_pickles_by_name():
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        assert pickle.loads(pickle.dumps(sendabm.evaluate, protocol)) is sendabm.evaluate
+    # Still the module: its inputs and outcomes are read as attributes.
+    assert "seed" in sendabm.evaluate.INPUTS and sendabm.evaluate.OUTCOME_NAMES
+
+
+# A tool that forks its pool before running the model itself: numba's GNU OpenMP threads
+# do not survive fork(), so the pytest process, which has run the model, cannot be the parent.
+FORK_SCRIPT = f"""
+import json, multiprocessing, sendabm
+from concurrent.futures import ProcessPoolExecutor
+with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+    print(json.dumps(pool.submit(sendabm.evaluate, **{TINY!r}).result()))
+"""
+
+
+def test_evaluate_in_fork_pool_matches_in_process(in_process):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", FORK_SCRIPT], capture_output=True, text=True,
+                          env=env, timeout=600, check=True)
+    assert json.loads(done.stdout) == in_process
+
+
+def test_evaluate_in_spawn_pool_matches_in_process(in_process):
+    assert _in_pool("spawn") == in_process
