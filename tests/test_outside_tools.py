@@ -55,3 +55,31 @@ def test_evaluate_in_fork_pool_matches_in_process(in_process):
 
 def test_evaluate_in_spawn_pool_matches_in_process(in_process):
     assert _in_pool("spawn") == in_process
+
+
+def _batch(processes: int = 1, **kwargs) -> list[dict]:
+    import mesa
+
+    from sendabm.core.model import SendModel
+
+    return mesa.batch_run(SendModel, parameters={"scale": 0.001, "end": "2014-10", **kwargs},
+                          max_steps=10, number_processes=processes, display_progress=False,
+                          iterations=3)
+
+
+def test_batch_run_rows_record_the_seeds_they_are_given():
+    rows = _batch(seed=[5, 6])
+    assert sorted(row["seed"] for row in rows) == [5, 5, 5, 6, 6, 6]
+    assert len({row["ehc_plans"] for row in rows if row["seed"] == 5}) == 1
+
+
+def test_datacollector_dates_each_month():
+    import datetime as dt
+
+    from sendabm.core.model import SendModel
+
+    model = SendModel(scale=0.001, seed=3, end="2014-12")
+    model.run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert list(frame["date"]) == model.dates == [dt.date(2014, m, 1) for m in (9, 10, 11, 12)]
+    assert set(frame["seed"]) == {3}

@@ -105,7 +105,8 @@ class SendModel(mesa.Model):
         self._apply_policies()
         self._setup()
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(name) for name in NATIONAL_ORDER})
+            model_reporters={"date": _month, "seed": _seed,
+                             **{name: _reporter(name) for name in NATIONAL_ORDER}})
         self.running = self.tick <= self.end_tick
 
     # ------------------------------------------------------------------ set-up --
@@ -433,3 +434,13 @@ class SendModel(mesa.Model):
 
 def _reporter(name: str):
     return lambda model: model.current.get(name, float("nan"))
+
+
+def _month(model: SendModel):
+    """The DataCollector's date: the first day of the month just recorded."""
+    return model.dates[-1]
+
+
+def _seed(model: SendModel) -> int:
+    """The DataCollector's seed: the run's, so ``batch_run`` rows record it."""
+    return model.seed_value
