@@ -1,0 +1,69 @@
+"""Bad input to the ``sendabm`` command: exit status 2, one line on stderr naming the
+problem and the fix, and nothing written (issue 17). Every case fails before any
+simulation starts, so the suite is fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sendabm.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "experiments" / "scenarios" / "baseline.toml"
+POLICY = ROOT / "experiments" / "scenarios" / "tribunal_remove.toml"
+
+
+def files_under(folder: Path) -> set[Path]:
+    return {p.relative_to(folder) for p in folder.rglob("*")}
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """An empty current folder, so default outputs (results/...) would show up here."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def fails_cleanly(argv: list[str], capsys, workdir: Path, *words: str) -> str:
+    """Run the command; check exit 2, one stderr line holding ``words``, nothing written."""
+    before = files_under(workdir)
+    assert main([str(a) for a in argv]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    for word in words:
+        assert word in lines[0], lines[0]
+    assert files_under(workdir) == before
+    return lines[0]
+
+
+def scenario_file(folder: Path, text: str) -> Path:
+    path = folder / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- seeds ------------------------------------------------------------------------
+
+
+def test_run_rejects_a_seed_option_above_64_bits(workdir, capsys):
+    fails_cleanly(["run", BASELINE, "--seed", str(2**64), "--out", workdir / "o"], capsys,
+                  workdir, str(2**64), "2**64 - 1")
+
+
+def test_run_rejects_a_scenario_seed_above_64_bits(tmp_path, workdir, capsys):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    path = scenario_file(inputs, f'[scenario]\nname = "big"\n[run]\nseed = {2**70}\n')
+    fails_cleanly(["run", path, "--out", workdir / "o"], capsys, workdir,
+                  "bad.toml", str(2**70), "2**64 - 1")
+
+
+def test_compare_rejects_replication_seeds_beyond_64_bits(workdir, capsys):
+    inputs = workdir.parent / "in-compare"
+    inputs.mkdir()
+    base = scenario_file(inputs, f'[scenario]\nname = "top"\n[run]\nseed = {2**64 - 2}\n')
+    fails_cleanly(["compare", base, POLICY, "--seeds", "3", "--end", "2030-08", "--out",
+                   workdir / "o"], capsys, workdir, str(2**64), "fewer --seeds")
