@@ -4,11 +4,13 @@ simulation starts, so the suite is fast."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from sendabm.cli import main
+from sendabm.experiments.results import check_writable
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "experiments" / "scenarios" / "baseline.toml"
@@ -67,3 +69,45 @@ def test_compare_rejects_replication_seeds_beyond_64_bits(workdir, capsys):
     base = scenario_file(inputs, f'[scenario]\nname = "top"\n[run]\nseed = {2**64 - 2}\n')
     fails_cleanly(["compare", base, POLICY, "--seeds", "3", "--end", "2030-08", "--out",
                    workdir / "o"], capsys, workdir, str(2**64), "fewer --seeds")
+
+
+# --- output folders that cannot be written ------------------------------------------
+
+SWEEP = ROOT / "experiments" / "sweeps" / "lhs_example.toml"
+
+UNDER_A_FILE = [
+    ["run", BASELINE, "--out"],
+    ["compare", BASELINE, POLICY, "--seeds", "2", "--end", "2030-08", "--out"],
+    ["sweep", SWEEP, "--store"],
+]
+
+
+@pytest.mark.parametrize("argv", UNDER_A_FILE, ids=["run", "compare", "sweep"])
+def test_an_output_under_a_regular_file_fails_before_running(argv, workdir, capsys):
+    (workdir / "afile").write_text("x")
+    fails_cleanly([*argv, workdir / "afile" / "sub"], capsys, workdir,
+                  "afile' is a file", "choose another " + argv[-1])
+
+
+@pytest.mark.parametrize("argv", UNDER_A_FILE, ids=["run", "compare", "sweep"])
+def test_an_output_under_proc_fails_before_running(argv, workdir, capsys):
+    fails_cleanly([*argv, "/proc/sendabm-x/sub"], capsys, workdir,
+                  "cannot write into '/proc/sendabm-x", "choose another " + argv[-1])
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into a read-only folder")
+@pytest.mark.parametrize("argv", UNDER_A_FILE, ids=["run", "compare", "sweep"])
+def test_an_output_in_a_read_only_folder_fails_before_running(argv, workdir, capsys):
+    locked = workdir / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        fails_cleanly([*argv, locked / "out"], capsys, workdir,
+                      "cannot write into", "choose another " + argv[-1])
+    finally:
+        locked.chmod(0o755)
+
+
+def test_the_writability_check_leaves_nothing_behind(tmp_path):
+    check_writable(tmp_path / "a" / "b" / "c", "--out")
+    assert not any(tmp_path.iterdir())

@@ -22,6 +22,7 @@ replaced only once the new one is complete. :func:`read_run` reads a folder back
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import json
@@ -264,6 +265,7 @@ def check_folder(out_dir: Path, marker: str, what: str) -> None:
     out_dir = Path(out_dir)
     if not out_dir.name or out_dir.name in (".", ".."):
         raise ResultsError(f"cannot write a {what} into '{out_dir}'; give a named --out folder")
+    check_writable(out_dir.parent, "--out")  # the temporary sibling is written there
     if not (out_dir.exists() or out_dir.is_symlink()):
         return
     if not out_dir.is_dir():
@@ -275,6 +277,43 @@ def check_folder(out_dir: Path, marker: str, what: str) -> None:
             f"'{out_dir}' is not empty and is not a sendabm {what} folder (no {marker}); "
             "choose another --out or empty it"
         )
+
+
+def check_writable(folder: Path, option: str) -> None:
+    """Raise :class:`ResultsError` unless ``folder`` can be created and written into.
+
+    Missing folders are created, a probe file is written and removed, and the folders
+    created are removed again, so nothing is left behind either way. This finds a
+    read-only or impossible output before a long simulation, not after it.
+
+    Args:
+        folder: The folder the output is written into (created if absent).
+        option: The command-line option that names it (e.g. "--out"), for the message.
+    """
+    folder = Path(folder)
+    missing: list[Path] = []  # innermost first
+    existing = folder
+    while not (existing.exists() or existing.is_symlink()):
+        missing.append(existing)
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ResultsError(f"'{existing}' is a file, so no folder can be made under it for "
+                           f"'{folder}'; choose another {option}")
+    created: list[Path] = []
+    try:
+        for path in reversed(missing):
+            path.mkdir()
+            created.append(path)
+        probe = folder / f".sendabm-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise ResultsError(f"cannot write into '{folder}' ({error.strerror or error}); choose "
+                           f"another {option} or make that folder writable") from None
+    finally:
+        for path in reversed(created):
+            with contextlib.suppress(OSError):
+                path.rmdir()
 
 
 def check_out_dir(out_dir: Path) -> None:
