@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sendabm.cli import main
+from sendabm.core.scenario import load_scenario
 from sendabm.experiments.results import check_writable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,3 +112,29 @@ def test_an_output_in_a_read_only_folder_fails_before_running(argv, workdir, cap
 def test_the_writability_check_leaves_nothing_behind(tmp_path):
     check_writable(tmp_path / "a" / "b" / "c", "--out")
     assert not any(tmp_path.iterdir())
+
+
+# --- scenario paths and encodings ---------------------------------------------------
+
+
+def test_a_directory_given_as_the_scenario_is_named_as_one(workdir, capsys):
+    fails_cleanly(["run", BASELINE.parent, "--out", workdir / "o"], capsys, workdir,
+                  "is a directory", ".toml file")
+
+
+def test_a_scenario_with_a_byte_order_mark_reads_as_without(tmp_path):
+    text = '[scenario]\nname = "bom"\n[run]\nseed = 5\n[parameters]\nneed_onset_per_year = 0.03\n'
+    plain = tmp_path / "plain" / "s.toml"
+    marked = tmp_path / "marked" / "s.toml"
+    for path, data in ((plain, text.encode()), (marked, b"\xef\xbb\xbf" + text.encode())):
+        path.parent.mkdir()
+        path.write_bytes(data)
+    assert load_scenario(marked).hash() == load_scenario(plain).hash()
+    assert load_scenario(marked).run["seed"] == 5
+
+
+def test_a_syntax_error_after_a_byte_order_mark_keeps_its_line(workdir, capsys):
+    path = workdir.parent / "bom-bad.toml"
+    path.write_bytes(b'\xef\xbb\xbf[scenario]\nname = "x"\nseed = = 1\n')
+    fails_cleanly(["run", path, "--out", workdir / "o"], capsys, workdir,
+                  "TOML syntax error", "line 3")

@@ -1,6 +1,6 @@
 """Scenario files: what to run, validated completely before anything runs.
 
-A scenario is a TOML file::
+A scenario is a TOML file in UTF-8 (a leading byte-order mark is ignored)::
 
     [scenario]
     name = "baseline"                 # required
@@ -248,6 +248,11 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
             name.
     """
     given = Path(path)
+    if given.is_dir():
+        raise ScenarioError(
+            f"scenario path '{os.fspath(path)}' is a directory; give the path to a .toml file "
+            "in it, such as experiments/scenarios/baseline.toml"
+        )
     if not given.is_file():
         raise ScenarioError(
             f"scenario file '{os.fspath(path)}' not found; give the path to a .toml file "
@@ -335,7 +340,9 @@ def _load_file(path: Path) -> _Part:
     """Parse and validate one file on its own (no merging)."""
     label = path.name
     try:
-        text = path.read_bytes().decode("utf-8")
+        # utf-8-sig drops a leading byte-order mark (some Windows editors write one),
+        # which TOML itself does not allow
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ScenarioError(
             f"{label}: not valid UTF-8 text (byte {exc.start}); save the file as UTF-8"
