@@ -5,13 +5,14 @@ simulation starts, so the suite is fast."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from sendabm.cli import main
 from sendabm.core.scenario import load_scenario
-from sendabm.experiments.results import check_writable
+from sendabm.experiments.results import check_writable, write_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "experiments" / "scenarios" / "baseline.toml"
@@ -138,3 +139,22 @@ def test_a_syntax_error_after_a_byte_order_mark_keeps_its_line(workdir, capsys):
     path.write_bytes(b'\xef\xbb\xbf[scenario]\nname = "x"\nseed = = 1\n')
     fails_cleanly(["run", path, "--out", workdir / "o"], capsys, workdir,
                   "TOML syntax error", "line 3")
+
+
+# --- leftovers of killed writers ----------------------------------------------------
+
+
+def test_a_successful_write_removes_only_dead_writers_leftovers(tmp_path):
+    ended = subprocess.Popen(["true"])  # started and waited for: its pid is free
+    ended.wait()
+    dead = [f".run-a.tmp-{2**22 + 1}", f".compare-b.tmp-{ended.pid}",
+            f".run-c.old-{2**22 + 1}"]
+    kept = [".run-d.tmp-1",  # pid 1 is always alive
+            f".run-e.old-{2**22 + 1}",  # run-e is absent: this may be its only copy
+            f".run-f.tmp-{os.getpid()}"]
+    (tmp_path / "run-c").mkdir()
+    for name in dead + kept:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "national.csv").write_text("partial")
+    write_folder(tmp_path / "new", lambda out: None, lambda folder: (folder / "x").write_text("1"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["new", "run-c", *kept])
