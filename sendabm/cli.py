@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", type=Path,
                      help="scenario TOML file, e.g. experiments/scenarios/baseline.toml")
     run.add_argument("--seed", type=int, default=None,
-                     help="random seed (integer >= 0); default: the scenario's [run] seed")
+                     help="random seed (integer from 0 to 2**64 - 1); default: the "
+                     "scenario's [run] seed")
     run.add_argument("--scale", type=float, default=None,
                      help="share of England to simulate, 0.001-1.0 (1.0 = all ~9.1M pupils); "
                           "default: the scenario's [run] scale")

@@ -70,8 +70,22 @@ NORMAL_OFFSET = 1 << 20
 """Added to a stream to derive a second, independent stream (e.g. for set-up draws)."""
 
 
+SEED_MAX = _MASK
+"""Largest user seed: seeds are 64-bit (a larger one would be cut to 64 bits and so
+repeat a smaller seed's draws)."""
+
+
 def seed_key(seed: int) -> np.uint64:
-    """Mix a user seed into the 64-bit key the kernels take."""
+    """Mix a user seed into the 64-bit key the kernels take.
+
+    Args:
+        seed: Whole number in ``[0, SEED_MAX]``.
+
+    Raises:
+        ValueError: ``seed`` is outside ``[0, SEED_MAX]``.
+    """
+    if not 0 <= int(seed) <= SEED_MAX:
+        raise ValueError(f"seed = {seed} is out of range; give a seed from 0 to 2**64 - 1")
     return np.uint64(_mix_py((int(seed) * _GAMMA + 0x2545F4914F6CDD1D) & _MASK))
 
 

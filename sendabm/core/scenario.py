@@ -1,6 +1,6 @@
 """Scenario files: what to run, validated completely before anything runs.
 
-A scenario is a TOML file::
+A scenario is a TOML file in UTF-8 (a leading byte-order mark is ignored)::
 
     [scenario]
     name = "baseline"                 # required
@@ -11,7 +11,7 @@ A scenario is a TOML file::
     start = "2014-09"                 # YYYY-MM; the model starts in September 2014
     end = "2025-08"                   # YYYY-MM, after start, at most 2040-08
     scale = 0.01                      # share of England simulated, 0.001..1
-    seed = 1                          # integer >= 0
+    seed = 1                          # integer from 0 to 2**64 - 1
 
     [parameters]                      # overrides of sendabm.core.parameters defaults, by name
     need_onset_per_year = 0.02
@@ -50,6 +50,7 @@ from typing import Any
 
 from sendabm.core import parameters as _parameters
 from sendabm.core import policies as _policies
+from sendabm.core.rng import SEED_MAX
 
 __all__ = [
     "BASELINE_DESCRIPTION",
@@ -247,6 +248,11 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
             name.
     """
     given = Path(path)
+    if given.is_dir():
+        raise ScenarioError(
+            f"scenario path '{os.fspath(path)}' is a directory; give the path to a .toml file "
+            "in it, such as experiments/scenarios/baseline.toml"
+        )
     if not given.is_file():
         raise ScenarioError(
             f"scenario file '{os.fspath(path)}' not found; give the path to a .toml file "
@@ -334,7 +340,9 @@ def _load_file(path: Path) -> _Part:
     """Parse and validate one file on its own (no merging)."""
     label = path.name
     try:
-        text = path.read_bytes().decode("utf-8")
+        # utf-8-sig drops a leading byte-order mark (some Windows editors write one),
+        # which TOML itself does not allow
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ScenarioError(
             f"{label}: not valid UTF-8 text (byte {exc.start}); save the file as UTF-8"
@@ -434,11 +442,13 @@ def _check_run(values: Mapping[str, Any], where: str) -> dict[str, Any]:
         else:  # seed
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ScenarioError(
-                    f"{where}: [run] seed must be a whole number >= 0, got {value!r}"
+                    f"{where}: [run] seed must be a whole number from 0 to 2**64 - 1, "
+                    f"got {value!r}"
                 )
-            if value < 0:
+            if not 0 <= value <= SEED_MAX:
                 raise ScenarioError(
-                    f"{where}: [run] seed = {value!r} is out of range; valid range is seed >= 0"
+                    f"{where}: [run] seed = {value!r} is out of range; give a seed from 0 to "
+                    "2**64 - 1 (seeds are 64-bit)"
                 )
             out[key] = value
     return out

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from sendabm.core.rng import SEED_MAX
 from sendabm.core.scenario import Scenario, ScenarioError
 from sendabm.experiments.outcomes import (
     OUTCOMES,
@@ -137,6 +138,10 @@ def plan_runs(base: Scenario, policies: Sequence[Scenario], seeds: int,
            "scale": base.run["scale"] if scale is None else scale, "seed": base.run["seed"]}
     shared = [s.with_overrides(run=run) for s in (base, *policies)]
     seed_list = [int(base.run["seed"]) + r for r in range(int(seeds))]
+    if seed_list[-1] > SEED_MAX:
+        raise ScenarioError(
+            f"the last replication's seed {seed_list[-1]} (base seed + {int(seeds) - 1}) is "
+            "above 2**64 - 1; give a smaller [run] seed or fewer --seeds")
     starts = {p.name: divergence_start(shared[0], p) for p in shared[1:]}
     first = min(starts.values())
     last = run["end"]

@@ -10,7 +10,8 @@ is a ``dict[str, float]``. Inputs:
   or true), and ``<lever>__<option>`` for its options (e.g. ``tribunal__mode =
   "replace"``); a lever whose own input is not given is on, at strength 1, when any of
   its options is given; every lever switched on starts in ``policy_start``;
-- ``policy_start`` ('YYYY-MM', default "2026-09"), ``seed`` (integer >= 0, default 1),
+- ``policy_start`` ('YYYY-MM', default "2026-09"), ``seed`` (integer from 0 to 2**64 - 1,
+  default 1),
   ``scale`` (share of England simulated, 0.001-1, default 0.01) and ``end`` (last
   month, default "2030-08"). Runs start in September 2014.
 

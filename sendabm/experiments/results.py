@@ -17,16 +17,20 @@ A finished run is written by :func:`write_run` into one folder:
 
 The folder appears complete or not at all: everything is written into a hidden
 sibling folder that is renamed into place, and a previous run in the same folder is
-replaced only once the new one is complete. :func:`read_run` reads a folder back.
+replaced only once the new one is complete. The hidden folders of killed runs are
+removed by the next successful write into the same parent folder. :func:`read_run`
+reads a folder back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import json
 import math
 import os
+import re
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -236,7 +240,9 @@ def write_folder(out_dir: Path, check: Callable[[Path], None],
     ``write`` fills a temporary sibling folder, which is renamed into place; a previous
     folder is swapped out only at the end. ``check`` (e.g. :func:`check_out_dir`) runs
     before and again just before the swap. On any error the temporary folder is removed
-    and an existing ``out_dir`` is left untouched.
+    and an existing ``out_dir`` is left untouched. After a success, the temporary folders
+    that killed writers left in the same parent are removed
+    (:func:`remove_stale_leftovers`).
     """
     check(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -250,7 +256,49 @@ def write_folder(out_dir: Path, check: Callable[[Path], None],
     except BaseException:
         _remove(tmp)
         raise
+    remove_stale_leftovers(out_dir.parent)
     return out_dir
+
+
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>[0-9]+)")
+"""Name of a writer's temporary folder (``.<out>.tmp-<pid>``) or of the previous folder
+it swaps out (``.<out>.old-<pid>``)."""
+
+
+def remove_stale_leftovers(parent: Path) -> None:
+    """Remove the temporary folders in ``parent`` of writers whose process has ended.
+
+    A writer killed mid-run leaves its ``.<out>.tmp-<pid>`` folder (or, killed during
+    the swap, ``.<out>.old-<pid>``). Only folders of a process that no longer exists
+    are removed, never those of a live process (nor of this one), and an ``.old``
+    folder only when ``<out>`` exists, since it may otherwise hold the only copy of the
+    previous folder. Nothing is removed where liveness cannot be asked (not POSIX).
+    """
+    if os.name != "posix":  # os.kill(pid, 0) would not be a harmless probe there
+        return
+    for path in Path(parent).iterdir():
+        match = _LEFTOVER.fullmatch(path.name)
+        if match is None or path.is_symlink() or not path.is_dir():
+            continue
+        if match["kind"] == "old" and not (path.parent / match["name"]).exists():
+            continue
+        if not _process_alive(int(match["pid"])):
+            _remove(path)
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process ``pid`` may exist (True when unsure, so nothing live is removed)."""
+    if pid <= 0 or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OverflowError:  # too large to be a process id
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
 
 
 def check_folder(out_dir: Path, marker: str, what: str) -> None:
@@ -264,6 +312,7 @@ def check_folder(out_dir: Path, marker: str, what: str) -> None:
     out_dir = Path(out_dir)
     if not out_dir.name or out_dir.name in (".", ".."):
         raise ResultsError(f"cannot write a {what} into '{out_dir}'; give a named --out folder")
+    check_writable(out_dir.parent, "--out")  # the temporary sibling is written there
     if not (out_dir.exists() or out_dir.is_symlink()):
         return
     if not out_dir.is_dir():
@@ -275,6 +324,43 @@ def check_folder(out_dir: Path, marker: str, what: str) -> None:
             f"'{out_dir}' is not empty and is not a sendabm {what} folder (no {marker}); "
             "choose another --out or empty it"
         )
+
+
+def check_writable(folder: Path, option: str) -> None:
+    """Raise :class:`ResultsError` unless ``folder`` can be created and written into.
+
+    Missing folders are created, a probe file is written and removed, and the folders
+    created are removed again, so nothing is left behind either way. This finds a
+    read-only or impossible output before a long simulation, not after it.
+
+    Args:
+        folder: The folder the output is written into (created if absent).
+        option: The command-line option that names it (e.g. "--out"), for the message.
+    """
+    folder = Path(folder)
+    missing: list[Path] = []  # innermost first
+    existing = folder
+    while not (existing.exists() or existing.is_symlink()):
+        missing.append(existing)
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ResultsError(f"'{existing}' is a file, so no folder can be made under it for "
+                           f"'{folder}'; choose another {option}")
+    created: list[Path] = []
+    try:
+        for path in reversed(missing):
+            path.mkdir()
+            created.append(path)
+        probe = folder / f".sendabm-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise ResultsError(f"cannot write into '{folder}' ({error.strerror or error}); choose "
+                           f"another {option} or make that folder writable") from None
+    finally:
+        for path in reversed(created):
+            with contextlib.suppress(OSError):
+                path.rmdir()
 
 
 def check_out_dir(out_dir: Path) -> None:

@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import sendabm
+from sendabm.experiments.results import ResultsError, check_writable
 from sendabm.experiments.sweep import Design, Factor, RunTask, SweepError, SweepSpec
 
 MANIFEST = "manifest.json"
@@ -153,12 +154,17 @@ def open_store(root: str | os.PathLike, spec: SweepSpec, design: Design,
     Temporary files left by an interrupted sweep are removed.
 
     Raises:
-        SweepError: ``root`` is a file, a folder that is not a store, or the store of a
+        SweepError: ``root`` is a file, cannot be created or written into (checked before
+            anything is written), is a folder that is not a store, or is the store of a
             different sweep.
     """
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise SweepError(f"store '{root}' is a file; give a folder for --store")
+    try:
+        check_writable(root, "--store")
+    except ResultsError as error:
+        raise SweepError(str(error)) from None
     manifest_path = root / MANIFEST
     if manifest_path.is_file():
         manifest = read_manifest(root)
