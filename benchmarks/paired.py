@@ -6,14 +6,15 @@
 A refactor must not make the model slower or bigger, and the machines here are shared
 and noisy, so a single timing of each side proves nothing. This script checks the base
 revision out into a temporary git worktree and runs the two trees in turn (A B A B …),
-each run in its own process with its own tree first on ``PYTHONPATH``, after a pair
+each figure in its own process with its own tree first on ``PYTHONPATH``, after a pair
 that is not counted: a full replay
 from September 2014 (seconds per simulated year, excluding set-up) and its peak memory,
-and the kernel ratio of benchmark (a) in :mod:`run_benchmarks` (the numba family kernels
-against the per-family Python step, on the same families). It prints each pair's ratio
-this/base and their median. The child code imports through both package layouts (the
-flat one before the layered restructure, ``sendabm.core`` after), so any revision since
-the kernels existed can be the base.
+and the kernel ratio of benchmark (a), each tree's own
+``run_benchmarks.kernel_vs_reference`` (the numba family kernels against the per-family
+Python step, on the same families). It prints each pair's ratio this/base and their
+median. The child imports the model through both package layouts (the flat one before
+the layered restructure, ``sendabm.core`` after), so any revision since the kernels
+existed can be the base.
 """
 
 from __future__ import annotations
@@ -31,70 +32,49 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-CHILD = r"""
+REPLAY = r"""
 import importlib, json, resource, sys, time
-import numpy as np
 
-def module(name):
-    try:
-        return importlib.import_module("sendabm.core." + name)
-    except ImportError:
-        return importlib.import_module("sendabm." + name)
+try:
+    SendModel = importlib.import_module("sendabm.core.model").SendModel
+except ImportError:  # the flat layout before the layered restructure
+    SendModel = importlib.import_module("sendabm.model").SendModel
 
 scale, end = float(sys.argv[1]), sys.argv[2]
-SendModel = module("model").SendModel
 started = time.perf_counter()
 model = SendModel(scale=scale, end=end)
 setup = time.perf_counter() - started
 t0 = time.perf_counter()
 model.run()
 step = time.perf_counter() - t0
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-years = len(model.dates) / 12.0
-del model
-
-# Benchmark (a): the same families stepped by the kernels and by the Python step.
-family_month = module("kernels.family_month").family_month
-outcomes = module("kernels.outcomes").outcomes
-Families = module("population").Families
-rng = module("rng")
-small = SendModel(scale=0.001, end="2016-08")
-for _ in range(12):
-    small.step()
-start = Families(*(c.copy() for c in small.families))
-world, p, busy = small.family_world(), small.p, small._busy
-rows = np.flatnonzero(small.families.active)
-outcomes(small.families, p, family_month(small.families, world, p, busy)[0])
-small.families = Families(*(c.copy() for c in start))
-laps = []
-for _ in range(3):
-    t = time.perf_counter()
-    b = family_month(small.families, world, p, busy)[0]
-    outcomes(small.families, p, b)
-    laps.append(time.perf_counter() - t)
-fast = min(laps)
-small.families = Families(*(c.copy() for c in start))
-small._family_views.clear()
-draw = rng.PyRandom(small.key)
-laps = []
-for _ in range(3):
-    t = time.perf_counter()
-    for row in rows:
-        family = small.family(row)
-        family.month(world, p, draw)
-        family.outcomes(p)
-    laps.append(time.perf_counter() - t)
-print(json.dumps({"s_per_year": step / years, "setup_s": setup, "peak_mb": peak_mb,
-                  "kernel_ratio": min(laps) / fast}))
+print(json.dumps({"s_per_year": step / (len(model.dates) / 12.0), "setup_s": setup,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
+"""A full replay: seconds per simulated year (set-up excluded) and peak memory."""
+
+KERNEL_RATIO = r"""
+import json, sys
+
+# The tree's own benchmark (a), so the ratio is measured as that tree defines it.
+sys.path.insert(0, "benchmarks")
+from run_benchmarks import kernel_vs_reference
+
+print(json.dumps({"kernel_ratio": kernel_vs_reference()["ratio"]}))
+"""
+"""Benchmark (a) in a process of its own: run after a replay in the same process, the
+kernels of one revision were seen to lose three quarters of their speed."""
+
+
+def _child(tree: Path, code: str, *args: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=tree, env=env,
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def run_child(tree: Path, scale: float, end: str) -> dict:
-    """One replay and kernel ratio with ``tree`` first on the import path."""
-    env = dict(os.environ, PYTHONPATH=str(tree))
-    done = subprocess.run([sys.executable, "-c", CHILD, str(scale), end], cwd=tree, env=env,
-                          capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """One replay and one kernel ratio with ``tree`` first on the import path."""
+    return {**_child(tree, REPLAY, str(scale), end), **_child(tree, KERNEL_RATIO)}
 
 
 def main(argv: list[str] | None = None) -> int:
