@@ -51,7 +51,7 @@ def starting_layout(la_pupils: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, p, key,
                     plan_threshold: np.ndarray, special_threshold: np.ndarray,
-                    init_rows: Callable | None = None) -> None:
+                    init_rows: Callable) -> None:
     """Set up the starting children in rows ``0 .. la.size - 1`` by ``init_rows``
     (uid = row), in slices so the set-up's temporary arrays stay small at full scale.
 
@@ -63,9 +63,9 @@ def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, 
         key: Run key.
         plan_threshold: Each LA's plan threshold, need units.
         special_threshold: Each LA's special-setting threshold, need units.
-        init_rows: The backend's version of :func:`init_rows` (default: this module's).
+        init_rows: The backend's :func:`init_rows` (this module's, or the Python
+            reference's).
     """
-    init_rows = init_rows or globals()["init_rows"]
     n = la.size
     for first in range(0, n, INIT_SLICE):
         rows = np.arange(first, min(n, first + INIT_SLICE))
@@ -75,15 +75,14 @@ def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, 
 
 def intake(fam: Families, la_counts: np.ndarray, first_uid: int, tick: int, p, key,
            plan_threshold: np.ndarray, special_threshold: np.ndarray,
-           init_rows: Callable | None = None) -> tuple[Families, np.ndarray]:
+           init_rows: Callable) -> tuple[Families, np.ndarray]:
     """A new Reception cohort of ``la_counts[k]`` children in each LA ``k``, in free rows
     (the columns grow if needed), with uids from ``first_uid``, set up by ``init_rows``
-    (the backend's version of :func:`init_rows`; default this module's) as an intake.
+    (the backend's :func:`init_rows`) as an intake.
 
     Returns:
         The family columns (a new object if they grew) and the cohort's rows.
     """
-    init_rows = init_rows or globals()["init_rows"]
     total = int(la_counts.sum())
     fam, rows = free_rows(fam, total)
     la = np.repeat(np.arange(la_counts.size), la_counts)

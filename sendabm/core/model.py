@@ -28,10 +28,10 @@ from sendabm.core.actors.tribunal import Tribunal
 from sendabm.core.areas import Areas, load_areas, synthetic_england
 from sendabm.core.backends import backend_of
 from sendabm.core.kernels import cases as case_kernels
-from sendabm.core.kernels.aggregate import LA_MEASURES, M, partial_sums
+from sendabm.core.kernels.aggregate import M, partial_sums
 from sendabm.core.kernels.family_month import busy_rows, merge_sorted
 from sendabm.core.kernels.onset_schedule import OnsetSchedule
-from sendabm.core.measures import NATIONAL_ORDER, derive
+from sendabm.core.measures import NATIONAL_ORDER, SPEND, derive
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.parameters import as_vector
 from sendabm.core.phases import PHASES, PhaseClock
@@ -354,8 +354,7 @@ class SendModel(mesa.Model):
 
     def _account_and_record(self, la_tot: np.ndarray) -> None:
         p, las = self.p, self.las
-        spend_keys = [M[k] for k in LA_MEASURES if k.startswith("spend_")]
-        las.account_month(la_tot[spend_keys, :, 0].sum(axis=0))
+        las.account_month(la_tot[[M[k] for k in SPEND], :, 0].sum(axis=0))
         las.record_disputes(
             appeals=la_tot[M["hearings"], :, 0] + la_tot[M["appeals_conceded"], :, 0],
             wins=(la_tot[M["hearings_won_by_family"], :, 0] + la_tot[M["appeals_conceded"], :, 0]
