@@ -251,7 +251,13 @@ def read_source(path: str | Path) -> list[dict[str, str]]:
 
 
 def names_by_code() -> dict[str, str]:
-    """Model code -> name, plus the merged unit and England."""
+    """Model code -> name, plus the merged unit and England (a fresh copy)."""
+    return dict(_names_by_code())
+
+
+@functools.cache
+def _names_by_code() -> dict[str, str]:
+    # Built once: the built-in areas are read from their CSV and made into a graph.
     areas = synthetic_england()
     return {**dict(zip(areas.codes, areas.names, strict=True)), **GROUP_NAMES,
             ENGLAND: "England"}
