@@ -195,6 +195,10 @@ def _calibrate_parser(sub: argparse._SubParsersAction) -> None:
     cal.add_argument("--out", type=Path, default=None, metavar="FILE",
                      help="where to write the calibrated set (default: STUDY/calibrated.toml;"
                           " sendabm/data/calibrated.toml makes it the package default)")
+    cal.add_argument("--las-only", action="store_true",
+                     help="only refit the LA offsets, under the packaged calibrated set")
+    cal.add_argument("--skip-las", action="store_true",
+                     help="fit the national set only, not the LA offsets after it")
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -247,7 +251,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     import os
     import shlex
 
-    from sendabm.experiments.calibrate import load_spec, run_study, write_outputs
+    from sendabm.experiments.calibrate import fit_las, load_spec, run_study, write_outputs
 
     spec = load_spec(args.spec)
     if args.trials is not None and args.trials < 1:
@@ -255,6 +259,14 @@ def _calibrate(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ScenarioError(f"--workers must be at least 1, got {args.workers}")
     workers = args.workers or min(spec.seeds, os.cpu_count() or 1)
+    say = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    if args.las_only:
+        from sendabm.core import calibrated
+
+        values = calibrated.load()[1]
+        las = fit_las(spec, values, args.study, workers=workers, progress=say)
+        print(f"wrote {las} (LA offsets under the packaged calibrated set)")
+        return 0
     result = run_study(spec, args.study, workers=workers, trials=args.trials,
                        progress=not args.quiet)
     command = "sendabm " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] \
@@ -262,6 +274,10 @@ def _calibrate(args: argparse.Namespace) -> int:
     target, report = write_outputs(result, spec, args.study, args.out, command)
     print(f"wrote {target} and {report} (best of {result.trials} trials: {result.score:.1f}% "
           f"weighted MAPE; priors {result.prior_score:.1f}%)")
+    if not args.skip_las and spec.las["iterations"] > 0:
+        las = fit_las(spec, result.values, args.study, workers=workers, progress=say)
+        print(f"wrote {las} (LA offsets under that set; copy it to "
+              "sendabm/data/la_dispositions.csv with the set to make both the default)")
     return 0
 
 

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 
 from sendabm.core import calendar, cohorts, exogenous, policies, rng
+from sendabm.core import dispositions as dispositions_mod
 from sendabm.core import states as S
 from sendabm.core.actors.family import Family, FamilyWorld
 from sendabm.core.actors.independent import IndependentProvider, IndependentProviders
@@ -27,6 +28,7 @@ from sendabm.core.actors.special import SpecialSchool, SpecialSchools
 from sendabm.core.actors.tribunal import Tribunal
 from sendabm.core.areas import Areas, load_areas, synthetic_england
 from sendabm.core.backends import backend_of
+from sendabm.core.dispositions import Dispositions
 from sendabm.core.kernels import cases as case_kernels
 from sendabm.core.kernels.aggregate import M, partial_sums
 from sendabm.core.kernels.family_month import busy_rows, merge_sorted
@@ -66,13 +68,17 @@ class SendModel(mesa.Model):
             Python reference, family by family, for testing; slow). See
             :mod:`sendabm.core.backends`.
         threads: Numba threads to use (None leaves numba's setting alone).
+        dispositions: Each LA's standing practice (:mod:`sendabm.core.dispositions`);
+            None for the fitted table the package ships. Areas not in it get the
+            national practice.
         **parameters: Parameter overrides by name (see :mod:`sendabm.core.parameters`).
     """
 
     def __init__(self, scenario: Scenario | str | os.PathLike | None = None,
                  seed: int | None = None, scale: float | None = None, end: str | None = None,
                  areas: Areas | str | os.PathLike | None = None, engine: str = "numba",
-                 threads: int | None = None, **parameters: Any):
+                 threads: int | None = None, dispositions: Dispositions | None = None,
+                 **parameters: Any):
         scen = _resolve_scenario(scenario).with_overrides(
             run={"seed": seed, "scale": scale, "end": end}, parameters=parameters or None)
         super().__init__(seed=int(scen.run["seed"]))
@@ -93,6 +99,7 @@ class SendModel(mesa.Model):
             self.areas = areas
         else:
             self.areas = synthetic_england() if areas is None else load_areas(Path(areas))
+        self.dispositions = dispositions_mod.packaged() if dispositions is None else dispositions
         self.national: dict[str, list[float]] = {}
         self.panel: dict[str, list[np.ndarray]] = {}
         self.dates: list = []
@@ -116,7 +123,8 @@ class SendModel(mesa.Model):
         factor = exogenous.pupils(calendar.date_of(self.tick).year) / areas.pupils.sum()
         la_pupils = np.round(self.scale * areas.pupils * factor).astype(np.int64)
         self.la_sample_pupils = la_pupils
-        self.las = LocalAuthorities.build(p, la_pupils, areas.neighbours_csr())
+        self.las = LocalAuthorities.build(p, la_pupils, areas.neighbours_csr(),
+                                          self.dispositions.for_codes(areas.codes))
         la, year = cohorts.starting_layout(la_pupils)
         n = la.size
         self.next_uid = n
@@ -302,7 +310,7 @@ class SendModel(mesa.Model):
             la_provider_ptr=providers.la_ptr, la_provider_idx=providers.la_idx,
             hearing_capacity=self.tribunal.capacity(self.effects.hearing_capacity_factor),
             appeals_open=self.effects.appeals_open, mediation_open=self.effects.mediation_open,
-            wait_before_independent=np.int64(self.p.wait_before_independent),
+            wait_before_independent=las.wait_before_independent,
             binding=self.effects.binding, compliance=self.effects.compliance,
             independent_orders=self.effects.independent_orders, school_roll=self._school_roll)
 

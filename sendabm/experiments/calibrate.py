@@ -36,6 +36,9 @@ from sendabm.experiments.pool import WorkerPool
 from sendabm.experiments.run import run_national
 
 SPEC_KEYS = ("name", "scenario", "scale", "seeds", "trials", "end", "sampler_seed")
+LAS_KEYS = ("scale", "seeds", "iterations")
+"""Keys of the spec's ``[las]`` section: the LA offsets' fit (:mod:`la_offsets`)."""
+LAS_DEFAULTS = {"scale": 0.1, "seeds": 2, "iterations": 12}
 
 
 class CalibrationError(ValueError):
@@ -71,6 +74,7 @@ class Spec:
     weights: dict[str, float]
     parameters: tuple[FitParameter, ...]
     bounds: dict[str, float] = field(default_factory=dict)
+    las: dict[str, float] = field(default_factory=lambda: dict(LAS_DEFAULTS))
     source: str = "packaged"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -102,7 +106,18 @@ def load_spec(path: str | os.PathLike | None = None) -> Spec:
                                "fix the syntax") from error
     head = data.get("calibration", {})
     _reject_unknown(head, SPEC_KEYS, "[calibration] key", file)
-    _reject_unknown(data, ("calibration", "weights", "bounds", "parameters"), "section", file)
+    _reject_unknown(data, ("calibration", "weights", "bounds", "parameters", "las"), "section",
+                    file)
+    las_head = data.get("las", {})
+    if not isinstance(las_head, dict):
+        raise CalibrationError(f"[las] in {file} must be a table of {', '.join(LAS_KEYS)}")
+    _reject_unknown(las_head, LAS_KEYS, "[las] key", file)
+    las = {"scale": _number(las_head.get("scale", LAS_DEFAULTS["scale"]), "las.scale", file,
+                            low=0.001, high=1.0),
+           "seeds": int(_number(las_head.get("seeds", LAS_DEFAULTS["seeds"]), "las.seeds", file,
+                                low=1, high=100)),
+           "iterations": int(_number(las_head.get("iterations", LAS_DEFAULTS["iterations"]),
+                                     "las.iterations", file, low=0, high=200))}
     weights = {k: _number(v, f"weight '{k}'", file, low=0.0) for k, v in
                data.get("weights", {}).items()}
     _reject_unknown(weights, tuple(T.BY_NAME), "target", file)
@@ -124,6 +139,7 @@ def load_spec(path: str | os.PathLike | None = None) -> Spec:
         weights=weights or {t.name: 1.0 for t in T.TARGETS},
         parameters=fitted,
         bounds=bounds,
+        las=las,
         source="sendabm/data/calibration_spec.toml (packaged)" if path is None else str(file),
     )
     return spec
@@ -334,6 +350,63 @@ def run_study(spec: Spec, study_dir: Path, workers: int = 1, trials: int | None 
             bar.close()
         pool.close()
     return best_result(study, spec.bounds)
+
+
+def fit_las(spec: Spec, values: Mapping[str, Any], study_dir: Path, workers: int = 1,
+            progress: Callable[[str], None] | None = None) -> Path:
+    """Fit every LA's offsets (:func:`la_offsets.fit`) under the national set ``values``,
+    starting from the packaged offsets; write ``STUDY/la_dispositions.csv`` (atomically)
+    and add the fit's course to ``STUDY/REPORT.md``.
+
+    Returns:
+        The path written.
+    """
+    from sendabm.core import dispositions
+    from sendabm.experiments import la_offsets
+
+    scen = base_scenario(spec).with_overrides(
+        run={"scale": spec.las["scale"]}, parameters=dict(values))
+    history: list[tuple[int, dict[str, float]]] = []
+
+    def step(it: int, rho: dict[str, float]) -> None:
+        history.append((it, rho))
+        if progress is not None:
+            progress(f"LA offsets, step {it + 1}/{spec.las['iterations']}: rank correlation "
+                     + ", ".join(f"{k} {v:.2f}" for k, v in rho.items()))
+
+    seeds = list(range(1, int(spec.las["seeds"]) + 1))
+    with WorkerPool(workers) as pool:
+        fitted = la_offsets.fit(scen, seeds, int(spec.las["iterations"]), pool,
+                                start=dispositions.packaged(), progress=step)
+    study_dir.mkdir(parents=True, exist_ok=True)
+    target = study_dir / dispositions.PACKAGED_FILE
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(fitted.to_csv(), encoding="utf-8")
+    os.replace(tmp, target)
+    report = study_dir / "REPORT.md"
+    if report.is_file():
+        text = report.read_text(encoding="utf-8") + las_report_text(spec, history)
+        tmp = report.with_name(".REPORT.md.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, report)
+    return target
+
+
+def las_report_text(spec: Spec, history: Sequence[tuple[int, Mapping[str, float]]]) -> str:
+    """The LA offsets' section of REPORT.md: rank correlation with the record by step."""
+    from sendabm.experiments.la_offsets import TARGETS
+
+    lines = ["", "## LA offsets", "",
+             f"Fitted to each LA's 2019-2022 record under the calibrated set: "
+             f"{spec.las['iterations']} steps of {spec.las['seeds']} runs at scale "
+             f"{spec.las['scale']:g}, from the packaged offsets (docs/calibration.md). "
+             "Rank correlation of model and record over LAs, pooled 2019-2022, before "
+             "each step:", "",
+             "| step | " + " | ".join(TARGETS) + " |", "|---|" + "---|" * len(TARGETS)]
+    for it, rho in history:
+        lines.append(f"| {it + 1} | " + " | ".join(f"{rho.get(k, float('nan')):.2f}"
+                                                   for k in TARGETS) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def within(trial, bounds: Mapping[str, float]) -> bool:

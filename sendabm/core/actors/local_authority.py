@@ -37,12 +37,15 @@ import numpy as np
 from sendabm.core import calendar, exogenous
 from sendabm.core import states as S
 from sendabm.core.actors.special import SpecialSchools
+from sendabm.core.dispositions import FIELDS
 from sendabm.core.param import Param, declare
 from sendabm.core.population import Families
 
 THRESHOLD_RANGE = (0.2, 4.0)
 """Bounds on LA thresholds, need units."""
 CONCEDE_RANGE = (0.02, 0.9)
+WAIT_RANGE = (0, 36)
+"""Bounds on the months an LA waits for a state special place before buying independent."""
 ASSESSMENT_TARGET_MONTHS = 5.0
 """Months in which an LA aims to clear its assessment queue (the 20-week limit)."""
 
@@ -113,6 +116,15 @@ PARAMS: tuple[Param, ...] = (
         "~£0.9bn of the 2014/15 high-needs block (DfE s251 outturn)",
         "High-needs spend not tied to individual plans, per pupil, in 2014 prices."),
     # --- la ------------------------------------------------------------------------------
+    declare("gatekeeping_reversion", 0.3, "share/year", 0.0, 1.0, "la",
+        "assumption: an LA's published criteria and panel practice persist; budget "
+        "pressure and tribunal losses move them for a while (Isos 2024)",
+        "Share of the gap between an LA's thresholds and its standing practice closed "
+        "each year."),
+    declare("la_disposition_weight", 1.0, "share", 0.0, 1.0, "la",
+        "each LA's 2019-2022 record (sendabm/data/la_dispositions.csv)",
+        "How far each LA's own standing practice (its offsets in the dispositions table) "
+        "applies: 1 as estimated, 0 every LA at the national practice."),
     declare("assessment_capacity_response", 0.3, "share/year", 0.0, 1.0, "la",
         "assumption: LAs buy in EP and caseworker time as assessment queues grow",
         "Share of the gap between assessment demand and capacity an LA closes each year."),
@@ -146,15 +158,26 @@ class LocalAuthorities:
         sample_pupils: Pupils modelled in each LA at the start.
         reserves_gbp: Reserves against which deficits are compared, GBP (sample scale).
         neighbours: (indptr, indices) CSR of the local-areas network.
+        offsets: float64 (n, len(dispositions.FIELDS)), each LA's log offsets from the
+            national practice (:mod:`sendabm.core.dispositions`), already weighted.
     """
 
-    def __init__(self, n, p, sample_pupils, reserves_gbp, neighbours):
+    def __init__(self, n, p, sample_pupils, reserves_gbp, neighbours, offsets):
         self.n = n
-        self.assess_threshold = np.full(n, p.assess_threshold_initial)
-        self.plan_threshold = np.full(n, p.plan_threshold_initial)
-        self.special_threshold = np.full(n, p.special_threshold)
+        stance = np.exp(offsets)
+        column = {name: stance[:, k] for k, name in enumerate(FIELDS)}
+        # Each LA's standing practice, to which its thresholds return (adapt_year).
+        self.assess_stance = p.assess_threshold_initial * column["assess"]
+        self.plan_stance = p.plan_threshold_initial * column["plan"]
+        self.assess_threshold = self.assess_stance.copy()
+        self.plan_threshold = self.plan_stance.copy()
+        self.special_threshold = p.special_threshold * column["special"]
+        self.wait_before_independent = np.clip(
+            np.round(p.wait_before_independent * column["independent"]), *WAIT_RANGE
+        ).astype(np.int64)
         self.concede = np.full(n, p.concede_base_per_month)
-        self.ep_fte = p.ep_fte_per_10k_pupils * sample_pupils / 10_000.0
+        self.capacity_factor = column["capacity"]
+        self.ep_fte = p.ep_fte_per_10k_pupils * column["capacity"] * sample_pupils / 10_000.0
         self.ep_fte_floor = self.ep_fte.copy()
         self.reserves_gbp = reserves_gbp.astype(np.float64)
         self.allocation_year_gbp = np.zeros(n)
@@ -173,16 +196,20 @@ class LocalAuthorities:
         self.indptr, self.indices = neighbours
 
     @classmethod
-    def build(cls, p, sample_pupils: np.ndarray, neighbours) -> LocalAuthorities:
+    def build(cls, p, sample_pupils: np.ndarray, neighbours,
+              offsets: np.ndarray) -> LocalAuthorities:
         """The LAs at set-up, with reserves of ``reserves_gbp_per_pupil`` per pupil.
 
         Args:
             p: Parameter vector.
             sample_pupils: Pupils modelled in each LA at the start.
             neighbours: (indptr, indices) CSR of the local-areas network.
+            offsets: Each LA's log offsets (:meth:`Dispositions.for_codes` of its areas),
+                scaled here by ``la_disposition_weight``.
         """
         reserves = p.reserves_gbp_per_pupil * sample_pupils
-        return cls(sample_pupils.size, p, sample_pupils, reserves, neighbours)
+        return cls(sample_pupils.size, p, sample_pupils, reserves, neighbours,
+                   p.la_disposition_weight * offsets)
 
     @property
     def deficit_gbp(self) -> np.ndarray:
@@ -259,13 +286,20 @@ class LocalAuthorities:
             pressure = pressure * np.where(self.deficit_gbp > self.reserves_gbp, 2.0, 1.0)
         change = p.gatekeeping_response * pressure - p.gatekeeping_relax * self.reversal_rate()
         ratio = p.plan_threshold_initial / p.assess_threshold_initial
-        for name, goal in (("assess_threshold", target),
-                           ("plan_threshold", None if target is None else target * ratio)):
-            values = getattr(self, name) + change
-            values += p.practice_diffusion * (self.neighbour_mean(values) - values)
+        for name, stance, goal in (
+                ("assess_threshold", self.assess_stance, target),
+                ("plan_threshold", self.plan_stance, None if target is None else target * ratio)):
+            # What an LA has learned is its departure from its standing practice: it
+            # decays back towards it, and neighbours copy each other's departures (the
+            # practice that spreads), not each other's standing criteria.
+            departure = (1.0 - p.gatekeeping_reversion) * (getattr(self, name) - stance) + change
+            departure += p.practice_diffusion * (self.neighbour_mean(departure) - departure)
+            values = stance + departure
             if goal is not None:
-                # A national framework or 'right first time' pulls practice to one bar.
+                # A national framework or 'right first time' pulls practice to one bar,
+                # and with it the LA's standing criteria, so the pull does not wear off.
                 values += pull * (goal - values)
+                stance += pull * (goal - stance)
             setattr(self, name, np.clip(values, *THRESHOLD_RANGE))
         self.concede = np.clip(p.concede_base_per_month * (0.5 + loss_rate), *CONCEDE_RANGE)
         self.ep_fte = self.ep_fte * (1.0 + p.ep_growth_per_year)
@@ -319,7 +353,10 @@ class LocalAuthorities:
     def adapt_capacity(self, p, queue: np.ndarray) -> None:
         """LAs close part of the gap between their assessment queue and what their
         educational psychologists can complete (target: clear a queue in 5 months)."""
-        needed_fte = queue / ASSESSMENT_TARGET_MONTHS / p.assessments_per_ep_month
+        # An LA that resources assessments well (capacity offset above 0) staffs for
+        # more than its queue, one that rations them for less.
+        needed_fte = (self.capacity_factor * queue / ASSESSMENT_TARGET_MONTHS
+                      / p.assessments_per_ep_month)
         self.ep_fte = self.ep_fte + p.assessment_capacity_response * (needed_fte - self.ep_fte)
         self.ep_fte = np.maximum(self.ep_fte, self.ep_fte_floor)
 

@@ -50,7 +50,7 @@ CaseWorld = namedtuple(
         "hearing_capacity",     # float: hearings the tribunal can hold this month
         "appeals_open",         # float: 1.0 if a tribunal hears appeals
         "mediation_open",       # float: 1.0 if mediation is available
-        "wait_before_independent",  # int: months an LA waits for a state place
+        "wait_before_independent",  # int64[n_la]: months each LA waits for a state place
         "binding",              # float: 1.0 if appeal decisions bind the LA
         "compliance",           # float: share of advisory decisions the LA follows
         "independent_orders",   # float: chance an order for a place may name an independent
@@ -66,7 +66,7 @@ def tribunal_bar(fam, i, cw, p):
     if kind == S.KIND_PLAN:
         return p.legal_threshold * p.tribunal_plan_bar_factor
     if kind == S.KIND_PLACEMENT:
-        return cw.special_threshold[fam.la[i]] * p.tribunal_placement_bar_factor
+        return p.special_threshold * p.tribunal_placement_bar_factor
     return p.legal_threshold
 
 
@@ -311,14 +311,14 @@ def place(fam, cases, cw, p):
             fam.events[i] |= S.EV_PLACED_SPECIAL
             continue
         ordered = fam.place_wait[i] == S.PLACE_INDEPENDENT_ORDERED
-        if not ordered and cw.tick - fam.stage_tick[i] < cw.wait_before_independent:
+        if not ordered and cw.tick - fam.stage_tick[i] < cw.wait_before_independent[la]:
             continue
         v = _first_vacant(la, cw.la_provider_ptr, cw.la_provider_idx, cw.provider_roll,
                           cw.provider_places, provider_next)
         if v < 0:
             nearest = cw.la_provider_idx[cw.la_provider_ptr[la]]
             # A referral counts once: when the child is ordered, or first becomes eligible.
-            if ordered or cw.tick - fam.stage_tick[i] == cw.wait_before_independent:
+            if ordered or cw.tick - fam.stage_tick[i] == cw.wait_before_independent[la]:
                 cw.provider_referrals[nearest] += 1
             if not ordered:
                 continue

@@ -34,7 +34,7 @@ def tribunal_bar(ref, family, cw, p) -> float:
         return p.legal_threshold * p.tribunal_plan_bar_factor
     if family.kind == S.KIND_PLACEMENT:
         ref.hit("bar_placement")
-        return cw.special_threshold[family.la] * p.tribunal_placement_bar_factor
+        return p.special_threshold * p.tribunal_placement_bar_factor
     ref.hit("bar_assessment")
     return p.legal_threshold
 

@@ -45,7 +45,7 @@ def place(ref, cases, cw, p) -> None:
             continue
         ordered = family.place_wait == S.PLACE_INDEPENDENT_ORDERED
         waited = cw.tick - family.stage_tick
-        if not ordered and waited < cw.wait_before_independent:
+        if not ordered and waited < cw.wait_before_independent[la]:
             ref.hit("waiting_for_state_place")
             continue
         provider = first_vacancy(la, cw.la_provider_ptr, cw.la_provider_idx, cw.provider_roll,
@@ -55,7 +55,7 @@ def place(ref, cases, cw, p) -> None:
         else:
             nearest = int(cw.la_provider_idx[cw.la_provider_ptr[la]])
             # A referral counts once: when the child is ordered, or first becomes eligible.
-            if ordered or waited == cw.wait_before_independent:
+            if ordered or waited == cw.wait_before_independent[la]:
                 ref.hit("referral_counted")
                 cw.provider_referrals[nearest] += 1
             if not ordered:
