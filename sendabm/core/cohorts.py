@@ -92,15 +92,25 @@ def intake(fam: Families, la_counts: np.ndarray, first_uid: int, tick: int, p, k
     return fam, rows
 
 
-def onset_multipliers(trend_per_year: float, months: int) -> np.ndarray:
+def onset_multipliers(trend_per_year: float, months: int, decay_per_year: float = 0.0
+                      ) -> np.ndarray:
     """The identification trend's factor on the onset hazard in each of the first
-    ``months`` months, ``(1 + trend)^(t / 12)``, computed once (Python floats).
+    ``months`` months, computed once (Python floats).
+
+    The hazard grows at a yearly log rate ``log(1 + trend)`` that fades at
+    ``decay_per_year``, so after ``y = t / 12`` years the factor is
+    ``(1 + trend)^((1 - e^(-decay × y)) / decay)``: ``(1 + trend)^y`` without decay, and
+    bounded by ``(1 + trend)^(1 / decay)`` with it (the identification trend levels off
+    instead of compounding for ever).
 
     A run needs only its own months: onsets are scheduled up to its end and no later (a
     child whose need would emerge after the run keeps ``NEVER``), which spares the
     intakes of later years drawing months that are never simulated.
     """
-    return np.array([(1.0 + trend_per_year) ** (t / 12.0) for t in range(months)])
+    if decay_per_year <= 0.0:
+        return np.array([(1.0 + trend_per_year) ** (t / 12.0) for t in range(months)])
+    return np.array([(1.0 + trend_per_year) ** (-math.expm1(-decay_per_year * t / 12.0)
+                                                / decay_per_year) for t in range(months)])
 
 
 def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,

@@ -133,8 +133,8 @@ class SendModel(mesa.Model):
                                 self.las.plan_threshold, self.las.special_threshold,
                                 init_rows=self.backend.init_rows)
         # Only the run's months: onsets are scheduled up to its end and no later.
-        self._onset_multipliers = cohorts.onset_multipliers(p.prevalence_trend_per_year,
-                                                            self.end_tick + 1)
+        self._onset_multipliers = cohorts.onset_multipliers(
+            p.prevalence_trend_per_year, self.end_tick + 1, p.prevalence_trend_decay_per_year)
         self.backend.schedule_onsets(self.families, np.arange(n, dtype=np.int64), self.tick,
                                      self.key, self._onset_multipliers, p)
         self._onsets = OnsetSchedule(self.families.onset_tick, self.tick)
@@ -284,6 +284,7 @@ class SendModel(mesa.Model):
             special_quality=self.special.quality() * self.effects.special_quality_factor,
             la_mean_trust=self.las.mean_trust,
             la_expected_success=self.las.expected_success,
+            la_appeal_shift=self.las.appeal_shift,
             appeals_open=self.effects.appeals_open, mediation_open=self.effects.mediation_open,
             core_offer_units=self.effects.core_offer_units,
             fe_support_units=self.effects.fe_support_units,

@@ -23,10 +23,12 @@ offset          measure (record, 2019-2022)             direction
 ``capacity``    share of new plans within 20 weeks      more capacity, faster
 ``special``     share of plans in special schools       lower bar, more special
 ``independent`` share of plans in independent schools   shorter wait, more independent
+``appeal``      appeals / appealable decisions          higher, more appeals
 ==============  ======================================  =====================
 
-Appeal rates are not fitted: they follow from the LA's decisions and its families (the
-LA fit report measures how well).
+Appealable decisions are, as in the DfE/MoJ appeal-rate table, about the plans the LA
+maintains plus its refusals: in the model, the plans each December plus the year's
+refusals to assess and to issue.
 """
 
 from __future__ import annotations
@@ -72,19 +74,15 @@ TARGETS: dict[str, Target] = {
     "share_within_20_weeks": Target("capacity", 0.6, +1.0, True),
     "special_share": Target("special", 0.4, -1.0, True),
     "independent_share": Target("independent", 0.4, -1.0, False),
+    "appeal_rate": Target("appeal", 0.7, +1.0, True),
 }
 """The measure each offset is fitted to (see the module docstring)."""
 
-MODEL_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
-    "plans": (("ehc_plans",), (), "january"),
-    "refusal_share": (("assessments_refused",), ("assessment_requests",), "months"),
-    "share_within_20_weeks": (("plans_issued_within_20_weeks",), ("plans_issued",), "months"),
-    "special_share": (("placements_special", "placements_independent"), ("ehc_plans",),
-                      "january"),
-    "independent_share": (("placements_independent",), ("ehc_plans",), "january"),
-}
-"""Each measure in the model's panel: numerator parts, denominator parts (none for a
-count) and whether they are January stocks or monthly flows summed over the years."""
+PANEL_NAMES: tuple[str, ...] = (
+    "ehc_plans", "assessments_refused", "assessment_requests", "plans_refused",
+    "plans_issued_within_20_weeks", "plans_issued", "placements_special",
+    "placements_independent", "appeals_registered")
+"""The panel measures (LA totals) the five measures are computed from."""
 
 
 def unit_of(code: str) -> str:
@@ -124,6 +122,8 @@ def _record_unit(rec: dict[str, dict[str, float]]) -> dict[str, float | None]:
         "special_share": _pooled({p: special[p] * plans[p] / 100 for p in jan
                                   if p in special and p in plans}, plans, jan),
         "independent_share": _pooled(rec.get("ehc_special_independent", {}), plans, jan),
+        "appeal_rate": _pooled(rec.get("appeals_registered", {}),
+                               rec.get("appealable_decisions", {}), years),
     }
 
 
@@ -140,34 +140,51 @@ def _pooled(numerator: dict, denominator: dict, periods: Sequence[str]) -> float
 
 def model_measures(dates: Sequence, panel: dict[str, np.ndarray],
                    areas: Areas) -> dict[str, dict[str, tuple[float, float]]]:
-    """Each record unit's five measures in one run, pooled over :data:`YEARS`.
+    """Each record unit's measures in one run, pooled over :data:`YEARS`.
 
     Args:
         dates: The run's months (first days).
-        panel: Panel name -> array (months, LAs) of the LA totals (quintile column 0).
+        panel: Panel name (:data:`PANEL_NAMES`) -> array (months, LAs) of the LA totals
+            (quintile column 0), England-scaled as the panel is.
         areas: The run's areas.
 
     Returns:
         unit -> measure -> (value, events behind it), the events being the denominator
-        (or the count itself) in the sample, for shrinkage.
+        (or the count itself), England-scaled, for shrinkage.
     """
-    months = np.array([d.year in YEARS for d in dates])
-    januaries = np.array([d.year in YEARS and d.month == 1 for d in dates])
+    in_years = np.array([d.year in YEARS for d in dates])
+    january = in_years & np.array([d.month == 1 for d in dates])
+    december = in_years & np.array([d.month == 12 for d in dates])
     units = [unit_of(c) for c in areas.codes]
-    index = {u: np.array([k for k, v in enumerate(units) if v == u]) for u in dict.fromkeys(units)}
-    out: dict[str, dict[str, tuple[float, float]]] = {u: {} for u in index}
-    for name, (num, den, kind) in MODEL_PARTS.items():
-        rows = januaries if kind == "january" else months
-        n_rows = max(1, int(rows.sum())) if kind == "january" else 1
-        top = sum(panel[p][rows].sum(axis=0) for p in num) / n_rows
-        bottom = sum(panel[p][rows].sum(axis=0) for p in den) / n_rows if den else None
-        for unit, k in index.items():
-            t = float(top[k].sum())
+    members = {u: [k for k, v in enumerate(units) if v == u] for u in dict.fromkeys(units)}
+
+    def total(name: str, rows: np.ndarray) -> np.ndarray:
+        per_la = panel[name][rows].sum(axis=0)
+        return np.array([per_la[k].sum() for k in members.values()])
+
+    flow = {n: total(n, in_years) for n in PANEL_NAMES if n != "ehc_plans"}
+    jan = {n: total(n, january) for n in ("ehc_plans", "placements_special",
+                                          "placements_independent")}
+    appealable = (total("ehc_plans", december) + flow["assessments_refused"]
+                  + flow["plans_refused"])
+    ratios = {
+        "plans": (jan["ehc_plans"] / max(1, int(january.sum())), None),
+        "refusal_share": (flow["assessments_refused"], flow["assessment_requests"]),
+        "share_within_20_weeks": (flow["plans_issued_within_20_weeks"], flow["plans_issued"]),
+        "special_share": (jan["placements_special"] + jan["placements_independent"],
+                          jan["ehc_plans"]),
+        "independent_share": (jan["placements_independent"], jan["ehc_plans"]),
+        "appeal_rate": (flow["appeals_registered"], appealable),
+    }
+    out: dict[str, dict[str, tuple[float, float]]] = {u: {} for u in members}
+    for name, (top, bottom) in ratios.items():
+        for j, unit in enumerate(members):
             if bottom is None:
-                out[unit][name] = (t, t)
+                out[unit][name] = (float(top[j]), float(top[j]))
             else:
-                b = float(bottom[k].sum())
-                out[unit][name] = (t / b if b > 0 else math.nan, b)
+                b = float(bottom[j])
+                events = float(top[j]) if name == "appeal_rate" else b
+                out[unit][name] = (float(top[j]) / b if b > 0 else math.nan, events)
     return out
 
 
@@ -268,8 +285,7 @@ def run_measures(task: tuple) -> dict[str, dict[str, tuple[float, float]]]:
     scenario, dispositions = task
     model = SendModel(scenario, dispositions=dispositions)
     model.run()
-    panel = {name: np.stack([m[:, 0] for m in model.panel[name]])
-             for names in MODEL_PARTS.values() for parts in names[:2] for name in parts}
+    panel = {name: np.stack([m[:, 0] for m in model.panel[name]]) for name in PANEL_NAMES}
     return model_measures(model.dates, panel, model.areas)
 
 

@@ -56,6 +56,7 @@ FamilyWorld = namedtuple(
         "special_quality",        # float64[n_special]: share of need met
         "la_mean_trust",          # float64[n_la]: families' mean trust in the LA last month
         "la_expected_success",    # float64[n_la]: appeal success parents expect
+        "la_appeal_shift",        # float64[n_la]: log-odds of appealing in the LA's area
         "appeals_open",           # float 1.0 if families can appeal to a tribunal
         "mediation_open",         # float 1.0 if mediation is available
         "core_offer_units",       # float need units of support available without a plan
@@ -81,6 +82,11 @@ PARAMS: tuple[Param, ...] = (
         "uncertainty: autism and SEMH identification rose about 3-6% a year "
         "2015-2024 (DfE SEN in England)",
         "Yearly growth of the onset hazard after 2014 (identification trend)."),
+    declare("prevalence_trend_decay_per_year", 0.0, "1/year", 0.0, 1.0, "needs",
+        "fitted to the 2015-2022 record (sendabm calibrate); 0 keeps the trend constant",
+        "Rate at which the identification trend's growth fades: the onset hazard's yearly "
+        "growth is log(1 + prevalence_trend_per_year) × e^(-decay × years since 2014), so "
+        "it levels off at (1 + trend)^(1 / decay) times its 2014 value."),
     declare("need_at_entry", 0.05, "share", 0.0, 1.0, "needs",
         "assumption: ~5% of Reception children have SEN identified in early years (DfE SEN 2015)",
         "Share of children who arrive in Reception with a need."),
@@ -377,7 +383,8 @@ class Family(mesa.Agent):
 
     def appeal_probability(self, world, p) -> float:
         """Chance the family appeals a refusal this month."""
-        x = (p.appeal_base_logit + p.appeal_success_weight * world.la_expected_success[self.la]
+        x = (p.appeal_base_logit + world.la_appeal_shift[self.la]
+             + p.appeal_success_weight * world.la_expected_success[self.la]
              + p.request_resources_weight * (self.resources - 0.5)
              - p.appeal_cost_weight + p.appeal_distrust_weight * (1.0 - self.trust_la)
              + p.appeal_severity_weight * self.need

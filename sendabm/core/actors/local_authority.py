@@ -61,11 +61,11 @@ PARAMS: tuple[Param, ...] = (
         "Need above which an LA agrees to name a special setting."),
     declare("la_observation_sd", 0.35, "log need units", 0.0, 3.0, "la",
         "assumption", "Noise in an LA's reading of a child's need."),
-    declare("gatekeeping_response", 0.06, "need units/year", 0.0, 2.0, "la",
+    declare("gatekeeping_response", 0.06, "log units/year", 0.0, 2.0, "la",
         "assumption: LAs tighten thresholds under deficit pressure (Isos 2024)",
-        "Yearly rise of thresholds per unit of overspend ratio."),
-    declare("gatekeeping_relax", 0.05, "need units/year", 0.0, 2.0, "la",
-        "assumption", "Yearly fall of thresholds per unit of tribunal loss rate."),
+        "Yearly rise of log thresholds per unit of overspend ratio."),
+    declare("gatekeeping_relax", 0.05, "log units/year", 0.0, 2.0, "la",
+        "assumption", "Yearly fall of log thresholds per unit of reversal rate."),
     declare("practice_diffusion", 0.2, "share/year", 0.0, 1.0, "la",
         "assumption: statistical neighbours copy practice",
         "Yearly pull of an LA's thresholds towards its neighbours' mean."),
@@ -164,17 +164,20 @@ class LocalAuthorities:
 
     def __init__(self, n, p, sample_pupils, reserves_gbp, neighbours, offsets):
         self.n = n
-        stance = np.exp(offsets)
+        stance = np.exp(offsets)  # the multiplicative offsets (all but 'appeal')
         column = {name: stance[:, k] for k, name in enumerate(FIELDS)}
         # Each LA's standing practice, to which its thresholds return (adapt_year).
-        self.assess_stance = p.assess_threshold_initial * column["assess"]
-        self.plan_stance = p.plan_threshold_initial * column["plan"]
+        self.assess_stance = np.clip(p.assess_threshold_initial * column["assess"],
+                                     *THRESHOLD_RANGE)
+        self.plan_stance = np.clip(p.plan_threshold_initial * column["plan"], *THRESHOLD_RANGE)
         self.assess_threshold = self.assess_stance.copy()
         self.plan_threshold = self.plan_stance.copy()
         self.special_threshold = p.special_threshold * column["special"]
         self.wait_before_independent = np.clip(
             np.round(p.wait_before_independent * column["independent"]), *WAIT_RANGE
         ).astype(np.int64)
+        # Log-odds on the appeal decision of the LA's families (dispositions docstring).
+        self.appeal_shift = offsets[:, FIELDS.index("appeal")].copy()
         self.concede = np.full(n, p.concede_base_per_month)
         self.capacity_factor = column["capacity"]
         self.ep_fte = p.ep_fte_per_10k_pupils * column["capacity"] * sample_pupils / 10_000.0
@@ -289,12 +292,14 @@ class LocalAuthorities:
         for name, stance, goal in (
                 ("assess_threshold", self.assess_stance, target),
                 ("plan_threshold", self.plan_stance, None if target is None else target * ratio)):
-            # What an LA has learned is its departure from its standing practice: it
-            # decays back towards it, and neighbours copy each other's departures (the
-            # practice that spreads), not each other's standing criteria.
-            departure = (1.0 - p.gatekeeping_reversion) * (getattr(self, name) - stance) + change
+            # What an LA has learned is its departure from its standing practice, in log
+            # units, so strict and lenient LAs move in proportion and keep their order:
+            # it decays back towards the standing practice, and neighbours copy each
+            # other's departures (the practice that spreads), not each other's criteria.
+            departure = ((1.0 - p.gatekeeping_reversion) * np.log(getattr(self, name) / stance)
+                         + change)
             departure += p.practice_diffusion * (self.neighbour_mean(departure) - departure)
-            values = stance + departure
+            values = stance * np.exp(departure)
             if goal is not None:
                 # A national framework or 'right first time' pulls practice to one bar,
                 # and with it the LA's standing criteria, so the pull does not wear off.

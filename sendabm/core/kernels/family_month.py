@@ -125,10 +125,11 @@ def special_preference_logit(unmet_share, distrust, need, p):
 
 
 @njit(cache=True, inline="always")
-def appeal_logit(expected_success, resources, trust_la, need, kind, p):
-    """Log-odds that a family appeals a refusal of ``kind`` this month."""
+def appeal_logit(expected_success, area_shift, resources, trust_la, need, kind, p):
+    """Log-odds that a family appeals a refusal of ``kind`` this month (``area_shift``:
+    its LA's appeal offset, log-odds)."""
     shift = p.appeal_assess_shift if kind == S.KIND_ASSESS else 0.0
-    return (p.appeal_base_logit + p.appeal_success_weight * expected_success
+    return (p.appeal_base_logit + area_shift + p.appeal_success_weight * expected_success
             + p.request_resources_weight * (resources - 0.5) - p.appeal_cost_weight
             + p.appeal_distrust_weight * (1.0 - trust_la) + p.appeal_severity_weight * need
             + shift)
@@ -356,7 +357,8 @@ def family_rows(fam, w, p, rows, start, stop, busy, cases, moved):
                 stage = S.MEDIATION
                 events |= S.EV_MEDIATION
             elif w.appeals_open > 0.0 and rng.uniform(key, rng.APPEAL_CHOICE, me, tick) < sigmoid(
-                    appeal_logit(w.la_expected_success[la[i]], np.float64(resources_col[i]),
+                    appeal_logit(w.la_expected_success[la[i]], w.la_appeal_shift[la[i]],
+                                 np.float64(resources_col[i]),
                                  np.float64(trust_la_col[i]), need, kind_col[i], p)):
                 stage = S.APPEALING
                 events |= S.EV_APPEAL
