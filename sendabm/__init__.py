@@ -9,8 +9,9 @@ layer and the layers listed before it, and no imports form a cycle
 (``tests/test_layering.py`` checks every import, function-level ones included):
 
 - base: this package root, ``data``, and the model's foundations in ``core``: rng,
-  calendar, states, population, areas, exogenous, calibrated, param (the ``Param``
-  declaration), measures and slots (the measure registry and its counting slots).
+  calendar, states, population, areas, la_record, dispositions (each LA's offsets),
+  exogenous, calibrated, param (the ``Param`` declaration), measures and slots (the
+  measure registry and its counting slots).
   Depends on nothing else of the package.
 - actors: ``core/actors``, one module per actor. Depends on base.
 - kernels: ``core/kernels``, the fused numba kernels, and their twin ``core/reference``,

@@ -13,6 +13,8 @@
 - ``sendabm validate [--seeds N] [--scale X] [--out DIR]``: the calibrated baseline
   against the record over many seeds, and its projection to 2034/35
   (:mod:`sendabm.experiments.validate`).
+- ``sendabm backtest [--seeds N] [--scale X] [--out DIR]``: each LA's 2022 projected from
+  its 2019-2021 record, against a per-LA trend (:mod:`sendabm.experiments.backtest`).
 - ``sendabm report DIR [--out DIR] [--map MEASURE]``: an HTML report of a run,
   comparison or sweep folder (:mod:`sendabm.presentation.report`).
 - ``sendabm dashboard [--port N] [--host HOST]``: the interactive dashboard
@@ -103,7 +105,28 @@ def _parser() -> argparse.ArgumentParser:
     _sweep_parsers(sub)
     _calibrate_parser(sub)
     _validate_parser(sub)
+    _backtest_parser(sub)
     return parser
+
+
+def _backtest_parser(sub: argparse._SubParsersAction) -> None:
+    bt = sub.add_parser(
+        "backtest", help="project each LA's 2022 from its 2019-2021 record, against a trend",
+        description="Refit every LA's offsets on its 2019-2021 record, run the model to "
+                    "December 2022, and compare each LA's projected 2022 with its record "
+                    "and with a least-squares trend of the same record. Writes "
+                    "BACKTEST.md and backtest.csv.")
+    bt.add_argument("--seeds", type=int, default=2, metavar="N",
+                    help="seeds of the fit and of the projection (default 2)")
+    bt.add_argument("--scale", type=float, default=0.1, metavar="X",
+                    help="share of England per run (default 0.1)")
+    bt.add_argument("--iterations", type=int, default=12, metavar="N",
+                    help="fixed-point steps of the offsets' fit (default 12)")
+    bt.add_argument("--workers", type=int, default=None, metavar="N",
+                    help="worker processes (default: all cores)")
+    bt.add_argument("--out", type=Path, default=Path("results/calibration"), metavar="DIR",
+                    help="folder for BACKTEST.md and backtest.csv (default: "
+                         "results/calibration)")
 
 
 def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
@@ -281,6 +304,29 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backtest(args: argparse.Namespace) -> int:
+    import shlex
+
+    from sendabm.experiments.backtest import backtest, write_backtest
+    from sendabm.experiments.pool import WorkerPool
+    from sendabm.experiments.results import check_writable
+
+    for flag, value, low in (("--seeds", args.seeds, 1), ("--iterations", args.iterations, 1),
+                             ("--workers", args.workers or 1, 1)):
+        if value < low:
+            raise ScenarioError(f"{flag} must be at least {low}, got {value}")
+    if not 0.001 <= args.scale <= 1.0:
+        raise ScenarioError(f"--scale must be in 0.001-1.0, got {args.scale}")
+    check_writable(args.out, "--out")
+    with WorkerPool(args.workers) as pool:
+        result = backtest(list(range(1, args.seeds + 1)), args.scale, args.iterations, pool)
+    command = "sendabm " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] \
+        else "sendabm backtest"
+    written = write_backtest(result, args.out, command)
+    print(f"wrote {', '.join(str(w) for w in written)} ({len(result.rows)} LA projections)")
+    return 0
+
+
 def _sweep(args: argparse.Namespace) -> int:
     from sendabm.experiments.sweep import load_spec
     from sendabm.experiments.sweep_run import run_sweep
@@ -391,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
             return _calibrate(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "backtest":
+            return _backtest(args)
         if args.command == "report":
             return _report(args)
         if args.command == "dashboard":

@@ -90,8 +90,8 @@ def unit_of(code: str) -> str:
     return la_record.group_of(code) or code
 
 
-def record_measures(areas: Areas) -> dict[str, dict[str, float]]:
-    """Each record unit's five measures, pooled over :data:`YEARS` (absent if unknown).
+def record_measures(areas: Areas, years: Sequence[int] = YEARS) -> dict[str, dict[str, float]]:
+    """Each record unit's measures, pooled over ``years`` (absent if unknown).
 
     Counts are summed over the years a unit has both parts; shares weight each year by
     its denominator; percentages become shares.
@@ -102,13 +102,14 @@ def record_measures(areas: Areas) -> dict[str, dict[str, float]]:
             rec = la_record.record(unit)
         except la_record.LARecordError:
             continue
-        out[unit] = {k: v for k, v in _record_unit(rec).items() if v is not None}
+        out[unit] = {k: v for k, v in _record_unit(rec, years).items() if v is not None}
     return out
 
 
-def _record_unit(rec: dict[str, dict[str, float]]) -> dict[str, float | None]:
-    jan = [f"{y}-01" for y in YEARS]
-    years = [str(y) for y in YEARS]
+def _record_unit(rec: dict[str, dict[str, float]],
+                 record_years: Sequence[int]) -> dict[str, float | None]:
+    jan = [f"{y}-01" for y in record_years]
+    years = [str(y) for y in record_years]
     plans = rec.get("ehc_plans", {})
     within = rec.get("plans_issued_within_20_weeks_pct", {})
     new = rec.get("new_plans", {})
@@ -138,21 +139,22 @@ def _pooled(numerator: dict, denominator: dict, periods: Sequence[str]) -> float
     return sum(numerator[p] for p in both) / total if both and total > 0 else None
 
 
-def model_measures(dates: Sequence, panel: dict[str, np.ndarray],
-                   areas: Areas) -> dict[str, dict[str, tuple[float, float]]]:
-    """Each record unit's measures in one run, pooled over :data:`YEARS`.
+def model_measures(dates: Sequence, panel: dict[str, np.ndarray], areas: Areas,
+                   years: Sequence[int] = YEARS) -> dict[str, dict[str, tuple[float, float]]]:
+    """Each record unit's measures in one run, pooled over ``years``.
 
     Args:
         dates: The run's months (first days).
         panel: Panel name (:data:`PANEL_NAMES`) -> array (months, LAs) of the LA totals
             (quintile column 0), England-scaled as the panel is.
         areas: The run's areas.
+        years: The calendar years pooled.
 
     Returns:
         unit -> measure -> (value, events behind it), the events being the denominator
         (or the count itself), England-scaled, for shrinkage.
     """
-    in_years = np.array([d.year in YEARS for d in dates])
+    in_years = np.array([d.year in years for d in dates])
     january = in_years & np.array([d.month == 1 for d in dates])
     december = in_years & np.array([d.month == 12 for d in dates])
     units = [unit_of(c) for c in areas.codes]
@@ -276,22 +278,24 @@ def _ranks(x: np.ndarray) -> np.ndarray:
 
 
 def run_measures(task: tuple) -> dict[str, dict[str, tuple[float, float]]]:
-    """Run one model (scenario, dispositions) to its end; its units' measures.
+    """Run one model (scenario, dispositions, years pooled) to its end; its units'
+    measures.
 
     A module-level function so a worker pool can run it.
     """
     from sendabm.core.model import SendModel
 
-    scenario, dispositions = task
+    scenario, dispositions, years = task
     model = SendModel(scenario, dispositions=dispositions)
     model.run()
     panel = {name: np.stack([m[:, 0] for m in model.panel[name]]) for name in PANEL_NAMES}
-    return model_measures(model.dates, panel, model.areas)
+    return model_measures(model.dates, panel, model.areas, years)
 
 
 def fit(scenario, seeds: Sequence[int], iterations: int, pool: WorkerPool,
         start: Dispositions | None = None, areas: Areas | None = None,
-        progress: Callable[[int, dict[str, float]], None] | None = None) -> Dispositions:
+        progress: Callable[[int, dict[str, float]], None] | None = None,
+        years: Sequence[int] = YEARS) -> Dispositions:
     """Estimate every LA's offsets under ``scenario``'s national parameters.
 
     Args:
@@ -303,17 +307,19 @@ def fit(scenario, seeds: Sequence[int], iterations: int, pool: WorkerPool,
         areas: The areas (default: the built-in 152 LAs).
         progress: Called after each step with (iteration, rank correlation by measure
             before the step).
+        years: Record years fitted on (the backtest fits on 2019-2021).
 
     Returns:
         The fitted :class:`Dispositions`, for ``areas.codes``.
     """
     areas = areas or synthetic_england()
-    record = record_measures(areas)
+    record = record_measures(areas, years)
     offsets = (start or Dispositions.none(areas.codes)).for_codes(areas.codes)
     scale = float(scenario.run["scale"])
     for it in range(iterations):
         current = Dispositions(areas.codes, offsets)
-        tasks = [(scenario.with_overrides(run={"seed": s}), current) for s in seeds]
+        tasks = [(scenario.with_overrides(run={"seed": s}), current, tuple(years))
+                 for s in seeds]
         model = mean_measures(list(pool.ordered(run_measures, tasks)))
         if progress is not None:
             progress(it, gap_summary(record, model, areas))
