@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -55,7 +56,7 @@ import numpy as np
 from scipy import stats
 
 from sendabm.core import la_record
-from sendabm.core.areas import synthetic_england
+from sendabm.core.areas import Areas, synthetic_england
 from sendabm.experiments.results import RunOutput, read_run, replace_files
 
 FIT_YEARS = (2019, 2020, 2021, 2022)
@@ -287,6 +288,8 @@ class FitMeasure:
         model: The model's value of some units in a year, (seed, unit).
         record: The record's value of one unit in a year, given its record and pupils.
         definition: How it is read, in words (for ``LA_FIT.md``).
+        period: ``january`` (a stock in January of the year) or ``calendar`` (flows
+            over January-December).
         decimals: Decimals of the percentages the report shows.
     """
 
@@ -295,6 +298,7 @@ class FitMeasure:
     model: Callable[[UnitYear], np.ndarray]
     record: Callable[[Record, int, float], float]
     definition: str
+    period: str = "calendar"
     decimals: int = 1
 
 
@@ -304,7 +308,8 @@ FIT_MEASURES: tuple[FitMeasure, ...] = (
         lambda u: _ratio(u.january("ehc_plans"), u.january("pupils")),
         lambda r, y, pupils: float(_ratio(_get(r, "ehc_plans", f"{y}-01"), pupils)),
         "EHC plans in January / pupils. Model: its pupils in that January; record: the "
-        "LA's pupils in the areas file (about January 2024), since the record has none"),
+        "LA's pupils in the areas file (about January 2024), since the record has none",
+        period="january"),
     FitMeasure(
         "refusal_share", "Requests refused assessment",
         lambda u: _ratio(u.calendar("assessments_refused"), u.calendar("assessment_requests")),
@@ -327,7 +332,8 @@ FIT_MEASURES: tuple[FitMeasure, ...] = (
         lambda u: _ratio(u.january("placements_special") + u.january("placements_independent"),
                          u.january("ehc_plans")),
         lambda r, y, _: _get(r, "ehc_special_pct", f"{y}-01") / 100.0,
-        "plans in state special + independent special schools / EHC plans, January"),
+        "plans in state special + independent special schools / EHC plans, January",
+        period="january"),
 )
 """The measures of the fit, in report order."""
 BY_NAME = {m.name: m for m in FIT_MEASURES}
@@ -345,6 +351,78 @@ def record_values(unit: Unit, year: int, la_names: Sequence[str]) -> dict[str, f
     record = la_record.record(unit.code)
     pupils = unit_pupils(unit, la_names)
     return {m.name: m.record(record, year, pupils) for m in FIT_MEASURES}
+
+
+# --------------------------------------------------------------------------- one LA
+
+
+def find_unit(la_names: Sequence[str], name_or_code: str) -> Unit:
+    """The unit of a run that an LA name or code gives, for one LA's report.
+
+    A built-in code or name (ignoring case) is that area alone, even a member of a
+    merged unit; :data:`~sendabm.core.la_record.DORSET_GROUP` (or its name) is its
+    members together. A run on a user's own areas is searched by name, and the unit's
+    code is then its name (it has no record).
+
+    Raises:
+        LAFitError: Not an LA of the run; the message names close matches and the fix.
+    """
+    names = la_record.names_by_code()
+    folded = {name.casefold(): i for i, name in enumerate(la_names)}
+    code = next((c for c, n in names.items()
+                 if name_or_code in (c, n) or name_or_code.casefold() == n.casefold()), None)
+    if code in la_record.GROUP_NAMES:
+        members = tuple(folded[names[m].casefold()] for m in code.split("+")
+                        if names[m].casefold() in folded)
+        if members:
+            return Unit(code, names[code], members)
+    elif code is not None and code != la_record.ENGLAND and names[code].casefold() in folded:
+        return Unit(code, names[code], (folded[names[code].casefold()],))
+    if name_or_code.casefold() in folded:  # a user's own area: no code in the run
+        index = folded[name_or_code.casefold()]
+        return Unit(la_names[index], la_names[index], (index,))
+    raise LAFitError(unknown_la_message(la_names, name_or_code))
+
+
+def unknown_la_message(la_names: Sequence[str], name_or_code: str) -> str:
+    """One line: the LA is unknown, the closest names of the run, where the list is."""
+    choices = {name.casefold(): name for name in la_names}
+    close = difflib.get_close_matches(name_or_code.casefold(), list(choices), n=3, cutoff=0.6)
+    hint = (f"did you mean {', '.join(choices[c] for c in close)}?" if close
+            else "give an LA name or code of the run")
+    return (f"unknown LA '{name_or_code}'; {hint} (the built-in LAs and their codes are "
+            "listed in docs/areas.md)")
+
+
+def neighbour_units(unit: Unit, la_names: Sequence[str], areas: Areas) -> list[Unit]:
+    """The unit's neighbours in the areas network (each an area of its own), or none if the
+    run's areas are not ``areas``."""
+    if list(areas.names) != list(la_names):
+        return []
+    near = sorted({j for i in unit.members for j in areas.graph[i]} - set(unit.members))
+    return [Unit(areas.codes[j], areas.names[j], (j,)) for j in near]
+
+
+def unit_series(counts: LACounts, unit_list: Sequence[Unit],
+                years: Sequence[int]) -> dict[str, np.ndarray]:
+    """Measure -> the model's values of each unit in each year, (seed, year, unit)."""
+    out = {m.name: np.full((counts.seeds, len(years), len(unit_list)), np.nan)
+           for m in FIT_MEASURES}
+    for k, year in enumerate(years):
+        u = unit_year(counts, unit_list, year)
+        for m in FIT_MEASURES:
+            out[m.name][:, k] = m.model(u)
+    return out
+
+
+def record_series(unit: Unit, years: Sequence[int],
+                  la_names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Measure -> the record's value of one unit in each year (NaN where it has none, or
+    for areas that are not built-in)."""
+    if unit.code not in la_record.names_by_code():
+        return {m.name: np.full(len(years), np.nan) for m in FIT_MEASURES}
+    by_year = [record_values(unit, year, la_names) for year in years]
+    return {m.name: np.array([v[m.name] for v in by_year]) for m in FIT_MEASURES}
 
 
 # --------------------------------------------------------------------------- statistics
