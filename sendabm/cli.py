@@ -15,8 +15,9 @@
   (:mod:`sendabm.experiments.validate`).
 - ``sendabm backtest [--seeds N] [--scale X] [--out DIR]``: each LA's 2022 projected from
   its 2019-2021 record, against a per-LA trend (:mod:`sendabm.experiments.backtest`).
-- ``sendabm report DIR [--out DIR] [--map MEASURE]``: an HTML report of a run,
-  comparison or sweep folder (:mod:`sendabm.presentation.report`).
+- ``sendabm report DIR [--out DIR] [--map MEASURE] [--la NAME_OR_CODE]``: an HTML report
+  of a run, comparison or sweep folder, or of one LA of a run
+  (:mod:`sendabm.presentation.report`).
 - ``sendabm dashboard [--port N] [--host HOST]``: the interactive dashboard
   (:mod:`sendabm.presentation.dashboard`).
 
@@ -185,6 +186,11 @@ def _view_parsers(sub: argparse._SubParsersAction) -> None:
                         metavar="MEASURE",
                         help=f"measure of the area map (run folders): "
                              f"{', '.join(MAP_MEASURES)}; default: {DEFAULT_MEASURE}")
+    report.add_argument("--la", default=None, metavar="NAME_OR_CODE",
+                        help="write one LA's page instead (run folders): its series against "
+                             "its record and beside its neighbours, and the map with it "
+                             "ringed, e.g. --la Kent or --la E10000016; default --out: "
+                             "DIR/report-<la>")
     dash = sub.add_parser(
         "dashboard", help="start the interactive dashboard (Mesa SolaraViz) in a browser",
         description="Start a Mesa SolaraViz app on this machine only (localhost): sliders "
@@ -356,10 +362,12 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from sendabm.presentation.report import write_report
+    from sendabm.presentation.report_la import default_name
 
-    out, report = write_report(args.folder, args.out, map_measure=args.map)
+    out, report = write_report(args.folder, args.out, map_measure=args.map, la=args.la)
     figures = sum(1 for s in report.sections if s.figure)
-    print(f"wrote {out / 'report.html'} ({report.kind} report, {figures} figures)")
+    kind = f"LA report of {default_name(args.la)}" if args.la else f"{report.kind} report"
+    print(f"wrote {out / 'report.html'} ({kind}, {figures} figures)")
     return 0
 
 

@@ -4,7 +4,6 @@ around each LA's own standing practice (its dispositions)."""
 from __future__ import annotations
 
 import numpy as np
-
 import pytest
 
 from sendabm.core import dispositions as D

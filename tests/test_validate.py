@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 
 import numpy as np
 import pytest
@@ -25,10 +26,10 @@ def test_outputs_are_complete(validation, tmp_path):
                                figures=VALIDATION_FIGURES)
     names = {p.name for p in written}
     assert names == {"validation.png", "projection.png", "fit.csv", "projection.csv",
-                     "VALIDATION.md"}
+                     "VALIDATION.md", "la_fit.png", "la_fit.csv", "LA_FIT.md"}
     assert (tmp_path / "keep.txt").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
-    for name in ("validation.png", "projection.png"):
+    for name in ("validation.png", "projection.png", "la_fit.png"):
         pixels = image.imread(tmp_path / name)
         assert pixels.shape[0] > 500 and np.ptp(pixels[..., :3]) > 0.5
     with (tmp_path / "fit.csv").open() as handle:
@@ -40,11 +41,26 @@ def test_outputs_are_complete(validation, tmp_path):
     assert all(float(r["p5"]) <= float(r["median"]) <= float(r["p95"]) for r in finite)
     report = (tmp_path / "VALIDATION.md").read_text()
     assert all(t.label in report for t in T.TARGETS)
+    assert "LA_FIT.md" in report
+
+
+def test_la_fit_covers_every_la_and_year(validation, tmp_path):
+    # The per-LA counts kept are those of the fit's months only, for every seed.
+    assert validation.la.seeds == 2
+    assert validation.la.dates[0] == dt.date(2019, 1, 1)
+    assert validation.la.dates[-1] == dt.date(2023, 1, 1)
+    la_fit = validation.la_fit
+    assert la_fit.years() == [2019, 2020, 2021, 2022]
+    assert la_fit.summary[("plans_per_pupil", 2022)].n >= 140
+    write_validation(validation, tmp_path, "sendabm validate (test)")
+    with (tmp_path / "la_fit.csv").open() as handle:
+        assert len(list(csv.DictReader(handle))) == len(la_fit.rows())
 
 
 def test_no_figures_unless_asked(validation, tmp_path):
     written = write_validation(validation, tmp_path, "sendabm validate (test)")
-    assert {p.name for p in written} == {"fit.csv", "projection.csv", "VALIDATION.md"}
+    assert {p.name for p in written} == {"fit.csv", "projection.csv", "VALIDATION.md",
+                                         "la_fit.csv", "LA_FIT.md"}
 
 
 def test_band_spans_the_seeds(validation):

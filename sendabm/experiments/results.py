@@ -32,6 +32,7 @@ import math
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -258,6 +259,28 @@ def write_folder(out_dir: Path, check: Callable[[Path], None],
         raise
     remove_stale_leftovers(out_dir.parent)
     return out_dir
+
+
+def replace_files(out: Path, write: Callable[[Path], Any]) -> list[Path]:
+    """Write some files into the folder ``out``, keeping its other files.
+
+    ``write`` fills a temporary folder inside ``out``; only once it has returned are its
+    files moved into place, one by one (each move atomic), so a failure leaves the
+    previous files untouched and nothing half-written.
+
+    Returns:
+        The files written, in name order.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".sendabm-") as tmp:
+        stage = Path(tmp)
+        write(stage)
+        written = []
+        for file in sorted(stage.iterdir()):
+            os.replace(file, out / file.name)
+            written.append(out / file.name)
+    return written
 
 
 _LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>[0-9]+)")

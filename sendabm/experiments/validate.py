@@ -6,18 +6,22 @@ September 2014 to August 2035 with no policy change, and writes to one folder:
 - ``fit.csv`` (series, year, record, median, p5, p95) and ``projection.csv``;
 - ``VALIDATION.md``: the mean absolute percentage error (MAPE) of each series over
   2015-2022, of the seed median and of each seed, and how the runs were made;
+- ``la_fit.csv`` and ``LA_FIT.md``: the model against the record LA by LA, 2019-2022
+  (:mod:`sendabm.experiments.la_fit`), from the per-LA counts each run keeps of those
+  years (:attr:`Validation.la`);
 - the figures the caller asks for: the command line draws ``validation.png`` (each
   target series, the record's points against the model's median and 90% band,
-  September 2014 to August 2025) and ``projection.png`` (EHC plans, appeals, placements
-  by setting, money and deficits to 2034/35, with bands), from
+  September 2014 to August 2025), ``projection.png`` (EHC plans, appeals, placements
+  by setting, money and deficits to 2034/35, with bands) and ``la_fit.png`` (one point
+  per LA and measure, 2022), from
   :data:`sendabm.presentation.validation_figures.VALIDATION_FIGURES`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +30,12 @@ from typing import Any
 import numpy as np
 
 from sendabm.core.calendar import rolling_sum
+from sendabm.core.scenario import Scenario
+from sendabm.experiments import la_fit as F
 from sendabm.experiments import targets as T
 from sendabm.experiments.pool import WorkerPool, available_cores
-from sendabm.experiments.run import run_national
+from sendabm.experiments.results import replace_files
+from sendabm.experiments.run import run_scenario
 
 VALIDATION_END = dt.date(2025, 8, 1)
 """Last month of the validation figure (the historical replay)."""
@@ -51,6 +58,8 @@ class Validation:
         scale: Share of England simulated.
         national: Measure -> array (seed, month) at England scale.
         wall_seconds: Time taken by the runs, s.
+        la: The per-LA counts of every seed over the LA fit's months
+            (:func:`sendabm.experiments.la_fit.la_counts`), or None.
     """
 
     dates: list[dt.date]
@@ -58,12 +67,28 @@ class Validation:
     scale: float
     national: dict[str, np.ndarray]
     wall_seconds: float
+    la: F.LACounts | None = None
+
+    @functools.cached_property
+    def la_fit(self) -> F.LAFit | None:
+        """The LA fit of the runs (:func:`sendabm.experiments.la_fit.fit`), or None."""
+        if self.la is None:
+            return None
+        return F.fit(self.la, f"seeds {self.seeds[0]}-{self.seeds[-1]} at scale "
+                              f"{self.scale:g} (sendabm validate)")
 
     def period_values(self, target: T.Target, years: Sequence[int]) -> np.ndarray:
         """Target values, shape (seed, year)."""
         return np.stack([T.model_series(target, self.dates, {k: v[s] for k, v in
                                                              self.national.items()}, years)
                          for s in range(len(self.seeds))])
+
+
+def run_seed(scenario: Scenario) -> tuple[list[dt.date], dict[str, np.ndarray], F.LACounts]:
+    """One validation run (the workers' task): its dates, national measures and the
+    per-LA counts of the LA fit's months."""
+    output = run_scenario(scenario)
+    return output.dates, output.national, F.la_counts(output, *F.fit_window(output.dates))
 
 
 def run_validation(seeds: int = 10, scale: float = 0.05, end: str = PROJECTION_END,
@@ -77,7 +102,7 @@ def run_validation(seeds: int = 10, scale: float = 0.05, end: str = PROJECTION_E
     scenarios = [base.with_overrides(run={"seed": s}) for s in range(1, seeds + 1)]
     started = time.perf_counter()
     with WorkerPool(workers or min(seeds, available_cores())) as pool:
-        outputs = pool.ordered(run_national, scenarios)
+        outputs = pool.ordered(run_seed, scenarios)
         if progress:
             from tqdm import tqdm
 
@@ -88,7 +113,7 @@ def run_validation(seeds: int = 10, scale: float = 0.05, end: str = PROJECTION_E
     names = sorted(outputs[0][1])
     national = {k: np.stack([np.asarray(o[1][k], float) for o in outputs]) for k in names}
     return Validation(dates, list(range(1, seeds + 1)), scale, national,
-                      time.perf_counter() - started)
+                      time.perf_counter() - started, F.stack([o[2] for o in outputs]))
 
 
 def fit_table(v: Validation) -> list[dict]:
@@ -159,8 +184,11 @@ def write_validation(v: Validation, out: Path, command: str,
                      ) -> list[Path]:
     """Write the validation outputs into ``out`` (other files there are kept).
 
-    Files are built in a temporary folder first, then moved into place one by one, so a
-    failure leaves the previous outputs untouched.
+    The files are ``fit.csv``, ``projection.csv``, ``VALIDATION.md``, the LA fit's
+    ``la_fit.csv`` and ``LA_FIT.md`` when ``v.la`` holds the per-LA counts, and the
+    figures. They are built in a temporary folder first, then moved into place one by
+    one, so a failure leaves the previous outputs untouched
+    (:func:`sendabm.experiments.results.replace_files`).
 
     Args:
         v: The runs.
@@ -175,21 +203,19 @@ def write_validation(v: Validation, out: Path, command: str,
     """
     from sendabm.core import calibrated
 
-    out.mkdir(parents=True, exist_ok=True)
     fit, mapes, projection = fit_table(v), mape_table(v), projection_table(v)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".validate-") as tmp:
-        stage = Path(tmp)
+    info, _ = calibrated.load()
+
+    def write(stage: Path) -> None:
         _write_csv(stage / "fit.csv", fit)
         _write_csv(stage / "projection.csv", projection)
-        info, _ = calibrated.load()
         (stage / "VALIDATION.md").write_text(report(v, mapes, command, info), encoding="utf-8")
+        if v.la_fit is not None:
+            F.write_files(v.la_fit, stage, command)
         for name, draw in (figures or {}).items():
             draw(v, stage / name)
-        written = []
-        for file in sorted(stage.iterdir()):
-            os.replace(file, out / file.name)
-            written.append(out / file.name)
-    return written
+
+    return replace_files(out, write)
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
@@ -229,5 +255,8 @@ def report(v: Validation, mapes: dict[str, dict[str, float]], command: str,
                      f"{m['median']:.1f} | {m['seed_min']:.1f}-{m['seed_max']:.1f} | "
                      f"{verdict} |")
     lines += ["", "Figures: `validation.png` (record against the model, 2014-2025) and "
-              "`projection.png` (to 2034/35). Tables: `fit.csv`, `projection.csv`.", ""]
+              "`projection.png` (to 2034/35). Tables: `fit.csv`, `projection.csv`."]
+    if v.la_fit is not None:
+        lines.append(f"LA by LA: `{F.LA_FIT_MD}`, `{F.LA_FIT_CSV}` and `{F.LA_FIT_PNG}`.")
+    lines.append("")
     return "\n".join(lines)

@@ -10,7 +10,8 @@ says so.
 
 Measures are made comparable between LAs of very different size: counts per 1,000
 or 10,000 pupils, money per pupil, means and indices as they are
-(:data:`MAP_MEASURES`).
+(:data:`MAP_MEASURES`). A map can ring and label one LA and its neighbours
+(:class:`Highlight`).
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def _spring(n: int, edges: tuple[tuple[int, int], ...]) -> np.ndarray:
 
 
 def draw_area_map(ax: Axes, areas: Areas, values: np.ndarray, label: str,
-                  inset: bool = True) -> None:
+                  inset: bool = True, highlight: Highlight | None = None) -> None:
     """Draw the network of ``areas`` on ``ax``, each dot coloured by ``values``.
 
     Args:
@@ -171,6 +172,7 @@ def draw_area_map(ax: Axes, areas: Areas, values: np.ndarray, label: str,
         label: Colour-bar label, with the unit.
         inset: Also draw the London areas enlarged in an inset (geographic layouts
             with London areas only).
+        highlight: Areas to ring and label (one LA, and its neighbours), or None.
     """
     pos, geographic = layout(areas)
     finite = values[np.isfinite(values)]
@@ -179,6 +181,8 @@ def draw_area_map(ax: Axes, areas: Areas, values: np.ndarray, label: str,
     cmap = mpl.colormaps[COLOURMAP]
     sizes = 8.0 + 90.0 * np.sqrt(areas.pupils / areas.pupils.max())
     _draw_network(ax, areas, pos, values, norm, cmap, sizes)
+    if highlight is not None:
+        _draw_highlight(ax, pos, sizes, highlight)
     ax.set_aspect("equal")
     ax.set_axis_off()
     note = ("Dots: approximate LA centroids, sized by pupils; lines: the model's neighbour "
@@ -187,11 +191,53 @@ def draw_area_map(ax: Axes, areas: Areas, values: np.ndarray, label: str,
     ax.text(0.0, -0.02, note, transform=ax.transAxes, fontsize=7.5, color=MUTED, va="top")
     london = np.flatnonzero(areas.regions == _region_index(areas, INSET_REGION))
     if inset and geographic and london.size:
-        _draw_inset(ax, areas, pos, values, norm, cmap, sizes, london)
+        _draw_inset(ax, areas, pos, values, norm, cmap, sizes, london, highlight)
     bar = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax,
                              shrink=0.6, pad=0.02, format=ThousandsFormatter())
     bar.set_label(label)
     bar.outline.set_visible(False)
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """Areas a map rings and labels.
+
+    Attributes:
+        areas: Positions of the areas of interest (one LA, or the members of a merged
+            unit): ringed thick and labelled.
+        label: The text beside them, e.g. the LA's name.
+        neighbours: Positions of their neighbours: ringed thin.
+    """
+
+    areas: tuple[int, ...]
+    label: str
+    neighbours: tuple[int, ...] = ()
+
+    def within(self, nodes: set[int]) -> Highlight:
+        """Only the areas among ``nodes`` (for the London inset)."""
+        return Highlight(tuple(i for i in self.areas if i in nodes), self.label,
+                         tuple(i for i in self.neighbours if i in nodes))
+
+
+HIGHLIGHT = "#D55E00"
+"""Ring colour of the highlighted LA (Okabe–Ito vermillion)."""
+
+
+def _draw_highlight(ax: Axes, pos: np.ndarray, sizes: np.ndarray, highlight: Highlight) -> None:
+    near = list(highlight.neighbours)
+    ax.scatter(pos[near, 0], pos[near, 1], s=sizes[near] * 2.2, facecolors="none",
+               edgecolors=INK, linewidths=0.9, zorder=3)
+    own = list(highlight.areas)
+    if not own:
+        return
+    ax.scatter(pos[own, 0], pos[own, 1], s=sizes[own] * 3.0, facecolors="none",
+               edgecolors=HIGHLIGHT, linewidths=2.2, zorder=4)
+    x, y = pos[own].mean(axis=0)
+    ax.annotate(highlight.label, (x, y), xytext=(12, 10), textcoords="offset points",
+                fontsize=9, fontweight="bold", color=INK, zorder=5,
+                bbox={"boxstyle": "round,pad=0.25", "facecolor": "white",
+                      "edgecolor": HIGHLIGHT, "linewidth": 1.0},
+                arrowprops={"arrowstyle": "-", "color": HIGHLIGHT, "linewidth": 1.0})
 
 
 def _region_index(areas: Areas, name: str) -> int:
@@ -214,10 +260,13 @@ def _draw_network(ax: Axes, areas: Areas, pos: np.ndarray, values: np.ndarray,
 
 def _draw_inset(ax: Axes, areas: Areas, pos: np.ndarray, values: np.ndarray,
                 norm: mpl.colors.Normalize, cmap: mpl.colors.Colormap, sizes: np.ndarray,
-                london: np.ndarray) -> None:
+                london: np.ndarray, highlight: Highlight | None = None) -> None:
     """London enlarged in the top-left corner (the Irish Sea), where there is no land."""
     inset = ax.inset_axes((0.0, 0.60, 0.38, 0.38))
     _draw_network(inset, areas, pos, values, norm, cmap, sizes * 1.6, nodes=london)
+    inside = set(london.tolist())
+    if highlight is not None and inside & {*highlight.areas, *highlight.neighbours}:
+        _draw_highlight(inset, pos, sizes * 1.6, highlight.within(inside))
     inset.set_aspect("equal")
     inset.set_xticks([])
     inset.set_yticks([])
@@ -229,12 +278,13 @@ def _draw_inset(ax: Axes, areas: Areas, pos: np.ndarray, values: np.ndarray,
 
 
 def area_map_figure(areas: Areas, values: np.ndarray, label: str, title: str,
-                    size: tuple[float, float] = (7.5, 8.0)) -> Figure:
+                    size: tuple[float, float] = (7.5, 8.0),
+                    highlight: Highlight | None = None) -> Figure:
     """A figure with one map (see :func:`draw_area_map`) and a title."""
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=size, layout="constrained")
         ax = fig.subplots()
-        draw_area_map(ax, areas, values, label)
+        draw_area_map(ax, areas, values, label, highlight=highlight)
         fig.suptitle(title, x=0.02, ha="left", fontsize=12, fontweight="bold")
     return fig
 

@@ -14,6 +14,9 @@ The kind of folder is detected from its files (:func:`detect`):
   distribution over runs, headline outcomes against every input and the sensitivity
   indices, when present.
 
+With ``la`` (``--la NAME_OR_CODE``, run folders only) the report is one LA's page
+instead (:mod:`sendabm.presentation.report_la`), by default in ``DIR/report-<la>``.
+
 The report folder (default ``DIR/report``) holds ``report.html`` with every figure
 embedded (it can be mailed on its own) and the same figures as PNG files. It is
 written atomically (:func:`sendabm.experiments.results.write_folder`): it appears complete or
@@ -31,6 +34,7 @@ from pathlib import Path
 from sendabm.experiments.results import ResultsError, check_folder, write_folder
 from sendabm.presentation.report_base import Report
 from sendabm.presentation.report_compare import build_comparison
+from sendabm.presentation.report_la import build_la, default_name, slug
 from sendabm.presentation.report_run import build_run
 from sendabm.presentation.report_sweep import build_sweep
 
@@ -68,9 +72,19 @@ def detect(folder: Path) -> str:
 # --------------------------------------------------------------------------- building
 
 
-def build(folder: Path, out: Path, map_measure: str | None = None) -> Report:
-    """Draw the figures of ``folder`` into ``out`` and return the report's content."""
+def build(folder: Path, out: Path, map_measure: str | None = None,
+          la: str | None = None) -> Report:
+    """Draw the figures of ``folder`` into ``out`` and return the report's content.
+
+    Raises:
+        ResultsError: As :func:`write_report` says.
+    """
     kind = detect(folder)
+    if la is not None:
+        if kind != "run":
+            raise ResultsError(f"--la needs a run folder (written by sendabm run); '{folder}' "
+                               f"is a {kind} folder")
+        return build_la(folder, out, la, map_measure)
     if kind == "run":
         return build_run(folder, out, map_measure)
     if kind == "comparison":
@@ -140,8 +154,11 @@ def _table(rows: list[list[str]]) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def default_out(folder: Path) -> Path:
-    """Where the report goes by default: ``DIR/report``."""
+def default_out(folder: Path, la: str | None = None) -> Path:
+    """Where the report goes by default: ``DIR/report``, or ``DIR/report-<la>`` for an
+    LA's page (e.g. ``DIR/report-kent``)."""
+    if la is not None:
+        return Path(folder) / f"report-{slug(default_name(la))}"
     return Path(folder) / "report"
 
 
@@ -151,31 +168,34 @@ def check_report_out(out: Path) -> None:
 
 
 def write_report(folder: str | Path, out: str | Path | None = None,
-                 map_measure: str | None = None) -> tuple[Path, Report]:
+                 map_measure: str | None = None, la: str | None = None) -> tuple[Path, Report]:
     """Write the report of ``folder`` atomically.
 
     Args:
         folder: A run, comparison or sweep folder.
-        out: The report folder; default ``folder/report``. It may be absent, empty or
-            hold an earlier report (replaced only once the new one is complete).
+        out: The report folder; default ``folder/report`` (``folder/report-<la>`` with
+            ``la``). It may be absent, empty or hold an earlier report (replaced only
+            once the new one is complete).
         map_measure: Measure of the area map (run folders only); see
             :data:`sendabm.presentation.areamap.MAP_MEASURES`. Default: appeals per 10,000 pupils.
+        la: Name or code of one LA (run folders only): write that LA's page instead.
 
     Returns:
         The report folder and the report's content.
 
     Raises:
-        ResultsError: One line: the folder is of no known kind or cannot be read, or
-            ``out`` holds something else.
+        ResultsError: One line: the folder is of no known kind or cannot be read, ``la``
+            is given for a folder that is not a run or is not an LA of the run, or
+            ``out`` holds something else. Nothing is written then.
     """
     folder = Path(folder)
-    out = default_out(folder) if out is None else Path(out)
+    out = default_out(folder, la) if out is None else Path(out)
     detect(folder)
     check_report_out(out)
     holder: list[Report] = []
 
     def write(tmp: Path) -> None:
-        report = build(folder, tmp, map_measure)
+        report = build(folder, tmp, map_measure, la)
         (tmp / REPORT_HTML).write_text(render_html(report, tmp), encoding="utf-8")
         holder.append(report)
 

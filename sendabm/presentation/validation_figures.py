@@ -1,4 +1,5 @@
-"""Figures of ``sendabm validate``: the fit to the record and the projection to 2034/35.
+"""Figures of ``sendabm validate``: the fit to the record, the projection to 2034/35 and
+the fit LA by LA.
 
 :data:`VALIDATION_FIGURES` is what the command line gives
 :func:`sendabm.experiments.validate.write_validation` to draw.
@@ -16,6 +17,7 @@ import numpy as np
 from matplotlib import ticker as mticker
 from matplotlib.figure import Figure
 
+from sendabm.experiments import la_fit as F
 from sendabm.experiments import targets as T
 from sendabm.experiments.validate import Validation, fit_table, mape_table, yearly_if_flow
 from sendabm.presentation.style import (
@@ -26,6 +28,7 @@ from sendabm.presentation.style import (
     OKABE_ITO,
     STYLE,
     ThousandsFormatter,
+    not_available,
     rolling_sum,
     save,
 )
@@ -170,5 +173,60 @@ def projection_figure(v: Validation, path: Path) -> Path:
         return save(fig, path)
 
 
-VALIDATION_FIGURES = {"validation.png": validation_figure, "projection.png": projection_figure}
+def _la_fit_panel(ax, measure: F.FitMeasure, pairs: F.Pairs, summary: F.MeasureFit) -> None:
+    both = np.isfinite(pairs.model) & np.isfinite(pairs.record)
+    x, y = pairs.record[both], pairs.model[both]
+    if not x.size:
+        ax.set_title(measure.label, fontsize=9)
+        not_available(ax, "no LA with both values")
+        return
+    top = float(max(x.max(), y.max())) * 1.05 or 1.0
+    ax.plot([0, top], [0, top], color=MUTED, linewidth=0.9, linestyle="--",
+            label="model = record")
+    ax.scatter(x, y, s=14, color=MODEL, alpha=0.7, edgecolors="white", linewidths=0.4,
+               label="one LA")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_aspect("equal")
+    ax.grid(True, axis="both")
+    percent = mticker.PercentFormatter(xmax=1.0, decimals=measure.decimals - 1)
+    ax.xaxis.set_major_formatter(percent)
+    ax.yaxis.set_major_formatter(percent)
+    ax.set_xlabel("record")
+    ax.set_ylabel("model (median of seeds)")
+    rho = "–" if not np.isfinite(summary.rho) else f"{summary.rho:.2f}"
+    ax.set_title(f"{measure.label}\nρ = {rho}, {summary.n} LAs", fontsize=9)
+
+
+def la_fit_figure(la_fit: F.LAFit, path: Path) -> Path:
+    """Each LA fit measure in 2022: one point per LA, model against record, with the
+    45-degree line and the rank correlation in the title."""
+    years = la_fit.years()
+    year = F.REPORT_YEAR if F.REPORT_YEAR in years else years[-1]
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(18.0, 4.6), layout="constrained")
+        axes = fig.subplots(1, len(F.FIT_MEASURES))
+        for ax, m in zip(axes.flat, F.FIT_MEASURES, strict=True):
+            _la_fit_panel(ax, m, la_fit.pairs[(m.name, year)], la_fit.summary[(m.name, year)])
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
+        fig.suptitle(f"The model against the record, local authority by local authority, "
+                     f"{year} ({la_fit.seeds} seeds; ρ: Spearman rank correlation)",
+                     color=INK, fontweight="bold", fontsize=11, x=0.01, ha="left")
+        return save(fig, path)
+
+
+def validation_la_fit_figure(v: Validation, path: Path) -> Path:
+    """:func:`la_fit_figure` of a validation's runs.
+
+    Raises:
+        ValueError: The validation kept no per-LA counts.
+    """
+    if v.la_fit is None:
+        raise ValueError("this validation kept no per-LA counts; run it with run_validation")
+    return la_fit_figure(v.la_fit, path)
+
+
+VALIDATION_FIGURES = {"validation.png": validation_figure, "projection.png": projection_figure,
+                      F.LA_FIT_PNG: validation_la_fit_figure}
 """The figures of ``sendabm validate``: file name -> drawing function of a Validation."""
