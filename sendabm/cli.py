@@ -11,7 +11,7 @@
 - ``sendabm calibrate [--spec FILE] [--study DIR] [--trials N] [--out FILE]``: fit
   behavioural parameters to the national record (:mod:`sendabm.experiments.calibrate`).
 - ``sendabm validate [--seeds N] [--scale X] [--out DIR]``: the calibrated baseline
-  against the record over many seeds, and its projection to 2034/35
+  against the record over many seeds, and its projection to 2039/40
   (:mod:`sendabm.experiments.validate`).
 - ``sendabm backtest [--seeds N] [--scale X] [--out DIR]``: each LA's 2022 projected from
   its 2019-2021 record, against a per-LA trend (:mod:`sendabm.experiments.backtest`).
@@ -235,16 +235,16 @@ def _validate_parser(sub: argparse._SubParsersAction) -> None:
     val = sub.add_parser(
         "validate", help="the calibrated baseline against the record, and its projection",
         description="Run the baseline (package defaults) over several seeds from September "
-                    "2014 to August 2035 with no policy change. Writes validation.png (each "
+                    "2014 to August 2040 with no policy change. Writes validation.png (each "
                     "target series: record against the model's median and 90%% band), "
-                    "projection.png (to 2034/35), fit.csv, projection.csv and VALIDATION.md "
+                    "projection.png (to 2039/40), fit.csv, projection.csv and VALIDATION.md "
                     "(MAPE per series over 2015-2022) into OUT, keeping other files there.")
     val.add_argument("--seeds", type=int, default=10, metavar="N",
                      help="seeds 1..N (default 10)")
     val.add_argument("--scale", type=float, default=0.05, metavar="X",
                      help="share of England per run (default 0.05)")
-    val.add_argument("--end", default="2035-08", metavar="YYYY-MM",
-                     help="last month (default 2035-08, the end of 2034/35)")
+    val.add_argument("--end", default="2040-08", metavar="YYYY-MM",
+                     help="last month (default 2040-08, the end of 2039/40)")
     val.add_argument("--out", type=Path, default=Path("results/calibration"), metavar="DIR",
                      help="output folder (default results/calibration)")
     val.add_argument("--workers", type=int, default=None, metavar="N",

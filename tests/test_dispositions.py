@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -49,39 +47,55 @@ def test_missing_file_names_the_fix(tmp_path):
         D.read(tmp_path / "none.csv")
 
 
-def test_rank_correlation_with_ties():
-    a = np.array([1.0, 2.0, 2.0, 3.0])
-    b = np.array([10.0, 20.0, 30.0, 40.0])
-    # ranks of a: 0, 1.5, 1.5, 3 -> Pearson of ranks with 0, 1, 2, 3
-    ra = np.array([0, 1.5, 1.5, 3]) - 1.5
-    rb = np.arange(4) - 1.5
-    assert L.rank_correlation(a, b) == pytest.approx((ra @ rb) / math.sqrt((ra @ ra) * (rb @ rb)))
-    assert L.rank_correlation(b, -b) == pytest.approx(-1.0)
+def _measured(areas, values):
+    """A :class:`la_offsets.Measured` of the record's units with the given values."""
+    from sendabm.experiments import la_fit as F
+
+    unit_list = tuple(F.units(areas.names, 2022))
+    n = len(unit_list)
+    return L.Measured(unit_list, {k: np.asarray(v(unit_list), float) for k, v in values.items()},
+                      {k: np.full(n, 1e6) for k in values})
 
 
-def test_record_measures_pool_the_years_and_map_dorset():
-    record = L.record_measures(synthetic_england())
-    assert "E06000028+E06000029+E10000009" in record
-    assert "E06000028" not in record           # Bournemouth alone has no 2019-2022 record
-    kent = record["E10000016"]
-    assert 0.0 < kent["refusal_share"] < 1.0
-    assert 0.0 < kent["special_share"] < 1.0
+def test_record_measures_average_the_years_and_map_dorset():
+    from sendabm.experiments import la_fit as F
 
-
-def test_a_step_moves_offsets_towards_the_record():
     areas = synthetic_england()
-    record = L.record_measures(areas)
-    zero = np.zeros((areas.n, len(D.FIELDS)))
-    # A model with every LA refusing twice its record's share and holding half its plans.
-    model = {u: {"refusal_share": (min(0.99, 2 * r["refusal_share"]), 1e6),
-                 "plans": (0.5 * r["plans"], 1e6)} for u, r in record.items()
-             if "refusal_share" in r and "plans" in r}
-    new = L.step(zero, areas, record, model, scale=1.0)
-    assess, plan = D.FIELDS.index("assess"), D.FIELDS.index("plan")
-    # Every LA moves the same way before centring, so after centring the spread comes from
-    # each LA's own gap: LAs refusing more in the record are told to lower their bar less.
-    assert np.ptp(new[:, assess]) > 0.0 and np.ptp(new[:, plan]) > 0.0
+    unit_list = F.units(areas.names, 2022)
+    codes = [u.code for u in unit_list]
+    assert "E06000028+E06000029+E10000009" in codes and "E06000028" not in codes
+    record = L.record_measures(unit_list, areas.names, L.YEARS)
+    kent = codes.index("E10000016")
+    assert 0.0 < record["refusal_share"][kent] < 1.0
+    assert 0.0 < record["independent_share"][kent] < record["special_share"][kent] < 1.0
+    one = L.record_measures([unit_list[kent]], areas.names, (2022,))["refusal_share"][0]
+    assert one == pytest.approx(F.record_values(unit_list[kent], 2022,
+                                                areas.names)["refusal_share"])
+
+
+def test_a_step_moves_each_la_towards_its_record_and_centres():
+    areas = synthetic_england()
+    from sendabm.experiments import la_fit as F
+
+    unit_list = tuple(F.units(areas.names, 2022))
+    record = L.record_measures(unit_list, areas.names, L.YEARS)
+    # Every LA refuses the national median share in the model: those refusing more in
+    # the record must raise their bar relative to those refusing less.
+    median = float(np.nanmedian(record["refusal_share"]))
+    model = _measured(areas, {name: (lambda u, r=record[name]: np.where(np.isfinite(r), r, 0.5))
+                              for name in L.TARGETS})
+    model.values["refusal_share"][:] = median
+    new = L.step(np.zeros((areas.n, len(D.FIELDS))), model, record, scale=1.0)
+    assess = D.FIELDS.index("assess")
+    moved = np.array([new[u.members[0], assess] for u in unit_list])
+    known = np.isfinite(record["refusal_share"])
+    assert L.F.rank_correlation(moved[known], record["refusal_share"][known]) > 0.99
+    # Measures at their record leave the other offsets where they were (0).
+    assert np.allclose(new[:, D.FIELDS.index("plan")], 0.0)
     assert np.median(new, axis=0) == pytest.approx(np.zeros(len(D.FIELDS)), abs=1e-12)
+    # The merged Dorset unit's three areas move together.
+    dorset = next(u for u in unit_list if "+" in u.code)
+    assert len(set(new[list(dorset.members), assess])) == 1
 
 
 def test_offsets_reach_the_model_and_weight_zero_removes_them():

@@ -1,6 +1,6 @@
 """The LA fit: the model against the published record, local authority by local authority.
 
-For every LA and every record year 2019-2022, five measures are read off the model's
+For every LA and every record year 2019-2022, six measures are read off the model's
 per-LA panel (quintile 0, all families) and off the LA record
 (:mod:`sendabm.core.la_record`), side by side (:data:`FIT_MEASURES`):
 
@@ -17,6 +17,8 @@ per-LA panel (quintile 0, all families) and off the LA record
   the plans maintained plus the refusals); the model's are the EHC plans in the
   January after the year (the last month of the run if it ends in December) plus the
   assessments refused and the plans refused in the year (:func:`appealable_decisions`).
+- **independent share**: plans placed in independent special schools over EHC plans in
+  January (record: ``ehc_special_independent / ehc_plans``).
 - **special share**: plans placed in special schools, state special plus independent
   special, over EHC plans in January (record: ``ehc_special_pct / 100``, all types of
   special school). In the model every child in a state special or an independent
@@ -28,7 +30,9 @@ Areas are mapped onto the record's units as :mod:`sendabm.core.la_record` does: 
 ratios are taken (:func:`units`); every other area is its own unit. With the built-in
 areas that gives 150 units a year.
 
-Over several runs (seeds) each unit's model value is the median over seeds. Per measure
+Over several runs (seeds) each unit's model value is the mean over seeds (not the median:
+a small LA's appeals are a handful a year in a 5% sample, so most seeds see none and the
+median of its appeal rate would be 0). Per measure
 and year (:class:`MeasureFit`): the rank correlation of model and record over the
 units with both (Spearman, average ranks for ties: :func:`rank_correlation`), the
 median absolute error in the measure's units and relative to the record, and the
@@ -117,13 +121,20 @@ def la_counts(output: RunOutput, first: dt.date | None = None,
 
     Validation keeps only these (a few MB over 10 seeds) instead of every run's panel.
     """
+    return panel_counts(output.dates, output.la_names, output.panel, first, last)
+
+
+def panel_counts(dates: Sequence[dt.date], la_names: Sequence[str],
+                 panel: Mapping[str, Any], first: dt.date | None = None,
+                 last: dt.date | None = None) -> LACounts:
+    """The counts of a panel (a run's, or a model's ``panel`` in memory: measure ->
+    months x LAs x quintile columns), for the months ``first`` to ``last``."""
     keep = np.array([(first is None or d >= first) and (last is None or d <= last)
-                     for d in output.dates])
-    shape = (1, int(keep.sum()), len(output.la_names))
-    counts = {name: (np.asarray(output.panel[name], np.float64)[keep, :, 0][None].copy()
-                     if name in output.panel else np.full(shape, np.nan)) for name in NEEDED}
-    return LACounts([d for d, k in zip(output.dates, keep, strict=True) if k],
-                    list(output.la_names), counts)
+                     for d in dates])
+    shape = (1, int(keep.sum()), len(la_names))
+    counts = {name: (np.asarray(panel[name], np.float64)[keep, :, 0][None].copy()
+                     if name in panel else np.full(shape, np.nan)) for name in NEEDED}
+    return LACounts([d for d, k in zip(dates, keep, strict=True) if k], list(la_names), counts)
 
 
 def fit_window(dates: Sequence[dt.date]) -> tuple[dt.date, dt.date]:
@@ -327,6 +338,11 @@ FIT_MEASURES: tuple[FitMeasure, ...] = (
         "appeals registered / appealable decisions, January-December. Model: plans in the "
         "January after the year + assessments refused + plans refused in the year; record: "
         "the published appealable decisions", decimals=2),
+    FitMeasure(
+        "independent_share", "Plans in independent special schools (January)",
+        lambda u: _ratio(u.january("placements_independent"), u.january("ehc_plans")),
+        lambda r, y, _: _record_ratio(r, "ehc_special_independent", "ehc_plans", f"{y}-01"),
+        "plans in independent special schools / EHC plans, January", period="january"),
     FitMeasure(
         "special_share", "Plans in special schools (January)",
         lambda u: _ratio(u.january("placements_special") + u.january("placements_independent"),
@@ -554,7 +570,7 @@ def fit(counts: LACounts, source: str = "") -> LAFit:
         u = unit_year(counts, unit_list, year)
         with warnings.catch_warnings():  # a unit with no value in any seed stays NaN
             warnings.simplefilter("ignore", RuntimeWarning)
-            model = {m.name: np.nanmedian(m.model(u), axis=0) for m in FIT_MEASURES}
+            model = {m.name: np.nanmean(m.model(u), axis=0) for m in FIT_MEASURES}
         if all(np.all(np.isnan(v)) for v in model.values()):
             continue
         records = [record_values(unit, year, counts.la_names) for unit in unit_list]
@@ -608,7 +624,7 @@ def report(la_fit: LAFit, command: str = "") -> str:
     if command:
         lines.append(f"- Command: `{command}`")
     lines += [f"- Runs: {la_fit.seeds} seed(s){', ' + la_fit.source if la_fit.source else ''};"
-              f" each LA's model value is the median over seeds",
+              f" each LA's model value is the mean over seeds",
               f"- Units: {n_units} ({la_record.GROUP_NAMES[la_record.DORSET_GROUP]} counted "
               f"as one from {la_record.REORGANISED_FROM}, as the record is); years "
               f"{years[0]}-{years[-1]}",

@@ -1,7 +1,7 @@
 """Validate the calibrated baseline against the record, and project it forward.
 
 ``sendabm validate`` runs the baseline over many seeds (default 10 at scale 0.05) from
-September 2014 to August 2035 with no policy change, and writes to one folder:
+September 2014 to August 2040 with no policy change, and writes to one folder:
 
 - ``fit.csv`` (series, year, record, median, p5, p95) and ``projection.csv``;
 - ``VALIDATION.md``: the mean absolute percentage error (MAPE) of each series over
@@ -12,7 +12,7 @@ September 2014 to August 2035 with no policy change, and writes to one folder:
 - the figures the caller asks for: the command line draws ``validation.png`` (each
   target series, the record's points against the model's median and 90% band,
   September 2014 to August 2025), ``projection.png`` (EHC plans, appeals, placements
-  by setting, money and deficits to 2034/35, with bands) and ``la_fit.png`` (one point
+  by setting, money and deficits to 2039/40, with bands) and ``la_fit.png`` (one point
   per LA and measure, 2022), from
   :data:`sendabm.presentation.validation_figures.VALIDATION_FIGURES`.
 """
@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from sendabm.core import exogenous
 from sendabm.core.calendar import rolling_sum
 from sendabm.core.scenario import Scenario
 from sendabm.experiments import la_fit as F
@@ -39,8 +40,8 @@ from sendabm.experiments.run import run_scenario
 
 VALIDATION_END = dt.date(2025, 8, 1)
 """Last month of the validation figure (the historical replay)."""
-PROJECTION_END = "2035-08"
-"""Last month of the projection: the end of academic year 2034/35."""
+PROJECTION_END = "2040-08"
+"""Last month of the projection: the end of academic year 2039/40."""
 ACCEPT_MAPE = {"ehc_plans": 10.0, "appeals_registered": 20.0}
 """The acceptance bounds of issue 4, percent over 2015-2022."""
 PROJECTED = ("ehc_plans", "appeals_registered", "placements_mainstream", "placements_special",
@@ -229,6 +230,35 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
                              for k, x in row.items()})
 
 
+PUBLISHED_PROJECTIONS = {
+    "ehc_plans_projection_stable_requests": "if request rates stabilise",
+    "ehc_plans_projection_rising_requests": "if request rates keep rising",
+}
+"""Series of ``national_series.csv`` (kind ``projection``): a published cohort projection
+of EHC plans built on LA data, and the assumption of each."""
+
+
+def projection_comparison(v: Validation) -> list[str]:
+    """VALIDATION.md's lines comparing the model's EHC plans in January of the published
+    projection's year with that projection (none if the runs end before it)."""
+    lines = []
+    for name, assumption in PUBLISHED_PROJECTIONS.items():
+        (year, published), = exogenous.series(name).items()
+        day = dt.date(year, 1, 1)
+        if day not in v.dates:
+            return []
+        if not lines:
+            col = v.national["ehc_plans"][:, list(v.dates).index(day)]
+            lines = ["", f"## The projection against a published one (EHC plans, January "
+                     f"{year})", "",
+                     f"The model, with no policy change: {np.nanmedian(col):,.0f} (5-95% over "
+                     f"seeds {np.nanpercentile(col, 5):,.0f}-{np.nanpercentile(col, 95):,.0f}); "
+                     "it has no children before Reception (no early years).", ""]
+        lines.append(f"- A cohort projection built on LA data, {assumption}: "
+                     f"{published:,.0f} (`national_series.csv`, `{name}`).")
+    return lines
+
+
 def report(v: Validation, mapes: dict[str, dict[str, float]], command: str,
            info: dict) -> str:
     """VALIDATION.md: how the runs were made and the fit of each series."""
@@ -254,8 +284,9 @@ def report(v: Validation, mapes: dict[str, dict[str, float]], command: str,
         lines.append(f"| {target.label} | {years[0]}-{years[-1]} ({len(years)}) | "
                      f"{m['median']:.1f} | {m['seed_min']:.1f}-{m['seed_max']:.1f} | "
                      f"{verdict} |")
+    lines += projection_comparison(v)
     lines += ["", "Figures: `validation.png` (record against the model, 2014-2025) and "
-              "`projection.png` (to 2034/35). Tables: `fit.csv`, `projection.csv`."]
+              "`projection.png` (to 2039/40). Tables: `fit.csv`, `projection.csv`."]
     if v.la_fit is not None:
         lines.append(f"LA by LA: `{F.LA_FIT_MD}`, `{F.LA_FIT_CSV}` and `{F.LA_FIT_PNG}`.")
     lines.append("")

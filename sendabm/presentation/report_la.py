@@ -1,7 +1,7 @@
 """The report of one LA of a run folder: ``sendabm report DIR --la NAME_OR_CODE``.
 
 The page shows the LA's model series against its published record (EHC plans, and the
-five measures of the LA fit, :data:`sendabm.experiments.la_fit.FIT_MEASURES`, read the
+six measures of the LA fit, :data:`sendabm.experiments.la_fit.FIT_MEASURES`, read the
 same way), beside its neighbours in the areas network (their median and range in the
 model, and the median of their record), a map of the local areas with the LA and its
 neighbours ringed and labelled, and a table of the record years. The merged unit
@@ -156,13 +156,17 @@ def _plans_panel(ax, view: LAView) -> None:
 
 
 def series_figure(view: LAView, path: Path) -> Path:
-    """The LA's EHC plans and the five LA fit measures: model, record and neighbours."""
+    """The LA's EHC plans and the LA fit measures: model, record and neighbours."""
+    panels = 1 + len(F.FIT_MEASURES)
+    columns = (panels + 1) // 2
     with mpl.rc_context(STYLE):
-        fig = Figure(figsize=(14.0, 7.6), layout="constrained")
-        axes = fig.subplots(2, 3)
+        fig = Figure(figsize=(4.7 * columns, 7.6), layout="constrained")
+        axes = fig.subplots(2, columns)
         _plans_panel(axes.flat[0], view)
-        for ax, measure in zip(axes.flat[1:], F.FIT_MEASURES, strict=True):
+        for ax, measure in zip(axes.flat[1:panels], F.FIT_MEASURES, strict=True):
             _measure_panel(ax, view, measure)
+        for ax in axes.flat[panels:]:
+            ax.set_visible(False)
         handles, labels = axes.flat[1].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=5, frameon=False)
         seed, scale = view.output.manifest.get("seed", "?"), view.output.manifest.get("scale", "?")
@@ -244,7 +248,7 @@ def build_la(folder: Path, out: Path, name_or_code: str, map_measure: str | None
     sections = [Section(
         "Model against record, beside the neighbours",
         "EHC plans (the model's count at England scale against the January record) and the "
-        "five measures of the LA fit (docs/calibration.md), each year: the LA's model value "
+        "six measures of the LA fit (docs/calibration.md), each year: the LA's model value "
         "(blue), its record (red diamonds), its neighbours' range and median in the model "
         "(grey band and dashed line) and the median of their record (open diamonds). "
         "January stocks are drawn at January, calendar-year flows at July. One run is one "

@@ -1,4 +1,4 @@
-"""Figures of ``sendabm validate``: the fit to the record, the projection to 2034/35 and
+"""Figures of ``sendabm validate``: the fit to the record, the projection to 2039/40 and
 the fit LA by LA.
 
 :data:`VALIDATION_FIGURES` is what the command line gives
@@ -160,7 +160,7 @@ def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[
 
 
 def projection_figure(v: Validation, path: Path) -> Path:
-    """The calibrated baseline run on to 2034/35 with no policy change."""
+    """The calibrated baseline run on to 2039/40 with no policy change."""
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=(14.0, 7.4), layout="constrained")
         axes = fig.subplots(2, 3)
@@ -204,8 +204,8 @@ def la_fit_figure(la_fit: F.LAFit, path: Path) -> Path:
     years = la_fit.years()
     year = F.REPORT_YEAR if F.REPORT_YEAR in years else years[-1]
     with mpl.rc_context(STYLE):
-        fig = Figure(figsize=(18.0, 4.6), layout="constrained")
-        axes = fig.subplots(1, len(F.FIT_MEASURES))
+        fig = Figure(figsize=(13.0, 8.8), layout="constrained")
+        axes = fig.subplots(2, (len(F.FIT_MEASURES) + 1) // 2)
         for ax, m in zip(axes.flat, F.FIT_MEASURES, strict=True):
             _la_fit_panel(ax, m, la_fit.pairs[(m.name, year)], la_fit.summary[(m.name, year)])
         handles, labels = axes.flat[0].get_legend_handles_labels()
