@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("experiment", nargs="?", choices=sorted(EXPERIMENTS))
     parser.add_argument("--list", action="store_true", help="list the experiments")
     parser.add_argument("--seeds", type=int, default=10, help="paired replications (10)")
-    parser.add_argument("--scale", type=float, default=0.03, help="share of England (0.03)")
+    parser.add_argument("--scale", type=float, default=0.05, help="share of England (0.05)")
     parser.add_argument("--end", default="2030-08", help="last month (2030-08)")
     parser.add_argument("--workers", type=int, default=None, help="processes (all cores)")
     parser.add_argument("--out", type=Path, default=None,

@@ -23,7 +23,7 @@ def make_las(offsets=None, **changes) -> tuple[LocalAuthorities, object]:
 
 def test_offsets_set_each_las_own_practice():
     offsets = np.zeros((2, len(D.FIELDS)))
-    offsets[1] = [0.5, -0.5, 0.2, np.log(2.0), np.log(0.5), 0.7]
+    offsets[1] = [0.5, -0.5, 0.2, np.log(2.0), np.log(2.0), 0.7]
     las, p = make_las(offsets, wait_before_independent=10)
     assert las.assess_threshold[0] == p.assess_threshold_initial
     assert las.assess_threshold[1] == pytest.approx(p.assess_threshold_initial * np.exp(0.5))

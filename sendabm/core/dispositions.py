@@ -12,9 +12,10 @@ each LA code, its standing practice as log offsets from the national parameters:
   (also its starting special-school places);
 - ``capacity``: its assessment capacity, ``ep_fte_per_10k_pupils × e^capacity`` (what
   drives its share of plans within 20 weeks);
-- ``independent``: how long it waits for a state special place before buying an
-  independent one, ``wait_before_independent × e^independent`` months (its reliance on
-  independent places);
+- ``independent``: its reliance on independent places: it waits
+  ``wait_before_independent × e^-independent`` months for a state special place before
+  buying an independent one, and commissions ``commissioning_share × e^-independent``
+  new state places per child waiting or placed independently;
 - ``appeal``: log-odds added to its families' decision to appeal. It stands for the local
   conditions of appealing that the model does not otherwise represent (advice and
   advocacy, the quality of the LA's decision letters and plans, the disputes over a

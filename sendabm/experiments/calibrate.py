@@ -38,7 +38,7 @@ from sendabm.experiments.run import run_national
 SPEC_KEYS = ("name", "scenario", "scale", "seeds", "trials", "end", "sampler_seed")
 LAS_KEYS = ("scale", "seeds", "iterations")
 """Keys of the spec's ``[las]`` section: the LA offsets' fit (:mod:`la_offsets`)."""
-LAS_DEFAULTS = {"scale": 0.05, "seeds": 4, "iterations": 12}
+LAS_DEFAULTS = {"scale": 0.05, "seeds": 4, "iterations": 16}
 
 
 class CalibrationError(ValueError):

@@ -23,7 +23,7 @@ offset                     measure                                 direction
 ``assess``                 share of requests refused assessment    higher bar, more refusals
 ``capacity``               share of new plans within 20 weeks      more capacity, faster
 ``special``                share of plans in special schools       lower bar, more special
-``independent``            share of plans in independent schools   shorter wait, more
+``independent``            share of plans in independent schools   higher, more independent
 ``appeal``                 appeals / appealable decisions          higher, more appeals
 =========================  ======================================  ===========================
 
@@ -78,7 +78,7 @@ TARGETS: dict[str, Target] = {
     "share_within_20_weeks": Target("capacity", 0.6, +1.0, True,
                                     lambda u: u.calendar("plans_issued")),
     "special_share": Target("special", 0.4, -1.0, True, lambda u: u.january("ehc_plans")),
-    "independent_share": Target("independent", 0.4, -1.0, True,
+    "independent_share": Target("independent", 0.4, +1.0, True,
                                 lambda u: u.january("ehc_plans")),
     "appeal_rate": Target("appeal", 0.7, +1.0, True,
                           lambda u: u.calendar("appeals_registered")),

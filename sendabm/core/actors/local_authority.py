@@ -41,8 +41,9 @@ from sendabm.core.dispositions import FIELDS
 from sendabm.core.param import Param, declare
 from sendabm.core.population import Families
 
-THRESHOLD_RANGE = (0.2, 4.0)
-"""Bounds on LA thresholds, need units."""
+THRESHOLD_RANGE = (0.05, 4.0)
+"""Bounds on LA thresholds, need units: an LA may be looser than the law's bar
+(``legal_threshold``, 0.2) as well as stricter."""
 CONCEDE_RANGE = (0.02, 0.9)
 WAIT_RANGE = (0, 36)
 """Bounds on the months an LA waits for a state special place before buying independent."""
@@ -173,9 +174,12 @@ class LocalAuthorities:
         self.assess_threshold = self.assess_stance.copy()
         self.plan_threshold = self.plan_stance.copy()
         self.special_threshold = p.special_threshold * column["special"]
+        # An LA that relies on independent places buys them sooner and commissions fewer
+        # state special places (a positive 'independent' offset).
+        reliance = 1.0 / column["independent"]
         self.wait_before_independent = np.clip(
-            np.round(p.wait_before_independent * column["independent"]), *WAIT_RANGE
-        ).astype(np.int64)
+            np.round(p.wait_before_independent * reliance), *WAIT_RANGE).astype(np.int64)
+        self.commissioning_factor = reliance
         # Log-odds on the appeal decision of the LA's families (dispositions docstring).
         self.appeal_shift = offsets[:, FIELDS.index("appeal")].copy()
         self.concede = np.full(n, p.concede_base_per_month)
@@ -342,7 +346,8 @@ class LocalAuthorities:
         independently in the last year; they open ``commissioning_lag_years`` (less
         ``lag_cut``) after the next month, in the pipeline until then."""
         demand = waiting + placed_independent_year
-        places = np.floor(p.commissioning_share * demand).astype(np.int64)
+        places = np.floor(p.commissioning_share * self.commissioning_factor * demand
+                          ).astype(np.int64)
         lag = max(0, int(p.commissioning_lag_years) - lag_cut)
         opens = tick + 1 + lag * 12
         self.pipeline.append((opens, places))
