@@ -13,8 +13,9 @@ defines them for model and record alike), averaged over 2019-2022, with its reco
 each offset by a gain times the gap on a logit (shares) or log (plans per pupil) scale;
 repeat. Each step is shrunk by ``n / (n + SHRINK_EVENTS)``, ``n`` being the events
 behind the LA's measure in the sample (a small LA's refusal share from a dozen requests
-moves its offset little), and the offsets are centred (median 0) so the national
-parameters describe the median LA. Which measure moves which offset:
+moves its offset little). The offsets are not centred: each LA is fitted to its own level,
+so together they also carry England's, and the national parameters are what the LAs
+share. Which measure moves which offset:
 
 =========================  ======================================  ===========================
 offset                     measure                                 direction
@@ -155,9 +156,9 @@ def step(offsets: np.ndarray, model: Measured, record: dict[str, np.ndarray],
         move = target.sign * target.gain * events / (events + SHRINK_EVENTS) * gap
         for k, unit in enumerate(model.units):
             new[list(unit.members), col] += move[k]
-    # Centred on the median LA, which the national parameters describe; a mean would be
-    # dragged by the few LAs pinned at a limit the model cannot reach.
-    return np.clip(new - np.median(new, axis=0), -OFFSET_LIMIT, OFFSET_LIMIT)
+    # Not centred: each LA is fitted to its own level, so the LAs' sum follows England's
+    # record too, and the national search (run next with these offsets) fits the rest.
+    return np.clip(new, -OFFSET_LIMIT, OFFSET_LIMIT)
 
 
 def gap_summary(model: Measured, record: dict[str, np.ndarray]) -> dict[str, float]:
