@@ -23,14 +23,14 @@ def test_errors_compare_model_and_trend_per_la():
     rows = (("A", "refusal_share", 0.20, 0.21, 0.30, 0.25),
             ("B", "refusal_share", 0.10, 0.20, 0.12, 0.10),
             ("C", "refusal_share", 0.30, 0.31, 0.20, 0.30),
-            ("A", "plans", 100.0, 110.0, 95.0, 90.0))
+            ("A", "plans_per_pupil", 100.0, 110.0, 95.0, 90.0))
     result = B.Backtest(rows, (1,), 0.1, 1)
     e = result.errors("refusal_share")
     assert e["las"] == 3
     assert e["model"] == pytest.approx(0.01)
     assert e["trend"] == pytest.approx(0.10)
     assert e["model_closer"] == pytest.approx(2 / 3)
-    plans = result.errors("plans")
+    plans = result.errors("plans_per_pupil")
     assert plans["model"] == pytest.approx(0.10) and plans["trend"] == pytest.approx(0.05)
     assert result.errors("appeal_rate") == {}
     text = B.report_text(result, "sendabm backtest")

@@ -7,10 +7,11 @@ projects an LA's next year at least as well. :func:`backtest`:
 1. refits every LA's offsets on its 2019-2021 record only (from the national practice,
    all offsets 0, so nothing of 2022 reaches them), under the packaged national set;
 2. runs the model to December 2022 with those offsets and takes each LA's 2022 measures
-   (:mod:`sendabm.experiments.la_offsets`: plans, refusal share, 20-week share, special
-   share, independent share, appeal rate);
+   (:data:`sendabm.experiments.la_fit.FIT_MEASURES`: plans per pupil, refusal share,
+   20-week share, appeal rate, independent share, special share);
 3. projects the same measures by a least-squares line through the LA's own 2019-2021
-   record (plans on the log scale, so growth compounds; shares clipped to 0-1), and by
+   record (plans per pupil on the log scale, so growth compounds; shares clipped to
+   0-1), and by
    persistence (2021 carried forward);
 4. compares both with the LA's 2022 record: median absolute error over the LAs that have
    all three, and the share of LAs where the model is closer than the trend.
@@ -42,7 +43,7 @@ TARGET_YEAR = 2022
 """The year projected."""
 
 LABELS = {
-    "plans": "EHC plans (January)",
+    "plans_per_pupil": "EHC plans per pupil (January)",
     "refusal_share": "Share of requests refused",
     "share_within_20_weeks": "New plans within 20 weeks",
     "special_share": "Share of plans in special schools",
@@ -74,7 +75,7 @@ class Backtest:
         if not got:
             return {}
         rec, model, trend, last = (np.array([r[k] for r in got]) for k in (2, 3, 4, 5))
-        scale = rec if measure == "plans" else np.ones_like(rec)
+        scale = rec if measure == "plans_per_pupil" else np.ones_like(rec)
         err = {name: np.abs(v - rec) / scale for name, v in
                (("model", model), ("trend", trend), ("persistence", last))}
         return {"model": float(np.median(err["model"])), "trend": float(np.median(err["trend"])),
@@ -98,11 +99,6 @@ def trend_projection(series: dict[int, float], log: bool) -> float:
     return float(math.exp(value)) if log else float(min(1.0, max(0.0, value)))
 
 
-def record_by_year(areas: Areas, years: Sequence[int]) -> dict[int, dict[str, dict[str, float]]]:
-    """The record's measures of every unit, one year at a time."""
-    return {y: L.record_measures(areas, (y,)) for y in years}
-
-
 def backtest(seeds: Sequence[int], scale: float, iterations: int, pool: WorkerPool,
              areas: Areas | None = None, scenario=None) -> Backtest:
     """Run the backtest (module docstring).
@@ -122,21 +118,21 @@ def backtest(seeds: Sequence[int], scale: float, iterations: int, pool: WorkerPo
         run={"scale": scale, "end": f"{TARGET_YEAR}-12"})
     fitted = L.fit(scen, seeds, iterations, pool, start=Dispositions.none(areas.codes),
                    areas=areas, years=FIT_YEARS)
-    tasks = [(scen.with_overrides(run={"seed": s}), fitted, (TARGET_YEAR,)) for s in seeds]
-    model = L.mean_measures(list(pool.ordered(L.run_measures, tasks)))
-    history = record_by_year(areas, (*FIT_YEARS, TARGET_YEAR))
+    model = L.model_measures(scen, fitted, seeds, (TARGET_YEAR,), pool)
+    history = {y: L.record_measures(model.units, areas.names, (y,))
+               for y in (*FIT_YEARS, TARGET_YEAR)}
     rows = []
-    for unit, measures in history[TARGET_YEAR].items():
+    for k, unit in enumerate(model.units):
         for name in LABELS:
-            want = measures.get(name)
-            past = {y: history[y][unit][name] for y in FIT_YEARS
-                    if name in history[y].get(unit, {})}
-            have = model.get(unit, {}).get(name, (math.nan, 0.0))[0]
-            if want is None or len(past) < 2 or FIT_YEARS[-1] not in past \
-                    or not math.isfinite(have):
+            want, have = history[TARGET_YEAR][name][k], model.values[name][k]
+            past = {y: history[y][name][k] for y in FIT_YEARS
+                    if math.isfinite(history[y][name][k])}
+            if not (math.isfinite(want) and math.isfinite(have)) or len(past) < 2 \
+                    or FIT_YEARS[-1] not in past:
                 continue
-            rows.append((unit, name, want, have, trend_projection(past, name == "plans"),
-                         past[FIT_YEARS[-1]]))
+            rows.append((unit.code, name, float(want), float(have),
+                         trend_projection(past, name == "plans_per_pupil"),
+                         float(past[FIT_YEARS[-1]])))
     return Backtest(tuple(rows), tuple(seeds), float(scale), int(iterations))
 
 
@@ -146,11 +142,11 @@ def report_text(result: Backtest, command: str) -> str:
              f"Command: `{command}`. The LA offsets were refitted on the 2019-2021 record only "
              f"({result.iterations} steps, seeds {', '.join(map(str, result.seeds))}, scale "
              f"{result.scale:g}), then the model ran to December 2022; the trend is a "
-             "least-squares line through each LA's own 2019-2021 record (plans on the log "
-             "scale), persistence carries 2021 forward. The national parameters are the "
+             "least-squares line through each LA's own 2019-2021 record (plans per pupil on "
+             "the log scale), persistence carries 2021 forward. The national parameters are the "
              "packaged set, calibrated on the national series to 2022: only the LA level is "
              "held out (sendabm/experiments/backtest.py).", "",
-             "Median absolute error over LAs (plans: relative error; shares: percentage "
+             "Median absolute error over LAs (plans per pupil: relative error; shares: percentage "
              "points):", "",
              "| measure | LAs | model | trend | persistence | model closer than trend |",
              "|---|---|---|---|---|---|"]
@@ -159,7 +155,7 @@ def report_text(result: Backtest, command: str) -> str:
         if not e:
             continue
         unit = 100.0
-        fmt = "{:.1f}%" if name == "plans" else "{:.1f} pp"
+        fmt = "{:.1f}%" if name == "plans_per_pupil" else "{:.1f} pp"
         lines.append(f"| {label} | {e['las']} | {fmt.format(unit * e['model'])} | "
                      f"{fmt.format(unit * e['trend'])} | {fmt.format(unit * e['persistence'])}"
                      f" | {100 * e['model_closer']:.0f}% of LAs |")
