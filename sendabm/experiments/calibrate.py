@@ -464,7 +464,7 @@ def report_text(result: Result, spec: Spec, info: Mapping[str, Any]) -> str:
         lines.append(f"| `{fp.name}` | {PRIORS[fp.name]} | [{fp.low:g}, {fp.high:g}{scale}] "
                      f"| {shown} |")
     lines += ["", "Validation over more seeds and a larger sample, with the projection to "
-              "2034/35, is `sendabm validate` (see results/calibration/).", ""]
+              "2039/40, is `sendabm validate` (see results/calibration/).", ""]
     return "\n".join(lines)
 
 
