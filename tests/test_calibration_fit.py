@@ -4,8 +4,9 @@ appeals, 2015-2022.
 The acceptance measurement is `sendabm validate` (10 seeds at scale 0.05, reported in
 results/calibration/VALIDATION.md). This test is its cheap guard: two seeds at scale
 0.02, where the fit measured 3.6% (EHC plans) and 12.3% (appeals) when the calibration
-was installed (2026-12-01, with each LA's own offsets). The tolerances leave room for sampling noise and still catch a change
-to the model that undoes the fit (docs/calibration.md).
+was installed (2026-12-01, with each LA's own offsets). The tolerances leave room for
+sampling noise and still catch a change to the model that undoes the fit
+(docs/calibration.md).
 """
 
 from __future__ import annotations
