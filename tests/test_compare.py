@@ -67,7 +67,11 @@ def test_table_has_a_row_for_every_outcome(result):
     assert {r["group"] for r in result.table} == {"headline", "equity"}
     for quintile in ("q1", "q5", "gap"):
         assert any(r["outcome"] == f"mean_unmet_need_{quintile}" for r in result.table)
-    assert all(r["n"] == SEEDS for r in result.table)
+    # A ratio is missing from a run whose window saw no denominator (at scale 0.001 a run
+    # can issue no plan in the window); counts and money never are.
+    assert all(1 <= r["n"] <= SEEDS for r in result.table)
+    assert all(r["n"] == SEEDS for r in result.table
+               if r["outcome"] in ("ehc_plans", "appeals_registered", "cumulative_deficit_gbp"))
 
 
 def test_seeds_and_window(result):

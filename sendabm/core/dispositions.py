@@ -15,7 +15,8 @@ each LA code, its standing practice as log offsets from the national parameters:
 - ``independent``: its reliance on independent places: it waits
   ``wait_before_independent × e^-independent`` months for a state special place before
   buying an independent one, and commissions ``commissioning_share × e^-independent``
-  new state places per child waiting or placed independently;
+  (bounded to half or double) new state places per child waiting or placed
+  independently;
 - ``appeal``: log-odds added to its families' decision to appeal. It stands for the local
   conditions of appealing that the model does not otherwise represent (advice and
   advocacy, the quality of the LA's decision letters and plans, the disputes over a

@@ -47,6 +47,10 @@ THRESHOLD_RANGE = (0.05, 4.0)
 CONCEDE_RANGE = (0.02, 0.9)
 WAIT_RANGE = (0, 36)
 """Bounds on the months an LA waits for a state special place before buying independent."""
+COMMISSIONING_RANGE = (0.5, 2.0)
+"""Bounds on an LA's commissioning factor: its reliance on independent places may halve or
+double the state places it commissions for its waiting children, not more (an LA does
+not build places for twenty times the children waiting)."""
 ASSESSMENT_TARGET_MONTHS = 5.0
 """Months in which an LA aims to clear its assessment queue (the 20-week limit)."""
 
@@ -179,7 +183,7 @@ class LocalAuthorities:
         reliance = 1.0 / column["independent"]
         self.wait_before_independent = np.clip(
             np.round(p.wait_before_independent * reliance), *WAIT_RANGE).astype(np.int64)
-        self.commissioning_factor = reliance
+        self.commissioning_factor = np.clip(reliance, *COMMISSIONING_RANGE)
         # Log-odds on the appeal decision of the LA's families (dispositions docstring).
         self.appeal_shift = offsets[:, FIELDS.index("appeal")].copy()
         self.concede = np.full(n, p.concede_base_per_month)
