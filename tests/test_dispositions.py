@@ -13,13 +13,13 @@ from sendabm.experiments import la_offsets as L
 HEADER = "code," + ",".join(D.FIELDS)
 
 
-def test_packaged_table_covers_every_built_in_la_and_is_centred():
+def test_packaged_table_covers_every_built_in_la_and_differs_between_them():
     table = D.packaged()
     areas = synthetic_england()
     assert set(areas.codes) <= set(table.codes)
     offsets = table.for_codes(areas.codes)
-    assert np.allclose(np.median(offsets, axis=0), 0.0, atol=1e-6)
     assert np.abs(offsets).max() <= D.OFFSET_LIMIT
+    assert np.all(np.std(offsets, axis=0) > 0.05)   # 152 systems, not clones
 
 
 def test_csv_round_trip_and_unknown_codes_get_national_practice():
@@ -73,7 +73,7 @@ def test_record_measures_average_the_years_and_map_dorset():
                                                 areas.names)["refusal_share"])
 
 
-def test_a_step_moves_each_la_towards_its_record_and_centres():
+def test_a_step_moves_each_la_towards_its_record():
     areas = synthetic_england()
     from sendabm.experiments import la_fit as F
 
@@ -92,7 +92,6 @@ def test_a_step_moves_each_la_towards_its_record_and_centres():
     assert L.F.rank_correlation(moved[known], record["refusal_share"][known]) > 0.99
     # Measures at their record leave the other offsets where they were (0).
     assert np.allclose(new[:, D.FIELDS.index("plan")], 0.0)
-    assert np.median(new, axis=0) == pytest.approx(np.zeros(len(D.FIELDS)), abs=1e-12)
     # The merged Dorset unit's three areas move together.
     dorset = next(u for u in unit_list if "+" in u.code)
     assert len(set(new[list(dorset.members), assess])) == 1
