@@ -17,9 +17,16 @@ import numpy as np
 from matplotlib import ticker as mticker
 from matplotlib.figure import Figure
 
+from sendabm.core import exogenous
 from sendabm.experiments import la_fit as F
 from sendabm.experiments import targets as T
-from sendabm.experiments.validate import Validation, fit_table, mape_table, yearly_if_flow
+from sendabm.experiments.validate import (
+    PUBLISHED_PROJECTIONS,
+    Validation,
+    fit_table,
+    mape_table,
+    yearly_if_flow,
+)
 from sendabm.presentation.style import (
     COLOURS,
     INK,
@@ -148,6 +155,8 @@ def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[
         # academic year's record sits at its August, not at its middle.
         ax.plot([_period_end_date(target, y) for y in data], list(data.values()),
                 linestyle="none", marker="D", markersize=4, color=RECORD, label="record")
+    if record == "ehc_plans":
+        _published_projections(ax, v)
     ax.axvline(PROJECTION_START, color=MUTED, linewidth=0.8, linestyle="--")
     ax.text(PROJECTION_START, 1.0, " projection", transform=ax.get_xaxis_transform(),
             color=MUTED, fontsize=7.5, va="top")
@@ -157,6 +166,19 @@ def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[
     ax.set_ylim(bottom=0)
     _time_axis(ax, v.dates[0], v.dates[-1])
     ax.legend(loc="upper left", fontsize=7.5)
+
+
+def _published_projections(ax, v: Validation) -> None:
+    """The published cohort projection's EHC plans (``national_series.csv``, kind
+    ``projection``), where the runs reach its year: one marker per assumption."""
+    for (name, assumption), marker in zip(PUBLISHED_PROJECTIONS.items(), ("v", "^"),
+                                          strict=True):
+        (year, value), = exogenous.series(name).items()
+        day = dt.date(year, 1, 1)
+        if v.dates and v.dates[-1] >= day:
+            ax.plot([np.datetime64(day)], [value], linestyle="none", marker=marker,
+                    markersize=6, color=RECORD, markerfacecolor="white",
+                    label=f"published projection, {assumption}")
 
 
 def projection_figure(v: Validation, path: Path) -> Path:
@@ -193,7 +215,7 @@ def _la_fit_panel(ax, measure: F.FitMeasure, pairs: F.Pairs, summary: F.MeasureF
     ax.xaxis.set_major_formatter(percent)
     ax.yaxis.set_major_formatter(percent)
     ax.set_xlabel("record")
-    ax.set_ylabel("model (median of seeds)")
+    ax.set_ylabel("model (mean of seeds)")
     rho = "–" if not np.isfinite(summary.rho) else f"{summary.rho:.2f}"
     ax.set_title(f"{measure.label}\nρ = {rho}, {summary.n} LAs", fontsize=9)
 
