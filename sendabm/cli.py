@@ -252,9 +252,16 @@ def _validate_parser(sub: argparse._SubParsersAction) -> None:
     val.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _validate(args: argparse.Namespace) -> int:
+def _command_line(name: str) -> str:
+    """The command as typed, for the reports that record how they were made
+    (``sendabm NAME`` when called from Python with no command line)."""
     import shlex
 
+    return ("sendabm " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:]
+            else f"sendabm {name}")
+
+
+def _validate(args: argparse.Namespace) -> int:
     from sendabm.core.scenario import default_scenario
     from sendabm.experiments.validate import run_validation, write_validation
     from sendabm.presentation.validation_figures import VALIDATION_FIGURES
@@ -269,7 +276,7 @@ def _validate(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise ScenarioError(f"--out '{args.out}' is a file; give a folder")
     v = run_validation(args.seeds, args.scale, args.end, args.workers, progress=not args.quiet)
-    command = "sendabm " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = _command_line("validate")
     written = write_validation(v, args.out, command, figures=VALIDATION_FIGURES)
     print(f"wrote {len(written)} files to {args.out} ({len(v.seeds)} runs at scale "
           f"{v.scale:g}, {v.wall_seconds:.0f} s)")
@@ -278,7 +285,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _calibrate(args: argparse.Namespace) -> int:
     import os
-    import shlex
 
     from sendabm.experiments.calibrate import fit_las, load_spec, run_study, write_outputs
 
@@ -298,8 +304,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         return 0
     result = run_study(spec, args.study, workers=workers, trials=args.trials,
                        progress=not args.quiet)
-    command = "sendabm " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] \
-        else "sendabm calibrate"
+    command = _command_line("calibrate")
     target, report = write_outputs(result, spec, args.study, args.out, command)
     print(f"wrote {target} and {report} (best of {result.trials} trials: {result.score:.1f}% "
           f"weighted MAPE; priors {result.prior_score:.1f}%)")
@@ -311,8 +316,6 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    import shlex
-
     from sendabm.experiments.backtest import backtest, write_backtest
     from sendabm.experiments.pool import WorkerPool
     from sendabm.experiments.results import check_writable
@@ -326,8 +329,7 @@ def _backtest(args: argparse.Namespace) -> int:
     check_writable(args.out, "--out")
     with WorkerPool(args.workers) as pool:
         result = backtest(list(range(1, args.seeds + 1)), args.scale, args.iterations, pool)
-    command = "sendabm " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] \
-        else "sendabm backtest"
+    command = _command_line("backtest")
     written = write_backtest(result, args.out, command)
     print(f"wrote {', '.join(str(w) for w in written)} ({len(result.rows)} LA projections)")
     return 0

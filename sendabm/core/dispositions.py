@@ -104,10 +104,6 @@ class Dispositions:
                 out[k] = self.offsets[row[code]]
         return out
 
-    def field(self, name: str, codes: Sequence[str]) -> np.ndarray:
-        """One offset (a name of :data:`FIELDS`) aligned to ``codes``."""
-        return self.for_codes(codes)[:, FIELDS.index(name)]
-
     def to_csv(self) -> str:
         """The table as CSV text (``code`` then :data:`FIELDS`, 6 decimals)."""
         out = io.StringIO()

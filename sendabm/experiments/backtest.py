@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from sendabm.core.areas import Areas, synthetic_england
 from sendabm.core.dispositions import Dispositions
 from sendabm.experiments import la_offsets as L
 from sendabm.experiments.pool import WorkerPool
+from sendabm.experiments.results import replace_files
 
 FIT_YEARS = (2019, 2020, 2021)
 """Years of the record the offsets and the trend see."""
@@ -173,14 +173,10 @@ def to_csv(result: Backtest) -> str:
 
 
 def write_backtest(result: Backtest, out: Path, command: str) -> list[Path]:
-    """Write BACKTEST.md and backtest.csv into ``out`` (each atomically)."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in (("BACKTEST.md", report_text(result, command)),
-                       ("backtest.csv", to_csv(result))):
-        target = out / name
-        tmp = target.with_name(f".{name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-        written.append(target)
-    return written
+    """Write BACKTEST.md and backtest.csv into ``out``, keeping its other files
+    (:func:`sendabm.experiments.results.replace_files`: nothing half-written)."""
+    def write(stage: Path) -> None:
+        (stage / "BACKTEST.md").write_text(report_text(result, command), encoding="utf-8")
+        (stage / "backtest.csv").write_text(to_csv(result), encoding="utf-8")
+
+    return replace_files(out, write)

@@ -33,6 +33,7 @@ from sendabm.core.parameters import PARAMETERS, PRIORS
 from sendabm.experiments import targets as T
 from sendabm.experiments.extras import require
 from sendabm.experiments.pool import WorkerPool
+from sendabm.experiments.results import replace_files
 from sendabm.experiments.run import run_national
 
 SPEC_KEYS = ("name", "scenario", "scale", "seeds", "trials", "end", "sampler_seed")
@@ -378,18 +379,17 @@ def fit_las(spec: Spec, values: Mapping[str, Any], study_dir: Path, workers: int
     with WorkerPool(workers) as pool:
         fitted = la_offsets.fit(scen, seeds, int(spec.las["iterations"]), pool,
                                 start=dispositions.packaged(), progress=step)
-    study_dir.mkdir(parents=True, exist_ok=True)
-    target = study_dir / dispositions.PACKAGED_FILE
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(fitted.to_csv(), encoding="utf-8")
-    os.replace(tmp, target)
-    report = study_dir / "REPORT.md"
-    if report.is_file():
-        text = report.read_text(encoding="utf-8") + las_report_text(spec, history)
-        tmp = report.with_name(".REPORT.md.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, report)
-    return target
+    report = Path(study_dir) / "REPORT.md"
+
+    def write(stage: Path) -> None:
+        (stage / dispositions.PACKAGED_FILE).write_text(fitted.to_csv(), encoding="utf-8")
+        if report.is_file():
+            (stage / report.name).write_text(report.read_text(encoding="utf-8")
+                                             + las_report_text(spec, history),
+                                             encoding="utf-8")
+
+    replace_files(study_dir, write)
+    return Path(study_dir) / dispositions.PACKAGED_FILE
 
 
 def las_report_text(spec: Spec, history: Sequence[tuple[int, Mapping[str, float]]]) -> str:

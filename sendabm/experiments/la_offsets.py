@@ -105,11 +105,11 @@ class Measured:
 def measure(counts: F.LACounts, years: Sequence[int]) -> Measured:
     """The model's measures of stacked runs (:func:`sendabm.experiments.la_fit.stack`)."""
     unit_list = tuple(F.units(counts.la_names, years[-1]))
+    by_year = [F.unit_year(counts, unit_list, y) for y in years]
     values, events = {}, {}
     with warnings.catch_warnings():  # a unit with no value in any year stays NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         for name, target in TARGETS.items():
-            by_year = [F.unit_year(counts, unit_list, y) for y in years]
             values[name] = np.nanmean(np.stack([F.BY_NAME[name].model(u) for u in by_year]),
                                       axis=(0, 1))
             events[name] = np.nanmean(np.stack([target.events(u) for u in by_year]),

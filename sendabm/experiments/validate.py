@@ -238,13 +238,22 @@ PUBLISHED_PROJECTIONS = {
 of EHC plans built on LA data, and the assumption of each."""
 
 
+def published_projections() -> list[tuple[str, str, dt.date, float]]:
+    """(series, assumption, January of its year, EHC plans) of each published projection
+    (:data:`PUBLISHED_PROJECTIONS`, read from ``national_series.csv``)."""
+    out = []
+    for name, assumption in PUBLISHED_PROJECTIONS.items():
+        (year, value), = exogenous.series(name).items()
+        out.append((name, assumption, dt.date(year, 1, 1), value))
+    return out
+
+
 def projection_comparison(v: Validation) -> list[str]:
     """VALIDATION.md's lines comparing the model's EHC plans in January of the published
     projection's year with that projection (none if the runs end before it)."""
     lines = []
-    for name, assumption in PUBLISHED_PROJECTIONS.items():
-        (year, published), = exogenous.series(name).items()
-        day = dt.date(year, 1, 1)
+    for name, assumption, day, published in published_projections():
+        year = day.year
         if day not in v.dates:
             return []
         if not lines:

@@ -17,14 +17,13 @@ import numpy as np
 from matplotlib import ticker as mticker
 from matplotlib.figure import Figure
 
-from sendabm.core import exogenous
 from sendabm.experiments import la_fit as F
 from sendabm.experiments import targets as T
 from sendabm.experiments.validate import (
-    PUBLISHED_PROJECTIONS,
     Validation,
     fit_table,
     mape_table,
+    published_projections,
     yearly_if_flow,
 )
 from sendabm.presentation.style import (
@@ -171,10 +170,8 @@ def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[
 def _published_projections(ax, v: Validation) -> None:
     """The published cohort projection's EHC plans (``national_series.csv``, kind
     ``projection``), where the runs reach its year: one marker per assumption."""
-    for (name, assumption), marker in zip(PUBLISHED_PROJECTIONS.items(), ("v", "^"),
-                                          strict=True):
-        (year, value), = exogenous.series(name).items()
-        day = dt.date(year, 1, 1)
+    for (_, assumption, day, value), marker in zip(published_projections(), ("v", "^"),
+                                                   strict=True):
         if v.dates and v.dates[-1] >= day:
             ax.plot([np.datetime64(day)], [value], linestyle="none", marker=marker,
                     markersize=6, color=RECORD, markerfacecolor="white",

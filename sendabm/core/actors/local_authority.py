@@ -188,7 +188,7 @@ class LocalAuthorities:
         self.appeal_shift = offsets[:, FIELDS.index("appeal")].copy()
         self.concede = np.full(n, p.concede_base_per_month)
         self.capacity_factor = column["capacity"]
-        self.ep_fte = p.ep_fte_per_10k_pupils * column["capacity"] * sample_pupils / 10_000.0
+        self.ep_fte = p.ep_fte_per_10k_pupils * self.capacity_factor * sample_pupils / 10_000.0
         self.ep_fte_floor = self.ep_fte.copy()
         self.reserves_gbp = reserves_gbp.astype(np.float64)
         self.allocation_year_gbp = np.zeros(n)
