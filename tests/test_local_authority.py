@@ -37,8 +37,8 @@ def test_offsets_set_each_las_own_practice():
 def test_thresholds_return_towards_standing_practice():
     offsets = np.zeros((2, len(D.FIELDS)))
     offsets[:, 0] = [0.0, 1.0]
-    las, p = make_las(offsets, gatekeeping_reversion=0.5, practice_diffusion=0.0,
-                      gatekeeping_relax=0.0, gatekeeping_response=0.0)
+    las, p = make_las(offsets, gatekeeping_reversion=0.5, gatekeeping_relax=0.0,
+                      gatekeeping_response=0.0)
     stance = las.assess_threshold.copy()
     las.assess_threshold = stance * np.exp(0.4)  # both pushed up by last year's pressure
     las.adapt_year(p, override_ended=False)
@@ -70,8 +70,7 @@ def test_concessions_count_as_reversals():
 
 
 def test_reversals_relax_thresholds_and_overspend_tightens_them():
-    las, p = make_las(gatekeeping_relax=0.5, gatekeeping_response=0.2, practice_diffusion=0.0,
-                      gatekeeping_reversion=0.0)
+    las, p = make_las(gatekeeping_relax=0.5, gatekeeping_response=0.2, gatekeeping_reversion=0.0)
     start = las.assess_threshold.copy()
     las.allocation_fy_gbp[:] = 100.0
     las.spend_fy_gbp[:] = [100.0, 150.0]      # LA 1 overspends by 50%

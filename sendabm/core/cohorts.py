@@ -50,8 +50,7 @@ def starting_layout(la_pupils: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, p, key,
-                    plan_threshold: np.ndarray, special_threshold: np.ndarray,
-                    init_rows: Callable) -> None:
+                    bars, init_rows: Callable) -> None:
     """Set up the starting children in rows ``0 .. la.size - 1`` by ``init_rows``
     (uid = row), in slices so the set-up's temporary arrays stay small at full scale.
 
@@ -61,8 +60,8 @@ def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, 
         tick: The first tick.
         p: Parameter vector.
         key: Run key.
-        plan_threshold: Each LA's plan threshold, need units.
-        special_threshold: Each LA's special-setting threshold, need units.
+        bars: Each LA's starting bars, need units
+            (:class:`sendabm.core.starting_state.StartingBars`).
         init_rows: The backend's :func:`init_rows` (this module's, or the Python
             reference's).
     """
@@ -70,7 +69,7 @@ def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, 
     for first in range(0, n, INIT_SLICE):
         rows = np.arange(first, min(n, first + INIT_SLICE))
         init_rows(fam, rows, la[rows], year[rows], rows.astype(np.int32), tick, p, key,
-                  plan_threshold, special_threshold, initial=True)
+                  bars.plan, bars.special, initial=True, independent_need=bars.independent)
 
 
 def intake(fam: Families, la_counts: np.ndarray, first_uid: int, tick: int, p, key,
@@ -115,7 +114,8 @@ def onset_multipliers(trend_per_year: float, months: int, decay_per_year: float 
 
 def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
               uid: np.ndarray, tick: int, p, key, plan_threshold: np.ndarray,
-              special_threshold: np.ndarray, initial: bool) -> None:
+              special_threshold: np.ndarray, initial: bool,
+              independent_need: np.ndarray | None = None) -> None:
     """Set up children in ``rows``: needs, SEN status, family resources and trust.
 
     Args:
@@ -129,6 +129,8 @@ def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
         special_threshold: Each LA's special-setting threshold, need units.
         initial: True for the 2014 population (settings assigned directly); False for
             an intake (children needing a special place join the queue for one).
+        independent_need: Each LA's need at or above which a plan-holder of the 2014
+            population is in an independent special school (``initial`` only).
     """
     u = lambda stream: rng.uniforms(key, stream, uid, tick)  # noqa: E731
     z = lambda stream: rng.normals(key, stream, uid, tick)  # noqa: E731
@@ -159,7 +161,7 @@ def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
     specialist = ehcp & (need >= special_threshold[la])
     if initial:
         setting[specialist] = S.SPECIAL
-        setting[ehcp & (need >= p.independent_initial_need)] = S.INDEPENDENT
+        setting[ehcp & (need >= independent_need[la])] = S.INDEPENDENT
         post16 = ehcp & (setting == S.MAINSTREAM) & (year >= 12)
         setting[post16 & (u(rng.POST16_FE) < p.post16_fe_share)] = S.FURTHER_EDUCATION
     else:

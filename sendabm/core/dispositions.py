@@ -6,10 +6,8 @@ share of plans in special schools from 25% to 45%. A :class:`Dispositions` holds
 each LA code, its standing practice as log offsets from the national parameters:
 
 - ``assess``: its bar to agree an assessment, ``assess_threshold_initial × e^assess``;
-- ``plan``: its bar to issue a plan, ``plan_threshold_initial × e^plan`` (this also sets
-  how many plans it holds at the start, in September 2014);
-- ``special``: its bar to name a special setting, ``special_threshold × e^special``
-  (also its starting special-school places);
+- ``plan``: its bar to issue a plan, ``plan_threshold_initial × e^plan``;
+- ``special``: its bar to name a special setting, ``special_threshold × e^special``;
 - ``capacity``: its assessment capacity, ``ep_fte_per_10k_pupils × e^capacity`` (what
   drives its share of plans within 20 weeks);
 - ``independent``: its reliance on independent places: it waits
@@ -31,7 +29,9 @@ packaged ``sendabm/data/la_dispositions.csv`` is estimated from each LA's 2019-2
 record by ``sendabm calibrate`` (:mod:`sendabm.experiments.la_offsets`), with the
 national parameters; the parameter ``la_disposition_weight`` scales every offset
 (0: 152 LAs alike but for size). Areas whose code is not in the table (user areas
-files) get offset 0.
+files) get offset 0. The offsets govern decisions from September 2014 on; the plans and
+placements each LA holds at the start are back-cast from its record separately
+(:mod:`sendabm.core.starting_state`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import mesa
 import numba
 import numpy as np
 
-from sendabm.core import calendar, cohorts, exogenous, policies, rng
+from sendabm.core import calendar, cohorts, exogenous, policies, rng, starting_state
 from sendabm.core import dispositions as dispositions_mod
 from sendabm.core import states as S
 from sendabm.core.actors.family import Family, FamilyWorld
@@ -129,8 +129,10 @@ class SendModel(mesa.Model):
         n = la.size
         self.next_uid = n
         self.families = allocate(max(16, int(n * HEADROOM)))
+        # The starting stock is back-cast from each LA's record; its decisions from now on
+        # follow its own thresholds (sendabm.core.starting_state).
         cohorts.init_population(self.families, la, year, self.tick, p, self.key,
-                                self.las.plan_threshold, self.las.special_threshold,
+                                starting_state.starting_bars(p, areas.codes, areas.pupils),
                                 init_rows=self.backend.init_rows)
         # Only the run's months: onsets are scheduled up to its end and no later.
         self._onset_multipliers = cohorts.onset_multipliers(

@@ -71,9 +71,6 @@ PARAMS: tuple[Param, ...] = (
         "Yearly rise of log thresholds per unit of overspend ratio."),
     declare("gatekeeping_relax", 0.05, "log units/year", 0.0, 2.0, "la",
         "assumption", "Yearly fall of log thresholds per unit of reversal rate."),
-    declare("practice_diffusion", 0.2, "share/year", 0.0, 1.0, "la",
-        "assumption: statistical neighbours copy practice",
-        "Yearly pull of an LA's thresholds towards its neighbours' mean."),
     declare("assessments_per_ep_month", 3.0, "assessments/FTE/month", 0.1, 50.0, "la",
         "assumption", "EHC needs assessments one educational-psychologist FTE completes a month."),
     declare("ep_fte_per_10k_pupils", 1.2, "FTE/10,000 pupils", 0.0, 20.0, "la",
@@ -130,6 +127,10 @@ PARAMS: tuple[Param, ...] = (
         "each LA's 2019-2022 record (sendabm/data/la_dispositions.csv)",
         "How far each LA's own standing practice (its offsets in the dispositions table) "
         "applies: 1 as estimated, 0 every LA at the national practice."),
+    declare("initial_plan_share", 0.0275, "share of pupils", 0.005, 0.1, "la",
+        "DfE SEN2 January 2015: 240,185 statements and EHC plans, ~8.4M pupils",
+        "Share of England's pupils holding a statement or EHC plan in September 2014; "
+        "each LA's share is back-cast from its record (sendabm.core.starting_state)."),
     declare("assessment_capacity_response", 0.3, "share/year", 0.0, 1.0, "la",
         "assumption: LAs buy in EP and caseworker time as assessment queues grow",
         "Share of the gap between assessment demand and capacity an LA closes each year."),
@@ -231,12 +232,6 @@ class LocalAuthorities:
         """Assessments each LA can complete this month."""
         return self.ep_fte * p.assessments_per_ep_month
 
-    def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
-        """Mean of ``values`` over each LA's neighbours."""
-        counts = np.diff(self.indptr)
-        sums = np.add.reduceat(values[self.indices], self.indptr[:-1]) if self.indices.size else 0
-        return np.where(counts > 0, sums / np.maximum(counts, 1), values)
-
     def set_allocation(self, tick: int, scale: float, share: np.ndarray, growth: float,
                        growth_start: int) -> None:
         """Each LA's high-needs allocation for the financial year of ``tick`` (April).
@@ -286,7 +281,8 @@ class LocalAuthorities:
 
     def adapt_year(self, p, override_ended: bool, pull: float = 0.0,
                    target: float | None = None) -> None:
-        """Gatekeeping responds to overspend and tribunal losses; practice diffuses."""
+        """Gatekeeping responds to overspend and tribunal losses, and returns towards each
+        LA's standing practice."""
         with np.errstate(divide="ignore", invalid="ignore"):
             overspend = np.where(self.allocation_fy_gbp > 0,
                                  self.spend_fy_gbp / self.allocation_fy_gbp - 1.0, 0.0)
@@ -302,11 +298,11 @@ class LocalAuthorities:
                 ("plan_threshold", self.plan_stance, None if target is None else target * ratio)):
             # What an LA has learned is its departure from its standing practice, in log
             # units, so strict and lenient LAs move in proportion and keep their order:
-            # it decays back towards the standing practice, and neighbours copy each
-            # other's departures (the practice that spreads), not each other's criteria.
+            # it decays back towards the standing practice. Neighbours do not copy it: a
+            # diffusion of departures moved no LA's thresholds beyond seed noise when the
+            # graph was rewired (docs/areas.md), so it was removed.
             departure = ((1.0 - p.gatekeeping_reversion) * np.log(getattr(self, name) / stance)
                          + change)
-            departure += p.practice_diffusion * (self.neighbour_mean(departure) - departure)
             values = stance * np.exp(departure)
             if goal is not None:
                 # A national framework or 'right first time' pulls practice to one bar,

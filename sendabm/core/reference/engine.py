@@ -50,10 +50,10 @@ class ReferenceBackend:
 
     # ---- September and new children ------------------------------------------
     def init_rows(self, fam, rows, la, year, uid, tick, p, key, plan_threshold,
-                  special_threshold, initial) -> None:
+                  special_threshold, initial, independent_need=None) -> None:
         """New children (:func:`sendabm.core.reference.school_year.init_rows`)."""
         school_year.init_rows(self, fam, rows, la, year, uid, tick, p, key, plan_threshold,
-                              special_threshold, initial)
+                              special_threshold, initial, independent_need)
 
     def assign_schools(self, fam, rows, schools, key, tick) -> None:
         """Schools of children in mainstream or further education."""

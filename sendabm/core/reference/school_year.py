@@ -135,7 +135,7 @@ def prevalence(year: int, p) -> float:
 
 
 def init_rows(ref, fam, rows, la, year, uid, tick: int, p, key, plan_threshold,
-              special_threshold, initial: bool) -> None:
+              special_threshold, initial: bool, independent_need=None) -> None:
     """Set up a child in each of ``rows``: need, SEN status, resources, setting and trust.
 
     Args:
@@ -149,17 +149,20 @@ def init_rows(ref, fam, rows, la, year, uid, tick: int, p, key, plan_threshold,
         special_threshold: Each LA's special-setting threshold, need units.
         initial: True for the 2014 population (settings given directly); False for an
             intake (children needing a special place join the queue for one).
+        independent_need: Each LA's need at or above which a plan-holder of the 2014
+            population is in an independent special school (``initial`` only).
     """
     for k, row in enumerate(rows):
         family = ref.family(row)
         family.active = 1
         family.uid, family.la, family.year = int(uid[k]), int(la[k]), int(year[k])
+        independent = float(independent_need[la[k]]) if initial else math.inf
         _new_child(ref, family, tick, p, float(plan_threshold[la[k]]),
-                   float(special_threshold[la[k]]), initial)
+                   float(special_threshold[la[k]]), initial, independent)
 
 
 def _new_child(ref, family, tick: int, p, plan_threshold: float, special_threshold: float,
-               initial: bool) -> None:
+               initial: bool, independent_need: float) -> None:
     def u(stream: int) -> float:
         return ref.draw.uniform(stream, family.uid, tick)
 
@@ -187,7 +190,8 @@ def _new_child(ref, family, tick: int, p, plan_threshold: float, special_thresho
     setting, stage = S.MAINSTREAM, S.IDLE
     specialist = plan and need >= special_threshold
     if initial:
-        setting = _starting_setting(ref, family, p, plan, specialist, need, u)
+        setting = _starting_setting(ref, family, p, plan, specialist, need, u,
+                                     independent_need)
     elif specialist:
         ref.hit("arrives_awaiting_place")
         stage = S.AWAITING_PLACE
@@ -210,12 +214,13 @@ def _new_child(ref, family, tick: int, p, plan_threshold: float, special_thresho
     family.events = 0
 
 
-def _starting_setting(ref, family, p, plan: bool, specialist: bool, need: float, u) -> int:
+def _starting_setting(ref, family, p, plan: bool, specialist: bool, need: float, u,
+                      independent_need: float) -> int:
     """Where a child of the 2014 population is educated."""
     setting = S.MAINSTREAM
     if specialist:
         setting = S.SPECIAL
-    if plan and need >= p.independent_initial_need:
+    if plan and need >= independent_need:
         setting = S.INDEPENDENT
     if plan and setting == S.MAINSTREAM and family.year >= 12 and (
             u(rng.POST16_FE) < p.post16_fe_share):

@@ -1,0 +1,200 @@
+"""Each LA's starting state in September 2014, back-cast from its own record.
+
+The LA record (:mod:`sendabm.core.la_record`) gives each LA's EHC plans and their setting
+mix from January 2019 only; the national series goes back to January 2015. The starting
+population is drawn so that
+
+- England holds ``initial_plan_share`` of its pupils on a statement or EHC plan (a
+  national parameter, fitted to the record's January 2015 plans), and each LA holds that
+  share times its 2019 plans per pupil relative to England's;
+- each LA's share of plans in special schools (state and independent) and in independent
+  special schools is the national starting share (set by the national bars
+  ``special_threshold`` and ``independent_initial_need``) times the LA's 2019 share
+  relative to England's.
+
+That is the back-cast: **an LA keeps its January 2019 position relative to England**,
+while England's level follows the national series. It rests on how persistent the
+positions are in the record: :func:`persistence` gives the rank correlation across LAs
+of plans per pupil in January 2019 and January 2022 (``tests/test_starting_state.py``
+checks it stays above 0.7; ``docs/areas.md`` quotes its value). Every relative position
+is raised to ``la_disposition_weight``, so at 0 the LAs start alike but for size, as
+their dispositions are alike.
+
+The starting bars are solved in closed form from the distributions the starting
+children are drawn from (:func:`sendabm.core.cohorts.init_rows`): a log-normal need and
+the LA's log-normal view of it. They set only the starting stock; the LAs' decisions
+after that follow their own thresholds and dispositions
+(:mod:`sendabm.core.dispositions`), so the flow of new plans is fitted separately from
+the stock it adds to. This module is the one home of that separation.
+
+Areas without a record (user areas files) start at the national shares. Alternative
+provision has no setting in the model yet, so the record's AP placements are not used;
+nor is SEN support, which the record does not give by LA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special as sp
+
+from sendabm.core import la_record
+from sendabm.core import states as S
+from sendabm.core.actors.family import INITIAL_IDENTIFIED, NEED_CAP
+from sendabm.core.cohorts import prevalence
+
+START_YEAR = "2019-01"
+"""The January whose record the back-cast keeps each LA's relative position from."""
+
+SHARE_RANGE = (1e-4, 0.95)
+"""Bounds on a target share (a share of plans or pupils) before it is solved for a bar."""
+
+GRID_POINTS = 4001
+"""Points of the quadrature over the standardised log need (−8 to 8 sd)."""
+
+
+@dataclass(frozen=True)
+class StartingBars:
+    """Need bars (need units) that place the starting children of each LA.
+
+    Attributes:
+        plan: A child identified with a need holds a plan if the LA's view of the need
+            reaches this bar.
+        special: A plan-holder whose need reaches this bar is in a special school.
+        independent: A plan-holder whose need reaches this bar is in an independent
+            special school (it overrides ``special``).
+    """
+
+    plan: np.ndarray
+    special: np.ndarray
+    independent: np.ndarray
+
+
+def relative_positions(codes: Sequence[str], pupils: np.ndarray) -> dict[str, np.ndarray]:
+    """Each LA's January 2019 plans per pupil, special share and independent share,
+    relative to the same measure over every LA with a record (1 where there is none).
+
+    The three Dorset areas, merged in the record from 2019, share their group's figures.
+
+    Args:
+        codes: The areas' codes.
+        pupils: Pupils in each area (any scale: only ratios are used).
+    """
+    plans, special, independent = (np.full(len(codes), np.nan) for _ in range(3))
+    area_pupils = np.asarray(pupils, dtype=np.float64).copy()
+    group_pupils = sum(float(area_pupils[k]) for k, code in enumerate(codes)
+                       if la_record.group_of(code))
+    for k, code in enumerate(codes):
+        unit = la_record.group_of(code) or code
+        record = la_record._table().get(unit, {})
+        count = record.get("ehc_plans", {}).get(START_YEAR)
+        if count is None or count <= 0:
+            continue
+        share = area_pupils[k] / group_pupils if unit != code else 1.0
+        plans[k] = count * share
+        special[k] = record.get("ehc_special_pct", {}).get(START_YEAR, np.nan) / 100.0
+        independent[k] = record.get("ehc_special_independent", {}).get(START_YEAR,
+                                                                         np.nan) / count
+    have = np.isfinite(plans)
+    out = {}
+    ppp = np.where(have, plans / np.maximum(area_pupils, 1.0), np.nan)
+    out["plans_per_pupil"] = _relative(ppp, plans.sum(where=have) / area_pupils.sum(where=have))
+    for name, share in (("special_share", special), ("independent_share", independent)):
+        ok = have & np.isfinite(share)
+        england = (share * plans).sum(where=ok) / plans.sum(where=ok) if ok.any() else np.nan
+        out[name] = _relative(share, england)
+    return out
+
+
+def _relative(values: np.ndarray, england: float) -> np.ndarray:
+    if not np.isfinite(england) or england <= 0:
+        return np.ones_like(values)
+    return np.where(np.isfinite(values), values / england, 1.0)
+
+
+def starting_bars(p, codes: Sequence[str], pupils: np.ndarray) -> StartingBars:
+    """The bars that give each LA its back-cast starting plans and setting mix.
+
+    Args:
+        p: Parameter vector (``initial_plan_share``, the need distribution, the national
+            bars and ``la_disposition_weight``).
+        codes: The areas' codes.
+        pupils: Pupils in each area.
+    """
+    relative = relative_positions(codes, pupils)
+    weight = p.la_disposition_weight
+    log_view_sd = np.hypot(p.need_severity_sigma, p.la_observation_sd)
+    # Share of pupils identified with a need at the start, years spread evenly.
+    identified = INITIAL_IDENTIFIED * float(prevalence(np.arange(S.SCHOOL_YEARS), p).mean())
+    plan_share = _clip(p.initial_plan_share * relative["plans_per_pupil"] ** weight
+                       / identified)
+    plan_bar = p.need_severity_median * np.exp(log_view_sd * sp.ndtri(1.0 - plan_share))
+    national_bar = p.need_severity_median * np.exp(
+        log_view_sd * sp.ndtri(1.0 - _clip(np.array([p.initial_plan_share / identified]))))
+    national_special = _share_of_plans_above(
+        p, national_bar, np.array([min(p.special_threshold, p.independent_initial_need)]))
+    national_independent = _share_of_plans_above(
+        p, national_bar, np.array([p.independent_initial_need]))
+    special_bar = _bar_for_share(p, plan_bar, _clip(
+        national_special * relative["special_share"] ** weight))
+    independent_bar = _bar_for_share(p, plan_bar, _clip(
+        national_independent * relative["independent_share"] ** weight))
+    return StartingBars(plan_bar, special_bar, independent_bar)
+
+
+def _clip(share: np.ndarray) -> np.ndarray:
+    return np.clip(share, *SHARE_RANGE)
+
+
+def _grid(p, plan_bar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log need on a grid, and each LA's density of plan-holders over it (normalised).
+
+    The need is ``median × e^(sigma x)``, x standard normal, capped at ``NEED_CAP``; a
+    child holds a plan if ``need × e^(obs_sd z) >= plan_bar``.
+    """
+    x = np.linspace(-8.0, 8.0, GRID_POINTS)
+    log_need = np.minimum(np.log(p.need_severity_median) + p.need_severity_sigma * x,
+                          np.log(NEED_CAP))
+    sd = max(p.la_observation_sd, 1e-9)
+    density = np.exp(-0.5 * x * x)[None, :] * sp.ndtr(
+        (log_need[None, :] - np.log(plan_bar)[:, None]) / sd)
+    return log_need, density / density.sum(axis=1, keepdims=True)
+
+
+def _share_of_plans_above(p, plan_bar: np.ndarray, bar: np.ndarray) -> np.ndarray:
+    """Share of plan-holders whose need reaches ``bar`` (one value per LA)."""
+    log_need, density = _grid(p, plan_bar)
+    return (density * (log_need[None, :] >= np.log(bar)[:, None])).sum(axis=1)
+
+
+def _bar_for_share(p, plan_bar: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """The need bar above which ``share`` of each LA's plan-holders lie."""
+    log_need, density = _grid(p, plan_bar)
+    # Share of plan-holders at or above each grid point, from the top down.
+    above = np.cumsum(density[:, ::-1], axis=1)[:, ::-1]
+    bars = np.empty(plan_bar.size)
+    for k in range(plan_bar.size):
+        # `above` falls along the grid: interpolate on the reversed, rising arrays.
+        bars[k] = np.interp(share[k], above[k, ::-1], log_need[::-1])
+    return np.exp(bars)
+
+
+def persistence(codes: Sequence[str], pupils: np.ndarray) -> float:
+    """Rank correlation across LAs of plans per pupil in January 2019 and January 2022
+    in the packaged record, the evidence the back-cast rests on.
+
+    Args:
+        codes: The areas' codes (the merged Dorset areas are left out).
+        pupils: Pupils in each area.
+    """
+    from scipy.stats import spearmanr
+
+    first, last = [], []
+    for code, count in zip(codes, pupils, strict=True):
+        plans = la_record._table().get(code, {}).get("ehc_plans", {})
+        if START_YEAR in plans and "2022-01" in plans and count > 0:
+            first.append(plans[START_YEAR] / count)
+            last.append(plans["2022-01"] / count)
+    return float(spearmanr(first, last).statistic)
