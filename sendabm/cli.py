@@ -164,6 +164,9 @@ def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
                       help="default: the one that fits the store's design")
     sens.add_argument("--out", type=Path, default=None, metavar="DIR",
                       help="output folder; default: STORE/sensitivity")
+    sens.add_argument("--allow-incomplete", action="store_true",
+                      help="analyse the finished runs of a sweep with runs missing or failed "
+                           "(refused otherwise; the report says so)")
     _view_parsers(sub)
 
 
@@ -345,8 +348,9 @@ def _sweep(args: argparse.Namespace) -> int:
     summary = run_sweep(spec, store, engine=engine, workers=args.workers,
                         scheduler=args.scheduler, progress=not args.quiet)
     rate = summary.done / summary.wall_seconds * 3600 if summary.wall_seconds else 0.0
+    repaired = f" ({summary.repaired} damaged parts removed)" if summary.repaired else ""
     print(f"wrote {store} ({summary.total} runs: {summary.skipped} already done, "
-          f"{summary.done} run now, {summary.failed} failed; {summary.engine} engine, "
+          f"{summary.done} run now{repaired}, {summary.failed} failed; {summary.engine} engine, "
           f"{summary.workers} workers, {summary.wall_seconds:.1f} s, {rate:.0f} runs/hour)")
     return 1 if summary.failed else 0
 
@@ -354,11 +358,13 @@ def _sweep(args: argparse.Namespace) -> int:
 def _sensitivity(args: argparse.Namespace) -> int:
     from sendabm.experiments.sensitivity import analyse, write_sensitivity
 
-    result = analyse(args.store, method=args.method)
+    result = analyse(args.store, method=args.method, allow_incomplete=args.allow_incomplete)
     out = args.out if args.out is not None else args.store / "sensitivity"
     write_sensitivity(result, out)
+    partial = "" if result.complete else (f"; incomplete: {result.runs_finished} of "
+                                          f"{result.runs_planned} runs")
     print(f"wrote {out} ({result.method} indices for {len(result.outcomes)} outcomes over "
-          f"{result.n_points} design points x {result.replications} replications)")
+          f"{result.n_points} design points x {result.replications} replications{partial})")
     return 0
 
 
