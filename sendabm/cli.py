@@ -37,7 +37,7 @@ from sendabm.core.areas import AreasError
 from sendabm.core.scenario import ScenarioError, load_scenario
 from sendabm.experiments.calibrate import CalibrationError
 from sendabm.experiments.extras import MissingExtra, require
-from sendabm.experiments.results import ResultsError, check_out_dir
+from sendabm.experiments.results import ResultsError, check_out_dir, safe_name
 from sendabm.experiments.sweep import SweepError
 
 EXIT_USAGE = 2
@@ -309,8 +309,9 @@ def _calibrate(args: argparse.Namespace) -> int:
                        progress=not args.quiet)
     command = _command_line("calibrate")
     target, report = write_outputs(result, spec, args.study, args.out, command)
+    priors = "not completed" if result.prior_score is None else f"{result.prior_score:.1f}%"
     print(f"wrote {target} and {report} (best of {result.trials} trials: {result.score:.1f}% "
-          f"weighted MAPE; priors {result.prior_score:.1f}%)")
+          f"weighted MAPE; priors {priors})")
     if not args.skip_las and spec.las["iterations"] > 0:
         las = fit_las(spec, result.values, args.study, workers=workers, progress=say)
         print(f"wrote {las} (LA offsets under that set; copy it to "
@@ -343,7 +344,8 @@ def _sweep(args: argparse.Namespace) -> int:
     from sendabm.experiments.sweep_run import run_sweep
 
     spec = load_spec(args.spec)
-    store = args.store if args.store is not None else Path("results") / "sweeps" / spec.name
+    store = args.store if args.store is not None else (
+        Path("results") / "sweeps" / safe_name(spec.name, "sweep"))
     engine = "dask" if args.scheduler else args.engine
     summary = run_sweep(spec, store, engine=engine, workers=args.workers,
                         scheduler=args.scheduler, progress=not args.quiet)
@@ -400,7 +402,8 @@ def _run(args: argparse.Namespace) -> int:
         import numba
 
         numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
-    out = args.out if args.out is not None else Path("results") / scenario.name
+    out = args.out if args.out is not None else (
+        Path("results") / safe_name(scenario.name, "scenario"))
     check_out_dir(out)
     output = run_scenario(scenario, out=out, areas=args.areas, progress=not args.quiet,
                           figures=None if args.no_figures else RUN_FIGURES)

@@ -15,7 +15,6 @@ import csv
 import json
 import math
 import os
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from sendabm.experiments.compare import Comparison
 from sendabm.experiments.ensemble import SERIES, Ensemble, write_series
 from sendabm.experiments.outcomes import HIGHER, LOWER, NEARER_ZERO, NEUTRAL, OUTCOMES
 from sendabm.experiments.paired import TABLE_COLUMNS
-from sendabm.experiments.results import check_folder, format_float, write_folder
+from sendabm.experiments.results import check_folder, format_float, safe_name, write_folder
 from sendabm.experiments.run import git_commit
 
 COMPARE_MANIFEST = "compare.json"
@@ -41,11 +40,10 @@ FigureWriter = Callable[[Comparison, Path], list[str]]
 
 
 def default_out_dir(base: str, policies: Sequence[str]) -> Path:
-    """``results/compare-<base>-vs-<policy>[-<policy>...]`` with unsafe characters replaced."""
-    def safe(name: str) -> str:
-        return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name).strip("._") or "scenario"
-
-    return Path("results") / f"compare-{safe(base)}-vs-{'-'.join(safe(p) for p in policies)}"
+    """``results/compare-<base>-vs-<policy>[-<policy>...]`` with unsafe characters replaced
+    (:func:`~sendabm.experiments.results.safe_name`)."""
+    names = "-".join(safe_name(p, "scenario") for p in policies)
+    return Path("results") / f"compare-{safe_name(base, 'scenario')}-vs-{names}"
 
 
 def check_compare_out_dir(out_dir: Path) -> None:
