@@ -6,7 +6,8 @@
   (:mod:`sendabm.experiments.compare`).
 - ``sendabm sweep SPEC.toml [--store DIR] [--engine local|dask] [--workers N]
   [--scheduler ADDRESS]``: a resumable parameter sweep (:mod:`sendabm.experiments.sweep`).
-- ``sendabm sensitivity STORE [--method sobol|morris|src] [--out DIR]``: sensitivity
+- ``sendabm sensitivity STORE [--method sobol|morris|src] [--out DIR]
+  [--allow-incomplete]``: sensitivity
   indices of a sweep's outcomes (:mod:`sendabm.experiments.sensitivity`).
 - ``sendabm calibrate [--spec FILE] [--study DIR] [--trials N] [--out FILE]``: fit
   behavioural parameters to the national record (:mod:`sendabm.experiments.calibrate`).
