@@ -16,7 +16,7 @@ killed sweep start with a dot and end in ``.tmp``; they are ignored by :func:`lo
 and removed when the sweep is opened again. A failed run is retried on the next
 invocation and its ``failed/`` record removed once it succeeds.
 
-A run is finished when its part is **valid** (:func:`part_problem`): a readable
+A run is finished when its part is **valid** (:func:`check_part`): a readable
 Parquet file with the store's columns and types, one row whose run id, point,
 replication and seed are the manifest's for that file's run, and whose values match
 the SHA-256 digest recorded in the part's own metadata (``sendabm.row_sha256``,
@@ -131,7 +131,7 @@ def row_digest(table: pa.Table) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def part_problem(path: Path, schema: pa.Schema,
+def check_part(path: Path, schema: pa.Schema,
                  runs: list[dict[str, Any]]) -> tuple[pa.Table | None, str | None]:
     """Read and check one part against the store's columns and planned runs.
 
@@ -229,7 +229,7 @@ def open_store(root: str | os.PathLike, spec: SweepSpec, design: Design,
     """Create the store (with its manifest) or reopen it for the same sweep.
 
     Temporary files left by an interrupted sweep are removed, and so are damaged parts
-    (:func:`part_problem`), so that their runs are run again.
+    (:func:`check_part`), so that their runs are run again.
 
     Raises:
         SweepError: ``root`` is a file, cannot be created or written into (checked before
@@ -250,7 +250,7 @@ def open_store(root: str | os.PathLike, spec: SweepSpec, design: Design,
     runs, schema = read_manifest(root)["runs"], schema_of(spec)
     done, repaired = set(), []
     for path in parts(root):
-        table, problem = part_problem(path, schema, runs)
+        table, problem = check_part(path, schema, runs)
         if problem is None:
             done.add(int(table.column("run_id")[0].as_py()))
         else:
@@ -338,7 +338,7 @@ def load(root: str | os.PathLike) -> pa.Table:
                          "give the folder written by sendabm sweep") from None
     tables, damaged = [], []
     for path in files:
-        table, problem = part_problem(path, schema, runs)
+        table, problem = check_part(path, schema, runs)
         if problem is None:
             tables.append(table)
         else:
