@@ -6,7 +6,8 @@
   (:mod:`sendabm.experiments.compare`).
 - ``sendabm sweep SPEC.toml [--store DIR] [--engine local|dask] [--workers N]
   [--scheduler ADDRESS]``: a resumable parameter sweep (:mod:`sendabm.experiments.sweep`).
-- ``sendabm sensitivity STORE [--method sobol|morris|src] [--out DIR]``: sensitivity
+- ``sendabm sensitivity STORE [--method sobol|morris|src] [--out DIR]
+  [--allow-incomplete]``: sensitivity
   indices of a sweep's outcomes (:mod:`sendabm.experiments.sensitivity`).
 - ``sendabm calibrate [--spec FILE] [--study DIR] [--trials N] [--out FILE]``: fit
   behavioural parameters to the national record (:mod:`sendabm.experiments.calibrate`).
@@ -37,7 +38,7 @@ from sendabm.core.areas import AreasError
 from sendabm.core.scenario import ScenarioError, load_scenario
 from sendabm.experiments.calibrate import CalibrationError
 from sendabm.experiments.extras import MissingExtra, require
-from sendabm.experiments.results import ResultsError, check_out_dir
+from sendabm.experiments.results import ResultsError, check_out_dir, safe_name
 from sendabm.experiments.sweep import SweepError
 
 EXIT_USAGE = 2
@@ -164,6 +165,9 @@ def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
                       help="default: the one that fits the store's design")
     sens.add_argument("--out", type=Path, default=None, metavar="DIR",
                       help="output folder; default: STORE/sensitivity")
+    sens.add_argument("--allow-incomplete", action="store_true",
+                      help="analyse the finished runs of a sweep with runs missing or failed "
+                           "(refused otherwise; the report says so)")
     _view_parsers(sub)
 
 
@@ -306,8 +310,9 @@ def _calibrate(args: argparse.Namespace) -> int:
                        progress=not args.quiet)
     command = _command_line("calibrate")
     target, report = write_outputs(result, spec, args.study, args.out, command)
+    priors = "not completed" if result.prior_score is None else f"{result.prior_score:.1f}%"
     print(f"wrote {target} and {report} (best of {result.trials} trials: {result.score:.1f}% "
-          f"weighted MAPE; priors {result.prior_score:.1f}%)")
+          f"weighted MAPE; priors {priors})")
     if not args.skip_las and spec.las["iterations"] > 0:
         las = fit_las(spec, result.values, args.study, workers=workers, progress=say)
         print(f"wrote {las} (LA offsets under that set; copy it to "
@@ -340,13 +345,15 @@ def _sweep(args: argparse.Namespace) -> int:
     from sendabm.experiments.sweep_run import run_sweep
 
     spec = load_spec(args.spec)
-    store = args.store if args.store is not None else Path("results") / "sweeps" / spec.name
+    store = args.store if args.store is not None else (
+        Path("results") / "sweeps" / safe_name(spec.name, "sweep"))
     engine = "dask" if args.scheduler else args.engine
     summary = run_sweep(spec, store, engine=engine, workers=args.workers,
                         scheduler=args.scheduler, progress=not args.quiet)
     rate = summary.done / summary.wall_seconds * 3600 if summary.wall_seconds else 0.0
+    repaired = f" ({summary.repaired} damaged parts removed)" if summary.repaired else ""
     print(f"wrote {store} ({summary.total} runs: {summary.skipped} already done, "
-          f"{summary.done} run now, {summary.failed} failed; {summary.engine} engine, "
+          f"{summary.done} run now{repaired}, {summary.failed} failed; {summary.engine} engine, "
           f"{summary.workers} workers, {summary.wall_seconds:.1f} s, {rate:.0f} runs/hour)")
     return 1 if summary.failed else 0
 
@@ -354,11 +361,13 @@ def _sweep(args: argparse.Namespace) -> int:
 def _sensitivity(args: argparse.Namespace) -> int:
     from sendabm.experiments.sensitivity import analyse, write_sensitivity
 
-    result = analyse(args.store, method=args.method)
+    result = analyse(args.store, method=args.method, allow_incomplete=args.allow_incomplete)
     out = args.out if args.out is not None else args.store / "sensitivity"
     write_sensitivity(result, out)
+    partial = "" if result.complete else (f"; incomplete: {result.runs_finished} of "
+                                          f"{result.runs_planned} runs")
     print(f"wrote {out} ({result.method} indices for {len(result.outcomes)} outcomes over "
-          f"{result.n_points} design points x {result.replications} replications)")
+          f"{result.n_points} design points x {result.replications} replications{partial})")
     return 0
 
 
@@ -394,7 +403,8 @@ def _run(args: argparse.Namespace) -> int:
         import numba
 
         numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
-    out = args.out if args.out is not None else Path("results") / scenario.name
+    out = args.out if args.out is not None else (
+        Path("results") / safe_name(scenario.name, "scenario"))
     check_out_dir(out)
     output = run_scenario(scenario, out=out, areas=args.areas, progress=not args.quiet,
                           figures=None if args.no_figures else RUN_FIGURES)

@@ -324,6 +324,14 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def safe_name(name: str, fallback: str = "output") -> str:
+    """``name`` as one folder name that stays where it is put: every run of characters
+    other than letters, digits and ``_.+-`` becomes ``_``, and leading or trailing dots
+    and underscores go, so ``../../x`` or ``/abs/x`` cannot leave ``results/``
+    (``fallback`` if nothing is left)."""
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name).strip("._") or fallback
+
+
 def check_folder(out_dir: Path, marker: str, what: str) -> None:
     """Raise :class:`ResultsError` unless ``out_dir`` is absent, empty or holds ``marker``.
 

@@ -121,6 +121,20 @@ class Factor:
             return self.choices[min(int(math.floor(x)), len(self.choices) - 1)]
         return int(round(x)) if self.integer else float(x)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Factor:
+        """The factor of :meth:`to_dict` (as a store manifest records it).
+
+        Whether it is a whole number comes from the registry, as in :func:`parse_spec`
+        (not whole if the name is no longer known)."""
+        name = str(data["name"])
+        low, high = data.get("range", (None, None))
+        known = name in PARAMETERS or name in LEVER_INPUTS
+        return cls(name, str(data["kind"]), low, high,
+                   choices=tuple(data["choices"]) if "choices" in data else None,
+                   levels=tuple(data["levels"]) if "levels" in data else None,
+                   integer=_checker(name)[2] if known else False)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "kind": self.kind}
         if self.low is not None:

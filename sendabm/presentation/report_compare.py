@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from sendabm.experiments.compare_folder import REPLICATIONS_CSV, read_replications
 from sendabm.experiments.ensemble import SERIES, read_series
 from sendabm.experiments.outcomes import OUTCOMES
 from sendabm.presentation import report_figures as rf
@@ -31,7 +32,8 @@ def build_comparison(folder: Path, out: Path) -> Report:
     """
     manifest = guarded(folder / "compare.json", "comparison manifest", FIX, read_json)
     scenarios = _scenarios(manifest)
-    rows = guarded(folder / "replications.csv", "replications", FIX, read_csv_rows)
+    rows = guarded(folder / REPLICATIONS_CSV, "replications", FIX,
+                   lambda path: read_replications(path, manifest))
     table = guarded(folder / "comparison.csv", "comparison table", FIX, read_csv_rows)
     values = _replication_values(rows, scenarios)
     labels = {o.name: o.label for o in OUTCOMES}
