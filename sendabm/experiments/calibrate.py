@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -30,6 +29,8 @@ from typing import Any
 import numpy as np
 
 from sendabm.core.parameters import PARAMETERS, PRIORS
+from sendabm.core.scenario import ScenarioError
+from sendabm.core.tomlfile import read_toml
 from sendabm.experiments import targets as T
 from sendabm.experiments.extras import require
 from sendabm.experiments.pool import WorkerPool
@@ -101,24 +102,31 @@ def load_spec(path: str | os.PathLike | None = None) -> Spec:
         raise CalibrationError(f"calibration spec '{file}' not found; give the path of a TOML "
                                "file like sendabm/data/calibration_spec.toml")
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise CalibrationError(f"calibration spec '{file}' is not valid TOML ({error}); "
-                               "fix the syntax") from error
-    head = data.get("calibration", {})
-    _reject_unknown(head, SPEC_KEYS, "[calibration] key", file)
+        data = read_toml(file)
+    except ValueError as error:
+        raise CalibrationError(f"calibration spec '{file}': {error}") from None
     _reject_unknown(data, ("calibration", "weights", "bounds", "parameters", "las"), "section",
                     file)
+    for section in ("calibration", "weights", "bounds", "las"):
+        if not isinstance(data.get(section, {}), dict):
+            raise CalibrationError(f"'{section}' in {file} must be a [{section}] table")
+    if not isinstance(data.get("parameters", []), list):
+        raise CalibrationError(f"'parameters' in {file} must be written as [[parameters]] "
+                               "tables")
+    head = data.get("calibration", {})
+    _reject_unknown(head, SPEC_KEYS, "[calibration] key", file)
+    for key in ("name", "scenario", "end"):
+        if key in head and not isinstance(head[key], str):
+            raise CalibrationError(f"[calibration] {key} = {head[key]!r} in {file} must be "
+                                   "a string in quotes")
     las_head = data.get("las", {})
-    if not isinstance(las_head, dict):
-        raise CalibrationError(f"[las] in {file} must be a table of {', '.join(LAS_KEYS)}")
     _reject_unknown(las_head, LAS_KEYS, "[las] key", file)
     las = {"scale": _number(las_head.get("scale", LAS_DEFAULTS["scale"]), "las.scale", file,
                             low=0.001, high=1.0),
            "seeds": int(_number(las_head.get("seeds", LAS_DEFAULTS["seeds"]), "las.seeds", file,
-                                low=1, high=100)),
+                                low=1, high=100, whole=True)),
            "iterations": int(_number(las_head.get("iterations", LAS_DEFAULTS["iterations"]),
-                                     "las.iterations", file, low=0, high=200))}
+                                     "las.iterations", file, low=0, high=200, whole=True))}
     weights = {k: _number(v, f"weight '{k}'", file, low=0.0) for k, v in
                data.get("weights", {}).items()}
     _reject_unknown(weights, tuple(T.BY_NAME), "target", file)
@@ -133,16 +141,22 @@ def load_spec(path: str | os.PathLike | None = None) -> Spec:
         name=str(head.get("name", file.stem)),
         scenario=str(head.get("scenario", "baseline")),
         scale=_number(head.get("scale", 0.01), "scale", file, low=0.001, high=1.0),
-        seeds=int(_number(head.get("seeds", 4), "seeds", file, low=1, high=1000)),
-        trials=int(_number(head.get("trials", 100), "trials", file, low=1, high=100000)),
+        seeds=int(_number(head.get("seeds", 4), "seeds", file, low=1, high=1000, whole=True)),
+        trials=int(_number(head.get("trials", 100), "trials", file, low=1, high=100000,
+                           whole=True)),
         end=str(head.get("end", "2022-12")),
-        sampler_seed=int(_number(head.get("sampler_seed", 1), "sampler_seed", file, low=0)),
+        sampler_seed=int(_number(head.get("sampler_seed", 1), "sampler_seed", file, low=0,
+                                 whole=True)),
         weights=weights or {t.name: 1.0 for t in T.TARGETS},
         parameters=fitted,
         bounds=bounds,
         las=las,
         source="sendabm/data/calibration_spec.toml (packaged)" if path is None else str(file),
     )
+    try:
+        base_scenario(spec)  # the scenario and the end month, checked before any trial
+    except ScenarioError as error:
+        raise CalibrationError(f"[calibration] in {file}: {error}") from None
     return spec
 
 
@@ -155,9 +169,11 @@ def _reject_unknown(values: Mapping[str, Any], valid: Sequence[str], what: str,
 
 
 def _number(value: Any, what: str, file: Path, low: float | None = None,
-            high: float | None = None) -> float:
+            high: float | None = None, whole: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise CalibrationError(f"{what} in {file} must be a number, got {value!r}")
+    if whole and not float(value).is_integer():
+        raise CalibrationError(f"{what} in {file} must be a whole number, got {value!r}")
     if (low is not None and value < low) or (high is not None and value > high):
         raise CalibrationError(f"{what} = {value!r} in {file} is out of range "
                                f"[{low}, {high}]; choose a value inside it")
@@ -169,16 +185,17 @@ def _fit_parameter(entry: Any, file: Path) -> FitParameter:
         raise CalibrationError(f"[[parameters]] entries in {file} must be tables")
     _reject_unknown(entry, ("name", "low", "high", "log"), "[[parameters]] key", file)
     name = entry.get("name")
-    if name not in PARAMETERS or PARAMETERS[name].choices is not None or isinstance(
-            PARAMETERS[name].default, str):
+    param = PARAMETERS.get(name) if isinstance(name, str) else None
+    if param is None or param.choices is not None or isinstance(param.default, str):
         raise CalibrationError(f"[[parameters]] name {name!r} in {file} is not a numeric "
                                "model parameter; see docs/parameters.md")
-    param = PARAMETERS[name]
     low = _number(entry.get("low"), f"{name}.low", file, param.low, param.high)
     high = _number(entry.get("high"), f"{name}.high", file, param.low, param.high)
     if not low < high:
         raise CalibrationError(f"{name}: low {low} must be below high {high} in {file}")
-    log = bool(entry.get("log", False))
+    log = entry.get("log", False)
+    if not isinstance(log, bool):
+        raise CalibrationError(f"{name}: log = {log!r} in {file} must be true or false")
     if log and low <= 0:
         raise CalibrationError(f"{name}: a log-scale range needs low > 0 in {file}")
     return FitParameter(name, low, high, log)

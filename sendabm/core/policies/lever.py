@@ -78,9 +78,10 @@ class Option:
                 raise ValueError(f"{at}; choose one of: {choices}")
             return value
         if kind == "month":
-            if not isinstance(value, str):
-                raise ValueError(f"{at} must be a month 'YYYY-MM' in quotes")
-            calendar.parse_month(value)
+            try:
+                calendar.parse_month(value if isinstance(value, str) else "")
+            except ValueError:
+                raise ValueError(f"{at} must be a month 'YYYY-MM' in quotes") from None
             return value
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not number or not math.isfinite(value):
