@@ -51,6 +51,9 @@ NOT_A_NUMBER = {
 }
 """TOML literals that are not a finite number, by kind."""
 
+HUGE = "1" + "0" * 400
+"""A TOML integer beyond any float (TOML integers have no size limit in Python)."""
+
 NOT_A_MONTH = {
     "int": "2026", "float": "2026.09", "list": '["2026-09"]', "table": '{ month = "2026-09" }',
     "bool": "true", "date": "2026-09-01", "month13": '"2026-13"', "short": '"2026-9"',
@@ -170,8 +173,9 @@ def run_section_cases() -> list[Case]:
         run_case("end-too-late", scenario(end='"2041-01"'), "end", LATEST_END),
         run_case("end-2099", scenario(end='"2099-08"'), "end", LATEST_END),
     ]
-    out_of_range = {"scale": {"below": "0.0009", "zero": "0", "above": "1.5", "negative": "-1"},
-                    "seed": {"below": "-1", "above": str(2**64)}}
+    out_of_range = {"scale": {"below": "0.0009", "zero": "0", "above": "1.5", "negative": "-1",
+                              "huge": HUGE},
+                    "seed": {"below": "-1", "above": str(2**64), "huge": HUGE}}
     for key, sides in out_of_range.items():
         kinds = dict(NOT_A_NUMBER)
         if key == "seed":
@@ -195,6 +199,7 @@ def parameter_cases() -> list[Case]:
             cases += [case(kind, literal) for kind, literal in NOT_A_MONTH.items()]
             continue
         cases += [case(kind, literal) for kind, literal in NOT_A_NUMBER.items()]
+        cases += [case("huge", HUGE, "range"), case("minus-huge", f"-{HUGE}", "range")]
         if isinstance(param.default, int):
             cases.append(case("fraction", toml_number(param.default + 0.5), "whole number"))
         if param.low is not None:
@@ -237,7 +242,7 @@ def policy_cases() -> list[Case]:
         cases.append(run_case(f"policy-start-{kind}", scenario(policy(start=literal, **remove)),
                               "start"))
     with_strength = next(name for name, lever in LEVERS.items() if lever.has_strength)
-    for kind, literal in {**NOT_A_NUMBER, "below": "-0.1", "above": "1.5"}.items():
+    for kind, literal in {**NOT_A_NUMBER, "below": "-0.1", "above": "1.5", "huge": HUGE}.items():
         cases.append(run_case(f"policy-strength-{kind}",
                               scenario(policy(f'"{with_strength}"', strength=literal)),
                               "strength"))
@@ -263,6 +268,7 @@ def bad_option_values(option) -> dict[str, str]:
     if kind == "month":
         return {k: NOT_A_MONTH[k] for k in ("int", "list", "month13", "date")}
     out = {k: NOT_A_NUMBER[k] for k in ("string", "bool", "nan", "list")}
+    out["huge"] = HUGE
     out["below"] = beyond(option.low, -1, option.default)
     out["above"] = beyond(option.high, 1, option.default)
     if kind == "integer":
@@ -471,6 +477,10 @@ def sweep_cases() -> list[Case]:
         "lever-range-strings": ('[[levers]]\nname = "core_offer"\nrange = ["0", "1"]\n',
                                 "range"),
         "lever-range-nan": ('[[levers]]\nname = "core_offer"\nrange = [nan, 1.0]\n', "range"),
+        "lever-range-huge": (f'[[levers]]\nname = "core_offer"\nrange = [0, {HUGE}]\n',
+                             "range"),
+        "uncertainty-levels-huge": (f'[[uncertainties]]\nname = "need_onset_per_year"\n'
+                                    f'choices = [0.02, {HUGE}]\n', "need_onset_per_year"),
         "lever-range-inf": ('[[levers]]\nname = "tribunal__capacity_factor"\n'
                             'range = [1.0, inf]\n', "range"),
         "lever-range-three": ('[[levers]]\nname = "core_offer"\nrange = [0.0, 0.5, 1.0]\n',
@@ -517,6 +527,13 @@ def sweep_cases() -> list[Case]:
 # --- damaged folders -------------------------------------------------------------------------
 
 
+VALID_STORE_MANIFEST = ('{"spec": {"name": "s", "design": "lhs", "samples": 1, '
+                        '"replications": 1, "factors": [], "outcomes": []}, "design": '
+                        '{"names": [], "problem": {}, "matrix": []}, "runs": [], '
+                        '"spec_hash": "x"}')
+"""A store manifest of the right shape, so that what is damaged is a run's part."""
+
+
 def folder_cases() -> list[Case]:
     """Sweep stores, results folders and calibration specs that are damaged."""
     cases: list[Case] = []
@@ -540,6 +557,22 @@ def folder_cases() -> list[Case]:
         Case("report-folder-empty", ("report", f"{IN}/empty", "--out", OUT), ("empty",),
              {"empty/.keep": ""}),
         Case("report-map-bogus", ("report", f"{IN}/absent", "--map", "joy"), ("--map",)),
+        Case("sensitivity-run-part-damaged", ("sensitivity", f"{IN}/store", "--out", OUT),
+             ("run-000000",), {"store/manifest.json": VALID_STORE_MANIFEST,
+                               "store/runs/run-000000.parquet": "not parquet"}),
+        Case("report-compare-empty-object", ("report", f"{IN}/cmp", "--out", OUT),
+             ("compare.json",),
+             {"cmp/compare.json": "{}"}),
+        Case("report-compare-not-json", ("report", f"{IN}/cmp", "--out", OUT),
+             ("compare.json",),
+             {"cmp/compare.json": "{base: "}),
+        Case("report-compare-policies-not-a-list", ("report", f"{IN}/cmp", "--out", OUT),
+             ("compare.json",),
+             {"cmp/compare.json": '{"base": {"name": "b"}, "policies": 3}'}),
+        Case("report-run-manifest-empty", ("report", f"{IN}/run", "--out", OUT), ("run",),
+             {"run/manifest.json": "{}", "run/national.csv": "date,ehc_plans\n"}),
+        Case("report-run-manifest-a-list", ("report", f"{IN}/run", "--out", OUT), ("run",),
+             {"run/manifest.json": "[]", "run/national.csv": "date,ehc_plans\n"}),
         Case("report-run-national-damaged", ("report", f"{IN}/run", "--out", OUT),
              ("run",),
              {"run/manifest.json": '{"scenario": {"name": "x"}, "files": ["national.csv"]}',
@@ -561,6 +594,10 @@ def folder_cases() -> list[Case]:
         "weights-not-a-table": ('weights = 1\n', "weights"),
         "weight-string": ('[weights]\nehc_plans = "high"\n', "ehc_plans"),
         "seeds-zero": ('[calibration]\nseeds = 0\n', "seeds"),
+        "sampler-seed-huge": (f'[calibration]\nsampler_seed = {HUGE}\n', "sampler_seed"),
+        "weight-huge": (f'[weights]\nehc_plans = {HUGE}\n', "ehc_plans"),
+        "low-huge": (f'[[parameters]]\nname = "need_onset_per_year"\nlow = -{HUGE}\n'
+                     'high = 0.02\n', "low"),
         "trials-fraction": ('[calibration]\ntrials = 2.5\n', "trials"),
         "end-bad-month": ('[calibration]\nend = "2022-13"\n', "end"),
         "end-number": ('[calibration]\nend = 2022\n', "end"),
@@ -581,8 +618,12 @@ def folder_cases() -> list[Case]:
 
 CASES = [*scenario_section_cases(), *run_section_cases(), *parameter_cases(), *policy_cases(),
          *file_cases(), *option_cases(), *sweep_cases(), *folder_cases()]
-XFAIL: dict[str, str] = {}
-"""Case ids known to fail, with the reason (none: every case passes)."""
+XFAIL: dict[str, str] = {
+    "sensitivity-run-part-damaged": "a damaged run part is a traceback from pyarrow in "
+    "store.load; reading and repairing damaged stores is the sweep-store repair work on "
+    "store.py, not this change (strict: remove this entry once that work lands)",
+}
+"""Case ids known to fail, with the reason."""
 
 
 def test_the_cases_are_many_and_distinct():
@@ -682,3 +723,33 @@ def test_numbers_in_the_cases_are_valid_toml():
 
     for value in (0.5, 3.0, -2.25, 1e-5, 10.0):
         assert math.isclose(tomllib.loads(f"x = {toml_number(value)}")["x"], value)
+
+
+@pytest.mark.parametrize("argv", [
+    ("run", str(BASELINE), "--out", OUT, "--end", "2015-01"),
+    ("compare", str(BASELINE), str(POLICY), "--seeds", "1", "--end", "2030-08", "--out", OUT),
+    ("sweep", str(SWEEP), "--store", OUT),
+], ids=["run", "compare", "sweep"])
+def test_the_guard_stops_a_good_input_at_its_first_run(argv, tmp_path, monkeypatch,
+                                                      no_simulation):
+    """The cases above would be caught if they got as far as running (a test of the test)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SimulationStarted):
+        main([expand(a, tmp_path, tmp_path / "out") for a in argv])
+
+
+COMMANDS = ("run", "compare", "sweep", "sensitivity", "report", "dashboard", "calibrate",
+            "validate", "backtest")
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_shows_percent_signs_once(command, capsys):
+    """argparse formats option help with %, not descriptions: no '%%' may show."""
+    with pytest.raises(SystemExit) as exit_info:
+        main([*([command] if command else []), "--help"])
+    assert exit_info.value.code == 0
+    shown = capsys.readouterr().out
+    assert "%%" not in shown
+    if command in ("sensitivity", "validate"):
+        assert {"sensitivity": "95% confidence", "validate": "90% band"}[command] in \
+            " ".join(shown.split())

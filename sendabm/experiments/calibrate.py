@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from sendabm.core.param import is_finite_number, is_whole
 from sendabm.core.parameters import PARAMETERS, PRIORS
 from sendabm.core.scenario import ScenarioError
 from sendabm.core.tomlfile import read_toml
@@ -170,11 +172,12 @@ def _reject_unknown(values: Mapping[str, Any], valid: Sequence[str], what: str,
 
 def _number(value: Any, what: str, file: Path, low: float | None = None,
             high: float | None = None, whole: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not is_finite_number(value):
         raise CalibrationError(f"{what} in {file} must be a number, got {value!r}")
-    if whole and not float(value).is_integer():
+    if whole and not is_whole(value):
         raise CalibrationError(f"{what} in {file} must be a whole number, got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
+    if (low is not None and value < low) or (high is not None and value > high) \
+            or abs(value) > sys.float_info.max:
         raise CalibrationError(f"{what} = {value!r} in {file} is out of range "
                                f"[{low}, {high}]; choose a value inside it")
     return float(value)

@@ -12,7 +12,8 @@ A sweep specification is a TOML file::
     seed = 1                          # root of the numpy SeedSequence tree
     scale = 0.01                      # share of England simulated
     end = "2030-08"                   # last month
-    policy_start = "2026-09"          # when every lever switched on starts
+    policy_start = "2026-09"          # when every lever switched on starts (within
+                                      # the runs); at most MAX_RUNS runs in all
 
     [[levers]]                        # policy levers (sendabm.core.policies.LEVERS)
     name = "core_offer"               # strength, 0 = off ...
