@@ -753,3 +753,33 @@ def test_help_shows_percent_signs_once(command, capsys):
     if command in ("sensitivity", "validate"):
         assert {"sensitivity": "95% confidence", "validate": "90% band"}[command] in \
             " ".join(shown.split())
+
+
+def test_a_sweep_may_have_max_runs_and_no_more():
+    """The bound on a sweep's size counts runs before the design is built, exactly."""
+    import tomllib
+
+    from sendabm.experiments.sweep import MAX_RUNS, SweepError, parse_spec
+
+    def parsed(samples: int, replications: int, design: str = "lhs"):
+        text = spec({"design": f'"{design}"', "samples": str(samples),
+                     "replications": str(replications)})
+        return parse_spec(tomllib.loads(text), "spec.toml")
+
+    assert parsed(MAX_RUNS // 2, 2).samples == MAX_RUNS // 2
+    with pytest.raises(SweepError, match="1,000,002 runs"):
+        parsed(MAX_RUNS // 2 + 1, 2)
+    # sobol: samples x (inputs + 2) points, here two inputs
+    assert parsed(MAX_RUNS // 4, 1, "sobol").design == "sobol"
+    with pytest.raises(SweepError, match="more than the 1,000,000"):
+        parsed(MAX_RUNS // 4 + 1, 1, "sobol")
+
+
+def test_a_comparison_may_have_max_seeds_and_no_more():
+    from sendabm.core.scenario import ScenarioError, load_scenario
+    from sendabm.experiments.compare import MAX_SEEDS, plan_runs
+
+    base, policy = load_scenario(BASELINE), load_scenario(POLICY)
+    assert len(plan_runs(base, [policy], MAX_SEEDS, end="2030-08")[1]) == MAX_SEEDS
+    with pytest.raises(ScenarioError, match="fewer --seeds"):
+        plan_runs(base, [policy], MAX_SEEDS + 1, end="2030-08")
