@@ -34,7 +34,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sendabm.core.areas import AreasError
+from sendabm.core.areas import AreasError, load_areas
 from sendabm.core.scenario import ScenarioError, load_scenario
 from sendabm.experiments.calibrate import CalibrationError
 from sendabm.experiments.extras import MissingExtra, require
@@ -44,8 +44,19 @@ from sendabm.experiments.sweep import SweepError
 EXIT_USAGE = 2
 
 
+class UsageError(Exception):
+    """The command line itself is wrong (an unknown option, a value of the wrong type)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (its own print the whole usage first)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: error: {message}; see '{self.prog} --help'")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sendabm",
         description="Agent-based simulation of England's SEND system: families, schools, "
                     "local authorities and the SEND Tribunal in 152 local areas.")
@@ -154,7 +165,7 @@ def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
 
     sens = sub.add_parser(
         "sensitivity", help="sensitivity indices of a sweep's outcomes",
-        description="Sobol (S1, ST) or Morris (mu*, sigma) indices with 95%% confidence "
+        description="Sobol (S1, ST) or Morris (mu*, sigma) indices with 95% confidence "
                     "intervals for each outcome of a sweep store (outcomes averaged over "
                     "replications first; the replication-noise share is reported). Latin "
                     "hypercube and factorial stores use standardised regression "
@@ -240,7 +251,7 @@ def _validate_parser(sub: argparse._SubParsersAction) -> None:
         "validate", help="the calibrated baseline against the record, and its projection",
         description="Run the baseline (package defaults) over several seeds from September "
                     "2014 to August 2040 with no policy change. Writes validation.png (each "
-                    "target series: record against the model's median and 90%% band), "
+                    "target series: record against the model's median and 90% band), "
                     "projection.png (to 2039/40), fit.csv, projection.csv and VALIDATION.md "
                     "(MAPE per series over 2015-2022) into OUT, keeping other files there.")
     val.add_argument("--seeds", type=int, default=10, metavar="N",
@@ -326,8 +337,8 @@ def _backtest(args: argparse.Namespace) -> int:
     from sendabm.experiments.results import check_writable
 
     for flag, value, low in (("--seeds", args.seeds, 1), ("--iterations", args.iterations, 1),
-                             ("--workers", args.workers or 1, 1)):
-        if value < low:
+                             ("--workers", args.workers, 1)):
+        if value is not None and value < low:
             raise ScenarioError(f"{flag} must be at least {low}, got {value}")
     if not 0.001 <= args.scale <= 1.0:
         raise ScenarioError(f"--scale must be in 0.001-1.0, got {args.scale}")
@@ -383,11 +394,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
+    if not 0 < args.port < 65536:
+        raise ScenarioError(f"--port must be between 1 and 65535, got {args.port}")
     require("dashboard", "the dashboard (sendabm dashboard)")
     from sendabm.presentation.dashboard import serve
 
-    if not 0 < args.port < 65536:
-        raise ScenarioError(f"--port must be between 1 and 65535, got {args.port}")
     return serve(host=args.host, port=args.port)
 
 
@@ -403,10 +414,11 @@ def _run(args: argparse.Namespace) -> int:
         import numba
 
         numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    areas = None if args.areas is None else load_areas(args.areas)
     out = args.out if args.out is not None else (
         Path("results") / safe_name(scenario.name, "scenario"))
     check_out_dir(out)
-    output = run_scenario(scenario, out=out, areas=args.areas, progress=not args.quiet,
+    output = run_scenario(scenario, out=out, areas=areas, progress=not args.quiet,
                           figures=None if args.no_figures else RUN_FIGURES)
     seconds = output.manifest["wall_time_seconds"]
     print(f"wrote {out} ({output.manifest['months']} months, scale {output.manifest['scale']}, "
@@ -443,7 +455,11 @@ def _compare(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sendabm`` command."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except UsageError as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
     try:
         if args.command == "run":
             return _run(args)

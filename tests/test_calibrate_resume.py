@@ -167,7 +167,7 @@ GOOD = SPEC
 
 @pytest.mark.parametrize("text, words", [
     ("weights = 5\n" + GOOD.replace("[weights]\nehc_plans = 1.0\nappeals_registered = 1.0",
-                                    ""), ["weights in", "must be a [weights] table"]),
+                                    ""), ["'weights' in", "must be a [weights] table"]),
     (GOOD.replace("ehc_plans = 1.0\nappeals_registered = 1.0",
                   "ehc_plans = 0.0\nappeals_registered = 0"), ["are all 0", "positive weight"]),
     (GOOD.replace('end = "2016-12"', 'end = "2016-13"'), ["spec.toml", "2016-13"]),
@@ -177,7 +177,7 @@ GOOD = SPEC
     (GOOD + '[[parameters]]\nname = "wait_before_independent"\nlow = 4\nhigh = 6\n',
      ["listed twice"]),
     ("calibration = 5\n", ["must be a [calibration] table"]),
-    ("parameters = 3\n", ["must be [[parameters]] tables"]),
+    ("parameters = 3\n", ["must be written as [[parameters]] tables"]),
 ])
 def test_a_bad_spec_fails_before_a_study_is_made(tmp_path, capsys, text, words):
     path = tmp_path / "spec.toml"
@@ -196,7 +196,7 @@ def test_a_spec_that_is_not_utf8_is_one_line(tmp_path, capsys):
     path.write_bytes(GOOD.replace('"resume"', '"r\xe9sum\xe9"').encode("latin-1"))
     assert main(["calibrate", "--spec", str(path), "--study", str(tmp_path / "s")]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and "not UTF-8" in lines[0] and "save it as UTF-8" in lines[0]
+    assert len(lines) == 1 and "not valid UTF-8" in lines[0] and "save the file as UTF-8" in lines[0]
     assert not (tmp_path / "s").exists()
 
 

@@ -158,7 +158,7 @@ def test_bad_arguments_fail_before_running(files):
         compare(base, [policy], seeds=1, scale=SCALE, end=END, workers=0)
     with pytest.raises(ScenarioError, match="both named"):
         compare(base, [base], seeds=1, scale=SCALE, end=END)
-    with pytest.raises(ScenarioError, match="after the runs end"):
+    with pytest.raises(ScenarioError, match="outside the run, which spans 2014-09 to 2015-01"):
         compare(base, [policy], seeds=1, scale=SCALE, end="2015-01")
     with pytest.raises(ScenarioError, match="scale"):
         compare(base, [policy], seeds=1, scale=5.0, end=END)

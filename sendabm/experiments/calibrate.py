@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import tomllib
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -29,7 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from sendabm.core.param import is_finite_number, is_whole
 from sendabm.core.parameters import PARAMETERS, PRIORS
+from sendabm.core.tomlfile import read_toml
 from sendabm.experiments import targets as T
 from sendabm.experiments.extras import require
 from sendabm.experiments.pool import WorkerPool
@@ -104,27 +106,31 @@ def load_spec(path: str | os.PathLike | None = None) -> Spec:
         raise CalibrationError(f"calibration spec '{file}' not found; give the path of a TOML "
                                "file like sendabm/data/calibration_spec.toml")
     try:
-        # utf-8-sig: a leading byte-order mark (some Windows editors write one) is dropped.
-        data = tomllib.loads(file.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError as error:
-        raise CalibrationError(f"calibration spec '{file}' is not UTF-8 text (byte "
-                               f"{error.object[error.start]:#04x} at position {error.start}); "
-                               "save it as UTF-8") from None
-    except tomllib.TOMLDecodeError as error:
-        raise CalibrationError(f"calibration spec '{file}' is not valid TOML ({error}); "
-                               "fix the syntax") from None
+        data = read_toml(file)
+    except ValueError as error:
+        raise CalibrationError(f"calibration spec '{file}': {error}") from None
     _reject_unknown(data, ("calibration", "weights", "bounds", "parameters", "las"), "section",
                     file)
-    head = _table(data, "calibration", file)
+    for section in ("calibration", "weights", "bounds", "las"):
+        if not isinstance(data.get(section, {}), dict):
+            raise CalibrationError(f"'{section}' in {file} must be a [{section}] table")
+    if not isinstance(data.get("parameters", []), list):
+        raise CalibrationError(f"'parameters' in {file} must be written as [[parameters]] "
+                               "tables")
+    head = data.get("calibration", {})
     _reject_unknown(head, SPEC_KEYS, "[calibration] key", file)
-    las_head = _table(data, "las", file)
+    for key in ("name", "scenario", "end"):
+        if key in head and not isinstance(head[key], str):
+            raise CalibrationError(f"[calibration] {key} = {head[key]!r} in {file} must be "
+                                   "a string in quotes")
+    las_head = data.get("las", {})
     _reject_unknown(las_head, LAS_KEYS, "[las] key", file)
     las = {"scale": _number(las_head.get("scale", LAS_DEFAULTS["scale"]), "las.scale", file,
                             low=0.001, high=1.0),
            "seeds": int(_number(las_head.get("seeds", LAS_DEFAULTS["seeds"]), "las.seeds", file,
-                                low=1, high=100)),
+                                low=1, high=100, whole=True)),
            "iterations": int(_number(las_head.get("iterations", LAS_DEFAULTS["iterations"]),
-                                     "las.iterations", file, low=0, high=200))}
+                                     "las.iterations", file, low=0, high=200, whole=True))}
     weights = {k: _number(v, f"weight '{k}'", file, low=0.0) for k, v in
                _table(data, "weights", file).items()}
     _reject_unknown(weights, tuple(T.BY_NAME), "target", file)
@@ -154,11 +160,12 @@ def load_spec(path: str | os.PathLike | None = None) -> Spec:
         name=name,
         scenario=str(head.get("scenario", "baseline")),
         scale=_number(head.get("scale", 0.01), "scale", file, low=0.001, high=1.0),
-        seeds=int(_number(head.get("seeds", 4), "seeds", file, low=1, high=1000)),
-        trials=int(_number(head.get("trials", 100), "trials", file, low=1, high=100000)),
+        seeds=int(_number(head.get("seeds", 4), "seeds", file, low=1, high=1000, whole=True)),
+        trials=int(_number(head.get("trials", 100), "trials", file, low=1, high=100000,
+                           whole=True)),
         end=str(head.get("end", "2022-12")),
         sampler_seed=int(_number(head.get("sampler_seed", 1), "sampler_seed", file, low=0,
-                                 high=2**32 - 1)),
+                                 high=2**32 - 1, whole=True)),
         weights=weights or {t.name: 1.0 for t in T.TARGETS},
         parameters=fitted,
         bounds=bounds,
@@ -166,9 +173,9 @@ def load_spec(path: str | os.PathLike | None = None) -> Spec:
         source="sendabm/data/calibration_spec.toml (packaged)" if path is None else str(file),
     )
     try:
-        base_scenario(spec)
+        base_scenario(spec)  # the scenario and the end month, checked before any trial
     except ValueError as error:  # ScenarioError: a missing scenario or a bad end month
-        raise CalibrationError(f"calibration spec '{file}': {error}") from None
+        raise CalibrationError(f"[calibration] in {file}: {error}") from None
     return spec
 
 
@@ -189,10 +196,13 @@ def _reject_unknown(values: Mapping[str, Any], valid: Sequence[str], what: str,
 
 
 def _number(value: Any, what: str, file: Path, low: float | None = None,
-            high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            high: float | None = None, whole: bool = False) -> float:
+    if not is_finite_number(value):
         raise CalibrationError(f"{what} in {file} must be a number, got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
+    if whole and not is_whole(value):
+        raise CalibrationError(f"{what} in {file} must be a whole number, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high) \
+            or abs(value) > sys.float_info.max:
         raise CalibrationError(f"{what} = {value!r} in {file} is out of range "
                                f"[{low}, {high}]; choose a value inside it")
     return float(value)
@@ -203,16 +213,17 @@ def _fit_parameter(entry: Any, file: Path) -> FitParameter:
         raise CalibrationError(f"[[parameters]] entries in {file} must be tables")
     _reject_unknown(entry, ("name", "low", "high", "log"), "[[parameters]] key", file)
     name = entry.get("name")
-    if name not in PARAMETERS or PARAMETERS[name].choices is not None or isinstance(
-            PARAMETERS[name].default, str):
+    param = PARAMETERS.get(name) if isinstance(name, str) else None
+    if param is None or param.choices is not None or isinstance(param.default, str):
         raise CalibrationError(f"[[parameters]] name {name!r} in {file} is not a numeric "
                                "model parameter; see docs/parameters.md")
-    param = PARAMETERS[name]
     low = _number(entry.get("low"), f"{name}.low", file, param.low, param.high)
     high = _number(entry.get("high"), f"{name}.high", file, param.low, param.high)
     if not low < high:
         raise CalibrationError(f"{name}: low {low} must be below high {high} in {file}")
-    log = bool(entry.get("log", False))
+    log = entry.get("log", False)
+    if not isinstance(log, bool):
+        raise CalibrationError(f"{name}: log = {log!r} in {file} must be true or false")
     if log and low <= 0:
         raise CalibrationError(f"{name}: a log-scale range needs low > 0 in {file}")
     return FitParameter(name, low, high, log)

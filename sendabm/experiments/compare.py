@@ -41,6 +41,9 @@ from sendabm.experiments.paired import paired_row
 from sendabm.experiments.pool import WorkerPool, available_cores
 from sendabm.experiments.run import run_scenario
 
+MAX_SEEDS = 10_000
+"""Most paired replications a comparison may have (every run's record is kept in memory)."""
+
 
 def _run_one(scenario: Scenario) -> RunRecord:
     """Run one scenario (already carrying its seed) and summarise it; used by workers."""
@@ -126,6 +129,9 @@ def plan_runs(base: Scenario, policies: Sequence[Scenario], seeds: int,
     """
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
         raise ScenarioError(f"--seeds must be a whole number of at least 1, got {seeds!r}")
+    if seeds > MAX_SEEDS:
+        raise ScenarioError(f"--seeds {seeds} is more than the {MAX_SEEDS:,} replications a "
+                            "comparison may have; give fewer --seeds")
     if not policies:
         raise ScenarioError("give at least one policy scenario to compare with the base")
     names = [base.name, *(p.name for p in policies)]
@@ -142,14 +148,9 @@ def plan_runs(base: Scenario, policies: Sequence[Scenario], seeds: int,
         raise ScenarioError(
             f"the last replication's seed {seed_list[-1]} (base seed + {int(seeds) - 1}) is "
             "above 2**64 - 1; give a smaller [run] seed or fewer --seeds")
+    # with_overrides has checked that every policy starts within the runs
     starts = {p.name: divergence_start(shared[0], p) for p in shared[1:]}
-    first = min(starts.values())
-    last = run["end"]
-    if first > last:
-        raise ScenarioError(
-            f"the policies start in {first}, after the runs end in {last}; give a later "
-            "--end")
-    window = Window.of(run["start"], first, last)
+    window = Window.of(run["start"], min(starts.values()), run["end"])
     return shared, seed_list, window, starts
 
 

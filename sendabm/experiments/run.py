@@ -15,6 +15,7 @@ import numpy as np
 
 import sendabm
 from sendabm.core import calendar
+from sendabm.core.areas import Areas
 from sendabm.core.measures import NATIONAL, PANEL
 from sendabm.core.model import SendModel
 from sendabm.core.scenario import Scenario
@@ -85,14 +86,15 @@ def release(model: SendModel) -> None:
 
 
 def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
-                 areas: str | os.PathLike | None = None, progress: bool = False,
+                 areas: Areas | str | os.PathLike | None = None, progress: bool = False,
                  figures: Mapping[str, FigureDrawer] | None = None) -> RunOutput:
     """Run ``scenario`` to its end month; write the results folder if ``out`` is given.
 
     Args:
         scenario: The validated scenario (with any command-line overrides applied).
         out: Results folder to write (created or replaced atomically), or None.
-        areas: Optional CSV/GraphML file of local areas.
+        areas: Optional local areas: an :class:`~sendabm.core.areas.Areas` or its
+            CSV/GraphML file (default: the 152 English LAs).
         progress: Show a progress bar on stderr.
         figures: Figures to draw into ``out``: file name -> drawing function, e.g.
             :data:`sendabm.presentation.figures.RUN_FIGURES`; none if None.

@@ -300,16 +300,28 @@ def read_manifest(root: str | os.PathLike) -> dict[str, Any]:
     """The store's manifest.
 
     Raises:
-        SweepError: No readable manifest.
+        SweepError: No readable manifest, or one without the spec, design and runs
+            that sendabm sweep writes (a damaged store).
     """
     path = Path(root) / MANIFEST
     if not path.is_file():
         raise SweepError(f"'{root}' is not a sweep store (no {MANIFEST}); give the folder "
                          "written by sendabm sweep")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise SweepError(f"cannot read {path} ({error})") from None
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise SweepError(f"cannot read {path} ({reason}); run the sweep again into a new "
+                         "--store") from None
+    shape = {"spec": dict, "design": dict, "runs": list}
+    missing = ([] if not isinstance(manifest, dict) else
+               [key for key, kind in shape.items() if not isinstance(manifest.get(key), kind)])
+    if not isinstance(manifest, dict) or missing:
+        what = "is not a JSON object" if not isinstance(manifest, dict) else \
+            f"has no valid {', '.join(missing)}"
+        raise SweepError(f"{path} {what}, so the store is damaged; run the sweep again into "
+                         "a new --store")
+    return manifest
 
 
 def parts(root: str | os.PathLike) -> list[Path]:
