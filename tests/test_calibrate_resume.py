@@ -196,7 +196,8 @@ def test_a_spec_that_is_not_utf8_is_one_line(tmp_path, capsys):
     path.write_bytes(GOOD.replace('"resume"', '"r\xe9sum\xe9"').encode("latin-1"))
     assert main(["calibrate", "--spec", str(path), "--study", str(tmp_path / "s")]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and "not valid UTF-8" in lines[0] and "save the file as UTF-8" in lines[0]
+    assert len(lines) == 1
+    assert "not valid UTF-8" in lines[0] and "save the file as UTF-8" in lines[0]
     assert not (tmp_path / "s").exists()
 
 
