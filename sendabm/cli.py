@@ -82,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
                     "every scenario: common random numbers) and write a comparison folder: "
                     "comparison.csv, comparison.md, replications.csv, compare.json and "
                     "figures (compare_national.png, compare_equity.png). Every run uses the "
-                    "base scenario's start, end and scale unless --scale or --end is given.")
+                    "base scenario's start and scale and the latest end among the "
+                    "scenarios, unless --scale or --end is given.")
     comp.add_argument("base", type=Path, metavar="BASE",
                       help="base scenario TOML file, e.g. experiments/scenarios/baseline.toml")
     comp.add_argument("policies", type=Path, nargs="+", metavar="POLICY",
@@ -94,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="share of England to simulate, 0.001-1.0; default: the base "
                            "scenario's [run] scale")
     comp.add_argument("--end", default=None, metavar="YYYY-MM",
-                      help="last month to simulate; default: the base scenario's end")
+                      help="last month to simulate; default: the latest end among the scenarios")
     comp.add_argument("--out", type=Path, default=None, metavar="DIR",
                       help="comparison folder (created, or replaced if it holds an earlier "
                            "comparison); default: results/compare-<base>-vs-<policies>")

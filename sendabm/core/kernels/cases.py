@@ -119,23 +119,6 @@ def _refuse(fam, i, cw, p, kind, event):
     fam.trust_la[i] = np.float64(fam.trust_la[i]) * p.trust_kept_on_refusal
 
 
-@njit(cache=True)
-def open_cases(stage, busy):
-    """The rows among ``busy`` (ascending) with an open case, ascending, as int64.
-
-    One pass instead of numpy's gather, compare and index (every family with an open
-    case is busy, so the busy rows suffice).
-    """
-    out = np.empty(busy.shape[0], dtype=np.int64)
-    n = 0
-    for k in range(busy.shape[0]):
-        i = busy[k]
-        if stage[i] != S.IDLE:
-            out[n] = i
-            n += 1
-    return out[:n]
-
-
 @njit(cache=True, inline="always")
 def _first_vacant(la, ptr, idx, roll, places, cursor):
     """First place in ``la``'s list with a vacancy, or -1, starting from ``cursor[la]``.
