@@ -383,6 +383,14 @@ def _dashboard(args: argparse.Namespace) -> int:
     return serve(host=args.host, port=args.port)
 
 
+def _warn_scale(scale: float) -> None:
+    from sendabm.experiments.run import scale_warning
+
+    warning = scale_warning(scale)
+    if warning is not None:
+        print(f"sendabm: warning: {warning}", file=sys.stderr)
+
+
 def _run(args: argparse.Namespace) -> int:
     from sendabm.experiments.run import run_scenario
     from sendabm.presentation.figures import RUN_FIGURES
@@ -397,6 +405,7 @@ def _run(args: argparse.Namespace) -> int:
         numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     out = args.out if args.out is not None else Path("results") / scenario.name
     check_out_dir(out)
+    _warn_scale(scenario.run["scale"])
     output = run_scenario(scenario, out=out, areas=args.areas, progress=not args.quiet,
                           figures=None if args.no_figures else RUN_FIGURES)
     seconds = output.manifest["wall_time_seconds"]
@@ -422,6 +431,7 @@ def _compare(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else default_out_dir(
         base.name, [p.name for p in policies])
     check_compare_out_dir(out)
+    _warn_scale(base.run["scale"] if args.scale is None else args.scale)
     result = compare(base, policies, args.seeds, scale=args.scale, end=args.end,
                      workers=args.workers, progress=not args.quiet)
     write_comparison(result, out, figures=None if args.no_figures else compare_figures.draw)

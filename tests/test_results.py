@@ -169,9 +169,12 @@ def test_panel_dates_read_as_datetimes(written: tuple[RunOutput, Path]) -> None:
         second)).sum() > 0
     later = frame["date"] > pd.Timestamp(first)
     assert (frame["date"] >= pd.Timestamp(first)).all() and later.any() and not later.all()
+
+
+def test_panel_dates_read_as_datetimes_in_polars(written: tuple[RunOutput, Path]) -> None:
     polars = pytest.importorskip("polars")
-    dtype = polars.read_parquet(path).schema["date"]
-    assert dtype == polars.Datetime("ms")
+    assert polars.read_parquet(written[1] / "panel.parquet").schema["date"] == polars.Datetime(
+        "ms")
 
 
 def test_panels_written_with_date32_still_read(written: tuple[RunOutput, Path],

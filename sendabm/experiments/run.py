@@ -28,6 +28,20 @@ COLD_COMPILE_SECONDS = 35.0
 it takes as many times longer as there are runnable processes per core."""
 
 
+LEVELS_MIN_SCALE = 0.03
+"""Below this scale most LAs see no contested decision in a year and do not learn from
+reversals, so levels are off (docs/calibration.md); LA by LA, below 0.05."""
+
+
+def scale_warning(scale: float) -> str | None:
+    """One line warning that a run at ``scale`` is not to be read for levels, or None."""
+    if scale >= LEVELS_MIN_SCALE:
+        return None
+    return (f"scale {scale:g} is below {LEVELS_MIN_SCALE:g}: LAs see too few disputes to "
+            "learn, so read the run for its mechanics and differences, not for levels "
+            "(docs/calibration.md)")
+
+
 def compile_note() -> str | None:
     """One line saying the kernels are about to compile, or None if they are all cached.
 
