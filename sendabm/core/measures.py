@@ -1,4 +1,4 @@
-"""The measure registry: every measure the model reports, declared once (DESIGN §4).
+"""The measure registry: every measure the model reports, declared once (the results contract, results/README.md).
 
 :data:`REGISTRY` holds one :class:`Measure` per measure: its name, kind, unit, label,
 which way is better, the actor that owns it, where it is reported and how it is

@@ -2,7 +2,7 @@
 
 Replication ``r`` runs the base and every policy scenario with the same seed (the
 base scenario's seed + r), so each policy run shares its random draws with its base
-run (common random numbers, DESIGN §6): the two are identical until the policy
+run (common random numbers, ODD §4.9): the two are identical until the policy
 starts, and the difference between them is the policy's effect plus far less noise
 than two independent runs would carry. Every run uses the base scenario's start and
 scale and the latest end among the scenarios (or ``scale`` / ``end`` if given), so a

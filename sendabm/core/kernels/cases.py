@@ -1,6 +1,6 @@
 """Institutions' decisions on open cases: LA decisions, disputes and placements.
 
-DESIGN §2 phases 5-7 for the families with an open case (a small subset of rows,
+ODD §3 steps 5-7 for the families with an open case (a small subset of rows,
 listed in ``cases``). Loops are serial and visit cases in row order, so shared
 resources (assessment slots, hearings, school places) are rationed the same way on
 any thread count. Rationing where demand exceeds capacity is a lottery: each eligible
