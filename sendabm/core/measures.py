@@ -1,4 +1,5 @@
-"""The measure registry: every measure the model reports, declared once (the results contract, results/README.md).
+"""The measure registry: every measure the model reports, declared once (the results
+contract's columns among them: results/README.md).
 
 :data:`REGISTRY` holds one :class:`Measure` per measure: its name, kind, unit, label,
 which way is better, the actor that owns it, where it is reported and how it is
