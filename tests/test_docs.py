@@ -174,3 +174,12 @@ def test_the_glossary_explains_the_abbreviations_the_docs_use():
                  "DSG", "EP", "LA", "Statutory override", "Adversarial index"):
         assert re.search(rf"^\| \*\*{re.escape(term)}\b", glossary, re.M), (
             f"docs/glossary.md has no entry for {term}")
+
+
+def test_the_readme_test_command_runs_the_slow_tests_too():
+    """CI runs the README's test command (``.ci/run``), so the slow tests run in CI only
+    if that command runs them after the default suite."""
+    section = _read(ROOT / "README.md").split("Run the tests", 1)[1]
+    command = re.search(r"```bash\n(.+?)\n```", section, re.S).group(1)
+    assert re.search(r"&& pytest && pytest -m slow$", command.strip()), command
+    assert "-m 'not slow'" in _read(ROOT / "pyproject.toml")
