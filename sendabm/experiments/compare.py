@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from sendabm.experiments.outcomes import (
 )
 from sendabm.experiments.paired import paired_row
 from sendabm.experiments.pool import WorkerPool, available_cores
-from sendabm.experiments.run import run_scenario
+from sendabm.experiments.run import compile_note, run_scenario
 
 
 def _run_one(scenario: Scenario) -> RunRecord:
@@ -245,6 +246,10 @@ def _execute(jobs: list[tuple[int, int, Scenario]], n_workers: int,
     bar = None
     if progress:
         from tqdm import tqdm
+
+        note = compile_note()  # every worker compiles them, at the same time
+        if note is not None:
+            print(note, file=sys.stderr, flush=True)
 
         bar = tqdm(total=len(jobs), unit="run", desc="compare", dynamic_ncols=True)
     try:
