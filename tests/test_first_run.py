@@ -47,3 +47,16 @@ def test_the_compile_clock_counts_compiling_once_not_calls():
         assert outer(2) == 6  # no compile
     assert compiled > 0 and clock.seconds == compiled
     assert outer(3) == 8
+
+
+def test_runs_below_scale_0_03_warn_that_levels_are_not_to_be_read(tmp_path, capsys):
+    from sendabm.cli import main
+    from sendabm.experiments.run import LEVELS_MIN_SCALE, scale_warning
+
+    assert scale_warning(LEVELS_MIN_SCALE) is None and scale_warning(0.05) is None
+    assert main(["run", str(ROOT / "experiments" / "scenarios" / "baseline.toml"), "--scale",
+                 "0.001", "--end", "2014-10", "--out", str(tmp_path / "run"), "--no-figures",
+                 "--quiet"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"sendabm: warning: {scale_warning(0.001)}"]
+    assert "not for levels" in err[0]
