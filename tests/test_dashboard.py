@@ -214,6 +214,8 @@ def test_only_requests_addressed_to_this_machine_are_answered(dashboard_url):
         assert answered == status, f"Host {name}: {answered}"
 
 
+# Importing Mesa's SolaraViz warns about a hook of Mesa's own (not ours).
+@pytest.mark.filterwarnings("ignore:.*use_state.*:UserWarning")
 def test_the_server_binds_only_what_it_is_told():
     from sendabm.presentation.dashboard import allowed_hosts
 
