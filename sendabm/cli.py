@@ -94,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
                     "every scenario: common random numbers) and write a comparison folder: "
                     "comparison.csv, comparison.md, replications.csv, compare.json and "
                     "figures (compare_national.png, compare_equity.png). Every run uses the "
-                    "base scenario's start, end and scale unless --scale or --end is given.")
+                    "base scenario's start and scale and the latest end among the "
+                    "scenarios, unless --scale or --end is given.")
     comp.add_argument("base", type=Path, metavar="BASE",
                       help="base scenario TOML file, e.g. experiments/scenarios/baseline.toml")
     comp.add_argument("policies", type=Path, nargs="+", metavar="POLICY",
@@ -106,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="share of England to simulate, 0.001-1.0; default: the base "
                            "scenario's [run] scale")
     comp.add_argument("--end", default=None, metavar="YYYY-MM",
-                      help="last month to simulate; default: the base scenario's end")
+                      help="last month to simulate; default: the latest end among the scenarios")
     comp.add_argument("--out", type=Path, default=None, metavar="DIR",
                       help="comparison folder (created, or replaced if it holds an earlier "
                            "comparison); default: results/compare-<base>-vs-<policies>")
@@ -402,6 +403,14 @@ def _dashboard(args: argparse.Namespace) -> int:
     return serve(host=args.host, port=args.port)
 
 
+def _warn_scale(scale: float) -> None:
+    from sendabm.experiments.run import scale_warning
+
+    warning = scale_warning(scale)
+    if warning is not None:
+        print(f"sendabm: warning: {warning}", file=sys.stderr)
+
+
 def _run(args: argparse.Namespace) -> int:
     from sendabm.experiments.run import run_scenario
     from sendabm.presentation.figures import RUN_FIGURES
@@ -418,6 +427,7 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else (
         Path("results") / safe_name(scenario.name, "scenario"))
     check_out_dir(out)
+    _warn_scale(scenario.run["scale"])
     output = run_scenario(scenario, out=out, areas=areas, progress=not args.quiet,
                           figures=None if args.no_figures else RUN_FIGURES)
     seconds = output.manifest["wall_time_seconds"]
@@ -443,6 +453,7 @@ def _compare(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else default_out_dir(
         base.name, [p.name for p in policies])
     check_compare_out_dir(out)
+    _warn_scale(base.run["scale"] if args.scale is None else args.scale)
     result = compare(base, policies, args.seeds, scale=args.scale, end=args.end,
                      workers=args.workers, progress=not args.quiet)
     write_comparison(result, out, figures=None if args.no_figures else compare_figures.draw)

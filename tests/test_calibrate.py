@@ -45,6 +45,13 @@ log = true
 name = "wait_before_independent"
 low = 3
 high = 12
+
+# The LA offsets' fit after the study, as small as the study (its defaults run 64 runs
+# at scale 0.05: minutes, for a test of the command's plumbing).
+[las]
+scale = 0.002
+seeds = 1
+iterations = 1
 """
 
 

@@ -205,7 +205,8 @@ def read_replications(path: Path, manifest: dict[str, Any]) -> list[dict[str, st
 
 # --------------------------------------------------------------------------- markdown
 
-_BY_NAME = {o.name: o for o in OUTCOMES}
+OUTCOME_BY_NAME = {o.name: o for o in OUTCOMES}
+"""Each outcome by its name."""
 _DIRECTION_WORDS = {LOWER: "lower", HIGHER: "higher", NEARER_ZERO: "nearer 0", NEUTRAL: "—"}
 
 
@@ -247,7 +248,9 @@ def _decimals(*values: float) -> int:
     return min(6, max(3, 1 - math.floor(math.log10(max(finite)))))
 
 
-def _interval(row: dict[str, Any], kind: str) -> str:
+def interval_text(row: dict[str, Any], kind: str) -> str:
+    """A paired difference and its 95% interval in one unit, e.g. '-£0.21bn (-£0.25bn to
+    -£0.17bn)', from a table row's ``diff_mean``, ``diff_low95`` and ``diff_high95``."""
     values = (row["diff_mean"], row["diff_low95"], row["diff_high95"])
     if all(v == 0 for v in values):
         return "0 (identical)"
@@ -262,7 +265,8 @@ def _interval(row: dict[str, Any], kind: str) -> str:
     return f"{diff} ({low} to {high})"
 
 
-def _pct(value: float) -> str:
+def change_text(value: float) -> str:
+    """A signed change in percent, e.g. '+3.2%' ('n/a' if undefined)."""
     if not math.isfinite(value):
         return "n/a"
     return "0.0%" if round(value, 1) == 0 else f"{value:+,.1f}%"
@@ -282,11 +286,12 @@ def _table(rows: list[dict[str, Any]], base: str, policy: str) -> list[str]:
              "| Policy better in |",
              "|---|---:|---:|---:|---:|:---:|---:|"]
     for row in rows:
-        o = _BY_NAME[row["outcome"]]
+        o = OUTCOME_BY_NAME[row["outcome"]]
         lines.append(
             f"| {o.label} | {format_value(row['base_mean'], o.kind)} "
-            f"| {format_value(row['policy_mean'], o.kind)} | {_interval(row, o.kind)} "
-            f"| {_pct(row['diff_pct'])} | {_DIRECTION_WORDS[o.direction]} | {_better(row)} |")
+            f"| {format_value(row['policy_mean'], o.kind)} | {interval_text(row, o.kind)} "
+            f"| {change_text(row['diff_pct'])} | {_DIRECTION_WORDS[o.direction]} "
+            f"| {_better(row)} |")
     return lines
 
 
