@@ -26,11 +26,6 @@ trials = 3
 end = "2016-12"
 sampler_seed = 3
 
-[las]
-scale = 0.002
-seeds = 1
-iterations = 1
-
 [weights]
 ehc_plans = 1.0
 appeals_registered = 1.0

@@ -152,7 +152,7 @@ def plan_runs(base: Scenario, policies: Sequence[Scenario], seeds: int,
         raise ScenarioError(
             f"two scenarios are both named '{duplicate}'; give each scenario file a "
             "different [scenario] name")
-    run = {"start": base.run["start"], "end": end or shared_end([base, *policies]),
+    run = {"start": base.run["start"], "end": shared_end([base, *policies]) if end is None else end,
            "scale": base.run["scale"] if scale is None else scale, "seed": base.run["seed"]}
     shared = [s.with_overrides(run=run) for s in (base, *policies)]
     seed_list = [int(base.run["seed"]) + r for r in range(int(seeds))]
