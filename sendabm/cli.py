@@ -6,7 +6,8 @@
   (:mod:`sendabm.experiments.compare`).
 - ``sendabm sweep SPEC.toml [--store DIR] [--engine local|dask] [--workers N]
   [--scheduler ADDRESS]``: a resumable parameter sweep (:mod:`sendabm.experiments.sweep`).
-- ``sendabm sensitivity STORE [--method sobol|morris|src] [--out DIR]``: sensitivity
+- ``sendabm sensitivity STORE [--method sobol|morris|src] [--out DIR]
+  [--allow-incomplete]``: sensitivity
   indices of a sweep's outcomes (:mod:`sendabm.experiments.sensitivity`).
 - ``sendabm calibrate [--spec FILE] [--study DIR] [--trials N] [--out FILE]``: fit
   behavioural parameters to the national record (:mod:`sendabm.experiments.calibrate`).
@@ -33,18 +34,29 @@ import argparse
 import sys
 from pathlib import Path
 
-from sendabm.core.areas import AreasError
+from sendabm.core.areas import AreasError, load_areas
 from sendabm.core.scenario import ScenarioError, load_scenario
 from sendabm.experiments.calibrate import CalibrationError
 from sendabm.experiments.extras import MissingExtra, require
-from sendabm.experiments.results import ResultsError, check_out_dir
+from sendabm.experiments.results import ResultsError, check_out_dir, safe_name
 from sendabm.experiments.sweep import SweepError
 
 EXIT_USAGE = 2
 
 
+class UsageError(Exception):
+    """The command line itself is wrong (an unknown option, a value of the wrong type)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (its own print the whole usage first)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: error: {message}; see '{self.prog} --help'")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sendabm",
         description="Agent-based simulation of England's SEND system: families, schools, "
                     "local authorities and the SEND Tribunal in 152 local areas.")
@@ -82,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
                     "every scenario: common random numbers) and write a comparison folder: "
                     "comparison.csv, comparison.md, replications.csv, compare.json and "
                     "figures (compare_national.png, compare_equity.png). Every run uses the "
-                    "base scenario's start, end and scale unless --scale or --end is given.")
+                    "base scenario's start and scale and the latest end among the "
+                    "scenarios, unless --scale or --end is given.")
     comp.add_argument("base", type=Path, metavar="BASE",
                       help="base scenario TOML file, e.g. experiments/scenarios/baseline.toml")
     comp.add_argument("policies", type=Path, nargs="+", metavar="POLICY",
@@ -94,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="share of England to simulate, 0.001-1.0; default: the base "
                            "scenario's [run] scale")
     comp.add_argument("--end", default=None, metavar="YYYY-MM",
-                      help="last month to simulate; default: the base scenario's end")
+                      help="last month to simulate; default: the latest end among the scenarios")
     comp.add_argument("--out", type=Path, default=None, metavar="DIR",
                       help="comparison folder (created, or replaced if it holds an earlier "
                            "comparison); default: results/compare-<base>-vs-<policies>")
@@ -153,7 +166,7 @@ def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
 
     sens = sub.add_parser(
         "sensitivity", help="sensitivity indices of a sweep's outcomes",
-        description="Sobol (S1, ST) or Morris (mu*, sigma) indices with 95%% confidence "
+        description="Sobol (S1, ST) or Morris (mu*, sigma) indices with 95% confidence "
                     "intervals for each outcome of a sweep store (outcomes averaged over "
                     "replications first; the replication-noise share is reported). Latin "
                     "hypercube and factorial stores use standardised regression "
@@ -164,6 +177,9 @@ def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
                       help="default: the one that fits the store's design")
     sens.add_argument("--out", type=Path, default=None, metavar="DIR",
                       help="output folder; default: STORE/sensitivity")
+    sens.add_argument("--allow-incomplete", action="store_true",
+                      help="analyse the finished runs of a sweep with runs missing or failed "
+                           "(refused otherwise; the report says so)")
     _view_parsers(sub)
 
 
@@ -236,7 +252,7 @@ def _validate_parser(sub: argparse._SubParsersAction) -> None:
         "validate", help="the calibrated baseline against the record, and its projection",
         description="Run the baseline (package defaults) over several seeds from September "
                     "2014 to August 2040 with no policy change. Writes validation.png (each "
-                    "target series: record against the model's median and 90%% band), "
+                    "target series: record against the model's median and 90% band), "
                     "projection.png (to 2039/40), fit.csv, projection.csv and VALIDATION.md "
                     "(MAPE per series over 2015-2022) into OUT, keeping other files there.")
     val.add_argument("--seeds", type=int, default=10, metavar="N",
@@ -306,8 +322,9 @@ def _calibrate(args: argparse.Namespace) -> int:
                        progress=not args.quiet)
     command = _command_line("calibrate")
     target, report = write_outputs(result, spec, args.study, args.out, command)
+    priors = "not completed" if result.prior_score is None else f"{result.prior_score:.1f}%"
     print(f"wrote {target} and {report} (best of {result.trials} trials: {result.score:.1f}% "
-          f"weighted MAPE; priors {result.prior_score:.1f}%)")
+          f"weighted MAPE; priors {priors})")
     if not args.skip_las and spec.las["iterations"] > 0:
         las = fit_las(spec, result.values, args.study, workers=workers, progress=say)
         print(f"wrote {las} (LA offsets under that set; copy it to "
@@ -321,8 +338,8 @@ def _backtest(args: argparse.Namespace) -> int:
     from sendabm.experiments.results import check_writable
 
     for flag, value, low in (("--seeds", args.seeds, 1), ("--iterations", args.iterations, 1),
-                             ("--workers", args.workers or 1, 1)):
-        if value < low:
+                             ("--workers", args.workers, 1)):
+        if value is not None and value < low:
             raise ScenarioError(f"{flag} must be at least {low}, got {value}")
     if not 0.001 <= args.scale <= 1.0:
         raise ScenarioError(f"--scale must be in 0.001-1.0, got {args.scale}")
@@ -340,13 +357,15 @@ def _sweep(args: argparse.Namespace) -> int:
     from sendabm.experiments.sweep_run import run_sweep
 
     spec = load_spec(args.spec)
-    store = args.store if args.store is not None else Path("results") / "sweeps" / spec.name
+    store = args.store if args.store is not None else (
+        Path("results") / "sweeps" / safe_name(spec.name, "sweep"))
     engine = "dask" if args.scheduler else args.engine
     summary = run_sweep(spec, store, engine=engine, workers=args.workers,
                         scheduler=args.scheduler, progress=not args.quiet)
     rate = summary.done / summary.wall_seconds * 3600 if summary.wall_seconds else 0.0
+    repaired = f" ({summary.repaired} damaged parts removed)" if summary.repaired else ""
     print(f"wrote {store} ({summary.total} runs: {summary.skipped} already done, "
-          f"{summary.done} run now, {summary.failed} failed; {summary.engine} engine, "
+          f"{summary.done} run now{repaired}, {summary.failed} failed; {summary.engine} engine, "
           f"{summary.workers} workers, {summary.wall_seconds:.1f} s, {rate:.0f} runs/hour)")
     return 1 if summary.failed else 0
 
@@ -354,11 +373,13 @@ def _sweep(args: argparse.Namespace) -> int:
 def _sensitivity(args: argparse.Namespace) -> int:
     from sendabm.experiments.sensitivity import analyse, write_sensitivity
 
-    result = analyse(args.store, method=args.method)
+    result = analyse(args.store, method=args.method, allow_incomplete=args.allow_incomplete)
     out = args.out if args.out is not None else args.store / "sensitivity"
     write_sensitivity(result, out)
+    partial = "" if result.complete else (f"; incomplete: {result.runs_finished} of "
+                                          f"{result.runs_planned} runs")
     print(f"wrote {out} ({result.method} indices for {len(result.outcomes)} outcomes over "
-          f"{result.n_points} design points x {result.replications} replications)")
+          f"{result.n_points} design points x {result.replications} replications{partial})")
     return 0
 
 
@@ -374,12 +395,20 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
+    if not 0 < args.port < 65536:
+        raise ScenarioError(f"--port must be between 1 and 65535, got {args.port}")
     require("dashboard", "the dashboard (sendabm dashboard)")
     from sendabm.presentation.dashboard import serve
 
-    if not 0 < args.port < 65536:
-        raise ScenarioError(f"--port must be between 1 and 65535, got {args.port}")
     return serve(host=args.host, port=args.port)
+
+
+def _warn_scale(scale: float) -> None:
+    from sendabm.experiments.run import scale_warning
+
+    warning = scale_warning(scale)
+    if warning is not None:
+        print(f"sendabm: warning: {warning}", file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -394,9 +423,12 @@ def _run(args: argparse.Namespace) -> int:
         import numba
 
         numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
-    out = args.out if args.out is not None else Path("results") / scenario.name
+    areas = None if args.areas is None else load_areas(args.areas)
+    out = args.out if args.out is not None else (
+        Path("results") / safe_name(scenario.name, "scenario"))
     check_out_dir(out)
-    output = run_scenario(scenario, out=out, areas=args.areas, progress=not args.quiet,
+    _warn_scale(scenario.run["scale"])
+    output = run_scenario(scenario, out=out, areas=areas, progress=not args.quiet,
                           figures=None if args.no_figures else RUN_FIGURES)
     seconds = output.manifest["wall_time_seconds"]
     print(f"wrote {out} ({output.manifest['months']} months, scale {output.manifest['scale']}, "
@@ -421,6 +453,7 @@ def _compare(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else default_out_dir(
         base.name, [p.name for p in policies])
     check_compare_out_dir(out)
+    _warn_scale(base.run["scale"] if args.scale is None else args.scale)
     result = compare(base, policies, args.seeds, scale=args.scale, end=args.end,
                      workers=args.workers, progress=not args.quiet)
     write_comparison(result, out, figures=None if args.no_figures else compare_figures.draw)
@@ -433,7 +466,11 @@ def _compare(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sendabm`` command."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except UsageError as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
     try:
         if args.command == "run":
             return _run(args)

@@ -40,6 +40,13 @@ log = true
 name = "wait_before_independent"
 low = 3
 high = 12
+
+# The LA offsets' fit after the study, as small as the study (its defaults run 64 runs
+# at scale 0.05: minutes, for a test of the command's plumbing).
+[las]
+scale = 0.002
+seeds = 1
+iterations = 1
 """
 
 
@@ -71,6 +78,8 @@ def test_tiny_calibration_runs_end_to_end_and_resumes(tmp_path):
     assert isinstance(values["parameters"]["wait_before_independent"], int)
     report = (study / "REPORT.md").read_text()
     assert "EHC plans" in report and "calibrated" in report
+    # The LA offsets' fit follows, on the spec's tiny [las] budget (one step).
+    assert (study / "la_dispositions.csv").is_file() and "## LA offsets" in report
     # The same command with a larger budget resumes: only the missing trial runs.
     more = sendabm("calibrate", "--spec", str(spec), "--study", str(study), "--workers", "1",
                    "--trials", "4", "--quiet")

@@ -1,4 +1,4 @@
-"""The ``sendabm`` command: a successful run writes the results contract (DESIGN §4);
+"""The ``sendabm`` command: a successful run writes the results contract (results/README.md);
 help lists every option; bad input exits with status 2 and one line on stderr."""
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ NATIONAL_COLUMNS = [
     "cumulative_deficit_gbp", "las_deficit_over_reserves", "mean_unmet_need",
     "mean_trust_in_la", "mean_trust_in_school", "adversarial_index",
 ]
-"""The national.csv columns DESIGN §4 requires (written out here, not imported)."""
+"""The national.csv columns the results contract requires (results/README.md; written out
+here, not imported)."""
 
 RUN_OPTIONS = ["--seed", "--scale", "--end", "--out", "--areas", "--threads", "--no-figures",
                "--quiet", "--help"]

@@ -15,7 +15,7 @@ import pytest
 
 from sendabm.core import calendar
 from sendabm.core.scenario import ScenarioError, baseline_path, load_scenario
-from sendabm.experiments.compare import compare
+from sendabm.experiments.compare import compare, plan_runs
 from sendabm.experiments.compare_folder import check_compare_out_dir, write_comparison
 from sendabm.experiments.outcomes import OUTCOMES, Outcome
 from sendabm.experiments.paired import TABLE_COLUMNS, mean_interval, paired_row, t_quantile
@@ -158,7 +158,7 @@ def test_bad_arguments_fail_before_running(files):
         compare(base, [policy], seeds=1, scale=SCALE, end=END, workers=0)
     with pytest.raises(ScenarioError, match="both named"):
         compare(base, [base], seeds=1, scale=SCALE, end=END)
-    with pytest.raises(ScenarioError, match="after the runs end"):
+    with pytest.raises(ScenarioError, match="outside the run, which spans 2014-09 to 2015-01"):
         compare(base, [policy], seeds=1, scale=SCALE, end="2015-01")
     with pytest.raises(ScenarioError, match="scale"):
         compare(base, [policy], seeds=1, scale=5.0, end=END)
@@ -244,3 +244,35 @@ def test_cli_bad_input_exits_2_with_one_line(files, tmp_path, problem):
         assert sorted(p.name for p in out.iterdir()) == ["data.txt"]
     else:
         assert not out.exists()
+
+
+def test_runs_end_at_the_latest_end_among_the_scenarios():
+    # The experiments' policy files run to 2030-08, the baseline to 2025-08.
+    scenarios = ROOT / "experiments" / "scenarios"
+    base = load_scenario(scenarios / "baseline.toml")
+    policy = load_scenario(scenarios / "tribunal_remove.toml")
+    assert base.run["end"] < policy.run["end"]
+    shared, _, window, _ = plan_runs(base, [policy], 3)
+    assert {s.run["end"] for s in shared} == {policy.run["end"]}
+    assert window.end == policy.run["end"]
+    assert plan_runs(base, [policy], 3, end="2028-08")[2].end == "2028-08"
+
+
+def test_compare_takes_scenario_files_as_str_or_path(files):
+    base, policy = files
+    result = compare(str(base), [policy], seeds=1, scale=SCALE, end="2015-04", workers=1)
+    assert (result.base, result.policies) == ("baseline", ["no_tribunal"])
+
+
+def test_a_script_without_a_main_guard_gets_a_one_line_error(files, tmp_path):
+    base, policy = files
+    script = tmp_path / "unguarded.py"
+    script.write_text("from sendabm.experiments.compare import compare\n"
+                      f"compare({str(base)!r}, [{str(policy)!r}], seeds=2, scale={SCALE}, "
+                      f"end='2015-04', workers=2)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert "PoolError: unguarded.py line 2" in last and 'if __name__ == "__main__":' in last
+    assert "workers=1" in last and "BrokenProcessPool" not in done.stderr

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -197,3 +198,28 @@ def test_a_lever_changes_the_plotted_series(dashboard_url, browser):
     removed = _step(browser, months)
     assert _appeals(removed) == 0  # no tribunal, no appeals
     assert removed != kept
+    assert re.search(r"deficit: \N{MINUS SIGN}?£\d[\d,]*\.\d+(bn|m)$", removed), removed
+
+
+def test_only_requests_addressed_to_this_machine_are_answered(dashboard_url):
+    port = dashboard_url.rsplit(":", 1)[1].strip("/")
+    for name, status in (("localhost", 200), ("127.0.0.1", 200), ("rebound.example", 400)):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/",
+                                         headers={"Host": f"{name}:{port}"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                answered = response.status
+        except urllib.error.HTTPError as error:
+            answered = error.code
+        assert answered == status, f"Host {name}: {answered}"
+
+
+# Importing Mesa's SolaraViz warns about a hook of Mesa's own (not ours).
+@pytest.mark.filterwarnings("ignore:.*use_state.*:UserWarning")
+def test_the_server_binds_only_what_it_is_told():
+    from sendabm.presentation.dashboard import allowed_hosts
+
+    assert allowed_hosts("localhost") == allowed_hosts("127.0.0.1") == ["localhost",
+                                                                      "127.0.0.1"]
+    assert allowed_hosts("0.0.0.0") == ["*"]
+    assert allowed_hosts("lab.example") == ["lab.example", "localhost", "127.0.0.1"]

@@ -141,3 +141,45 @@ def test_module_map_lists_the_folders():
     section = _module_map()
     missing = [folder for folder in MAP_FOLDERS if folder not in section]
     assert not missing, f"README.md module map does not mention: {', '.join(missing)}"
+
+
+def _doc_files() -> list[Path]:
+    return [ROOT / "README.md", ROOT / "results" / "README.md",
+            ROOT / "experiments" / "README.md", *sorted(DOCS.glob("*.md"))]
+
+
+def test_links_and_named_docs_exist():
+    """Every relative link of the READMEs and docs, and every ``NAME.md`` they or the
+    package's docstrings name, is a file of the repository."""
+    files = {p.name for p in ROOT.rglob("*.md") if ".git" not in p.parts}
+    for doc in _doc_files():
+        text = _read(doc)
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            assert (doc.parent / target).exists(), (
+                f"{doc.relative_to(ROOT)} links to {target}, which is not in the repository")
+    sources = [*(_read(p) for p in _doc_files()),
+               *(p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py"))]
+    for text in sources:
+        for name in re.findall(r"\b([A-Z][A-Za-z_]*\.md)\b", text):
+            assert name in files, f"a doc or docstring names {name}, which is not in the repository"
+        assert not re.search(r"\bDESIGN §", text), "DESIGN § names a document not in the repository"
+
+
+def test_the_glossary_explains_the_abbreviations_the_docs_use():
+    glossary = _read(DOCS / "glossary.md")
+    assert "docs/glossary.md" in _read(ROOT / "README.md")
+    for term in ("EHC plan", "SEN2", "High-needs block", "Isos", "CST", "NCB", "PCV", "SEN support",
+                 "DSG", "EP", "LA", "Statutory override", "Adversarial index"):
+        assert re.search(rf"^\| \*\*{re.escape(term)}\b", glossary, re.M), (
+            f"docs/glossary.md has no entry for {term}")
+
+
+def test_the_readme_test_command_runs_the_slow_tests_too():
+    """CI runs the README's test command (``.ci/run``), so the slow tests run in CI only
+    if that command runs them after the default suite."""
+    section = _read(ROOT / "README.md").split("Run the tests", 1)[1]
+    command = re.search(r"```bash\n(.+?)\n```", section, re.S).group(1)
+    assert re.search(r"&& pytest && pytest -m slow$", command.strip()), command
+    assert "-m 'not slow'" in _read(ROOT / "pyproject.toml")

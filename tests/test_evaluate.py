@@ -78,7 +78,8 @@ def test_options_switch_a_lever_on_unless_its_own_input_says_off():
 
 
 def test_a_lever_the_base_already_sets_is_an_error():
-    base = default_scenario().with_policies([{"name": "core_offer", "start": "2026-09"}])
+    base = default_scenario().with_overrides(run={"end": "2030-08"}).with_policies(
+        [{"name": "core_offer", "start": "2026-09"}])
     with pytest.raises(ValueError, match="'core_offer' is already set by scenario 'baseline'"):
         ev.build_scenario(base, {"core_offer": 0.5})
 

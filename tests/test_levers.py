@@ -1,4 +1,4 @@
-"""Each policy lever changes the behaviour or rule it names (DESIGN §3).
+"""Each policy lever changes the behaviour or rule it names (docs/policies.md).
 
 Every lever is switched on in March 2015 in a small model and compared with the same
 seed without it (common random numbers): the comparison checks the mechanism the

@@ -11,7 +11,7 @@ from sendabm.core.policies import LEVERS, effects, normalise_policy
 from sendabm.core.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAD = '[scenario]\nname = "p"\n'
+HEAD = '[scenario]\nname = "p"\n[run]\nend = "2030-08"\n'
 
 
 def _load(tmp_path, text):

@@ -149,3 +149,47 @@ def test_unknown_or_corrupt_folders_fail_with_one_line(tmp_path):
         assert len(lines) == 1 and lines[0].startswith("sendabm: error: "), done.stderr
         assert "sendabm" in lines[0].removeprefix("sendabm: error: ")  # names the fix
     assert not (corrupt / "report").exists()  # nothing half-written
+
+
+def _truncated_mid_line(text: str) -> str:
+    return text[: len(text) // 2]
+
+
+def _truncated_at_a_line(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[: len(lines) - 7])
+
+
+def _one_row_dropped(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[:10] + lines[11:])
+
+
+def _one_row_twice(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[:10] + [lines[11]] + lines[11:])
+
+
+def _a_value_garbled(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    lines[5] = lines[5].rsplit(",", 1)[0] + ",1.2.3\n"
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (_truncated_mid_line, "rows of the comparison"), (_truncated_at_a_line, "of the 2120"),
+    (_one_row_dropped, "2119 of the 2120"), (_one_row_twice, "repeats"),
+    (_a_value_garbled, "not a number"), (lambda text: "", "header"),
+    (lambda text: text.replace("baseline,3,", "baseline,33,", 1), "did not run")])
+def test_a_damaged_replications_file_is_refused(tmp_path, capsys, damage, reason):
+    from sendabm.cli import main
+
+    folder = tmp_path / "cmp"
+    shutil.copytree(ROOT / "results" / "tribunal" / "reference", folder)
+    path = folder / "replications.csv"
+    path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
+    assert main(["report", str(folder)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "replications.csv" in lines[0] and reason in lines[0], lines
+    assert "re-run `sendabm compare`" in lines[0]
+    assert not (folder / "report").exists()

@@ -129,7 +129,7 @@ def test_panel_parquet_schema_and_rows(written: tuple[RunOutput, Path]) -> None:
     assert parquet.metadata.row_group(0).column(0).compression == "ZSTD"
     table = parquet.read()
     assert table.schema.names == ["date", "la", "quintile", "measure", "value"]
-    assert table.schema.field("date").type == pa.date32()
+    assert table.schema.field("date").type == pa.timestamp("ms")
     assert table.schema.field("la").type == pa.dictionary(pa.int32(), pa.string())
     assert table.schema.field("quintile").type == pa.int8()
     assert table.schema.field("measure").type == pa.dictionary(pa.int32(), pa.string())
@@ -153,6 +153,43 @@ def test_read_run_round_trip(written: tuple[RunOutput, Path]) -> None:
     for name, values in output.panel.items():
         np.testing.assert_array_equal(back.panel[name], values)
     assert back.manifest.items() >= output.manifest.items()
+
+
+def test_panel_dates_read_as_datetimes(written: tuple[RunOutput, Path]) -> None:
+    output, out_dir = written
+    path = out_dir / "panel.parquet"
+    first, second = output.dates[0], output.dates[1]
+    days = pq.read_table(path).column("date")
+    assert pa.compute.min(days).as_py() == datetime.datetime(first.year, first.month, 1)
+    pd = pytest.importorskip("pandas")
+    frame = pd.read_parquet(path)
+    assert pd.api.types.is_datetime64_any_dtype(frame["date"])
+    assert set(frame["date"].dt.day) == {1}
+    assert (frame["date"] == second.isoformat()).sum() == (frame["date"] == pd.Timestamp(
+        second)).sum() > 0
+    later = frame["date"] > pd.Timestamp(first)
+    assert (frame["date"] >= pd.Timestamp(first)).all() and later.any() and not later.all()
+
+
+def test_panel_dates_read_as_datetimes_in_polars(written: tuple[RunOutput, Path]) -> None:
+    polars = pytest.importorskip("polars")
+    assert polars.read_parquet(written[1] / "panel.parquet").schema["date"] == polars.Datetime(
+        "ms")
+
+
+def test_panels_written_with_date32_still_read(written: tuple[RunOutput, Path],
+                                               tmp_path: Path) -> None:
+    output, out_dir = written
+    old = tmp_path / "old"
+    old.mkdir()
+    for path in out_dir.iterdir():
+        (old / path.name).write_bytes(path.read_bytes())
+    table = pq.read_table(out_dir / "panel.parquet")
+    dates = pa.compute.cast(table.column("date"), pa.date32())
+    pq.write_table(table.set_column(0, "date", dates), old / "panel.parquet")
+    back = read_run(old)
+    for name, values in output.panel.items():
+        np.testing.assert_array_equal(back.panel[name], values)
 
 
 def test_pngs_are_non_trivial(written: tuple[RunOutput, Path]) -> None:

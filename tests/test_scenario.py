@@ -25,6 +25,8 @@ from sendabm.core.scenario import (
 REPO = Path(__file__).resolve().parents[1]
 
 MINIMAL = '[scenario]\nname = "t"\n'
+TO_2030 = MINIMAL + '[run]\nend = "2030-08"\n'
+"""A scenario whose run covers the policies these tests start in 2026 and 2027."""
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +83,7 @@ def test_load_accepts_str_path(tmp_path: Path) -> None:
 def test_policies_keep_extra_keys_and_strength_as_float(tmp_path: Path) -> None:
     # The default strength is the lever check's to fill (test_policies.py): a lever
     # without a strength gets none.
-    text = MINIMAL + (
+    text = TO_2030 + (
         '[[policies]]\nname = "a"\nstart = "2026-09"\nlevel = 3\n'
         '[[policies]]\nname = "b"\nstart = "2027-01"\nstrength = 1\n'
     )
@@ -104,10 +106,10 @@ def test_policy_validator_hook_is_called_and_errors_are_prefixed(
             raise ValueError(f"unknown policy '{policy['name']}'; valid: known")
 
     monkeypatch.setattr(scenario, "POLICY_VALIDATOR", validator)
-    ok = write(tmp_path, "ok.toml", MINIMAL + '[[policies]]\nname = "known"\nstart = "2026-09"\n')
+    ok = write(tmp_path, "ok.toml", TO_2030 + '[[policies]]\nname = "known"\nstart = "2026-09"\n')
     load_scenario(ok)
     assert seen == [{"name": "known", "start": "2026-09"}]
-    bad = write(tmp_path, "bad.toml", MINIMAL + '[[policies]]\nname = "nope"\nstart = "2026-09"\n')
+    bad = write(tmp_path, "bad.toml", TO_2030 + '[[policies]]\nname = "nope"\nstart = "2026-09"\n')
     message = error_of(bad)
     assert message.startswith("bad.toml: [[policies]] #1 ('nope'): unknown policy 'nope'")
 
@@ -137,7 +139,7 @@ def test_inheritance_overrides_key_by_key_and_concatenates_policies(tmp_path: Pa
     assert [p["name"] for p in sc.policies] == ["p1", "c1"]
 
 
-PARENT = MINIMAL.replace('"t"', '"parent"') + (
+PARENT = TO_2030.replace('"t"', '"parent"') + (
     '[[policies]]\nname = "a"\nstart = "2026-09"\nstrength = 0.5\nlevel = 3\n'
     '[[policies]]\nname = "b"\nstart = "2026-09"\n')
 
@@ -428,7 +430,7 @@ def test_with_overrides_accepts_scale_exactly_in_range(scale: float) -> None:
 
 
 def test_to_dict_is_json_serialisable(tmp_path: Path) -> None:
-    text = MINIMAL + '[[policies]]\nname = "p"\nstart = "2026-09"\nwhen = 2026-09-01\n'
+    text = TO_2030 + '[[policies]]\nname = "p"\nstart = "2026-09"\nwhen = 2026-09-01\n'
     sc = load_scenario(write(tmp_path, "t.toml", text))
     data = json.loads(json.dumps(sc.to_dict()))
     assert data["name"] == "t" and data["hash"] == sc.hash()
@@ -472,3 +474,21 @@ def test_baseline_content() -> None:
     assert sc.run == {"start": "2014-09", "end": "2025-08", "scale": 0.01, "seed": 1}
     assert sc.overrides == {} and sc.policies == ()
     assert sc.parameters == parameters.defaults()
+
+
+def test_a_policy_must_start_within_the_run(tmp_path: Path) -> None:
+    """A lever starting after the run ends would never act: an error naming the span,
+    whether the file, its parent or an override ends the run first."""
+    late = write(tmp_path, "late.toml", MINIMAL + '[[policies]]\nname = "p"\nstart = "2026-09"\n')
+    message = error_of(late)
+    assert message.startswith("late.toml: [[policies]] 'p' start = '2026-09' is outside the run")
+    assert "2014-09 to 2025-08" in message
+    fits = write(tmp_path, "fits.toml", TO_2030 + '[[policies]]\nname = "p"\nstart = "2030-08"\n')
+    sc = load_scenario(fits)
+    with pytest.raises(ScenarioError, match=r"override of scenario 't': .*2014-09 to 2030-07"):
+        sc.with_overrides(run={"end": "2030-07"})
+    with pytest.raises(ScenarioError, match=r"^extra: \[\[policies\]\] 'q' .*2014-09 to 2030-08"):
+        sc.with_policies([{"name": "q", "start": "2030-09"}], where="extra")
+    child = write(tmp_path, "child.toml", '[scenario]\nname = "c"\ninherits = "fits.toml"\n'
+                  '[run]\nend = "2029-08"\n')
+    assert "child.toml: [[policies]] 'p'" in error_of(child)

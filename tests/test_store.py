@@ -115,6 +115,7 @@ def _sweep_cli(spec: Path, out: Path) -> list[str]:
             "--workers", "1", "--quiet"]
 
 
+@pytest.mark.slow  # three sweeps in subprocesses: the default suite's longest check
 def test_resume_after_kill_9_gives_the_uninterrupted_store(tmp_path):
     spec = tmp_path / "resume.toml"
     spec.write_text(MODEL_SPEC, encoding="utf-8")

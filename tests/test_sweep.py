@@ -64,7 +64,8 @@ def test_example_spec_is_valid():
     (lambda d: d["sweep"].update(colour="red"), ("colour", "valid keys")),
     (lambda d: d.update(outcomes={"names": ["happiness"]}), ("happiness", "adversarial_index")),
     (lambda d: d.update(extra={}), ("extra", "valid sections")),
-    (lambda d: d["sweep"].update(policy_start="2016-01"), ("policy_start", "after end")),
+    (lambda d: d["sweep"].update(policy_start="2016-01"), ("policy_start", "outside the runs",
+                                                             "2014-09 to 2015-06")),
 ])
 def test_spec_errors_are_one_line(change, words):
     data = spec_data()

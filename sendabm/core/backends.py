@@ -7,16 +7,24 @@ and results, so the rest of the model is the same for both.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import numpy as np
 
-from sendabm.core import cohorts
+from sendabm.core import cohorts, rng
+from sendabm.core.kernels import aggregate, onset_schedule, onsets, school_year
 from sendabm.core.kernels import cases as case_kernels
+from sendabm.core.kernels import family_month as family_month_kernels
 from sendabm.core.kernels.aggregate import count, count_static
 from sendabm.core.kernels.family_month import family_month
 from sendabm.core.kernels.onsets import schedule_onsets
 from sendabm.core.reference.engine import ReferenceBackend
+
+KERNEL_MODULES = (rng, onsets, onset_schedule, family_month_kernels, case_kernels, aggregate,
+                  school_year)
+"""The modules whose numba kernels a run of the numba engine compiles (or loads from
+numba's cache folder)."""
 
 
 class KernelBackend:
@@ -97,3 +105,26 @@ def backend_of(engine: str, key: np.uint64, family: Callable):
     if engine not in BACKENDS:
         raise ValueError(f"unknown engine '{engine}'; choose one of: {', '.join(ENGINES)}")
     return BACKENDS[engine](key, family)
+
+
+def kernel_cache() -> tuple[int, int]:
+    """How many of the run's kernels have machine code in numba's cache folder.
+
+    A kernel counts once per function (its first call compiles every specialisation a
+    run needs); kernels inlined into others are not compiled on their own and are not
+    counted. Where numba's cache cannot be inspected every kernel counts as cached.
+
+    Returns:
+        (cached, total) kernels.
+    """
+    from numba.core.dispatcher import Dispatcher
+
+    kernels = {id(obj): obj for module in KERNEL_MODULES for obj in vars(module).values()
+               if isinstance(obj, Dispatcher) and obj.py_func.__module__ == module.__name__
+               and obj.targetoptions.get("inline", "never") == "never"}
+    cached = 0
+    for kernel in kernels.values():
+        index = getattr(getattr(getattr(kernel, "_cache", None), "_cache_file", None),
+                        "_index_path", None)
+        cached += index is None or os.path.exists(index)
+    return cached, len(kernels)

@@ -1,4 +1,4 @@
-"""The school year (DESIGN §2 phase 1, each September): children move up a year,
+"""The school year (ODD §3 step 1, each September): children move up a year,
 transfer at Year 7 and post-16, leave after Year 13 (or, with a plan, by age 25),
 and a new Reception cohort arrives.
 

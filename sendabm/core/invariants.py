@@ -149,9 +149,9 @@ def check_rows(model: SendModel, month: str) -> None:
     valid school; a child in a state special school has a valid special-school index,
     one in an independent setting a valid provider index; a child in a special or
     independent setting holds an EHC plan (they are only placed there through a plan,
-    and DESIGN §4 counts placements as stocks of children *with plans*); and every
-    row past Year 13 holds a plan (children without one leave after Year 13, so
-    pupils + post-19 plans cover every row).
+    and the results contract, results/README.md, counts placements as stocks of
+    children *with plans*); and every row past Year 13 holds a plan (children without
+    one leave after Year 13, so pupils + post-19 plans cover every row).
     """
     fam = model.families
     bad = _first((fam.active != 0) & (fam.active != 1))
@@ -209,9 +209,10 @@ def _check_index(model, month, rows, mask, column, n, what) -> None:
 def check_counted_once(model: SendModel, month: str) -> None:
     """(a), part 2: this month's measures count every active row exactly once.
 
-    Why: every output (DESIGN §4) is a sum over children; a child missed or counted
-    twice (e.g. a row left active after leaving, a quintile slot wrong, a chunk of rows
-    summed twice by a parallel loop) biases every rate built on it.
+    Why: every output (the results contract, results/README.md) is a sum over
+    children; a child missed or counted twice (e.g. a row left active after leaving, a
+    quintile slot wrong, a chunk of rows summed twice by a parallel loop) biases every
+    rate built on it.
 
     Per LA, from the panel recorded this month (rescaled to the sample):
     pupils + (EHC plans - school-age EHC plans) == active rows, i.e. school-age rows

@@ -1,4 +1,5 @@
-"""The measure registry: every measure the model reports, declared once (DESIGN §4).
+"""The measure registry: every measure the model reports, declared once (the results
+contract's columns among them: results/README.md).
 
 :data:`REGISTRY` holds one :class:`Measure` per measure: its name, kind, unit, label,
 which way is better, the actor that owns it, where it is reported and how it is
@@ -252,7 +253,9 @@ def _ratio(num, den):
 
 
 def adversarial_index(appeal_rate, refusal_share, trust_in_la):
-    """The documented composite of dispute measures (100 = 2014/15 levels)."""
+    """The documented composite of dispute measures (100 = the reference levels: the
+    2014/15 appeal rate, the 2019-2022 refusal share and the starting distrust; a run's
+    own first year sits elsewhere)."""
     parts = (np.nan_to_num(appeal_rate) / APPEAL_RATE_2014,
              np.nan_to_num(refusal_share) / REFUSAL_SHARE_2014,
              (1.0 - np.nan_to_num(trust_in_la, nan=1.0 - DISTRUST_2014)) / DISTRUST_2014)
@@ -402,8 +405,9 @@ REGISTRY: tuple[Measure, ...] = (
     Measure("share_independent", SHARE, "share of plans",
             "Share of plans placed in independent schools", owner=INDEPENDENT,
             formula=Ratio("placements_independent", "ehc_plans")),
-    Measure("adversarial_index", INDEX, "index (2014/15 = 100)",
-            "Adversarial index (2014/15 = 100)", LOWER, short="Adversarial index",
+    # 100 is the reference levels (APPEAL_RATE_2014, ...), not the run's own 2014/15.
+    Measure("adversarial_index", INDEX, "index (100 = reference levels)",
+            "Adversarial index (100 = reference levels)", LOWER, short="Adversarial index",
             formula=Composite(adversarial_index,
                               ("appeal_rate", "refusal_share", "mean_trust_in_la")),
             contract=23, compare=1, key=True, evaluate=1,

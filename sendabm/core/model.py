@@ -2,7 +2,7 @@
 
 The model is the orchestrator. Its set-up asks each actor module
 (:mod:`sendabm.core.actors`) to build its state; :meth:`SendModel.step` runs the
-month's phases as :data:`sendabm.core.phases.PHASES` declares them (DESIGN §2,
+month's phases as :data:`sendabm.core.phases.PHASES` declares them (ODD §3,
 ``docs/ODD.md`` §3); and it records the month's measures.
 """
 

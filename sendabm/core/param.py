@@ -66,9 +66,9 @@ class Param:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return f"parameter '{self.name}' must be a number ({self.unit}), got {value!r}"
-        if not math.isfinite(value):
+        if not is_finite_number(value):
             return f"parameter '{self.name}' must be a finite number ({self.unit}), got {value!r}"
-        if isinstance(self.default, int) and not float(value).is_integer():
+        if isinstance(self.default, int) and not is_whole(value):
             return f"parameter '{self.name}' must be a whole number ({self.unit}), got {value!r}"
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
             return (
@@ -76,6 +76,22 @@ class Param:
                 f"valid range is [{self.low}, {self.high}] {self.unit}"
             )
         return None
+
+
+def is_finite_number(value: Any) -> bool:
+    """True for an int or a finite float, not a bool.
+
+    TOML integers have no size limit, so an int is never converted to float here (one
+    beyond the float range would raise OverflowError); range checks compare it as is.
+    """
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def is_whole(value: int | float) -> bool:
+    """True if the number ``value`` is a whole number (any int, or an integral float)."""
+    return isinstance(value, int) or float(value).is_integer()
 
 
 def declare(name: str, default: Any, unit: str, low: float | None, high: float | None,

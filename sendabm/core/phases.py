@@ -20,7 +20,7 @@ class Phase:
 
     Attributes:
         name: Its name, as the phase clock times it and docs/ODD.md §3 lists it.
-        design_step: The DESIGN §2 step(s) it implements, e.g. "2-4" ("" for the data
+        design_step: The ODD §3 step(s) it implements, e.g. "2-4" ("" for the data
             collection that closes the month).
         does: What runs, in a few words.
         method: The ``SendModel`` method that runs it.

@@ -18,7 +18,7 @@ A scenario is a TOML file in UTF-8 (a leading byte-order mark is ignored)::
 
     [[policies]]                      # a policy lever (sendabm.core.policies.LEVERS)
     name = "..."                      # at most one entry per lever
-    start = "2026-09"                 # YYYY-MM, from 2014-09 to 2040-08
+    start = "2026-09"                 # YYYY-MM, within the run (from its start to its end)
     strength = 0.5                    # 0..1, default 1, for levers that have a strength
                                       # ... and any of the lever's options
 
@@ -41,7 +41,6 @@ import json
 import math
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -51,6 +50,7 @@ from typing import Any
 from sendabm.core import parameters as _parameters
 from sendabm.core import policies as _policies
 from sendabm.core.rng import SEED_MAX
+from sendabm.core.tomlfile import read_toml
 
 __all__ = [
     "BASELINE_DESCRIPTION",
@@ -186,6 +186,7 @@ class Scenario:
         par_new = {k: v for k, v in (parameters or {}).items() if v is not None}
         merged_run = {**self.run, **_check_run(run_new, where)}
         _check_run_order(merged_run, where)
+        _check_policy_span(merged_run, self.policies, f"{where} of scenario '{self.name}'")
         overrides = {**self.overrides, **_check_parameters(par_new, where)}
         return _build(self.name, self.description, self.path, merged_run, overrides,
                       self.policies)
@@ -210,6 +211,7 @@ class Scenario:
         added = [check_policy(dict(p), i, where) for i, p in enumerate(policies, 1)]
         mine = self.path.name if self.path is not None else f"scenario '{self.name}'"
         merged = _merge_policies([(mine, list(self.policies)), (where, added)])
+        _check_policy_span(self.run, merged, where)
         return _build(self.name, self.description, self.path, self.run, self.overrides, merged)
 
     def to_dict(self) -> dict[str, Any]:
@@ -268,6 +270,7 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     policies = _merge_policies([(part.label, part.policies) for part in reversed(chain)])
     merged_run = {**RUN_DEFAULTS, **run}
     _check_run_order(merged_run, where)
+    _check_policy_span(merged_run, policies, where)
     child = chain[0]
     return _build(child.name, child.description, child.path, merged_run, overrides, policies)
 
@@ -340,23 +343,9 @@ def _load_file(path: Path) -> _Part:
     """Parse and validate one file on its own (no merging)."""
     label = path.name
     try:
-        # utf-8-sig drops a leading byte-order mark (some Windows editors write one),
-        # which TOML itself does not allow
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"{label}: not valid UTF-8 text (byte {exc.start}); save the file as UTF-8"
-        ) from None
-    except OSError as exc:
-        raise ScenarioError(f"{label}: cannot read the file ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        if "line " not in msg:  # tomllib gives no line number at the end of the file
-            last_line = text.count("\n") + 1
-            msg = msg.replace("(at end of document)", f"(at end of document, line {last_line})")
-        raise ScenarioError(f"{label}: TOML syntax error: {msg}; fix the syntax there") from None
+        data = read_toml(path)
+    except ValueError as exc:
+        raise ScenarioError(f"{label}: {exc}") from None
 
     for key, value in data.items():
         if key not in SECTIONS:
@@ -461,6 +450,18 @@ def _check_run_order(run: Mapping[str, Any], where: str) -> None:
             f"{where}: [run] end = {run['end']!r} is not after start = {run['start']!r}; "
             "set end to a later month"
         )
+
+
+def _check_policy_span(run: Mapping[str, Any], policies: tuple[dict, ...] | list[dict],
+                       where: str) -> None:
+    """Check that every policy starts within the merged run, so that it acts at all."""
+    for policy in policies:
+        if not run["start"] <= policy["start"] <= run["end"]:
+            raise ScenarioError(
+                f"{where}: [[policies]] '{policy['name']}' start = "
+                f"{policy['start']!r} is outside the run, which spans {run['start']} to "
+                f"{run['end']}; give a start in that span, or a later [run] end (--end)"
+            )
 
 
 def _check_parameters(values: Mapping[str, Any], where: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import tomllib
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -29,11 +29,13 @@ from typing import Any
 
 import numpy as np
 
+from sendabm.core.param import is_finite_number, is_whole
 from sendabm.core.parameters import PARAMETERS, PRIORS
+from sendabm.core.tomlfile import read_toml
 from sendabm.experiments import targets as T
 from sendabm.experiments.extras import require
 from sendabm.experiments.pool import WorkerPool
-from sendabm.experiments.results import replace_files
+from sendabm.experiments.results import check_writable, replace_files
 from sendabm.experiments.run import run_national
 
 SPEC_KEYS = ("name", "scenario", "scale", "seeds", "trials", "end", "sampler_seed")
@@ -92,58 +94,97 @@ def packaged_spec_path() -> Path:
 def load_spec(path: str | os.PathLike | None = None) -> Spec:
     """Read and check a calibration specification.
 
+    Everything is checked here, the base scenario and end month included, so a bad
+    specification fails before any study folder is made.
+
     Raises:
-        CalibrationError: If the file is missing or malformed, names an unknown
-            parameter or target, or gives a range outside the parameter's valid range.
+        CalibrationError: If the file is missing, not UTF-8 or malformed, names an
+            unknown parameter, target or scenario, or gives a value outside its range.
     """
     file = Path(path) if path is not None else packaged_spec_path()
     if not file.is_file():
         raise CalibrationError(f"calibration spec '{file}' not found; give the path of a TOML "
                                "file like sendabm/data/calibration_spec.toml")
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise CalibrationError(f"calibration spec '{file}' is not valid TOML ({error}); "
-                               "fix the syntax") from error
-    head = data.get("calibration", {})
-    _reject_unknown(head, SPEC_KEYS, "[calibration] key", file)
+        data = read_toml(file)
+    except ValueError as error:
+        raise CalibrationError(f"calibration spec '{file}': {error}") from None
     _reject_unknown(data, ("calibration", "weights", "bounds", "parameters", "las"), "section",
                     file)
+    for section in ("calibration", "weights", "bounds", "las"):
+        if not isinstance(data.get(section, {}), dict):
+            raise CalibrationError(f"'{section}' in {file} must be a [{section}] table")
+    if not isinstance(data.get("parameters", []), list):
+        raise CalibrationError(f"'parameters' in {file} must be written as [[parameters]] "
+                               "tables")
+    head = data.get("calibration", {})
+    _reject_unknown(head, SPEC_KEYS, "[calibration] key", file)
+    for key in ("name", "scenario", "end"):
+        if key in head and not isinstance(head[key], str):
+            raise CalibrationError(f"[calibration] {key} = {head[key]!r} in {file} must be "
+                                   "a string in quotes")
     las_head = data.get("las", {})
-    if not isinstance(las_head, dict):
-        raise CalibrationError(f"[las] in {file} must be a table of {', '.join(LAS_KEYS)}")
     _reject_unknown(las_head, LAS_KEYS, "[las] key", file)
     las = {"scale": _number(las_head.get("scale", LAS_DEFAULTS["scale"]), "las.scale", file,
                             low=0.001, high=1.0),
            "seeds": int(_number(las_head.get("seeds", LAS_DEFAULTS["seeds"]), "las.seeds", file,
-                                low=1, high=100)),
+                                low=1, high=100, whole=True)),
            "iterations": int(_number(las_head.get("iterations", LAS_DEFAULTS["iterations"]),
-                                     "las.iterations", file, low=0, high=200))}
+                                     "las.iterations", file, low=0, high=200, whole=True))}
     weights = {k: _number(v, f"weight '{k}'", file, low=0.0) for k, v in
-               data.get("weights", {}).items()}
+               _table(data, "weights", file).items()}
     _reject_unknown(weights, tuple(T.BY_NAME), "target", file)
+    if weights and not sum(weights.values()) > 0:
+        raise CalibrationError(f"[weights] in {file} are all 0; give at least one target a "
+                               "positive weight")
     bounds = {k: _number(v, f"bound '{k}'", file, low=0.0) for k, v in
-              data.get("bounds", {}).items()}
+              _table(data, "bounds", file).items()}
     _reject_unknown(bounds, tuple(weights or T.BY_NAME), "bounded target", file)
-    fitted = tuple(_fit_parameter(entry, file) for entry in data.get("parameters", []))
+    entries = data.get("parameters", [])
+    if not isinstance(entries, list):
+        raise CalibrationError(f"parameters in {file} must be [[parameters]] tables with "
+                               "name, low and high")
+    fitted = tuple(_fit_parameter(entry, file) for entry in entries)
     if not fitted:
         raise CalibrationError(f"calibration spec '{file}' fits no parameters; add "
                                "[[parameters]] entries with name, low and high")
+    names = [fp.name for fp in fitted]
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise CalibrationError(f"[[parameters]] name {twice!r} is listed twice in {file}; "
+                               "list each parameter once")
+    name = head.get("name", file.stem)
+    if not isinstance(name, str) or not name.strip():
+        raise CalibrationError(f"[calibration] name in {file} must be a non-empty string")
     spec = Spec(
-        name=str(head.get("name", file.stem)),
+        name=name,
         scenario=str(head.get("scenario", "baseline")),
         scale=_number(head.get("scale", 0.01), "scale", file, low=0.001, high=1.0),
-        seeds=int(_number(head.get("seeds", 4), "seeds", file, low=1, high=1000)),
-        trials=int(_number(head.get("trials", 100), "trials", file, low=1, high=100000)),
+        seeds=int(_number(head.get("seeds", 4), "seeds", file, low=1, high=1000, whole=True)),
+        trials=int(_number(head.get("trials", 100), "trials", file, low=1, high=100000,
+                           whole=True)),
         end=str(head.get("end", "2022-12")),
-        sampler_seed=int(_number(head.get("sampler_seed", 1), "sampler_seed", file, low=0)),
+        sampler_seed=int(_number(head.get("sampler_seed", 1), "sampler_seed", file, low=0,
+                                 high=2**32 - 1, whole=True)),
         weights=weights or {t.name: 1.0 for t in T.TARGETS},
         parameters=fitted,
         bounds=bounds,
         las=las,
         source="sendabm/data/calibration_spec.toml (packaged)" if path is None else str(file),
     )
+    try:
+        base_scenario(spec)  # the scenario and the end month, checked before any trial
+    except ValueError as error:  # ScenarioError: a missing scenario or a bad end month
+        raise CalibrationError(f"[calibration] in {file}: {error}") from None
     return spec
+
+
+def _table(data: Mapping[str, Any], key: str, file: Path) -> Mapping[str, Any]:
+    """The section ``[key]`` of the spec (empty if absent)."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise CalibrationError(f"{key} in {file} must be a [{key}] table, got {value!r}")
+    return value
 
 
 def _reject_unknown(values: Mapping[str, Any], valid: Sequence[str], what: str,
@@ -155,10 +196,13 @@ def _reject_unknown(values: Mapping[str, Any], valid: Sequence[str], what: str,
 
 
 def _number(value: Any, what: str, file: Path, low: float | None = None,
-            high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            high: float | None = None, whole: bool = False) -> float:
+    if not is_finite_number(value):
         raise CalibrationError(f"{what} in {file} must be a number, got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
+    if whole and not is_whole(value):
+        raise CalibrationError(f"{what} in {file} must be a whole number, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high) \
+            or abs(value) > sys.float_info.max:
         raise CalibrationError(f"{what} = {value!r} in {file} is out of range "
                                f"[{low}, {high}]; choose a value inside it")
     return float(value)
@@ -169,16 +213,17 @@ def _fit_parameter(entry: Any, file: Path) -> FitParameter:
         raise CalibrationError(f"[[parameters]] entries in {file} must be tables")
     _reject_unknown(entry, ("name", "low", "high", "log"), "[[parameters]] key", file)
     name = entry.get("name")
-    if name not in PARAMETERS or PARAMETERS[name].choices is not None or isinstance(
-            PARAMETERS[name].default, str):
+    param = PARAMETERS.get(name) if isinstance(name, str) else None
+    if param is None or param.choices is not None or isinstance(param.default, str):
         raise CalibrationError(f"[[parameters]] name {name!r} in {file} is not a numeric "
                                "model parameter; see docs/parameters.md")
-    param = PARAMETERS[name]
     low = _number(entry.get("low"), f"{name}.low", file, param.low, param.high)
     high = _number(entry.get("high"), f"{name}.high", file, param.low, param.high)
     if not low < high:
         raise CalibrationError(f"{name}: low {low} must be below high {high} in {file}")
-    log = bool(entry.get("log", False))
+    log = entry.get("log", False)
+    if not isinstance(log, bool):
+        raise CalibrationError(f"{name}: log = {log!r} in {file} must be true or false")
     if log and low <= 0:
         raise CalibrationError(f"{name}: a log-scale range needs low > 0 in {file}")
     return FitParameter(name, low, high, log)
@@ -251,15 +296,41 @@ def suggest(trial, spec: Spec) -> dict[str, Any]:
     return values
 
 
+START_POINT = "start_point"
+"""User attribute of an enqueued starting trial: :data:`PRIORS_POINT` or
+:data:`CURRENT_POINT`."""
+PRIORS_POINT = "priors"
+CURRENT_POINT = "current defaults"
+
+
+def check_study_dir(study_dir: Path) -> None:
+    """Raise a one-line error unless ``study_dir`` can be (or is) a study folder; write
+    nothing."""
+    study_dir = Path(study_dir)
+    if study_dir.exists() and not study_dir.is_dir():
+        raise CalibrationError(f"--study '{study_dir}' is a file; give a folder (the study is "
+                               "kept in FOLDER/study.db)")
+    check_writable(study_dir, "--study")
+
+
 def open_study(spec: Spec, study_dir: Path):
-    """Create or resume the study stored in ``study_dir/study.db``."""
+    """Create or resume the study stored in ``study_dir/study.db``.
+
+    A new study records its starting points (the registry's priors and, if different,
+    the defaults the package ships now) and enqueues them. On resume, a trial left
+    running by a killed process is marked failed and queued again with the same
+    parameters, and a starting point that has not completed is queued again, so the
+    resumed study runs what an uninterrupted one would.
+    """
     optuna = _optuna()
+    study_dir = Path(study_dir)
+    check_study_dir(study_dir)
     study_dir.mkdir(parents=True, exist_ok=True)
     storage = f"sqlite:///{(study_dir / 'study.db').resolve()}"
-    sampler = optuna.samplers.TPESampler(seed=spec.sampler_seed, multivariate=True)
     try:
-        study = optuna.create_study(study_name=spec.name, storage=storage, sampler=sampler,
-                                    direction="minimize", load_if_exists=True)
+        study = optuna.create_study(study_name=spec.name, storage=storage,
+                                    sampler=trial_sampler(spec, 0), direction="minimize",
+                                    load_if_exists=True)
     except Exception as error:  # a corrupt or foreign database
         raise CalibrationError(f"cannot open study in '{study_dir}' ({error}); use another "
                                "--study folder or delete this one to start afresh") from error
@@ -269,16 +340,59 @@ def open_study(spec: Spec, study_dir: Path):
         raise CalibrationError(f"the study in '{study_dir}' fits other parameters than this "
                                "spec; use another --study folder")
     if stored is None:
-        study.set_user_attr("spec_parameters", names)
-        # Starting points: the registry's priors (trial 0, the reference the report
-        # compares with) and, if different, the defaults the package ships now, so a
-        # re-calibration can only improve on the current set.
+        # Starting points: the registry's priors (the reference the report compares
+        # with) and, if different, the defaults the package ships now, so a
+        # re-calibration can only improve on the current set. Recorded, so a resumed
+        # study queues the same ones even if the package's defaults have changed since.
         priors = {fp.name: _clip(PRIORS[fp.name], fp) for fp in spec.parameters}
         current = {fp.name: _clip(PARAMETERS[fp.name].default, fp) for fp in spec.parameters}
-        study.enqueue_trial(priors)
+        points = {PRIORS_POINT: priors}
         if current != priors:
-            study.enqueue_trial(current)
+            points[CURRENT_POINT] = current
+        study.set_user_attr("start_points", points)
+        study.set_user_attr("spec_parameters", names)
+    _requeue_stale(study)
+    _enqueue_start_points(study)
     return study
+
+
+def _requeue_stale(study) -> None:
+    """Mark the trials a killed process left running as failed, and queue their
+    parameters again (one calibration at a time may use a study)."""
+    optuna = _optuna()
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+        if START_POINT not in trial.user_attrs:  # starting points: _enqueue_start_points
+            study.enqueue_trial(dict(trial.params), user_attrs={"requeued_from": trial.number})
+
+
+def _enqueue_start_points(study) -> None:
+    """Queue each recorded starting point that is neither completed nor queued."""
+    optuna = _optuna()
+    State = optuna.trial.TrialState
+    live = {t.user_attrs.get(START_POINT) for t in study.get_trials(
+        deepcopy=False, states=(State.COMPLETE, State.WAITING, State.RUNNING))}
+    for role, values in study.user_attrs.get("start_points", {}).items():
+        if role not in live:
+            study.enqueue_trial(values, user_attrs={START_POINT: role})
+
+
+def trial_sampler(spec: Spec, position: int):
+    """The TPE sampler that proposes the trial asked when ``position`` trials are complete.
+
+    Its seed comes from ``SeedSequence([sampler_seed, position])``, so a proposal depends
+    on the seed and the trials before it only, not on how often the study was resumed.
+    """
+    optuna = _optuna()
+    seed = int(np.random.SeedSequence([spec.sampler_seed, position]).generate_state(1)[0])
+    return optuna.samplers.TPESampler(seed=seed, multivariate=True)
+
+
+def ask(study, spec: Spec) -> tuple[Any, dict[str, Any]]:
+    """The next trial (a queued one first) and its candidate values."""
+    study.sampler = trial_sampler(spec, finished_trials(study))
+    trial = study.ask()
+    return trial, suggest(trial, spec)
 
 
 def _clip(value: float, fp: FitParameter) -> float:
@@ -287,10 +401,10 @@ def _clip(value: float, fp: FitParameter) -> float:
 
 
 def finished_trials(study) -> int:
-    """Trials completed (or failed) so far."""
+    """Trials completed so far (trials of a killed process, failed and queued again, do
+    not count)."""
     optuna = _optuna()
-    done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
-    return sum(1 for t in study.trials if t.state in done)
+    return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
 
 
 @dataclass
@@ -304,6 +418,8 @@ class Result:
     trials: int
     prior_score: float | None
     prior_per_series: dict[str, float] | None
+    prior_number: int | None = None
+    current_number: int | None = None
 
 
 def run_study(spec: Spec, study_dir: Path, workers: int = 1, trials: int | None = None,
@@ -334,8 +450,7 @@ def run_study(spec: Spec, study_dir: Path, workers: int = 1, trials: int | None 
             bar = tqdm(total=budget, initial=min(done, budget), unit="trial",
                        desc=f"calibrate {spec.name}", dynamic_ncols=True)
         while done < budget:
-            trial = study.ask()
-            values = suggest(trial, spec)
+            trial, values = ask(study, spec)
             value, per_series = evaluate(spec, values, pool, base)
             trial.set_user_attr("per_series", per_series)
             study.tell(trial, value)
@@ -365,6 +480,7 @@ def fit_las(spec: Spec, values: Mapping[str, Any], study_dir: Path, workers: int
     from sendabm.core import dispositions
     from sendabm.experiments import la_offsets
 
+    check_study_dir(study_dir)
     scen = base_scenario(spec).with_overrides(
         run={"scale": spec.las["scale"]}, parameters=dict(values))
     history: list[tuple[int, dict[str, float]]] = []
@@ -417,19 +533,41 @@ def within(trial, bounds: Mapping[str, float]) -> bool:
 
 def best_result(study, bounds: Mapping[str, float] | None = None) -> Result:
     """The trial with the lowest score among those within ``bounds`` (any trial if none
-    is), with the first (prior) trial's score for reference."""
+    is), with the priors' trial's score for reference (None if it has not completed)."""
     optuna = _optuna()
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         raise CalibrationError("the study has no completed trial; run it with a budget of "
                                "at least one trial")
     admissible = [t for t in complete if within(t, bounds or {})] or complete
     best = min(admissible, key=lambda t: t.value)
-    first = complete[0]
+    points = start_point_trials(study, complete)
+    prior = points.get(PRIORS_POINT)
+    current = points.get(CURRENT_POINT)
     return Result(values=dict(best.params), score=float(best.value), number=best.number,
                   per_series=dict(best.user_attrs.get("per_series", {})),
-                  trials=len(complete), prior_score=float(first.value),
-                  prior_per_series=dict(first.user_attrs.get("per_series", {})))
+                  trials=len(complete),
+                  prior_score=None if prior is None else float(prior.value),
+                  prior_per_series=None if prior is None else dict(
+                      prior.user_attrs.get("per_series", {})),
+                  prior_number=None if prior is None else prior.number,
+                  current_number=None if current is None else current.number)
+
+
+def start_point_trials(study, complete: Sequence[Any]) -> dict[str, Any]:
+    """The completed trials of the starting points, by role (:data:`START_POINT`).
+
+    Studies begun before the role was recorded enqueued the priors first and the
+    current defaults second: their enqueued trials (those with fixed parameters) are
+    read in that order.
+    """
+    if "start_points" in study.user_attrs:
+        return {t.user_attrs[START_POINT]: t for t in complete if START_POINT in t.user_attrs}
+    queued = sorted((t for t in study.get_trials(deepcopy=False)
+                     if "fixed_params" in t.system_attrs), key=lambda t: t.number)
+    roles = dict(zip((PRIORS_POINT, CURRENT_POINT), queued, strict=False))
+    done = {t.number for t in complete}
+    return {role: t for role, t in roles.items() if t.number in done}
 
 
 def report_text(result: Result, spec: Spec, info: Mapping[str, Any]) -> str:
@@ -442,11 +580,10 @@ def report_text(result: Result, spec: Spec, info: Mapping[str, Any]) -> str:
              f"- Specification: `{info['spec']}`; sampler: Optuna TPE "
              f"(multivariate, seed {spec.sampler_seed})",
              f"- Selection: the lowest score among trials with a MAPE within "
-             f"{_bounds_text(spec.bounds)}; chosen: trial {result.number} (trial 0 is the "
-             "priors, trial 1 the defaults shipped when the study began)",
+             f"{_bounds_text(spec.bounds)}; chosen: trial {result.number} "
+             f"({_start_points_text(result)})",
              f"- Score (weighted mean of per-series MAPE, seed-mean series, 2015-2022): "
-             f"{result.score:.1f}% calibrated, against "
-             f"{result.prior_score:.1f}% for the priors (trial 0)", "",
+             f"{result.score:.1f}% calibrated, against {_prior_score_text(result)}", "",
              "## Fit per series (MAPE %, mean of seeds, over the years of the record "
              "2015-2022)", "",
              "| series | weight | prior | calibrated |", "|---|---|---|---|"]
@@ -466,6 +603,20 @@ def report_text(result: Result, spec: Spec, info: Mapping[str, Any]) -> str:
     lines += ["", "Validation over more seeds and a larger sample, with the projection to "
               "2039/40, is `sendabm validate` (see results/calibration/).", ""]
     return "\n".join(lines)
+
+
+def _start_points_text(result: Result) -> str:
+    prior = ("the priors have not completed" if result.prior_number is None
+             else f"trial {result.prior_number} is the priors")
+    current = ("" if result.current_number is None else
+               f", trial {result.current_number} the defaults shipped when the study began")
+    return prior + current
+
+
+def _prior_score_text(result: Result) -> str:
+    if result.prior_score is None:
+        return "no score for the priors (their trial has not completed)"
+    return f"{result.prior_score:.1f}% for the priors (trial {result.prior_number})"
 
 
 def _bounds_text(bounds: Mapping[str, float]) -> str:

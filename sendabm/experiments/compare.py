@@ -2,11 +2,12 @@
 
 Replication ``r`` runs the base and every policy scenario with the same seed (the
 base scenario's seed + r), so each policy run shares its random draws with its base
-run (common random numbers, DESIGN §6): the two are identical until the policy
+run (common random numbers, ODD §4.9): the two are identical until the policy
 starts, and the difference between them is the policy's effect plus far less noise
-than two independent runs would carry. Every run uses the base scenario's start,
-end and scale (or ``scale`` / ``end`` if given); the policy files' own ``[run]``
-settings are overridden.
+than two independent runs would carry. Every run uses the base scenario's start and
+scale and the latest end among the scenarios (or ``scale`` / ``end`` if given), so a
+policy file that runs to 2030 is compared to 2030 and the base runs on with it; the
+files' other ``[run]`` settings are overridden.
 
 **Comparison window.** From the first month in which any policy scenario can differ
 from the base — the earliest start of a policy it adds to the base's (the run start
@@ -21,6 +22,8 @@ number of workers); :mod:`sendabm.experiments.compare_folder` writes the folder.
 from __future__ import annotations
 
 import datetime
+import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from sendabm.core.rng import SEED_MAX
-from sendabm.core.scenario import Scenario, ScenarioError
+from sendabm.core.scenario import Scenario, ScenarioError, load_scenario
 from sendabm.experiments.outcomes import (
     OUTCOMES,
     RunRecord,
@@ -39,7 +42,10 @@ from sendabm.experiments.outcomes import (
 )
 from sendabm.experiments.paired import paired_row
 from sendabm.experiments.pool import WorkerPool, available_cores
-from sendabm.experiments.run import run_scenario
+from sendabm.experiments.run import compile_note, run_scenario
+
+MAX_SEEDS = 10_000
+"""Most paired replications a comparison may have (every run's record is kept in memory)."""
 
 
 def _run_one(scenario: Scenario) -> RunRecord:
@@ -111,10 +117,19 @@ def divergence_start(base: Scenario, policy: Scenario) -> str:
     return max(start, min(starts)) if starts else start
 
 
+def shared_end(scenarios: Sequence[Scenario]) -> str:
+    """The last month every run of a comparison simulates: the latest of the scenarios'
+    ends ('YYYY-MM'), so no scenario is cut short of the end its file asks for."""
+    return max(str(s.run["end"]) for s in scenarios)
+
+
 def plan_runs(base: Scenario, policies: Sequence[Scenario], seeds: int,
               scale: float | None = None, end: str | None = None,
               ) -> tuple[list[Scenario], list[int], Window, dict[str, str]]:
     """Validate a comparison and build its run list, without running anything.
+
+    Every run starts at the base's start, at ``scale`` (default the base's) and ends at
+    ``end`` (default :func:`shared_end`).
 
     Returns:
         The scenarios with the shared run settings (seed left at the first seed),
@@ -126,6 +141,9 @@ def plan_runs(base: Scenario, policies: Sequence[Scenario], seeds: int,
     """
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
         raise ScenarioError(f"--seeds must be a whole number of at least 1, got {seeds!r}")
+    if seeds > MAX_SEEDS:
+        raise ScenarioError(f"--seeds {seeds} is more than the {MAX_SEEDS:,} replications a "
+                            "comparison may have; give fewer --seeds")
     if not policies:
         raise ScenarioError("give at least one policy scenario to compare with the base")
     names = [base.name, *(p.name for p in policies)]
@@ -134,7 +152,7 @@ def plan_runs(base: Scenario, policies: Sequence[Scenario], seeds: int,
         raise ScenarioError(
             f"two scenarios are both named '{duplicate}'; give each scenario file a "
             "different [scenario] name")
-    run = {"start": base.run["start"], "end": end or base.run["end"],
+    run = {"start": base.run["start"], "end": shared_end([base, *policies]) if end is None else end,
            "scale": base.run["scale"] if scale is None else scale, "seed": base.run["seed"]}
     shared = [s.with_overrides(run=run) for s in (base, *policies)]
     seed_list = [int(base.run["seed"]) + r for r in range(int(seeds))]
@@ -142,30 +160,38 @@ def plan_runs(base: Scenario, policies: Sequence[Scenario], seeds: int,
         raise ScenarioError(
             f"the last replication's seed {seed_list[-1]} (base seed + {int(seeds) - 1}) is "
             "above 2**64 - 1; give a smaller [run] seed or fewer --seeds")
+    # with_overrides has checked that every policy starts within the runs
     starts = {p.name: divergence_start(shared[0], p) for p in shared[1:]}
-    first = min(starts.values())
-    last = run["end"]
-    if first > last:
-        raise ScenarioError(
-            f"the policies start in {first}, after the runs end in {last}; give a later "
-            "--end")
-    window = Window.of(run["start"], first, last)
+    window = Window.of(run["start"], min(starts.values()), run["end"])
     return shared, seed_list, window, starts
 
 
-def compare(base: Scenario, policies: list[Scenario], seeds: int, scale: float | None = None,
-            end: str | None = None, workers: int | None = None,
+ScenarioLike = Scenario | str | os.PathLike
+"""A scenario, or the path of its TOML file."""
+
+
+def _scenario(scenario: ScenarioLike) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def compare(base: ScenarioLike, policies: Sequence[ScenarioLike], seeds: int,
+            scale: float | None = None, end: str | None = None, workers: int | None = None,
             progress: bool = False) -> Comparison:
     """Run the base and each policy scenario over ``seeds`` paired replications.
 
+    With more than one worker, the workers are spawned processes that import the
+    calling script again, so a script calling this at its top level must do so under
+    ``if __name__ == "__main__":`` (or pass ``workers=1``); see
+    :class:`~sendabm.experiments.pool.WorkerPool`.
+
     Args:
-        base: The base scenario.
-        policies: One or more policy scenarios (names must differ from each other and
-            from the base).
+        base: The base scenario, or its TOML file.
+        policies: One or more policy scenarios or their files (names must differ from
+            each other and from the base).
         seeds: Number of replications N; replication r uses seed base seed + r for every
             scenario (common random numbers).
         scale: Share of England to simulate; default the base scenario's.
-        end: Last month, 'YYYY-MM'; default the base scenario's.
+        end: Last month, 'YYYY-MM'; default the latest end among the scenarios.
         workers: Worker processes (default: all cores; 1 runs in this process). The
             results are identical for any number.
         progress: Show a progress bar (runs done / total) on stderr.
@@ -176,6 +202,8 @@ def compare(base: Scenario, policies: list[Scenario], seeds: int, scale: float |
     Raises:
         ScenarioError: Invalid input (checked before anything runs).
     """
+    base = _scenario(base)
+    policies = [_scenario(p) for p in policies]
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise ScenarioError(f"--workers must be at least 1, got {workers!r}")
     shared, seed_list, window, starts = plan_runs(base, policies, seeds, scale, end)
@@ -219,6 +247,10 @@ def _execute(jobs: list[tuple[int, int, Scenario]], n_workers: int,
     bar = None
     if progress:
         from tqdm import tqdm
+
+        note = compile_note()  # every worker compiles them, at the same time
+        if note is not None:
+            print(note, file=sys.stderr, flush=True)
 
         bar = tqdm(total=len(jobs), unit="run", desc="compare", dynamic_ncols=True)
     try:

@@ -15,7 +15,6 @@ import csv
 import json
 import math
 import os
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,24 +26,24 @@ from sendabm.experiments.compare import Comparison
 from sendabm.experiments.ensemble import SERIES, Ensemble, write_series
 from sendabm.experiments.outcomes import HIGHER, LOWER, NEARER_ZERO, NEUTRAL, OUTCOMES
 from sendabm.experiments.paired import TABLE_COLUMNS
-from sendabm.experiments.results import check_folder, format_float, write_folder
+from sendabm.experiments.results import check_folder, format_float, safe_name, write_folder
 from sendabm.experiments.run import git_commit
 
 COMPARE_MANIFEST = "compare.json"
 COMPARISON_CSV = "comparison.csv"
 COMPARISON_MD = "comparison.md"
 REPLICATIONS_CSV = "replications.csv"
+REPLICATION_COLUMNS = ["scenario", "seed", "outcome", "value"]
 
 FigureWriter = Callable[[Comparison, Path], list[str]]
 """Draws a comparison's figures into a folder and returns the file names it wrote."""
 
 
 def default_out_dir(base: str, policies: Sequence[str]) -> Path:
-    """``results/compare-<base>-vs-<policy>[-<policy>...]`` with unsafe characters replaced."""
-    def safe(name: str) -> str:
-        return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name).strip("._") or "scenario"
-
-    return Path("results") / f"compare-{safe(base)}-vs-{'-'.join(safe(p) for p in policies)}"
+    """``results/compare-<base>-vs-<policy>[-<policy>...]`` with unsafe characters replaced
+    (:func:`~sendabm.experiments.results.safe_name`)."""
+    names = "-".join(safe_name(p, "scenario") for p in policies)
+    return Path("results") / f"compare-{safe_name(base, 'scenario')}-vs-{names}"
 
 
 def check_compare_out_dir(out_dir: Path) -> None:
@@ -150,7 +149,7 @@ def write_replications_csv(comparison: Comparison, path: Path) -> None:
     """Write ``replications.csv``: ``scenario, seed, outcome, value`` for every run."""
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["scenario", "seed", "outcome", "value"])
+        writer.writerow(REPLICATION_COLUMNS)
         for name in [comparison.base, *comparison.policies]:
             for o in OUTCOMES:
                 for seed, value in zip(comparison.seeds, comparison.values[name][o.name],
@@ -158,9 +157,56 @@ def write_replications_csv(comparison: Comparison, path: Path) -> None:
                     writer.writerow([name, seed, o.name, _cell(float(value))])
 
 
+def read_replications(path: Path, manifest: dict[str, Any]) -> list[dict[str, str]]:
+    """The rows of ``replications.csv``, checked against its ``compare.json``.
+
+    Every scenario x seed x outcome of the comparison must appear exactly once, with a
+    number (or an empty cell) as its value, so a truncated or edited file is refused
+    instead of reported as if whole.
+
+    Args:
+        path: The file.
+        manifest: The folder's ``compare.json`` (base, policies, seeds, outcomes).
+
+    Raises:
+        ValueError: The first problem found, in a few words.
+    """
+    scenarios = [manifest["base"]["name"], *(p["name"] for p in manifest["policies"])]
+    seeds = [str(seed) for seed in manifest["seeds"]]
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        table = list(csv.reader(handle))
+    if not table or table[0] != REPLICATION_COLUMNS:
+        raise ValueError(f"the header is not {','.join(REPLICATION_COLUMNS)}")
+    seen: set[tuple[str, str, str]] = set()
+    rows = []
+    for line, cells in enumerate(table[1:], start=2):
+        if len(cells) != len(REPLICATION_COLUMNS):
+            raise ValueError(f"line {line} has {len(cells)} cells, not 4")
+        row = dict(zip(REPLICATION_COLUMNS, cells, strict=True))
+        key = (row["scenario"], row["seed"], row["outcome"])
+        if row["scenario"] not in scenarios or row["seed"] not in seeds:
+            raise ValueError(f"line {line} is of scenario {key[0]!r}, seed {key[1]!r}, "
+                             "which the comparison did not run")
+        if key in seen:
+            raise ValueError(f"line {line} repeats {', '.join(key)}")
+        try:
+            float(row["value"] or "nan")
+        except ValueError:
+            raise ValueError(f"line {line} has value {row['value']!r}, not a number") from None
+        seen.add(key)
+        rows.append(row)
+    outcomes = list(manifest.get("outcomes") or dict.fromkeys(k[2] for k in seen))
+    expected = len(scenarios) * len(seeds) * len(outcomes)
+    if len(seen) != expected or any(k[2] not in outcomes for k in seen):
+        raise ValueError(f"it has {len(seen)} of the {expected} scenario x seed x outcome "
+                         "rows of the comparison (truncated or edited)")
+    return rows
+
+
 # --------------------------------------------------------------------------- markdown
 
-_BY_NAME = {o.name: o for o in OUTCOMES}
+OUTCOME_BY_NAME = {o.name: o for o in OUTCOMES}
+"""Each outcome by its name."""
 _DIRECTION_WORDS = {LOWER: "lower", HIGHER: "higher", NEARER_ZERO: "nearer 0", NEUTRAL: "—"}
 
 
@@ -202,7 +248,9 @@ def _decimals(*values: float) -> int:
     return min(6, max(3, 1 - math.floor(math.log10(max(finite)))))
 
 
-def _interval(row: dict[str, Any], kind: str) -> str:
+def interval_text(row: dict[str, Any], kind: str) -> str:
+    """A paired difference and its 95% interval in one unit, e.g. '-£0.21bn (-£0.25bn to
+    -£0.17bn)', from a table row's ``diff_mean``, ``diff_low95`` and ``diff_high95``."""
     values = (row["diff_mean"], row["diff_low95"], row["diff_high95"])
     if all(v == 0 for v in values):
         return "0 (identical)"
@@ -217,7 +265,8 @@ def _interval(row: dict[str, Any], kind: str) -> str:
     return f"{diff} ({low} to {high})"
 
 
-def _pct(value: float) -> str:
+def change_text(value: float) -> str:
+    """A signed change in percent, e.g. '+3.2%' ('n/a' if undefined)."""
     if not math.isfinite(value):
         return "n/a"
     return "0.0%" if round(value, 1) == 0 else f"{value:+,.1f}%"
@@ -237,11 +286,12 @@ def _table(rows: list[dict[str, Any]], base: str, policy: str) -> list[str]:
              "| Policy better in |",
              "|---|---:|---:|---:|---:|:---:|---:|"]
     for row in rows:
-        o = _BY_NAME[row["outcome"]]
+        o = OUTCOME_BY_NAME[row["outcome"]]
         lines.append(
             f"| {o.label} | {format_value(row['base_mean'], o.kind)} "
-            f"| {format_value(row['policy_mean'], o.kind)} | {_interval(row, o.kind)} "
-            f"| {_pct(row['diff_pct'])} | {_DIRECTION_WORDS[o.direction]} | {_better(row)} |")
+            f"| {format_value(row['policy_mean'], o.kind)} | {interval_text(row, o.kind)} "
+            f"| {change_text(row['diff_pct'])} | {_DIRECTION_WORDS[o.direction]} "
+            f"| {_better(row)} |")
     return lines
 
 

@@ -18,11 +18,18 @@ can serve many calls (a calibration runs every trial's seeds in one pool).
 A task's function must be picklable (a module-level function, or a
 :func:`functools.partial` of one); an exception it raises is raised again by the
 iteration, after the tasks not yet started are cancelled.
+
+A spawned worker imports the main script again before it runs anything, so a script
+that starts a pool at its top level, outside ``if __name__ == "__main__":``, would
+start pools in its workers too; :class:`WorkerPool` refuses it up front, with a
+one-line :class:`PoolError`, instead of failing later with a broken pool.
 """
 
 from __future__ import annotations
 
+import ast
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from itertools import islice
@@ -33,6 +40,10 @@ Result = TypeVar("Result")
 
 IN_FLIGHT_PER_WORKER = 2
 """Tasks submitted per worker at a time: one running, one waiting to start."""
+
+
+class PoolError(RuntimeError):
+    """Worker processes cannot be started from where the pool was asked for."""
 
 
 def available_cores() -> int:
@@ -56,6 +67,7 @@ class WorkerPool:
         if self.workers > 1:
             import multiprocessing
 
+            check_main_guard()
             from sendabm.experiments.workers import start_worker
 
             threads = max(1, available_cores() // self.workers)
@@ -133,3 +145,54 @@ class WorkerPool:
         finally:
             for future in pending:
                 future.cancel()
+
+
+GUARD_ADVICE = ('put the call under `if __name__ == "__main__":` in your script, or pass '
+                "workers=1 to run in this process")
+
+
+def check_main_guard() -> None:
+    """Raise :class:`PoolError` if worker processes would run the caller's script again.
+
+    That is, if this is a spawned worker still importing the main script (which then
+    started a pool at its top level), or if the main script's top-level line that led
+    here is not under an ``if __name__ == "__main__":`` test. Interactive sessions and
+    ``python -c`` have no script to import again and pass.
+    """
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise PoolError(f"a worker process started another pool while importing the main "
+                        f"script; {GUARD_ADVICE}")
+    frame = sys._getframe(1)
+    while frame is not None and not (frame.f_code.co_name == "<module>"
+                                     and frame.f_globals.get("__name__") == "__main__"):
+        frame = frame.f_back
+    path = frame.f_globals.get("__file__") if frame is not None else None
+    if not path or not os.path.isfile(path):
+        return
+    try:
+        tree = ast.parse(open(path, encoding="utf-8").read())
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return
+    if not _under_main_test(tree, frame.f_lineno):
+        raise PoolError(f"{os.path.basename(path)} line {frame.f_lineno} starts worker "
+                        f"processes, which import the script again; {GUARD_ADVICE}")
+
+
+def _under_main_test(tree: ast.Module, line: int) -> bool:
+    """Whether ``line`` of a module lies in the body of an ``if __name__ == "__main__":``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_main_test(node.test) and node.body:
+            if node.body[0].lineno <= line <= (node.body[-1].end_lineno or line):
+                return True
+    return False
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return (any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+            and any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides))

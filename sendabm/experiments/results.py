@@ -8,8 +8,9 @@ A finished run is written by :func:`write_run` into one folder:
 - ``national.csv`` — one row per month: ``date`` (ISO, first of the month), then one
   column per measure at England scale. Floats are written so they read back exactly;
   whole numbers without a trailing ``.0``; a missing value is an empty cell.
-- ``panel.parquet`` — tidy long table ``date, la, quintile, measure, value`` (date32,
-  dictionary string, int8, dictionary string, float64), zstd; quintile 0 is all
+- ``panel.parquet`` — tidy long table ``date, la, quintile, measure, value`` (timestamp
+  in milliseconds at midnight of the first of the month, dictionary string, int8,
+  dictionary string, float64), zstd; quintile 0 is all
   families and 1..5 the family-resources quintiles (1 = least); NaN cells are left out.
 - ``summary.png`` and ``equity.png`` — the figures the caller asks for (drawn into the
   same folder before it appears; the command line draws
@@ -56,7 +57,10 @@ N_GROUPS = 6
 
 PANEL_SCHEMA = pa.schema(
     [
-        ("date", pa.date32()),
+        # Midnight timestamps, not date32: pandas reads date32 as Python date objects (no
+        # .dt, no comparison with strings or Timestamps); a timestamp reads as datetime64
+        # in pandas, Datetime in polars, timestamp[ms] in pyarrow.
+        ("date", pa.timestamp("ms")),
         ("la", pa.dictionary(pa.int32(), pa.string())),
         ("quintile", pa.int8()),
         ("measure", pa.dictionary(pa.int32(), pa.string())),
@@ -324,6 +328,14 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def safe_name(name: str, fallback: str = "output") -> str:
+    """``name`` as one folder name that stays where it is put: every run of characters
+    other than letters, digits and ``_.+-`` becomes ``_``, and leading or trailing dots
+    and underscores go, so ``../../x`` or ``/abs/x`` cannot leave ``results/``
+    (``fallback`` if nothing is left)."""
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name).strip("._") or fallback
+
+
 def check_folder(out_dir: Path, marker: str, what: str) -> None:
     """Raise :class:`ResultsError` unless ``out_dir`` is absent, empty or holds ``marker``.
 
@@ -492,7 +504,7 @@ def panel_table(output: RunOutput) -> pa.Table:
     empty = {"t": np.int32, "la": np.int32, "q": np.int8, "m": np.int32, "v": np.float64}
     cols = {k: np.concatenate(v) if v else np.empty(0, empty[k]) for k, v in parts.items()}
     columns = [
-        pa.array(days[cols["t"]], type=pa.date32()),
+        pa.array(days[cols["t"]].astype("datetime64[ms]"), type=PANEL_SCHEMA.field("date").type),
         pa.DictionaryArray.from_arrays(cols["la"], pa.array(output.la_names, pa.string())),
         pa.array(cols["q"], type=pa.int8()),
         pa.DictionaryArray.from_arrays(cols["m"], pa.array(names, pa.string())),
@@ -630,7 +642,9 @@ def _read_panel(path: Path, dates: list[datetime.date]) -> tuple[list[str], dict
     m_index = _relabel(m_codes, m_labels, names, "measure")
 
     month_days = np.array(dates, dtype="datetime64[D]").astype(np.int64)
-    days = pc.cast(table.column("date"), pa.int32()).to_numpy().astype(np.int64)
+    # Days since 1970, from the timestamps (or the date32 of folders written before them).
+    days = pc.cast(pc.cast(table.column("date"), pa.date32()), pa.int32()).to_numpy()
+    days = days.astype(np.int64)
     t_index = np.searchsorted(month_days, days)
     if np.any(t_index >= month_days.size) or np.any(month_days[t_index] != days):
         raise ValueError(f"dates not in {NATIONAL}")

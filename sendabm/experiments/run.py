@@ -6,6 +6,7 @@ import datetime
 import gc
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,10 +16,90 @@ import numpy as np
 
 import sendabm
 from sendabm.core import calendar
+from sendabm.core.areas import Areas
+from sendabm.core.backends import kernel_cache
 from sendabm.core.measures import NATIONAL, PANEL
 from sendabm.core.model import SendModel
 from sendabm.core.scenario import Scenario
 from sendabm.experiments.results import FigureDrawer, RunOutput, write_run
+
+COLD_COMPILE_SECONDS = 35.0
+"""CPU seconds to compile every kernel with an empty cache (measured 28-34 s on an idle
+2-core machine). Numba compiles one kernel at a time on one core, so on a busy machine
+it takes as many times longer as there are runnable processes per core."""
+
+
+LEVELS_MIN_SCALE = 0.03
+"""Below this scale most LAs see no contested decision in a year and do not learn from
+reversals, so levels are off (docs/calibration.md); LA by LA, below 0.05."""
+
+
+def scale_warning(scale: float) -> str | None:
+    """One line warning that a run at ``scale`` is not to be read for levels, or None."""
+    if scale >= LEVELS_MIN_SCALE:
+        return None
+    return (f"scale {scale:g} is below {LEVELS_MIN_SCALE:g}: LAs see too few disputes to "
+            "learn, so read the run for its mechanics and differences, not for levels "
+            "(docs/calibration.md)")
+
+
+def compile_note() -> str | None:
+    """One line saying the kernels are about to compile, or None if they are all cached.
+
+    The estimate scales :data:`COLD_COMPILE_SECONDS` by the share of kernels missing
+    from the cache and by how busy the machine is (its load average per core).
+    """
+    cached, total = kernel_cache()
+    if cached >= total:
+        return None
+    import numba
+
+    from sendabm.experiments.pool import available_cores
+
+    try:
+        busy = max(1.0, (os.getloadavg()[0] + 1.0) / available_cores())
+    except OSError:  # pragma: no cover - no load average on this system
+        busy = 1.0
+    seconds = COLD_COMPILE_SECONDS * (total - cached) / total * busy
+    about = f"about {seconds:.0f} s" if seconds < 90 else f"about {seconds / 60:.0f} min"
+    why = " on this busy machine" if busy > 1.5 else ""
+    return (f"compiling {total - cached} of {total} numba kernels before the first month: a "
+            f"one-off of {about}{why}, cached in {numba.config.CACHE_DIR} for later runs")
+
+
+class CompileClock:
+    """Seconds numba has spent compiling since this clock was started (a context manager
+    that listens to numba's compile events; nested compiles count once)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._depth = 0
+        self._since = 0.0
+
+    def __enter__(self) -> CompileClock:
+        from numba.core import event
+
+        clock = self
+
+        class Listener(event.Listener):
+            def on_start(self, ev: event.Event) -> None:
+                if clock._depth == 0:
+                    clock._since = time.perf_counter()
+                clock._depth += 1
+
+            def on_end(self, ev: event.Event) -> None:
+                clock._depth -= 1
+                if clock._depth == 0:
+                    clock.seconds += time.perf_counter() - clock._since
+
+        self._listener = Listener()
+        event.register("numba:compile", self._listener)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        from numba.core import event
+
+        event.unregister("numba:compile", self._listener)
 
 
 def git_commit() -> str:
@@ -85,14 +166,15 @@ def release(model: SendModel) -> None:
 
 
 def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
-                 areas: str | os.PathLike | None = None, progress: bool = False,
+                 areas: Areas | str | os.PathLike | None = None, progress: bool = False,
                  figures: Mapping[str, FigureDrawer] | None = None) -> RunOutput:
     """Run ``scenario`` to its end month; write the results folder if ``out`` is given.
 
     Args:
         scenario: The validated scenario (with any command-line overrides applied).
         out: Results folder to write (created or replaced atomically), or None.
-        areas: Optional CSV/GraphML file of local areas.
+        areas: Optional local areas: an :class:`~sendabm.core.areas.Areas` or its
+            CSV/GraphML file (default: the 152 English LAs).
         progress: Show a progress bar on stderr.
         figures: Figures to draw into ``out``: file name -> drawing function, e.g.
             :data:`sendabm.presentation.figures.RUN_FIGURES`; none if None.
@@ -101,20 +183,16 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
         The run's :class:`RunOutput`.
     """
     started = time.perf_counter()
-    model = SendModel(scenario, areas=areas)
-    if progress:
-        from tqdm import tqdm
-
-        months = model.end_tick - model.tick + 1
-        with tqdm(total=months, unit="month", desc=f"{scenario.name} (scale {model.scale})",
-                  dynamic_ncols=True) as bar:
-            def advance(m: SendModel) -> None:
-                bar.update(1)
-                bar.set_postfix_str(calendar.label(m.tick - 1))
-
-            model.run(progress=advance)
-    else:
+    if not progress:
+        model = SendModel(scenario, areas=areas)
         model.run()
+    else:
+        note = compile_note()
+        if note is not None:
+            print(note, file=sys.stderr, flush=True)
+        with CompileClock() as compiling:
+            model = SendModel(scenario, areas=areas)
+            _run_with_bar(model, compiling)
     output = output_of(model, time.perf_counter() - started)
     release(model)
     # Agents and model refer to each other, so only the cycle collector frees a model,
@@ -125,6 +203,27 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
     if out is not None:
         write_run(output, Path(out), figures=figures)
     return output
+
+
+def _run_with_bar(model: SendModel, compiling: CompileClock) -> None:
+    """Run ``model`` with a progress bar on stderr whose rate and ETA leave out the time
+    numba spends compiling (the first months' of a cold cache)."""
+    from tqdm import tqdm
+
+    months = model.end_tick - model.tick + 1
+    counted = compiling.seconds
+    with tqdm(total=months, unit="month", desc=f"{model.scenario.name} (scale {model.scale})",
+              dynamic_ncols=True) as bar:
+        def advance(m: SendModel) -> None:
+            nonlocal counted
+            # tqdm's rate is months over the time since its last print: move that mark
+            # on by this month's compile time so the rate is the simulation's alone.
+            bar.last_print_t += compiling.seconds - counted
+            counted = compiling.seconds
+            bar.update(1)
+            bar.set_postfix_str(calendar.label(m.tick - 1))
+
+        model.run(progress=advance)
 
 
 def run_national(scenario: Scenario) -> tuple[list[datetime.date], dict[str, np.ndarray]]:

@@ -19,9 +19,14 @@ Methods (95% confidence intervals as half-widths in ``conf``):
   coded by their index), bootstrap intervals over design points, and the ``r2`` of
   the linear fit (low ``r2``: the ranking misses non-linear effects).
 
+A store with runs not finished yet (missing or failed) is refused unless
+``allow_incomplete`` is given; the report then says how many runs it rests on. A store
+with a damaged part is refused (:func:`sendabm.experiments.store.load`).
+
 :func:`write_sensitivity` writes ``sensitivity.csv`` (outcome, input, method, index,
 value, conf), ``sensitivity.md`` and ``sensitivity.png`` (bars of ST, mu* or |SRC|
-per input for each outcome, with interval whiskers).
+per input for each outcome, with interval whiskers), all or none of them
+(:func:`sendabm.experiments.results.replace_files`).
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ from typing import Any
 import numpy as np
 
 from sendabm.experiments.extras import require
-from sendabm.experiments.store import load, read_manifest
+from sendabm.experiments.results import check_writable, replace_files
+from sendabm.experiments.store import failures, load, read_manifest
 from sendabm.experiments.sweep import MORRIS_LEVELS, SweepError
 
 METHODS = ("sobol", "morris", "src")
@@ -59,6 +65,7 @@ class Sensitivity:
             value, conf (95% half-width, NaN if none).
         noise_share: Outcome -> replication-noise share (NaN with one replication).
         n_points: Design points; replications: runs per point.
+        runs_finished: Runs the indices rest on; runs_planned: runs of the sweep.
     """
 
     method: str
@@ -69,6 +76,13 @@ class Sensitivity:
     noise_share: dict[str, float] = field(default_factory=dict)
     n_points: int = 0
     replications: int = 1
+    runs_finished: int = 0
+    runs_planned: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """True if every run of the sweep is in the analysis."""
+        return self.runs_finished == self.runs_planned
 
     def ranking(self, outcome: str) -> list[tuple[str, float, float]]:
         """(input, main index, conf) for ``outcome``, largest first."""
@@ -80,12 +94,20 @@ class Sensitivity:
         return sorted(got, key=lambda item: -np.nan_to_num(item[1], nan=-np.inf))
 
 
-def analyse(store: str | os.PathLike, method: str | None = None) -> Sensitivity:
+def analyse(store: str | os.PathLike, method: str | None = None,
+            allow_incomplete: bool = False) -> Sensitivity:
     """Compute the indices for every outcome of the sweep in ``store``.
 
+    Args:
+        store: The sweep's run store.
+        method: ``sobol``, ``morris`` or ``src``; default: the one the design fits.
+        allow_incomplete: Analyse the finished runs of a sweep that has runs missing or
+            failed (refused otherwise).
+
     Raises:
-        SweepError: No store, a method that does not fit the design, or (for Sobol
-            and Morris) design points without any finished run.
+        SweepError: No store, a damaged part, runs not finished (unless
+            ``allow_incomplete``), a method that does not fit the design, or (for
+            Sobol and Morris) design points without any finished run.
     """
     manifest = read_manifest(store)
     spec, design = manifest["spec"], manifest["design"]
@@ -100,10 +122,19 @@ def analyse(store: str | os.PathLike, method: str | None = None) -> Sensitivity:
     problem = design["problem"]
     n_points, reps = matrix.shape[0], int(spec["replications"])
     table = load(store)
+    planned = len(manifest["runs"])
+    if table.num_rows < planned and not allow_incomplete:
+        failed = len(failures(store))
+        raise SweepError(
+            f"store '{store}' has {table.num_rows} of its {planned} runs finished "
+            f"({planned - table.num_rows - failed} missing, {failed} failed); re-run "
+            f"sendabm sweep with its spec and --store {store} to finish them, or pass "
+            "--allow-incomplete to analyse the finished runs only")
     point = table.column("point").to_numpy()
     rep = table.column("replication").to_numpy()
     result = Sensitivity(method=method, design=kind, inputs=list(design["names"]),
-                         outcomes=list(spec["outcomes"]), n_points=n_points, replications=reps)
+                         outcomes=list(spec["outcomes"]), n_points=n_points, replications=reps,
+                         runs_finished=table.num_rows, runs_planned=planned)
     for outcome in result.outcomes:
         runs = np.full((n_points, reps), np.nan)
         runs[point, rep] = table.column(outcome).to_numpy(zero_copy_only=False)
@@ -204,19 +235,33 @@ def _src(names: list[str], matrix: np.ndarray, means: np.ndarray,
 # --------------------------------------------------------------------------- writing
 
 
-def write_sensitivity(result: Sensitivity, out: str | os.PathLike, figure: bool = True) -> None:
-    """Write ``sensitivity.csv``, ``sensitivity.md`` and ``sensitivity.png`` into ``out``."""
+def write_sensitivity(result: Sensitivity, out: str | os.PathLike,
+                      figure: bool = True) -> list[Path]:
+    """Write ``sensitivity.csv``, ``sensitivity.md`` and ``sensitivity.png`` into ``out``,
+    keeping its other files; each appears only once all are drawn.
+
+    Returns:
+        The files written.
+
+    Raises:
+        ResultsError: ``out`` cannot be created or written into (nothing is written).
+    """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "sensitivity.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["outcome", "input", "method", "index",
-                                                    "value", "conf"])
-        writer.writeheader()
-        for row in result.rows:
-            writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
-    (out / "sensitivity.md").write_text(markdown(result), encoding="utf-8")
-    if figure:
-        sensitivity_figure(result, out / "sensitivity.png")
+    check_writable(out, "--out")
+
+    def write(stage: Path) -> None:
+        with open(stage / "sensitivity.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["outcome", "input", "method", "index",
+                                                        "value", "conf"])
+            writer.writeheader()
+            for row in result.rows:
+                writer.writerow({k: (repr(v) if isinstance(v, float) else v)
+                                 for k, v in row.items()})
+        (stage / "sensitivity.md").write_text(markdown(result), encoding="utf-8")
+        if figure:
+            sensitivity_figure(result, stage / "sensitivity.png")
+
+    return replace_files(out, write)
 
 
 _METHOD_TEXT = {
@@ -236,6 +281,10 @@ def markdown(result: Sensitivity) -> str:
              _METHOD_TEXT[result.method], "",
              f"{result.n_points} design points x {result.replications} replications; "
              "outcomes averaged over the replications of each point before analysis.", ""]
+    if not result.complete:
+        lines += [f"**Incomplete:** from {result.runs_finished} of the sweep's "
+                  f"{result.runs_planned} runs (`--allow-incomplete`); re-run `sendabm sweep` "
+                  "to finish the others.", ""]
     indices = {"sobol": ("S1", "ST"), "morris": ("mu_star", "sigma"), "src": ("src",)}
     for outcome in result.outcomes:
         lines += [f"## {outcome}", ""]

@@ -13,10 +13,19 @@ Every file is written to a temporary file in the same folder, flushed to disk
 (``fsync``) and renamed into place (``os.replace``), so a part either exists whole or
 not at all, whenever the process dies (even ``kill -9``). Temporary files left by a
 killed sweep start with a dot and end in ``.tmp``; they are ignored by :func:`load`
-and removed when the sweep is opened again. A run is finished when its part exists;
-re-running the sweep skips it, so an interrupted and resumed sweep ends with exactly
-the store an uninterrupted one would have. A failed run is retried on the next
+and removed when the sweep is opened again. A failed run is retried on the next
 invocation and its ``failed/`` record removed once it succeeds.
+
+A run is finished when its part is **valid** (:func:`check_part`): a readable
+Parquet file with the store's columns and types, one row whose run id, point,
+replication and seed are the manifest's for that file's run, and whose values match
+the SHA-256 digest recorded in the part's own metadata (``sendabm.row_sha256``,
+written in the same atomic rename; parts written before it was recorded are checked
+without it). Re-running the sweep skips the finished runs and removes and re-runs a
+part that is damaged (garbage, empty, truncated, another schema or another run), so
+an interrupted, resumed or repaired sweep ends with exactly the store an
+uninterrupted one would have. :func:`load` refuses a store with a damaged part,
+naming it and the repair.
 
 One sweep at a time may write to a store.
 """
@@ -44,6 +53,8 @@ RUNS = "runs"
 FAILED = "failed"
 ID_COLUMNS = ("run_id", "point", "replication", "seed")
 _PART = re.compile(r"run-(\d+)\.parquet")
+DIGEST_KEY = b"sendabm.row_sha256"
+"""Schema-metadata key of a part: SHA-256 of its row's values (:func:`row_digest`)."""
 
 
 def run_name(run_id: int) -> str:
@@ -98,31 +109,95 @@ def _arrow_type(factor: Factor) -> pa.DataType:
 
 def schema_of(spec: SweepSpec) -> pa.Schema:
     """Columns of a run part: ids, varied inputs, outcomes."""
+    return _schema(spec.factors, spec.outcomes)
+
+
+def manifest_schema(manifest: dict[str, Any]) -> pa.Schema:
+    """Columns of a run part of the store whose manifest this is (as :func:`schema_of`)."""
+    spec = manifest["spec"]
+    return _schema([Factor.from_dict(f) for f in spec["factors"]], spec["outcomes"])
+
+
+def _schema(factors: Iterable[Factor], outcomes: Iterable[str]) -> pa.Schema:
     fields = [pa.field(name, pa.int64()) for name in ID_COLUMNS]
-    fields += [pa.field(f.name, _arrow_type(f)) for f in spec.factors]
-    fields += [pa.field(name, pa.float64()) for name in spec.outcomes]
+    fields += [pa.field(f.name, _arrow_type(f)) for f in factors]
+    fields += [pa.field(name, pa.float64()) for name in outcomes]
     return pa.schema(fields)
+
+
+def row_digest(table: pa.Table) -> str:
+    """SHA-256 of a part's values (JSON of its rows; floats as their shortest repr)."""
+    text = json.dumps(table.to_pylist(), separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_part(path: Path, schema: pa.Schema,
+                 runs: list[dict[str, Any]]) -> tuple[pa.Table | None, str | None]:
+    """Read and check one part against the store's columns and planned runs.
+
+    Args:
+        path: ``runs/run-<id>.parquet``.
+        schema: The store's columns (:func:`schema_of`).
+        runs: The manifest's ``runs`` entries (run_id, point, replication, seed), by id.
+
+    Returns:
+        (the part's table without its metadata, None) if it is valid, else
+        (None, what is wrong in a few words).
+    """
+    run_id = int(_PART.fullmatch(path.name)[1])
+    if not 0 <= run_id < len(runs):
+        return None, f"not a run of this sweep (it plans runs 0 to {len(runs) - 1})"
+    try:
+        table = pq.read_table(path)
+    except Exception as error:  # noqa: BLE001 - any reader failure is a damaged part
+        reason = str(error).strip().splitlines()
+        return None, f"not a readable Parquet file ({reason[0] if reason else 'empty'})"
+    if not table.schema.equals(schema, check_metadata=False):
+        return None, "other columns than the sweep's"
+    if table.num_rows != 1:
+        return None, f"{table.num_rows} rows, not 1"
+    digest = (table.schema.metadata or {}).get(DIGEST_KEY)
+    table = table.replace_schema_metadata(None)
+    row = table.to_pylist()[0]
+    planned = runs[run_id]
+    if any(row[key] != planned[key] for key in ID_COLUMNS):
+        return None, "ids or seed of another run"
+    if digest is not None and digest.decode("ascii", "replace") != row_digest(table):
+        return None, "values do not match their checksum"
+    return table, None
+
+
+def damaged_message(root: Path, damaged: list[tuple[str, str]]) -> str:
+    """One line naming the damaged parts of a store (the first three) and the repair."""
+    shown = "; ".join(f"{name}: {why}" for name, why in damaged[:3])
+    more = f"; and {len(damaged) - 3} more" if len(damaged) > 3 else ""
+    return (f"store '{root}' has {len(damaged)} damaged part(s) ({shown}{more}); re-run "
+            f"sendabm sweep with its spec and --store {root} to repair it")
 
 
 class Store:
     """An open run store (see the module docstring)."""
 
-    def __init__(self, root: Path, spec: SweepSpec) -> None:
+    def __init__(self, root: Path, spec: SweepSpec, done: set[int],
+                 repaired: list[tuple[str, str]]) -> None:
         self.root = root
         self.spec = spec
         self.schema = schema_of(spec)
         self.runs = root / RUNS
         self.failed = root / FAILED
+        self.done = done
+        self.repaired = repaired
+        """The damaged parts removed when the store was opened: (file name, problem)."""
 
     def part(self, run_id: int) -> Path:
         return self.runs / f"{run_name(run_id)}.parquet"
 
     def has(self, run_id: int) -> bool:
-        """True if run ``run_id`` has finished (its part exists)."""
-        return self.part(run_id).is_file()
+        """True if run ``run_id`` has finished (its part is valid)."""
+        return run_id in self.done
 
     def count_done(self) -> int:
-        return sum(1 for p in self.runs.iterdir() if _PART.fullmatch(p.name))
+        return len(self.done)
 
     def write_run(self, task: RunTask, outcomes: dict[str, float]) -> None:
         """Write the run's part atomically and drop any earlier failure record."""
@@ -135,7 +210,9 @@ class Store:
         for name in self.spec.outcomes:
             row[name] = [float(outcomes[name])]
         table = pa.Table.from_pydict(row, schema=self.schema)
+        table = table.replace_schema_metadata({DIGEST_KEY: row_digest(table).encode("ascii")})
         atomic_write(self.part(task.run_id), lambda handle: pq.write_table(table, handle))
+        self.done.add(task.run_id)
         (self.failed / f"{run_name(task.run_id)}.json").unlink(missing_ok=True)
 
     def write_failure(self, task: RunTask, traceback: str) -> None:
@@ -151,7 +228,8 @@ def open_store(root: str | os.PathLike, spec: SweepSpec, design: Design,
                tasks: Iterable[RunTask]) -> Store:
     """Create the store (with its manifest) or reopen it for the same sweep.
 
-    Temporary files left by an interrupted sweep are removed.
+    Temporary files left by an interrupted sweep are removed, and so are damaged parts
+    (:func:`check_part`), so that their runs are run again.
 
     Raises:
         SweepError: ``root`` is a file, cannot be created or written into (checked before
@@ -159,22 +237,8 @@ def open_store(root: str | os.PathLike, spec: SweepSpec, design: Design,
             different sweep.
     """
     root = Path(root)
-    if root.exists() and not root.is_dir():
-        raise SweepError(f"store '{root}' is a file; give a folder for --store")
-    try:
-        check_writable(root, "--store")
-    except ResultsError as error:
-        raise SweepError(str(error)) from None
+    check_store(root, spec)
     manifest_path = root / MANIFEST
-    if manifest_path.is_file():
-        manifest = read_manifest(root)
-        if manifest.get("spec_hash") != spec_hash(spec):
-            raise SweepError(
-                f"store '{root}' holds a different sweep ('{manifest['spec']['name']}', spec "
-                f"{manifest.get('spec_hash')}); give another --store or the same spec")
-    elif root.is_dir() and any(p.name not in (RUNS, FAILED) for p in root.iterdir()):
-        raise SweepError(f"'{root}' is not empty and is not a sweep store (no {MANIFEST}); "
-                         "give an empty or new --store folder")
     for folder in (root, root / RUNS, root / FAILED):
         folder.mkdir(parents=True, exist_ok=True)
         for leftover in folder.glob(".*.tmp"):
@@ -183,7 +247,38 @@ def open_store(root: str | os.PathLike, spec: SweepSpec, design: Design,
         manifest = build_manifest(spec, design, tasks)
         text = json.dumps(manifest, indent=1).encode("utf-8")
         atomic_write(manifest_path, lambda handle: handle.write(text))
-    return Store(root, spec)
+    runs, schema = read_manifest(root)["runs"], schema_of(spec)
+    done, repaired = set(), []
+    for path in parts(root):
+        table, problem = check_part(path, schema, runs)
+        if problem is None:
+            done.add(int(table.column("run_id")[0].as_py()))
+        else:
+            path.unlink()
+            repaired.append((path.name, problem))
+    if repaired:
+        _fsync_dir(root / RUNS)
+    return Store(root, spec, done, repaired)
+
+
+def check_store(root: Path, spec: SweepSpec) -> None:
+    """Raise :class:`SweepError` unless ``root`` can hold the store of ``spec``; write
+    nothing (see :func:`open_store`)."""
+    if root.exists() and not root.is_dir():
+        raise SweepError(f"store '{root}' is a file; give a folder for --store")
+    try:
+        check_writable(root, "--store")
+    except ResultsError as error:
+        raise SweepError(str(error)) from None
+    if (root / MANIFEST).is_file():
+        manifest = read_manifest(root)
+        if manifest.get("spec_hash") != spec_hash(spec):
+            raise SweepError(
+                f"store '{root}' holds a different sweep ('{manifest['spec']['name']}', spec "
+                f"{manifest.get('spec_hash')}); give another --store or the same spec")
+    elif root.is_dir() and any(p.name not in (RUNS, FAILED) for p in root.iterdir()):
+        raise SweepError(f"'{root}' is not empty and is not a sweep store (no {MANIFEST}); "
+                         "give an empty or new --store folder")
 
 
 def build_manifest(spec: SweepSpec, design: Design, tasks: Iterable[RunTask]) -> dict[str, Any]:
@@ -205,16 +300,28 @@ def read_manifest(root: str | os.PathLike) -> dict[str, Any]:
     """The store's manifest.
 
     Raises:
-        SweepError: No readable manifest.
+        SweepError: No readable manifest, or one without the spec, design and runs
+            that sendabm sweep writes (a damaged store).
     """
     path = Path(root) / MANIFEST
     if not path.is_file():
         raise SweepError(f"'{root}' is not a sweep store (no {MANIFEST}); give the folder "
                          "written by sendabm sweep")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise SweepError(f"cannot read {path} ({error})") from None
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise SweepError(f"cannot read {path} ({reason}); run the sweep again into a new "
+                         "--store") from None
+    shape = {"spec": dict, "design": dict, "runs": list}
+    missing = ([] if not isinstance(manifest, dict) else
+               [key for key, kind in shape.items() if not isinstance(manifest.get(key), kind)])
+    if not isinstance(manifest, dict) or missing:
+        what = "is not a JSON object" if not isinstance(manifest, dict) else \
+            f"has no valid {', '.join(missing)}"
+        raise SweepError(f"{path} {what}, so the store is damaged; run the sweep again into "
+                         "a new --store")
+    return manifest
 
 
 def parts(root: str | os.PathLike) -> list[Path]:
@@ -226,12 +333,31 @@ def parts(root: str | os.PathLike) -> list[Path]:
 
 
 def load(root: str | os.PathLike) -> pa.Table:
-    """Every finished run of the store as one table, one row per run, by run id."""
-    read_manifest(root)
+    """Every finished run of the store as one table, one row per run, by run id.
+
+    Raises:
+        SweepError: No manifest, no finished run, or a damaged part (one line naming
+            the parts and the repair: re-run the sweep).
+    """
+    manifest = read_manifest(root)
     files = parts(root)
     if not files:
         raise SweepError(f"store '{root}' has no finished runs yet; run sendabm sweep first")
-    return pa.concat_tables([pq.read_table(p) for p in files])
+    try:
+        schema, runs = manifest_schema(manifest), list(manifest["runs"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise SweepError(f"{Path(root) / MANIFEST} is not a sweep manifest ({error!r}); "
+                         "give the folder written by sendabm sweep") from None
+    tables, damaged = [], []
+    for path in files:
+        table, problem = check_part(path, schema, runs)
+        if problem is None:
+            tables.append(table)
+        else:
+            damaged.append((path.name, problem))
+    if damaged:
+        raise SweepError(damaged_message(Path(root), damaged))
+    return pa.concat_tables(tables)
 
 
 def failures(root: str | os.PathLike) -> list[dict[str, Any]]:

@@ -12,7 +12,8 @@ A sweep specification is a TOML file::
     seed = 1                          # root of the numpy SeedSequence tree
     scale = 0.01                      # share of England simulated
     end = "2030-08"                   # last month
-    policy_start = "2026-09"          # when every lever switched on starts
+    policy_start = "2026-09"          # when every lever switched on starts (within
+                                      # the runs); at most MAX_RUNS runs in all
 
     [[levers]]                        # policy levers (sendabm.core.policies.LEVERS)
     name = "core_offer"               # strength, 0 = off ...
@@ -50,7 +51,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +61,7 @@ import numpy as np
 from sendabm.core.parameters import PARAMETERS
 from sendabm.core.policies import LEVERS
 from sendabm.core.scenario import Scenario, ScenarioError, default_scenario, load_scenario
+from sendabm.core.tomlfile import read_toml
 from sendabm.experiments.evaluate import (
     LEVER_INPUTS,
     OPTION_SEPARATOR,
@@ -77,6 +78,9 @@ SWEEP_KEYS = ("name", "base", "design", "samples", "replications", "seed", "scal
 SECTIONS = ("sweep", "levers", "uncertainties", "outcomes")
 FACTOR_KEYS = ("name", "range", "choices", "levels")
 MORRIS_LEVELS = 4
+MAX_RUNS = 1_000_000
+"""Most runs (design points x replications) a sweep may have: the design matrix and the
+store manifest are held in memory whole, and a million runs is weeks of computing."""
 
 
 class SweepError(ValueError):
@@ -120,6 +124,20 @@ class Factor:
         if self.choices is not None:
             return self.choices[min(int(math.floor(x)), len(self.choices) - 1)]
         return int(round(x)) if self.integer else float(x)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Factor:
+        """The factor of :meth:`to_dict` (as a store manifest records it).
+
+        Whether it is a whole number comes from the registry, as in :func:`parse_spec`
+        (not whole if the name is no longer known)."""
+        name = str(data["name"])
+        low, high = data.get("range", (None, None))
+        known = name in PARAMETERS or name in LEVER_INPUTS
+        return cls(name, str(data["kind"]), low, high,
+                   choices=tuple(data["choices"]) if "choices" in data else None,
+                   levels=tuple(data["levels"]) if "levels" in data else None,
+                   integer=_checker(name)[2] if known else False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "kind": self.kind}
@@ -178,9 +196,9 @@ def load_spec(path: str | os.PathLike) -> SweepSpec:
         raise SweepError(f"sweep specification '{path}' not found; give the path to a .toml "
                          "file such as experiments/sweeps/lhs_example.toml")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SweepError(f"{label}: cannot parse the TOML ({error}); fix the syntax") from None
+        data = read_toml(path)
+    except ValueError as error:
+        raise SweepError(f"{label}: {error}") from None
     return parse_spec(data, label, path.resolve().parent)
 
 
@@ -227,9 +245,10 @@ def parse_spec(data: Mapping[str, Any], label: str = "spec",
     except ValueError as error:
         message = str(error).removeprefix("override: ").removeprefix("input ")
         raise fail(f"[sweep] {message.removeprefix('[run] ')}") from None
-    if policy_start > end:
-        raise fail(f"[sweep] policy_start = {policy_start!r} is after end = {end!r}; "
-                   "give an earlier policy_start or a later end")
+    span = (checked.run["start"], checked.run["end"])
+    if not span[0] <= policy_start <= span[1]:
+        raise fail(f"[sweep] policy_start = {policy_start!r} is outside the runs, which span "
+                   f"{span[0]} to {span[1]}; give a policy_start in that span or a later end")
     factors = [_factor(entry, "levers", i, design, fail)
                for i, entry in enumerate(_entries(data, "levers", fail), 1)]
     factors += [_factor(entry, "uncertainties", i, design, fail)
@@ -241,10 +260,26 @@ def parse_spec(data: Mapping[str, Any], label: str = "spec",
     if duplicate:
         raise fail(f"input '{duplicate}' is listed twice; list each input once")
     outcomes = _outcomes(data.get("outcomes", {}), fail)
+    runs = _n_points(design, samples, factors) * replications
+    if runs > MAX_RUNS:
+        raise fail(f"{design} design of {runs:,} runs (design points x replications) is "
+                   f"more than the {MAX_RUNS:,} a sweep may have; give fewer samples, "
+                   "replications or levels")
     return SweepSpec(name=name, design=design, samples=samples, replications=replications,
                      seed=seed, scale=float(checked.run["scale"]), end=checked.run["end"],
                      policy_start=policy_start, factors=tuple(factors), outcomes=outcomes,
                      base=base, base_path=base_path)
+
+
+def _n_points(design: str, samples: int, factors: list[Factor]) -> int:
+    """Design points of a design, counted without building it (see :func:`make_design`)."""
+    if design == "factorial":
+        return math.prod(len(f.levels) for f in factors)
+    if design == "sobol":
+        return samples * (len(factors) + 2)
+    if design == "morris":
+        return samples * (len(factors) + 1)
+    return samples
 
 
 def _whole(value: Any, key: str, least: int, fail: Callable[[str], SweepError]) -> int:
@@ -284,7 +319,7 @@ def _factor(entry: dict, section: str, index: int, design: str,
             raise fail(f"{at} has unknown key '{key}'; valid keys: {', '.join(FACTOR_KEYS)}")
     name = entry.get("name")
     valid = LEVER_INPUTS if section == "levers" else PARAMETERS
-    if name not in valid:
+    if not isinstance(name, str) or name not in valid:
         what = ("lever names and <lever>__<option>" if section == "levers"
                 else "parameter names")
         import difflib

@@ -25,7 +25,7 @@ def run_model(task: RunTask) -> dict[str, float]:
 
 @dataclass
 class SweepSummary:
-    """What :func:`run_sweep` did."""
+    """What :func:`run_sweep` did (``repaired``: damaged parts found and run again)."""
 
     store: Path
     total: int
@@ -35,6 +35,7 @@ class SweepSummary:
     wall_seconds: float
     engine: str
     workers: int
+    repaired: int = 0
 
 
 def run_sweep(spec: SweepSpec, store_dir: str | os.PathLike, engine: str = "local",
@@ -44,9 +45,10 @@ def run_sweep(spec: SweepSpec, store_dir: str | os.PathLike, engine: str = "loca
               ) -> SweepSummary:
     """Run every run of ``spec`` not already in the store at ``store_dir``.
 
-    Finished runs (a part in ``runs/``) are skipped; failed ones are retried. Each
-    result is written to the store as it arrives, so memory does not grow with the
-    number of runs.
+    Finished runs (a valid part in ``runs/``) are skipped; failed ones are retried, and
+    damaged parts removed and run again. Each result is written to the store as it
+    arrives, so memory does not grow with the number of runs. Nothing is written before
+    the engine has started (a scheduler that cannot be reached leaves no store).
 
     Args:
         spec: The validated specification.
@@ -59,41 +61,44 @@ def run_sweep(spec: SweepSpec, store_dir: str | os.PathLike, engine: str = "loca
             (a hook for tests; the default runs the model).
 
     Raises:
-        SweepError: The store holds a different sweep, or an engine option is invalid.
+        SweepError: The store holds a different sweep, an engine option is invalid, or
+            the scheduler cannot be reached.
     """
     engines.check_options(engine, workers, scheduler)
     design = make_design(spec)
-    handle = store.open_store(store_dir, spec, design, plan(spec, design))
-    total = design.n_points * spec.replications
-    skipped = handle.count_done()
-    started = time.perf_counter()
-    counts = {"done": 0, "failed": 0}
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    store.check_store(Path(store_dir), spec)
+    with engines.connect(engine, workers, scheduler) as runner:
+        handle = store.open_store(store_dir, spec, design, plan(spec, design))
+        total = design.n_points * spec.replications
+        skipped = handle.count_done()
+        started = time.perf_counter()
+        counts = {"done": 0, "failed": 0}
+        bar = None
+        if progress:
+            from tqdm import tqdm
 
-        bar = tqdm(total=total, initial=skipped, unit="run", desc=spec.name,
-                   dynamic_ncols=True)
+            bar = tqdm(total=total, initial=skipped, unit="run", desc=spec.name,
+                       dynamic_ncols=True)
 
-    def on_result(result: engines.RunResult) -> None:
-        if result.error is None:
-            handle.write_run(result.task, result.outcomes)
-            counts["done"] += 1
-        else:
-            handle.write_failure(result.task, result.error)
-            counts["failed"] += 1
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(failed=counts["failed"], refresh=False)
+        def on_result(result: engines.RunResult) -> None:
+            if result.error is None:
+                handle.write_run(result.task, result.outcomes)
+                counts["done"] += 1
+            else:
+                handle.write_failure(result.task, result.error)
+                counts["failed"] += 1
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(failed=counts["failed"], refresh=False)
 
-    try:
-        used = engines.execute(plan(spec, design), run_function, on_result, engine=engine,
-                               workers=workers, scheduler=scheduler,
-                               done=lambda task: handle.has(task.run_id))
-    finally:
-        if bar is not None:
-            bar.close()
+        try:
+            runner.run(plan(spec, design), run_function, on_result,
+                       done=lambda task: handle.has(task.run_id))
+        finally:
+            if bar is not None:
+                bar.close()
     return SweepSummary(store=Path(store_dir), total=total, skipped=skipped,
                         done=counts["done"], failed=counts["failed"],
                         wall_seconds=round(time.perf_counter() - started, 3),
-                        engine="dask" if scheduler else engine, workers=used)
+                        engine="dask" if scheduler else engine, workers=runner.workers,
+                        repaired=len(handle.repaired))

@@ -51,11 +51,14 @@ class MapMeasure:
             ``mean`` of the last 12 months (means, shares, indices).
         per_pupils: Divide by the LA's pupils and multiply by this (e.g. 1,000), or
             None to show the value as it is.
+        title: The measure and its unit without the period, for a map's title (e.g.
+            "Appeals registered per 10,000 pupils").
     """
 
     label: str
     how: str
     per_pupils: float | None
+    title: str = ""
 
 
 def _map_measure(name: str, per_pupils: float | None) -> MapMeasure:
@@ -67,9 +70,10 @@ def _map_measure(name: str, per_pupils: float | None) -> MapMeasure:
         label = f"{m.label} per {per_pupils:,} pupils"
     else:
         label = m.label
+    title = label
     if m.reducer != LAST:
         label += f", last {MONTHS} months"
-    return MapMeasure(label, m.reducer, per_pupils)
+    return MapMeasure(label, m.reducer, per_pupils, title)
 
 
 MAP_MEASURES: dict[str, MapMeasure] = {

@@ -45,7 +45,7 @@ def draw(comparison: Comparison, folder: Path) -> list[str]:
 NATIONAL_PANELS: tuple[tuple[str, str], ...] = (
     ("ehc_plans", "Children with EHC plans"),
     ("appeals_registered", "Appeals registered"),
-    ("adversarial_index", "Adversarial index (2014/15 = 100)"),
+    ("adversarial_index", measure("adversarial_index").label),
     ("cumulative_deficit_gbp", "Cumulative high-needs deficit (£bn)"),
     ("placements_independent", "Children placed in independent schools"),
     ("mean_unmet_need", "Mean unmet need (need units)"),

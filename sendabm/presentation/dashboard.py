@@ -13,12 +13,17 @@ live plots of key national series, read from the model's Mesa ``DataCollector``,
 with the latest values in words, and a map of the local areas coloured by a
 measure chosen in the panel.
 
-The server binds to localhost unless told otherwise (:func:`serve`).
+The server binds to localhost unless told otherwise and then answers only requests
+addressed to localhost or 127.0.0.1 (so a web page elsewhere cannot reach it through a
+name of its own that resolves here: DNS rebinding); it sends no telemetry and does not
+look for newer Solara versions, so it runs offline (:func:`serve`).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
+import os
 from typing import Any
 
 import matplotlib as mpl
@@ -30,6 +35,7 @@ from mesa.visualization import SolaraViz
 from sendabm.core.model import SendModel
 from sendabm.core.parameters import PARAMETERS
 from sendabm.core.scenario import default_scenario
+from sendabm.experiments.compare_folder import format_value
 from sendabm.experiments.evaluate import build_scenario
 from sendabm.presentation import areamap
 from sendabm.presentation.style import (
@@ -153,6 +159,11 @@ def series_figure(model: SendModel) -> Figure:
                         color=MUTED, style="italic")
             ax.yaxis.set_major_formatter(MoneyFormatter() if name.endswith("_gbp")
                                          else ThousandsFormatter())
+        # The run's whole span from the start, so an empty plot shows the run's years
+        # (not matplotlib's default of 1970) and the lines grow across it.
+        span = [np.datetime64(f"{month}-01") for month in (model.scenario.run["start"],
+                                                          model.scenario.run["end"])]
+        axes[0, 0].set_xlim(span[0], span[1] + np.timedelta64(31, "D"))
         for ax in axes[1]:
             locator = mpl.dates.AutoDateLocator(minticks=3, maxticks=6)
             ax.xaxis.set_major_locator(locator)
@@ -176,13 +187,28 @@ def latest_text(model: SendModel) -> str:
     parts = [f"{when:%B %Y}", f"step {dates.size}"]
     for name, title, _ in SERIES:
         value = series[name][-1]
-        shown = f"£{value / 1e9:,.2f} bn" if name.endswith("_gbp") else f"{value:,.0f}"
+        shown = (format_value(value, "gbp").replace("-", "\N{MINUS SIGN}")
+                 if name.endswith("_gbp") else f"{value:,.0f}")
         parts.append(f"{title.lower()}: {shown}")
     return " · ".join(parts)
 
 
+SLIDER_CSS = """
+.v-slider .v-slider__thumb-container .v-slider__thumb-label {
+  transform: translateY(26px) translateX(-50%) !important;
+  background-color: transparent !important; color: #444 !important;
+  width: auto !important; height: auto !important; border-radius: 0 !important;
+  font-size: 11px; box-shadow: none !important;
+}
+.v-slider .v-slider__thumb-container .v-slider__thumb-label > * { transform: none !important; }
+"""
+"""The sliders' values (:func:`_sliders_show_values`) as small plain numbers under
+their thumbs, instead of Vuetify's bubble over the control above."""
+
+
 def SeriesPanel(model: SendModel) -> None:  # noqa: N802 - a Solara component's name
     """Live plots of the key national series, with the latest values in words."""
+    solara.Style(SLIDER_CSS)
     with solara.Column():
         solara.FigureMatplotlib(series_figure(model), format="png")
         solara.Text(latest_text(model), classes=["sendabm-latest"])
@@ -213,28 +239,91 @@ def Page() -> Any:  # noqa: N802 - the name Solara looks for
 
     Each browser session builds its own model (memoised, so re-renders keep it).
     """
+    _sliders_show_values()
     model = solara.use_memo(DashboardModel, [])
     return SolaraViz(model, components=[SeriesPanel, AreaMapPanel],
                      model_params=MODEL_PARAMS, name="sendabm: England's SEND system")
+
+
+def _sliders_show_values() -> None:
+    """Make the sidebar's sliders show their value beside the thumb at all times.
+
+    Mesa's controls call ``solara.SliderFloat`` and ``solara.SliderInt`` without a
+    ``thumb_label``, and Solara's default shows the value only while a slider is
+    dragged; this wraps both (once) to default to ``thumb_label="always"``.
+    """
+    for name in ("SliderFloat", "SliderInt"):
+        slider = getattr(solara, name)
+        if getattr(slider, "_sendabm_labelled", False):
+            continue
+
+        @functools.wraps(slider)
+        def labelled(*args: Any, _slider: Any = slider, **kwargs: Any) -> Any:
+            kwargs.setdefault("thumb_label", "always")
+            return _slider(*args, **kwargs)
+
+        labelled._sendabm_labelled = True
+        setattr(solara, name, labelled)
+
+
+LOCAL_NAMES = ("localhost", "127.0.0.1")
+"""The Host headers a dashboard bound to this machine only answers."""
+
+
+def allowed_hosts(host: str) -> list[str]:
+    """The Host headers the server answers when bound to ``host``.
+
+    Bound to localhost (or 127.0.0.1): only those names. Bound to every interface
+    (``0.0.0.0`` or ``::``): any name, as the user asked to be reachable by any.
+    Bound to another address or name: that one, and the local names.
+    """
+    if host in LOCAL_NAMES:
+        return list(LOCAL_NAMES)
+    if host in ("0.0.0.0", "::"):
+        return ["*"]
+    return [host, *LOCAL_NAMES]
+
+
+def _offline_and_host_checked(host: str) -> None:
+    """Turn Solara's telemetry off and restrict the Host header (:func:`allowed_hosts`).
+
+    Solara's settings read ``SOLARA_*`` variables when first imported; the server
+    module is imported here, with the app it will serve, so the check can be added to
+    the same Starlette app that uvicorn then runs.
+    """
+    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    os.environ["SOLARA_APP"] = __name__
+    import solara.server.settings
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    solara.server.settings.telemetry.mixpanel_enable = False
+    import solara.server.starlette as solara_starlette
+
+    solara_starlette.app.add_middleware(TrustedHostMiddleware,
+                                        allowed_hosts=allowed_hosts(host))
 
 
 def serve(host: str = "localhost", port: int = 8765) -> int:
     """Run the dashboard's Solara server in this process until interrupted.
 
     Args:
-        host: Address to bind; "localhost" keeps it private to this machine.
+        host: Address to bind; "localhost" keeps it private to this machine (and the
+            server then answers requests addressed to localhost or 127.0.0.1 only).
         port: TCP port.
 
     Returns:
         Exit status (0 after Ctrl+C).
     """
+    _offline_and_host_checked(host)
     from solara.__main__ import cli
 
     print(f"sendabm dashboard on http://{host}:{port} (Ctrl+C to stop)", flush=True)
     try:
-        cli.main(["run", "sendabm.presentation.dashboard", "--host", host, "--port", str(port),
-                  "--no-open",
-                  "--production", "--log-level", "warning"], standalone_mode=False)
+        # --no-check-version: no request for Solara's latest version (offline, and the
+        # version is pinned to match solara-assets, so its advice to upgrade is wrong).
+        cli.main(["run", __name__, "--host", host, "--port", str(port), "--no-open",
+                  "--no-check-version", "--production", "--log-level", "warning"],
+                 standalone_mode=False)
     except KeyboardInterrupt:
         return 0
     return 0

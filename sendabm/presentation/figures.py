@@ -31,8 +31,10 @@ from sendabm.presentation.style import (
     LABELS,
     MUTED,
     QUINTILE_LABELS,
+    SEPTEMBER_NOTE,
     STYLE,
     ThousandsFormatter,
+    axis_unit,
     floor_at_zero,
     not_available,
     rolling_sum,
@@ -265,6 +267,8 @@ def _panel_trust(ax: Axes, output: RunOutput, x: np.ndarray) -> bool:
         return False
     for name, values in trust.items():
         _line(ax, x, name, values)
+    if trust:
+        ax.set_ylabel(axis_unit(next(iter(trust))), color=MUTED)
     target = ax
     if index is not None:
         finite = index[np.isfinite(index)]
@@ -273,7 +277,7 @@ def _panel_trust(ax: Axes, output: RunOutput, x: np.ndarray) -> bool:
             target.grid(False)
             target.spines["right"].set_visible(True)
             target.yaxis.set_major_formatter(ThousandsFormatter())
-            target.set_ylabel(LABELS["adversarial_index"], color=MUTED)
+            target.set_ylabel(axis_unit("adversarial_index"), color=MUTED)
         _line(
             target,
             x,
@@ -324,6 +328,7 @@ def summary_figure(output: RunOutput, path: Path) -> Path:
         fig.suptitle(
             _suptitle(output, "sendabm run"), x=0.01, ha="left", fontsize=12, fontweight="bold"
         )
+        fig.supxlabel(SEPTEMBER_NOTE, x=0.01, ha="left", fontsize=8, color=MUTED, wrap=True)
         fig.get_layout_engine().set(w_pad=0.08, h_pad=0.08, wspace=0.04, hspace=0.06)
         return save(fig, path)
 

@@ -179,7 +179,7 @@ levers, declared in `sendabm/core/policies/` (one `Lever` each, with every const
 uses as an option). They cover the eight recommendations (R1–R8) of the Isos Partnership
 report for the LGA and County Councils Network, *Towards an effective and financially
 sustainable approach to SEND in England* (July 2024), and the alternatives that the
-report's readers proposed (DESIGN §3). The model's equations are in
+report's readers proposed. The model's equations are in
 [ODD.md §7.15](ODD.md).
 
 ## How levers work

@@ -7,6 +7,14 @@ from typing import Any
 
 import numpy as np
 
+from sendabm.experiments.compare_folder import (
+    OUTCOME_BY_NAME,
+    REPLICATIONS_CSV,
+    change_text,
+    format_value,
+    interval_text,
+    read_replications,
+)
 from sendabm.experiments.ensemble import SERIES, read_series
 from sendabm.experiments.outcomes import OUTCOMES
 from sendabm.presentation import report_figures as rf
@@ -19,6 +27,7 @@ from sendabm.presentation.report_base import (
     read_csv_rows,
     read_json,
 )
+from sendabm.presentation.style import SEPTEMBER_NOTE
 
 FIX = "re-run `sendabm compare` to regenerate the folder"
 
@@ -31,7 +40,8 @@ def build_comparison(folder: Path, out: Path) -> Report:
     """
     manifest = guarded(folder / "compare.json", "comparison manifest", FIX, read_json)
     scenarios = _scenarios(manifest)
-    rows = guarded(folder / "replications.csv", "replications", FIX, read_csv_rows)
+    rows = guarded(folder / REPLICATIONS_CSV, "replications", FIX,
+                   lambda path: read_replications(path, manifest))
     table = guarded(folder / "comparison.csv", "comparison table", FIX, read_csv_rows)
     values = _replication_values(rows, scenarios)
     labels = {o.name: o.label for o in OUTCOMES}
@@ -88,7 +98,8 @@ def _series_sections(folder: Path, out: Path, scenarios: list[str]) -> list[Sect
     return [
         Section("National series", f"Six key national measures at England scale. {bands}",
                 rf.national_figure(ens, out / "national.png").name),
-        Section("Placements by setting", f"Children with an EHC plan by setting. {bands}",
+        Section("Placements by setting", f"Children with an EHC plan by setting. {bands} "
+                f"{SEPTEMBER_NOTE}",
                 rf.placements_figure(ens, out / "placements.png").name),
         Section("Dispute funnel", "Each stage of a dispute per school year, for each "
                 "scenario (median over replications; logarithmic scale).",
@@ -104,19 +115,21 @@ def _series_sections(folder: Path, out: Path, scenarios: list[str]) -> list[Sect
 
 
 def _table(rows: list[dict[str, str]]) -> list[list[str]]:
+    """The key outcomes' rows of ``comparison.csv``, labelled and formatted as
+    ``comparison.md`` formats them (money in £bn or £m, shares in %)."""
     out = [["policy", "outcome", "base", "policy mean", "difference (95% interval)",
             "change", "better in"]]
     for row in rows:
-        if row.get("outcome") not in rf.OUTCOME_UNITS:
+        outcome = OUTCOME_BY_NAME.get(row.get("outcome", ""))
+        if outcome is None or outcome.name not in rf.OUTCOME_UNITS:
             continue
         f = {k: _float(row.get(k)) for k in ("base_mean", "policy_mean", "diff_mean",
                                              "diff_low95", "diff_high95", "diff_pct",
                                              "share_better")}
-        out.append([row["policy"], row["outcome"].replace("_", " "), number(f["base_mean"]),
-                    number(f["policy_mean"]),
-                    f"{number(f['diff_mean'])} ({number(f['diff_low95'])} to "
-                    f"{number(f['diff_high95'])})",
-                    f"{number(f['diff_pct'], 1)}%", f"{number(100 * f['share_better'], 0)}%"])
+        out.append([row["policy"], outcome.label, format_value(f["base_mean"], outcome.kind),
+                    format_value(f["policy_mean"], outcome.kind),
+                    interval_text(f, outcome.kind), change_text(f["diff_pct"]),
+                    f"{number(100 * f['share_better'], 0)}%"])
     return out
 
 

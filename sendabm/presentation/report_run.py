@@ -11,7 +11,7 @@ from sendabm.experiments.results import ResultsError, RunOutput, read_run
 from sendabm.presentation import areamap
 from sendabm.presentation import report_figures as rf
 from sendabm.presentation.report_base import Report, Section, money, number
-from sendabm.presentation.style import save
+from sendabm.presentation.style import SEPTEMBER_NOTE, save
 
 
 def build_run(folder: Path, out: Path, map_measure: str | None = None) -> Report:
@@ -29,9 +29,10 @@ def build_run(folder: Path, out: Path, map_measure: str | None = None) -> Report
     sections = [
         Section("National series", "Six key national measures month by month, at England "
                 "scale (sample counts divided by the scale). Appeals are summed over the "
-                "12 months to each date.", rf.national_figure(ens, out / "national.png").name),
+                f"12 months to each date. {SEPTEMBER_NOTE}",
+                rf.national_figure(ens, out / "national.png").name),
         Section("Placements by setting", "Children and young people with an EHC plan, by "
-                "the setting they are placed in, at the end of each month.",
+                f"the setting they are placed in, at the end of each month. {SEPTEMBER_NOTE}",
                 rf.placements_figure(ens, out / "placements.png").name),
         Section("Dispute funnel", "Each stage of a dispute per school year (September to "
                 "August): assessment requests, requests refused, mediations, appeals "
@@ -62,7 +63,7 @@ def _map_section(output: RunOutput, measure: str, out: Path) -> Section:
     values = areamap.la_values(output.panel, measure)
     fig = areamap.area_map_figure(
         areas, values, spec.label,
-        f"{spec.label.split(',')[0]}, by local area, {output.dates[-1]:%b %Y}")
+        f"{spec.title}, by local area, {output.dates[-1]:%b %Y}")
     save(fig, out / "map.png")
     finite = np.isfinite(values)
     order = np.argsort(np.where(finite, values, -np.inf))[::-1][:5]

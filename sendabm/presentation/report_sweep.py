@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sendabm.experiments.results import ResultsError
 from sendabm.presentation import sweep_figures as sf
 from sendabm.presentation.report_base import (
     Report,
@@ -37,6 +38,8 @@ def build_sweep(folder: Path, out: Path) -> Report:
     manifest = guarded(folder / name, "sweep manifest", FIX, read_json) \
         if (folder / name).is_file() or is_store else {}
     spec = manifest.get("spec", {})
+    if not isinstance(spec, dict):
+        raise ResultsError(f"sweep manifest '{folder / name}' has no valid spec; {FIX}")
     sections = [Section("Design", _design_text(spec), None, _design_table(spec))]
     if is_store:
         sections += _run_sections(folder, out, spec)

@@ -78,6 +78,14 @@ def axis_unit(name: str, flow: str = "per month") -> str:
         return f"{m.unit} {flow}"
     return f"{m.unit} (England)" if m.england_scale else m.unit
 
+SEPTEMBER_NOTE = ("SEN support and the school placements fall each September as the school "
+                  "year turns over: Year 13 leavers go, plan holders entering Year 12 or past "
+                  "Year 13 may move to further education (not a school placement), and the new "
+                  "Reception cohort's needs are not yet identified. They rebuild over the year.")
+"""Why the September steps in the stocks are there (the school-year transition,
+:func:`sendabm.core.cohorts.age_and_transfer`)."""
+
+
 STYLE: dict[str, Any] = {
     "font.size": 9,
     "axes.titlesize": 10.5,

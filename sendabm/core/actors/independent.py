@@ -5,7 +5,7 @@ nearest first (by steps on the local-areas network).
 
 **What it decides.** Each August a provider expands where referrals went unplaced and
 its margin allows, and sets its fee, raising it further when full
-(:meth:`IndependentProviders.adapt_year`; DESIGN §2 phases 7 and 10). Which child it
+(:meth:`IndependentProviders.adapt_year`; ODD §3 steps 7 and 10). Which child it
 takes is the LA's placement rule, run case by case in
 :func:`sendabm.core.kernels.cases.place`.
 

@@ -8,7 +8,7 @@ educational-psychologist capacity, issues or refuses a plan and names a setting,
 concedes or defends appeals and agrees in mediation, and places children in special
 schools or with independent providers; these decisions run case by case in
 :mod:`sendabm.core.kernels.cases` (``la_decides_requests``, ``la_assesses``,
-``mediate``, ``appeals``, ``place``). Once a year it learns (DESIGN §2 phase 10): in
+``mediate``, ``appeals``, ``place``). Once a year it learns (ODD §3 step 10): in
 August it adapts its assessment capacity to its queue and commissions state special
 places, which open in a later September; in March overspending tightens its
 thresholds (gatekeeping), having its refusals reversed (at a hearing or by conceding)

@@ -172,7 +172,7 @@ class MainstreamSchools:
         self.mean_trust = trust
 
     def adapt_year(self, p, incentive: float) -> None:
-        """Schools move towards or away from inclusion (DESIGN §2 phase 10).
+        """Schools move towards or away from inclusion (ODD §3 step 10).
 
         Accountability pressure pushes every school away from inclusion, and most of
         all those with more SEN than their LA's average; a short SEN budget pushes the

@@ -1,6 +1,6 @@
 """Institutions' decisions on open cases: LA decisions, disputes and placements.
 
-DESIGN §2 phases 5-7 for the families with an open case (a small subset of rows,
+ODD §3 steps 5-7 for the families with an open case (a small subset of rows,
 listed in ``cases``). Loops are serial and visit cases in row order, so shared
 resources (assessment slots, hearings, school places) are rationed the same way on
 any thread count. Rationing where demand exceeds capacity is a lottery: each eligible
@@ -117,23 +117,6 @@ def _refuse(fam, i, cw, p, kind, event):
     fam.stage_tick[i] = cw.tick
     fam.events[i] |= event
     fam.trust_la[i] = np.float64(fam.trust_la[i]) * p.trust_kept_on_refusal
-
-
-@njit(cache=True)
-def open_cases(stage, busy):
-    """The rows among ``busy`` (ascending) with an open case, ascending, as int64.
-
-    One pass instead of numpy's gather, compare and index (every family with an open
-    case is busy, so the busy rows suffice).
-    """
-    out = np.empty(busy.shape[0], dtype=np.int64)
-    n = 0
-    for k in range(busy.shape[0]):
-        i = busy[k]
-        if stage[i] != S.IDLE:
-            out[n] = i
-            n += 1
-    return out[:n]
 
 
 @njit(cache=True, inline="always")

@@ -1,6 +1,6 @@
 """Families' month: needs change, schools identify and provide, families appraise.
 
-This is the numba kernel for DESIGN §2 phases 2-4, run over every row in parallel.
+This is the numba kernel for ODD §3 steps 2-4, run over every row in parallel.
 Its readable twin is :meth:`sendabm.core.actors.family.Family.month`; the two must agree exactly
 (``tests/test_kernel_equivalence.py``). Each row reads only its own columns and
 institution-level arrays that are fixed during the month, and every random draw is

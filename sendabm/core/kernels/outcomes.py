@@ -1,4 +1,4 @@
-"""Outcomes (DESIGN §2 phase 8): progress and wellbeing follow met need.
+"""Outcomes (ODD §3 step 8): progress and wellbeing follow met need.
 
 Twin: :meth:`sendabm.core.actors.family.Family.outcomes`.
 """

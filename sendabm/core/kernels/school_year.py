@@ -1,4 +1,4 @@
-"""The September move up a year (DESIGN §2 phase 1) as one pass over the rows.
+"""The September move up a year (ODD §3 step 1) as one pass over the rows.
 
 Twin of the vectorised description in :func:`sendabm.core.cohorts.age_and_transfer`, which
 calls it: every child moves up a year; mainstream pupils entering Year 7 are given a

@@ -1,6 +1,6 @@
 """Policy levers: named, dated reforms written in a scenario's [[policies]].
 
-Every reform in DESIGN §3 (the Isos recommendations R1-R8 and the alternatives their
+Every reform the model offers (the Isos recommendations R1-R8 and the alternatives their
 critics proposed) is a :class:`~sendabm.core.policies.lever.Lever`, declared once with
 its options (every constant it uses, with unit, range, default and source), what its
 ``strength`` means (or that it has none) and its documentation; ``docs/policies.md`` is

@@ -14,12 +14,12 @@ So the prose never retypes a value that is declared elsewhere.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sendabm.core import calendar
+from sendabm.core.param import is_finite_number, is_whole
 
 
 @dataclass(frozen=True)
@@ -78,15 +78,15 @@ class Option:
                 raise ValueError(f"{at}; choose one of: {choices}")
             return value
         if kind == "month":
-            if not isinstance(value, str):
-                raise ValueError(f"{at} must be a month 'YYYY-MM' in quotes")
-            calendar.parse_month(value)
+            try:
+                calendar.parse_month(value if isinstance(value, str) else "")
+            except ValueError:
+                raise ValueError(f"{at} must be a month 'YYYY-MM' in quotes") from None
             return value
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not number or not math.isfinite(value):
+        if not is_finite_number(value):
             raise ValueError(f"{at} must be a number ({self.unit}) in "
                              f"[{self.low}, {self.high}]")
-        if kind == "integer" and not float(value).is_integer():
+        if kind == "integer" and not is_whole(value):
             raise ValueError(f"{at} must be a whole number ({self.unit}) in "
                              f"[{self.low}, {self.high}]")
         if not self.low <= value <= self.high:

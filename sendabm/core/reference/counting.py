@@ -1,4 +1,4 @@
-"""Counting families into the month's totals (DESIGN §2 phase 9), family by family.
+"""Counting families into the month's totals (ODD §3 step 9), family by family.
 
 The readable reference for :func:`sendabm.core.kernels.aggregate.count` and
 :func:`~sendabm.core.kernels.aggregate.count_static`. Every total is a sum over

@@ -1,4 +1,4 @@
-"""Local authorities' decisions on open cases (DESIGN §2 phase 5), case by case.
+"""Local authorities' decisions on open cases (ODD §3 step 5), case by case.
 
 The readable reference for :func:`sendabm.core.kernels.cases.la_decides_requests` and
 :func:`~sendabm.core.kernels.cases.la_assesses`: the LA agrees or refuses to assess,

@@ -1,4 +1,4 @@
-"""Disputes (DESIGN §2 phase 6), case by case: mediation, concessions and hearings.
+"""Disputes (ODD §3 step 6), case by case: mediation, concessions and hearings.
 
 The readable reference for :func:`sendabm.core.kernels.cases.mediate` and
 :func:`~sendabm.core.kernels.cases.appeals`. In mediation the LA may agree; on appeal

@@ -1,4 +1,4 @@
-"""Placing children awaiting a place (DESIGN §2 phase 7), case by case.
+"""Placing children awaiting a place (ODD §3 step 7), case by case.
 
 The readable reference for :func:`sendabm.core.kernels.cases.place`: a child waiting
 for a place enters the first of its LA's state special schools with room; failing

@@ -1,4 +1,4 @@
-"""The school year (DESIGN §2 phase 1) and new children, child by child.
+"""The school year (ODD §3 step 1) and new children, child by child.
 
 The readable reference for :func:`sendabm.core.cohorts.age_and_transfer` (with its
 kernel :func:`sendabm.core.kernels.school_year.age_rows`), :func:`sendabm.core.cohorts.init_rows`

@@ -1,0 +1,62 @@
+"""A first run explains itself: the one-line note before the kernels compile, and the
+compile clock that keeps compile time out of the progress bar's rate."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from numba import njit
+
+from sendabm.experiments.run import CompileClock
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _note(cache: Path) -> str:
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", "from sendabm.experiments.run import compile_note; "
+         "print(compile_note())"], capture_output=True, text=True, env=env, timeout=120,
+        check=True)
+    return done.stdout.strip()
+
+
+def test_an_empty_cache_gets_a_one_line_note_naming_the_cache(tmp_path):
+    note = _note(tmp_path)
+    assert note.startswith("compiling ") and " numba kernels before the first month" in note
+    assert "one-off of about" in note and str(tmp_path) in note and "\n" not in note
+    done, total = note.split()[1], note.split()[3]
+    assert done == total and int(total) > 10
+
+
+def test_the_compile_clock_counts_compiling_once_not_calls():
+    @njit
+    def inner(x):
+        return x + 1
+
+    @njit
+    def outer(x):
+        return inner(x) * 2
+
+    with CompileClock() as clock:
+        assert outer(1) == 4  # compiles outer, and inner inside it
+        compiled = clock.seconds
+        assert outer(2) == 6  # no compile
+    assert compiled > 0 and clock.seconds == compiled
+    assert outer(3) == 8
+
+
+def test_runs_below_scale_0_03_warn_that_levels_are_not_to_be_read(tmp_path, capsys):
+    from sendabm.cli import main
+    from sendabm.experiments.run import LEVELS_MIN_SCALE, scale_warning
+
+    assert scale_warning(LEVELS_MIN_SCALE) is None and scale_warning(0.05) is None
+    assert main(["run", str(ROOT / "experiments" / "scenarios" / "baseline.toml"), "--scale",
+                 "0.001", "--end", "2014-10", "--out", str(tmp_path / "run"), "--no-figures",
+                 "--quiet"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"sendabm: warning: {scale_warning(0.001)}"]
+    assert "not for levels" in err[0]
