@@ -3,8 +3,9 @@ appeals, 2015-2022.
 
 The acceptance measurement is `sendabm validate` (10 seeds at scale 0.05, reported in
 results/calibration/VALIDATION.md). This test is its cheap guard: two seeds at scale
-0.02, where the fit measured 3.6% (EHC plans) and 14.2% (appeals) when the calibration
-was installed (2026-12-01, with each LA's own offsets). The tolerances leave room for
+0.02, where the fit measured 7.1% (EHC plans) and 17.5% (appeals) when the calibration
+was installed (2026-12-01, with the back-cast starting state; small samples bias the
+LAs' learning, so both are worse than at 0.05). The tolerances leave room for
 sampling noise and still catch a change to the model that undoes the fit
 (docs/calibration.md).
 """
@@ -19,8 +20,8 @@ from sendabm.experiments import targets as T
 from sendabm.experiments.run import run_scenario
 
 TOLERANCE_MAPE = {"ehc_plans": 9.0, "appeals_registered": 20.0}
-"""Percent, over 2015-2022, for the mean of seeds 1 and 2 at scale 0.02 (measured 3.6% and
-14.2% when the calibration was installed)."""
+"""Percent, over 2015-2022, for the mean of seeds 1 and 2 at scale 0.02 (measured 7.1% and
+17.5% when the calibration was installed)."""
 
 
 @pytest.fixture(scope="module")

@@ -91,3 +91,8 @@ def test_a_higher_plan_share_lowers_every_bar(england):
     p = as_vector({**defaults(), "initial_plan_share": 1.5 * p.initial_plan_share})
     high = starting_state.starting_bars(p, england.codes, england.pupils).plan
     assert np.all(high < low)
+
+
+def test_areas_without_a_record_start_at_the_national_shares():
+    relative = starting_state.relative_positions(["X1", "X2"], np.array([100.0, 200.0]))
+    assert all(np.array_equal(v, np.ones(2)) for v in relative.values())

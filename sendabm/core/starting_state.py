@@ -99,6 +99,9 @@ def relative_positions(codes: Sequence[str], pupils: np.ndarray) -> dict[str, np
                                                                          np.nan) / count
     have = np.isfinite(plans)
     out = {}
+    if not have.any():  # areas of the user's own, none in the record: the national start
+        return {name: np.ones(len(codes)) for name in
+                ("plans_per_pupil", "special_share", "independent_share")}
     ppp = np.where(have, plans / np.maximum(area_pupils, 1.0), np.nan)
     out["plans_per_pupil"] = _relative(ppp, plans.sum(where=have) / area_pupils.sum(where=have))
     for name, share in (("special_share", special), ("independent_share", independent)):

@@ -137,7 +137,7 @@ def _transform(value: np.ndarray, logit: bool) -> np.ndarray:
 
 def step(offsets: np.ndarray, model: Measured, record: dict[str, np.ndarray],
          scale: float) -> np.ndarray:
-    """One fixed-point step: offsets moved towards each unit's record, then centred.
+    """One fixed-point step: offsets moved towards each unit's record (not centred).
 
     Args:
         offsets: Current offsets (areas, len(FIELDS)).
