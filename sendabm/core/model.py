@@ -19,6 +19,7 @@ import numpy as np
 
 from sendabm.core import calendar, cohorts, exogenous, policies, rng
 from sendabm.core import dispositions as dispositions_mod
+from sendabm.core import snapshot as snapshot_mod
 from sendabm.core import states as S
 from sendabm.core.actors.family import Family, FamilyWorld
 from sendabm.core.actors.independent import IndependentProvider, IndependentProviders
@@ -156,6 +157,54 @@ class SendModel(mesa.Model):
         self._busy = busy_rows(self.families)
         self._count(self._busy)
         self.schools.update_month(self._last_school_totals, p, p.trust_initial)
+
+    # --------------------------------------------------------------- snapshots --
+    def snapshot(self) -> snapshot_mod.Snapshot:
+        """The model's whole state now, between two months (:mod:`sendabm.core.snapshot`):
+        continue it with :meth:`from_snapshot`. The model is not changed."""
+        return snapshot_mod.take(self)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: snapshot_mod.Snapshot,
+                      scenario: Scenario | str | os.PathLike | None = None,
+                      areas: Areas | str | os.PathLike | None = None, engine: str | None = None,
+                      threads: int | None = None,
+                      dispositions: Dispositions | None = None) -> SendModel:
+        """A model continuing ``snapshot`` from its month under ``scenario``.
+
+        Running it to the end gives results identical bit for bit to running
+        ``scenario`` from the start.
+
+        Args:
+            snapshot: A :class:`~sendabm.core.snapshot.Snapshot` (from :meth:`snapshot`
+                or :func:`sendabm.experiments.snapshots.load_snapshot`).
+            scenario: The scenario to continue under; default the snapshot's. It must
+                have the snapshot's past: the same run settings and parameters, and the
+                same policies among those starting before the snapshot month (later
+                ones may be added, changed or removed).
+            areas: The areas the snapshot was taken with (default the 152 English LAs).
+            engine: Default the snapshot's.
+            threads: Numba threads to use (None leaves numba's setting alone).
+            dispositions: The dispositions the snapshot was taken with (default the
+                packaged ones).
+
+        Raises:
+            SnapshotError: ``scenario`` (or the areas, dispositions or engine) differs
+                from the snapshot's before its month (one line naming the difference).
+        """
+        scen = snapshot.scenario if scenario is None else _resolve_scenario(scenario)
+        engine = snapshot.manifest["engine"] if engine is None else engine
+        if not isinstance(areas, Areas):
+            areas = synthetic_england() if areas is None else load_areas(Path(areas))
+        dispositions = dispositions_mod.packaged() if dispositions is None else dispositions
+        problem = snapshot_mod.past_difference(snapshot, scen, engine, areas, dispositions)
+        if problem:
+            raise snapshot_mod.SnapshotError(f"cannot continue the {snapshot.month} snapshot: "
+                                             f"{problem}")
+        model = cls(scen, areas=areas, engine=engine, threads=threads,
+                    dispositions=dispositions)
+        snapshot_mod.restore(model, snapshot)
+        return model
 
     # ------------------------------------------------------------------- views --
     def family(self, row: int) -> Family:
