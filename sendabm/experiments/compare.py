@@ -20,16 +20,20 @@ number of workers); :mod:`sendabm.experiments.compare_folder` writes the folder.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sendabm.core.rng import SEED_MAX
 from sendabm.core.scenario import Scenario, ScenarioError
+from sendabm.core.snapshot import Snapshot
 from sendabm.experiments.outcomes import (
     OUTCOMES,
     RunRecord,
@@ -39,12 +43,46 @@ from sendabm.experiments.outcomes import (
 )
 from sendabm.experiments.paired import paired_row
 from sendabm.experiments.pool import WorkerPool, available_cores
-from sendabm.experiments.run import run_scenario
+from sendabm.experiments.run import run_past, run_scenario
+from sendabm.experiments.snapshots import load_snapshot, save_snapshot
 
 
 def _run_one(scenario: Scenario) -> RunRecord:
     """Run one scenario (already carrying its seed) and summarise it; used by workers."""
     return summarise(run_scenario(scenario, out=None, progress=False, figures=False))
+
+
+def _save_past(task: tuple[Scenario, str, str]) -> str:
+    """Run a scenario's past to the fork month and save its snapshot; used by workers.
+
+    Args:
+        task: (scenario carrying its seed, fork month 'YYYY-MM', snapshot folder).
+    """
+    scenario, month, folder = task
+    save_snapshot(run_past(scenario, month), folder)
+    return folder
+
+
+_LOADED: dict[str, Snapshot] = {}
+"""The snapshot a worker read last, by folder (arms of one seed run one after another)."""
+
+
+def _run_forked(task: tuple[Scenario, str]) -> RunRecord:
+    """Continue one scenario (carrying its seed) from the snapshot folder of its seed's
+    past, and summarise it; used by workers."""
+    scenario, folder = task
+    if folder not in _LOADED:
+        _LOADED.clear()
+        _LOADED[folder] = load_snapshot(folder)
+    return summarise(run_scenario(scenario, snapshot=_LOADED[folder]))
+
+
+def fork_month(shared: Sequence[Scenario], starts: dict[str, str]) -> str | None:
+    """The month a comparison's runs can fork from one shared past per seed: the
+    earliest month any policy scenario differs from the base, or None if that is the
+    run start (nothing is shared)."""
+    first = min(starts.values())
+    return first if first > shared[0].run["start"] else None
 
 
 @dataclass(eq=False)
@@ -155,7 +193,7 @@ def plan_runs(base: Scenario, policies: Sequence[Scenario], seeds: int,
 
 def compare(base: Scenario, policies: list[Scenario], seeds: int, scale: float | None = None,
             end: str | None = None, workers: int | None = None,
-            progress: bool = False) -> Comparison:
+            progress: bool = False, fork: bool = True) -> Comparison:
     """Run the base and each policy scenario over ``seeds`` paired replications.
 
     Args:
@@ -169,6 +207,10 @@ def compare(base: Scenario, policies: list[Scenario], seeds: int, scale: float |
         workers: Worker processes (default: all cores; 1 runs in this process). The
             results are identical for any number.
         progress: Show a progress bar (runs done / total) on stderr.
+        fork: Simulate each seed's shared past once, to the first month a policy
+            scenario differs from the base (:func:`fork_month`), and continue every
+            scenario from its snapshot; the results are identical bit for bit to
+            running each from the start (False), only faster.
 
     Returns:
         The :class:`Comparison`.
@@ -183,7 +225,9 @@ def compare(base: Scenario, policies: list[Scenario], seeds: int, scale: float |
             for i, s in enumerate(shared) for j, seed in enumerate(seed_list)]
     n_workers = min(workers or available_cores(), len(jobs))
     started = time.perf_counter()
-    records = _execute(jobs, n_workers, progress)
+    month = fork_month(shared, starts) if fork else None
+    past = shared[0] if month is not None else None
+    records = _execute(jobs, n_workers, progress, past, month)
     wall = time.perf_counter() - started
 
     names = [s.name for s in shared]
@@ -210,9 +254,14 @@ def compare(base: Scenario, policies: list[Scenario], seeds: int, scale: float |
                       wall_time_seconds=round(wall, 3), workers=n_workers)
 
 
-def _execute(jobs: list[tuple[int, int, Scenario]], n_workers: int,
-             progress: bool) -> list[list[RunRecord]]:
-    """Run every job; return records indexed [scenario][seed], whatever the finishing order."""
+def _execute(jobs: list[tuple[int, int, Scenario]], n_workers: int, progress: bool,
+             past: Scenario | None = None, month: str | None = None,
+             ) -> list[list[RunRecord]]:
+    """Run every job; return records indexed [scenario][seed], whatever the finishing order.
+
+    With ``past`` and ``month``, each seed's past (``past`` to ``month``) runs once and
+    is saved to a temporary snapshot folder, and every job continues from its seed's.
+    """
     n_scen = 1 + max(i for i, _, _ in jobs)
     n_seeds = 1 + max(j for _, j, _ in jobs)
     slots: list[list[RunRecord | None]] = [[None] * n_seeds for _ in range(n_scen)]
@@ -222,8 +271,19 @@ def _execute(jobs: list[tuple[int, int, Scenario]], n_workers: int,
 
         bar = tqdm(total=len(jobs), unit="run", desc="compare", dynamic_ncols=True)
     try:
-        with WorkerPool(n_workers) as pool:
-            for k, record in pool.as_completed(_run_one, [s for _, _, s in jobs]):
+        with WorkerPool(n_workers) as pool, contextlib.ExitStack() as stack:
+            function, tasks = _run_one, [s for _, _, s in jobs]
+            if past is not None and month is not None:
+                tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sendabm-")))
+                seeds = {j: s.run["seed"] for _, j, s in jobs}
+                pasts = [(past.with_overrides(run={"seed": seeds[j]}), month,
+                          str(tmp / f"seed-{j}")) for j in range(n_seeds)]
+                for _ in pool.as_completed(_save_past, pasts):
+                    pass
+                # Seed by seed, so a worker reads each past once.
+                jobs = sorted(jobs, key=lambda job: (job[1], job[0]))
+                function, tasks = _run_forked, [(s, pasts[j][2]) for _, j, s in jobs]
+            for k, record in pool.as_completed(function, tasks):
                 i, j, _ = jobs[k]
                 slots[i][j] = record
                 if bar is not None:

@@ -18,6 +18,7 @@ from sendabm.core import calendar
 from sendabm.core.measures import NATIONAL, PANEL
 from sendabm.core.model import SendModel
 from sendabm.core.scenario import Scenario
+from sendabm.core.snapshot import Snapshot, SnapshotError
 from sendabm.experiments.results import FigureDrawer, RunOutput, write_run
 
 
@@ -86,7 +87,9 @@ def release(model: SendModel) -> None:
 
 def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
                  areas: str | os.PathLike | None = None, progress: bool = False,
-                 figures: Mapping[str, FigureDrawer] | None = None) -> RunOutput:
+                 figures: Mapping[str, FigureDrawer] | None = None,
+                 snapshot: Snapshot | None = None,
+                 save_snapshot: tuple[str, str | os.PathLike] | None = None) -> RunOutput:
     """Run ``scenario`` to its end month; write the results folder if ``out`` is given.
 
     Args:
@@ -96,25 +99,45 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
         progress: Show a progress bar on stderr.
         figures: Figures to draw into ``out``: file name -> drawing function, e.g.
             :data:`sendabm.presentation.figures.RUN_FIGURES`; none if None.
+        snapshot: Continue from this snapshot (:meth:`SendModel.from_snapshot`) instead
+            of starting in the scenario's first month; the results are the same.
+        save_snapshot: (month 'YYYY-MM', folder): on reaching the month, save the
+            model's snapshot into the folder (:func:`~sendabm.experiments.snapshots.
+            save_snapshot`), then go on.
 
     Returns:
         The run's :class:`RunOutput`.
+
+    Raises:
+        SnapshotError: ``scenario`` cannot continue ``snapshot``, or the month to save
+            is not within the run (one line).
     """
     started = time.perf_counter()
-    model = SendModel(scenario, areas=areas)
+    model = start_model(scenario, areas, snapshot)
+    stop = None
+    if save_snapshot is not None:
+        stop = snapshot_tick(save_snapshot[0], model)
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        months = model.end_tick - model.tick + 1
-        with tqdm(total=months, unit="month", desc=f"{scenario.name} (scale {model.scale})",
-                  dynamic_ncols=True) as bar:
-            def advance(m: SendModel) -> None:
+        bar = tqdm(total=model.end_tick - model.tick + 1, unit="month",
+                   desc=f"{scenario.name} (scale {model.scale})", dynamic_ncols=True)
+    try:
+        def advance(m: SendModel) -> None:
+            if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(calendar.label(m.tick - 1))
 
-            model.run(progress=advance)
-    else:
-        model.run()
+        if stop is not None:
+            run_until(model, stop, advance)
+            from sendabm.experiments.snapshots import save_snapshot as save
+
+            save(model.snapshot(), Path(save_snapshot[1]))
+        model.run(progress=advance)
+    finally:
+        if bar is not None:
+            bar.close()
     output = output_of(model, time.perf_counter() - started)
     release(model)
     # Agents and model refer to each other, so only the cycle collector frees a model,
@@ -125,6 +148,53 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
     if out is not None:
         write_run(output, Path(out), figures=figures)
     return output
+
+
+def start_model(scenario: Scenario, areas: str | os.PathLike | None = None,
+                snapshot: Snapshot | None = None) -> SendModel:
+    """A model of ``scenario`` at its first month, or continuing ``snapshot``."""
+    if snapshot is None:
+        return SendModel(scenario, areas=areas)
+    return SendModel.from_snapshot(snapshot, scenario=scenario, areas=areas)
+
+
+def snapshot_tick(month: str, model: SendModel) -> int:
+    """Tick of ``month`` for a snapshot of ``model``'s run.
+
+    Raises:
+        SnapshotError: ``month`` is not 'YYYY-MM', or not after the model's current
+            month and within its run (one line).
+    """
+    try:
+        tick = calendar.tick_of(month)
+    except (ValueError, TypeError, AttributeError):
+        raise SnapshotError(f"--save-snapshot {month!r} must be a month 'YYYY-MM'") from None
+    if not model.tick < tick <= model.end_tick:
+        raise SnapshotError(
+            f"--save-snapshot {month} is outside the run; give a month from "
+            f"{calendar.label(model.tick + 1)} to {calendar.label(model.end_tick)}")
+    return tick
+
+
+def run_until(model: SendModel, tick: int, progress=None) -> None:
+    """Step ``model`` until ``tick`` is the next month to simulate."""
+    while model.running and model.tick < tick:
+        model.step()
+        if progress is not None:
+            progress(model)
+
+
+def run_past(scenario: Scenario, month: str,
+             areas: str | os.PathLike | None = None) -> Snapshot:
+    """Run ``scenario`` from its start until ``month`` is next; its snapshot there (the
+    shared past that forked runs continue)."""
+    model = SendModel(scenario, areas=areas)
+    run_until(model, snapshot_tick(month, model))
+    snapshot = model.snapshot()
+    release(model)
+    del model
+    gc.collect()
+    return snapshot
 
 
 def run_national(scenario: Scenario) -> tuple[list[datetime.date], dict[str, np.ndarray]]:
