@@ -72,6 +72,8 @@ class SendModel(mesa.Model):
         dispositions: Each LA's standing practice (:mod:`sendabm.core.dispositions`);
             None for the fitted table the package ships. Areas not in it get the
             national practice.
+        snapshot: Continue from this snapshot instead of setting up (use
+            :meth:`from_snapshot`, which checks the scenario has the snapshot's past).
         **parameters: Parameter overrides by name (see :mod:`sendabm.core.parameters`).
     """
 
@@ -79,7 +81,7 @@ class SendModel(mesa.Model):
                  seed: int | None = None, scale: float | None = None, end: str | None = None,
                  areas: Areas | str | os.PathLike | None = None, engine: str = "numba",
                  threads: int | None = None, dispositions: Dispositions | None = None,
-                 **parameters: Any):
+                 snapshot: snapshot_mod.Snapshot | None = None, **parameters: Any):
         scen = _resolve_scenario(scenario).with_overrides(
             run={"seed": seed, "scale": scale, "end": end}, parameters=parameters or None)
         super().__init__(seed=int(scen.run["seed"]))
@@ -111,10 +113,13 @@ class SendModel(mesa.Model):
         self._clock = PhaseClock()
         self.base_p = self.p
         self._apply_policies()
-        self._setup()
+        if snapshot is None:
+            self._setup()
         self.datacollector = mesa.DataCollector(
             model_reporters={"date": _month, "seed": _seed,
                              **{name: _reporter(name) for name in NATIONAL_ORDER}})
+        if snapshot is not None:
+            snapshot_mod.restore(self, snapshot)
         self.running = self.tick <= self.end_tick
 
     # ------------------------------------------------------------------ set-up --
@@ -148,12 +153,8 @@ class SendModel(mesa.Model):
         self.tribunal = Tribunal.build(self, p, la_pupils.sum())
         self.intake_carry = np.zeros(n_la)
         self._set_allocation()
-        self.la_agents = [LocalAuthority(self, k, name) for k, name in enumerate(areas.names)]
-        self.school_agents = [MainstreamSchool(self, k) for k in range(self.schools.n)]
-        self.special_agents = [SpecialSchool(self, k) for k in range(self.special.n)]
-        self.provider_agents = [IndependentProvider(self, k) for k in range(self.providers.n)]
+        self._build_views()
         self._count_static()
-        self._partials = partial_sums(n_la, self.schools.n, self.special.n, self.providers.n)
         self._busy = busy_rows(self.families)
         self._count(self._busy)
         self.schools.update_month(self._last_school_totals, p, p.trust_initial)
@@ -201,10 +202,19 @@ class SendModel(mesa.Model):
         if problem:
             raise snapshot_mod.SnapshotError(f"cannot continue the {snapshot.month} snapshot: "
                                              f"{problem}")
-        model = cls(scen, areas=areas, engine=engine, threads=threads,
-                    dispositions=dispositions)
-        snapshot_mod.restore(model, snapshot)
-        return model
+        return cls(scen, areas=areas, engine=engine, threads=threads,
+                   dispositions=dispositions, snapshot=snapshot)
+
+    def _build_views(self) -> None:
+        """The Mesa views of the LAs, schools and providers, and the counting kernel's
+        buffers, over the actors' state (at set-up, or on restoring a snapshot)."""
+        self.la_agents = [LocalAuthority(self, k, name)
+                          for k, name in enumerate(self.areas.names)]
+        self.school_agents = [MainstreamSchool(self, k) for k in range(self.schools.n)]
+        self.special_agents = [SpecialSchool(self, k) for k in range(self.special.n)]
+        self.provider_agents = [IndependentProvider(self, k) for k in range(self.providers.n)]
+        self._partials = partial_sums(self.areas.n, self.schools.n, self.special.n,
+                                      self.providers.n)
 
     # ------------------------------------------------------------------- views --
     def family(self, row: int) -> Family:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib
 import itertools
 import json
 import random
@@ -72,13 +73,17 @@ SETTINGS: dict[str, str] = {
 }
 """Model attributes fixed by what the model was built from (checked, not saved)."""
 
+VIEWS = ("la_agents", "school_agents", "special_agents", "provider_agents")
+"""Lists of Mesa views over actor arrays (:meth:`SendModel._build_views`); their ids are
+saved."""
+
 DERIVED: dict[str, str] = {
     "p": "the month's parameters: recomputed from the scenario's policies",
     "effects": "the month's policy effects: recomputed from the scenario's policies",
     "override_end_tick": "from the month's parameters, recomputed with them",
     "backend": "the engine's functions, rebuilt from the engine",
     "_clock": "wall time per phase (profiling, not state): starts again at zero",
-    "_partials": "the counting kernel's scratch buffers, cleared before each use",
+    "_partials": "the counting kernel's scratch buffers, cleared before each use (rebuilt)",
     "la_agents": "Mesa views of the LAs, rebuilt in the same order (same ids)",
     "school_agents": "Mesa views of the schools, rebuilt in the same order (same ids)",
     "special_agents": "Mesa views of the special schools, rebuilt in the same order",
@@ -159,6 +164,9 @@ def take(model: SendModel) -> Snapshot:
         .reshape(-1, 2), "__family_views__")
     state["__model_vars__"] = encode(model.datacollector.model_vars, "__model_vars__")
     state["__next_agent_id__"] = encode(_next_agent_id(model), "__next_agent_id__")
+    state["__view_ids__"] = encode(
+        {name: np.array([view.unique_id for view in getattr(model, name)], dtype=np.int64)
+         for name in VIEWS}, "__view_ids__")
     scen = model.scenario
     manifest = {
         "format": FORMAT,
@@ -267,9 +275,10 @@ def _tuples(value: Any) -> Any:
 
 
 def restore(model: SendModel, snapshot: Snapshot) -> None:
-    """Put ``snapshot``'s state into ``model``, freshly built from a scenario with the
-    same past (:func:`past_difference`); the snapshot's arrays are copied, so it can
-    be restored again."""
+    """Put ``snapshot``'s state into ``model``, which :meth:`SendModel.__init__
+    <sendabm.core.model.SendModel>` has configured (from a scenario with the same past,
+    :func:`past_difference`) but not set up; then rebuild what :data:`DERIVED` lists.
+    The snapshot's arrays are copied, so it can be restored again."""
     import mesa
 
     state = dict(snapshot.manifest["state"])
@@ -277,12 +286,16 @@ def restore(model: SendModel, snapshot: Snapshot) -> None:
     views = decode(state.pop("__family_views__"))
     rows = decode(state.pop("__model_vars__"))
     next_id = decode(state.pop("__next_agent_id__"))
+    view_ids = decode(state.pop("__view_ids__"))
     for name, node in state.items():
-        current = getattr(model, name, None)
-        if node["t"] in ("object", "random", "generator"):
-            decode.into(current, node, name)
+        if node["t"] in ("random", "generator"):
+            decode.into(getattr(model, name), node)
         else:
             setattr(model, name, decode(node))
+    model._build_views()
+    for name, ids in view_ids.items():
+        for view, unique_id in zip(getattr(model, name), ids.tolist(), strict=True):
+            view.unique_id = unique_id
     for row, unique_id in views:
         model.family(int(row)).unique_id = int(unique_id)
     model.datacollector.model_vars = rows
@@ -295,7 +308,7 @@ def restore(model: SendModel, snapshot: Snapshot) -> None:
 
 
 class _Decoder:
-    """Turns nodes back into values (arrays copied)."""
+    """Turns nodes back into values (arrays copied, state objects made anew)."""
 
     def __init__(self, model: Any, arrays: dict[str, np.ndarray]):
         self.model = model
@@ -330,30 +343,42 @@ class _Decoder:
             return items if kind == "list" else tuple(items)
         if kind == "dict":
             return {self(k): self(v) for k, v in node["items"]}
+        if kind == "object":
+            return self._object(node)
         raise SnapshotError(f"unknown snapshot node '{kind}'; the snapshot was written by "
                             "another version of sendabm")
 
     def _array(self, node: dict[str, Any]) -> np.ndarray:
         return np.array(self.arrays[node["key"]], copy=True)
 
-    def into(self, target: Any, node: dict[str, Any], path: str) -> None:
-        """Restore an object node into the model's object of the same class."""
-        kind = node["t"]
-        if kind == "random":
+    def _object(self, node: dict[str, Any]) -> Any:
+        """A state object of the snapshot's class, its attributes set (its ``__init__`` is
+        not run: the attributes are its whole state). A Mesa agent is registered with the
+        model, as its ``__init__`` would have."""
+        import mesa
+
+        module, _, name = node["class"].rpartition(".")
+        if not module.startswith("sendabm.core"):
+            raise SnapshotError(f"the snapshot holds a {node['class']}, which is not model "
+                                "state; it was not written by sendabm")
+        cls = getattr(importlib.import_module(module), name, None)
+        if not isinstance(cls, type):
+            raise SnapshotError(f"the snapshot holds a {node['class']}, which this version "
+                                "does not have; save it again with this version")
+        obj = cls.__new__(cls)
+        for attr, child in node["attrs"].items():
+            setattr(obj, attr, self(child))
+        if isinstance(obj, mesa.Agent):
+            self.model.register_agent(obj)
+        return obj
+
+    @staticmethod
+    def into(target: Any, node: dict[str, Any]) -> None:
+        """Restore a random-number generator's state into the model's own."""
+        if node["t"] == "random":
             target.setstate(_tuples(node["state"]))
-            return
-        if kind == "generator":
+        else:
             target.bit_generator.state = node["state"]
-            return
-        if target is None or _class_name(target) != node["class"]:
-            raise SnapshotError(f"the snapshot's '{path}' is a {node['class']}, the model's "
-                                f"a {_class_name(target)}; the snapshot was written by "
-                                "another version of sendabm")
-        for name, child in node["attrs"].items():
-            if child["t"] == "object":
-                self.into(getattr(target, name, None), child, f"{path}.{name}")
-            else:
-                setattr(target, name, self(child))
 
 
 # ------------------------------------------------------------------------ the past --

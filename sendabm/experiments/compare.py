@@ -59,7 +59,7 @@ def _save_past(task: tuple[Scenario, str, str]) -> str:
         task: (scenario carrying its seed, fork month 'YYYY-MM', snapshot folder).
     """
     scenario, month, folder = task
-    save_snapshot(run_past(scenario, month), folder)
+    save_snapshot(run_past(scenario, month), folder, durable=False)
     return folder
 
 

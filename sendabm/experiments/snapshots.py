@@ -48,8 +48,17 @@ def check_snapshot_dir(out_dir: Path) -> None:
     check_folder(out_dir, MANIFEST, "snapshot")
 
 
-def save_snapshot(snapshot: Snapshot, out_dir: str | os.PathLike) -> Path:
+def save_snapshot(snapshot: Snapshot, out_dir: str | os.PathLike,
+                  durable: bool = True) -> Path:
     """Write ``snapshot`` as the folder ``out_dir``, atomically (see the module docstring).
+
+    Args:
+        snapshot: The snapshot.
+        out_dir: The folder (absent, empty, or an earlier snapshot, replaced).
+        durable: Flush every file to disk before the rename (``fsync``), so even a
+            crash of the machine leaves no partial snapshot. A temporary snapshot
+            that dies with its process (a comparison's shared past) can skip it: the
+            rename alone keeps a killed writer's folder from being read.
 
     Returns:
         ``out_dir``.
@@ -57,26 +66,34 @@ def save_snapshot(snapshot: Snapshot, out_dir: str | os.PathLike) -> Path:
     Raises:
         ResultsError: ``out_dir`` holds something other than a snapshot (nothing written).
     """
-    return write_folder(Path(out_dir), check_snapshot_dir,
-                        lambda folder: _write(snapshot, folder))
+    out_dir = Path(out_dir)
+    write_folder(out_dir, check_snapshot_dir, lambda folder: _write(snapshot, folder, durable))
+    if durable:
+        _fsync_dir(out_dir.parent)
+    return out_dir
 
 
-def _write(snapshot: Snapshot, folder: Path) -> None:
+def _write(snapshot: Snapshot, folder: Path, durable: bool) -> None:
     files: dict[str, dict[str, Any]] = {}
     for k, (name, array) in enumerate(snapshot.arrays.items()):
         file = f"{k:04d}.npy"
         with open(folder / file, "wb") as handle:
             np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
-            handle.flush()
-            os.fsync(handle.fileno())
+            _flush(handle, durable)
         files[name] = {"file": file, "dtype": array.dtype.str, "shape": list(array.shape),
                        "bytes": (folder / file).stat().st_size}
     manifest = {**snapshot.manifest, "git_commit": _commit(), "arrays": files}
     with open(folder / MANIFEST, "w", encoding="utf-8") as handle:
         json.dump(manifest, handle, sort_keys=True)
-        handle.flush()
+        _flush(handle, durable)
+    if durable:
+        _fsync_dir(folder)
+
+
+def _flush(handle: Any, durable: bool) -> None:
+    handle.flush()
+    if durable:
         os.fsync(handle.fileno())
-    _fsync_dir(folder)
 
 
 def _fsync_dir(folder: Path) -> None:
