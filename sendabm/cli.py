@@ -72,6 +72,18 @@ def _parser() -> argparse.ArgumentParser:
                           "English LAs")
     run.add_argument("--threads", type=int, default=None,
                      help="numba threads (results do not depend on it); default: all cores")
+    run.add_argument("--save-snapshot", default=None, metavar="YYYY-MM",
+                     help="on reaching this month, save the model's whole state to "
+                          "--snapshot-dir (then go on), to continue later with "
+                          "--from-snapshot")
+    run.add_argument("--snapshot-dir", type=Path, default=None, metavar="DIR",
+                     help="folder for --save-snapshot; default: "
+                          "results/snapshots/<scenario name>-<YYYY-MM>")
+    run.add_argument("--from-snapshot", type=Path, default=None, metavar="DIR",
+                     help="continue a saved snapshot under this scenario instead of "
+                          "starting in 2014 (the scenario must match the snapshot's before "
+                          "its month; policies may start from it on); results are the same "
+                          "as running the scenario from the start")
     run.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -384,6 +396,7 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from sendabm.experiments.run import run_scenario
+    from sendabm.experiments.snapshots import check_snapshot_dir, load_snapshot
     from sendabm.presentation.figures import RUN_FIGURES
 
     scenario = load_scenario(args.scenario).with_overrides(
@@ -396,8 +409,20 @@ def _run(args: argparse.Namespace) -> int:
         numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     out = args.out if args.out is not None else Path("results") / scenario.name
     check_out_dir(out)
+    save = None
+    if args.save_snapshot is not None:
+        folder = args.snapshot_dir or (Path("results") / "snapshots"
+                                       / f"{scenario.name}-{args.save_snapshot}")
+        check_snapshot_dir(folder)
+        save = (args.save_snapshot, folder)
+    elif args.snapshot_dir is not None:
+        raise ScenarioError("--snapshot-dir needs --save-snapshot MONTH")
+    snapshot = load_snapshot(args.from_snapshot) if args.from_snapshot is not None else None
     output = run_scenario(scenario, out=out, areas=args.areas, progress=not args.quiet,
-                          figures=None if args.no_figures else RUN_FIGURES)
+                          figures=None if args.no_figures else RUN_FIGURES,
+                          snapshot=snapshot, save_snapshot=save)
+    if save is not None:
+        print(f"wrote {save[1]} (snapshot at {save[0]})")
     seconds = output.manifest["wall_time_seconds"]
     print(f"wrote {out} ({output.manifest['months']} months, scale {output.manifest['scale']}, "
           f"seed {output.manifest['seed']}, {seconds:.1f} s)")

@@ -300,11 +300,22 @@ def restore(model: SendModel, snapshot: Snapshot) -> None:
         model.family(int(row)).unique_id = int(unique_id)
     model.datacollector.model_vars = rows
     mesa.Agent._ids[model] = itertools.count(int(next_id))
+    _register_in_id_order(model)
     # The month's parameters and effects as the last simulated month left them.
     tick = model.tick
     model.tick = max(calendar.tick_of(model.scenario.run["start"]), tick - 1)
     model._apply_policies()
     model.tick = tick
+
+
+def _register_in_id_order(model: SendModel) -> None:
+    """Re-register the model's agents in the order of their ids: Mesa numbers an agent
+    as it registers it, so that is the order a model run from the start lists them in."""
+    agents = sorted(model.agents, key=lambda agent: agent.unique_id)
+    for agent in agents:
+        model.deregister_agent(agent)
+    for agent in agents:
+        model.register_agent(agent)
 
 
 class _Decoder:

@@ -84,7 +84,7 @@ def _write(snapshot: Snapshot, folder: Path, durable: bool) -> None:
                        "bytes": (folder / file).stat().st_size}
     manifest = {**snapshot.manifest, "git_commit": _commit(), "arrays": files}
     with open(folder / MANIFEST, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, sort_keys=True)
+        json.dump(manifest, handle)
         _flush(handle, durable)
     if durable:
         _fsync_dir(folder)
