@@ -30,6 +30,7 @@ writing anything.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -113,6 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--workers", type=int, default=None, metavar="W",
                       help="parallel worker processes (results do not depend on it); "
                            "default: all cores; 1 runs in this process")
+    comp.add_argument("--no-fork", action="store_true",
+                      help="run every scenario from the start instead of simulating each "
+                           "seed's shared past once and forking the scenarios where they "
+                           "first differ (the results are the same; forking is faster)")
     comp.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     comp.add_argument("--quiet", action="store_true", help="no progress bar")
     _sweep_parsers(sub)
@@ -161,6 +166,10 @@ def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="address of an existing Dask scheduler, e.g. tcp://host:8786 "
                             "(implies --engine dask)")
+    sweep.add_argument("--no-fork", action="store_true",
+                       help="with common_seeds and only levers varied, run every run from "
+                            "the start instead of simulating each replication's shared past "
+                            "once per worker (the store is the same; forking is faster)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sens = sub.add_parser(
@@ -355,7 +364,8 @@ def _sweep(args: argparse.Namespace) -> int:
     store = args.store if args.store is not None else Path("results") / "sweeps" / spec.name
     engine = "dask" if args.scheduler else args.engine
     summary = run_sweep(spec, store, engine=engine, workers=args.workers,
-                        scheduler=args.scheduler, progress=not args.quiet)
+                        scheduler=args.scheduler, progress=not args.quiet,
+                        fork=not args.no_fork)
     rate = summary.done / summary.wall_seconds * 3600 if summary.wall_seconds else 0.0
     print(f"wrote {store} ({summary.total} runs: {summary.skipped} already done, "
           f"{summary.done} run now, {summary.failed} failed; {summary.engine} engine, "
@@ -397,6 +407,7 @@ def _dashboard(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from sendabm.experiments.run import run_scenario
     from sendabm.experiments.snapshots import check_snapshot_dir, load_snapshot
+    from sendabm.experiments.snapshots import save_snapshot as _save_snapshot
     from sendabm.presentation.figures import RUN_FIGURES
 
     scenario = load_scenario(args.scenario).with_overrides(
@@ -414,7 +425,7 @@ def _run(args: argparse.Namespace) -> int:
         folder = args.snapshot_dir or (Path("results") / "snapshots"
                                        / f"{scenario.name}-{args.save_snapshot}")
         check_snapshot_dir(folder)
-        save = (args.save_snapshot, folder)
+        save = (args.save_snapshot, functools.partial(_save_snapshot, folder=folder))
     elif args.snapshot_dir is not None:
         raise ScenarioError("--snapshot-dir needs --save-snapshot MONTH")
     snapshot = load_snapshot(args.from_snapshot) if args.from_snapshot is not None else None
@@ -422,7 +433,7 @@ def _run(args: argparse.Namespace) -> int:
                           figures=None if args.no_figures else RUN_FIGURES,
                           snapshot=snapshot, save_snapshot=save)
     if save is not None:
-        print(f"wrote {save[1]} (snapshot at {save[0]})")
+        print(f"wrote {folder} (snapshot at {args.save_snapshot})")
     seconds = output.manifest["wall_time_seconds"]
     print(f"wrote {out} ({output.manifest['months']} months, scale {output.manifest['scale']}, "
           f"seed {output.manifest['seed']}, {seconds:.1f} s)")
@@ -447,7 +458,7 @@ def _compare(args: argparse.Namespace) -> int:
         base.name, [p.name for p in policies])
     check_compare_out_dir(out)
     result = compare(base, policies, args.seeds, scale=args.scale, end=args.end,
-                     workers=args.workers, progress=not args.quiet)
+                     workers=args.workers, progress=not args.quiet, fork=not args.no_fork)
     write_comparison(result, out, figures=None if args.no_figures else compare_figures.draw)
     runs = (1 + len(result.policies)) * len(result.seeds)
     print(f"wrote {out} ({runs} runs: {1 + len(result.policies)} scenarios x "

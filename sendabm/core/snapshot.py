@@ -415,12 +415,15 @@ def _plain(value: Any) -> Any:
     return json.loads(_canonical(value))
 
 
-def past_hash(scenario: Scenario, tick: int, engine: str, areas: Any,
-              dispositions: Any) -> str:
-    """Hash of :func:`past_of` with the areas and dispositions: two models with the same
-    one simulate the same months up to ``tick``."""
-    payload = {"past": past_of(scenario, tick, engine), "areas": areas_hash(areas),
-               "dispositions": dispositions_hash(dispositions, areas)}
+def past_hash(scenario: Scenario, tick: int, engine: str, areas: Any = None,
+              dispositions: Any = None) -> str:
+    """Hash of :func:`past_of` with the areas and dispositions (None: not included, for
+    callers that always use the same): two models with the same one simulate the same
+    months up to ``tick``."""
+    payload: dict[str, Any] = {"past": past_of(scenario, tick, engine)}
+    if areas is not None:
+        payload["areas"] = areas_hash(areas)
+        payload["dispositions"] = dispositions_hash(dispositions, areas)
     return _digest(_canonical(payload).encode())
 
 

@@ -7,7 +7,7 @@ import gc
 import os
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,8 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
                  areas: str | os.PathLike | None = None, progress: bool = False,
                  figures: Mapping[str, FigureDrawer] | None = None,
                  snapshot: Snapshot | None = None,
-                 save_snapshot: tuple[str, str | os.PathLike] | None = None) -> RunOutput:
+                 snapshot_to: tuple[str, Callable[[Snapshot], Any]] | None = None,
+                 ) -> RunOutput:
     """Run ``scenario`` to its end month; write the results folder if ``out`` is given.
 
     Args:
@@ -101,9 +102,9 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
             :data:`sendabm.presentation.figures.RUN_FIGURES`; none if None.
         snapshot: Continue from this snapshot (:meth:`SendModel.from_snapshot`) instead
             of starting in the scenario's first month; the results are the same.
-        save_snapshot: (month 'YYYY-MM', folder): on reaching the month, save the
-            model's snapshot into the folder (:func:`~sendabm.experiments.snapshots.
-            save_snapshot`), then go on.
+        snapshot_to: (month 'YYYY-MM', function): on reaching the month, the model's
+            snapshot is given to the function (e.g. one that saves it with
+            :func:`~sendabm.experiments.snapshots.save_snapshot`), then the run goes on.
 
     Returns:
         The run's :class:`RunOutput`.
@@ -115,8 +116,8 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
     started = time.perf_counter()
     model = start_model(scenario, areas, snapshot)
     stop = None
-    if save_snapshot is not None:
-        stop = snapshot_tick(save_snapshot[0], model)
+    if snapshot_to is not None:
+        stop = snapshot_tick(snapshot_to[0], model)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -129,11 +130,9 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
                 bar.update(1)
                 bar.set_postfix_str(calendar.label(m.tick - 1))
 
-        if stop is not None:
+        if snapshot_to is not None and stop is not None:
             run_until(model, stop, advance)
-            from sendabm.experiments.snapshots import save_snapshot as save
-
-            save(model.snapshot(), Path(save_snapshot[1]))
+            snapshot_to[1](model.snapshot())
         model.run(progress=advance)
     finally:
         if bar is not None:
