@@ -16,6 +16,12 @@ each policy x outcome to a row of paired statistics (:mod:`sendabm.experiments.p
 
 :func:`compare` runs everything (in a process pool; the results do not depend on the
 number of workers); :mod:`sendabm.experiments.compare_folder` writes the folder.
+
+**Forking.** Before the window every scenario of a replication simulates the same
+months, so by default each seed's past runs once, to the window's first month
+(:func:`fork_month`), is saved as a snapshot (:mod:`sendabm.core.snapshot`, in a
+temporary folder the workers read), and every scenario continues from it. The results
+are identical bit for bit to running each from the start (``fork=False``).
 """
 
 from __future__ import annotations
