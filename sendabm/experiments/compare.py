@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -279,22 +280,33 @@ def _execute(jobs: list[tuple[int, int, Scenario]], n_workers: int, progress: bo
     try:
         with WorkerPool(n_workers) as pool, contextlib.ExitStack() as stack:
             function, tasks = _run_one, [s for _, _, s in jobs]
+            folders: list[str] = []
             if past is not None and month is not None:
                 tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sendabm-")))
-                seeds = {j: s.run["seed"] for _, j, s in jobs}
-                pasts = [(past.with_overrides(run={"seed": seeds[j]}), month,
-                          str(tmp / f"seed-{j}")) for j in range(n_seeds)]
-                for _ in pool.as_completed(_save_past, pasts):
-                    pass
+                folders = _save_pasts(pool, past, month, jobs, tmp)
                 # Seed by seed, so a worker reads each past once.
                 jobs = sorted(jobs, key=lambda job: (job[1], job[0]))
-                function, tasks = _run_forked, [(s, pasts[j][2]) for _, j, s in jobs]
+                function, tasks = _run_forked, [(s, folders[j]) for _, j, s in jobs]
+            left = [n_scen] * n_seeds
             for k, record in pool.as_completed(function, tasks):
                 i, j, _ = jobs[k]
                 slots[i][j] = record
+                left[j] -= 1
+                if folders and not left[j]:  # the seed's past is no longer needed
+                    shutil.rmtree(folders[j], ignore_errors=True)
                 if bar is not None:
                     bar.update(1)
     finally:
         if bar is not None:
             bar.close()
     return [[r for r in row if r is not None] for row in slots]
+
+
+def _save_pasts(pool: WorkerPool, past: Scenario, month: str,
+                jobs: list[tuple[int, int, Scenario]], folder: Path) -> list[str]:
+    """Run ``past`` to ``month`` once for each seed of ``jobs`` and save the snapshots
+    under ``folder``; their folders, by seed index."""
+    seeds = {j: s.run["seed"] for _, j, s in jobs}
+    tasks = [(past.with_overrides(run={"seed": seeds[j]}), month, str(folder / f"seed-{j}"))
+             for j in range(len(seeds))]
+    return [done for _, done in sorted(pool.as_completed(_save_past, tasks))]

@@ -21,6 +21,10 @@ Outcomes (:data:`OUTCOMES`, the registry's
 start after the end), as comparisons do (:mod:`sendabm.experiments.outcomes`): flows are
 summed over the window, stocks taken at the end, means averaged over the last 12
 months of the window.
+
+Runs in one process that differ only from ``policy_start`` on share their past:
+:data:`PASTS` keeps the last few pasts' snapshots (:mod:`sendabm.core.snapshot`) and a
+run continues from its own if it is there, with identical results.
 """
 
 from __future__ import annotations
