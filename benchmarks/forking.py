@@ -89,10 +89,29 @@ def tribunal(seeds: int, scale: float, end: str) -> dict:
                == np.asarray(results[False].series[s][k]).tobytes()
                for s in results[False].series for k in results[False].series[s])
     same = same and repr(results[True].table) == repr(results[False].table)
-    return {"seeds": seeds, "arms": 1 + len(policies), "scale": scale, "end": end,
-            "fork_month": min(results[True].policy_starts.values()),
+    month = min(results[True].policy_starts.values())
+    past_s, future_s = _past_and_future(base, scale, end, month)
+    arms = 1 + len(policies)
+    return {"seeds": seeds, "arms": arms, "scale": scale, "end": end, "fork_month": month,
             "workers": available_cores(), "without_s": times[False], "with_s": times[True],
-            "speedup": times[False] / times[True], "identical": bool(same)}
+            "speedup": times[False] / times[True], "identical": bool(same),
+            "one_run_past_s": past_s, "one_run_future_s": future_s,
+            "ideal_speedup": arms * (past_s + future_s) / (past_s + arms * future_s)}
+
+
+def _past_and_future(base, scale: float, end: str, month: str) -> tuple[float, float]:
+    """Seconds one base run spends before ``month`` (set-up included) and after it: the
+    speed-up forking could give if nothing else cost time."""
+    from sendabm.core import calendar
+    from sendabm.core.model import SendModel
+    from sendabm.experiments.run import run_until
+
+    started = time.perf_counter()
+    model = SendModel(base.with_overrides(run={"scale": scale, "end": end}))
+    run_until(model, calendar.tick_of(month))
+    middle = time.perf_counter()
+    model.run()
+    return middle - started, time.perf_counter() - middle
 
 
 def sweep(samples: int | None, scale: float | None, levers_only: bool) -> dict:
@@ -163,11 +182,16 @@ def report(results: dict) -> str:
             f"{'yes' if s['identical'] else 'NO'} |")
     lines += [
         "",
+        f"One base run of (a) spends {t['one_run_past_s']:.0f} s before {t['fork_month']} "
+        f"(set-up included) and {t['one_run_future_s']:.0f} s after it: with {t['arms']} "
+        f"arms, forking could at best be {t['ideal_speedup']:.2f}x faster, against the "
+        f"{t['speedup']:.2f}x measured.",
+        "",
         "The example sweep as given varies four parameters and gives every run its own "
         "seed, so no two runs share a past and nothing is forked (the ratio is the noise "
-        "of the machine). With `common_seeds = true` and only levers varied, the runs of "
-        "each replication share their past up to the policy start, which each worker "
-        "simulates once per replication.",
+        "of the machine: both sides run the same code). With `common_seeds = true` and "
+        "only levers varied, the runs of each replication share their past up to the "
+        "policy start, which each worker simulates once per replication.",
         "",
         f"## (c) A snapshot at scale {c['scale']:g} ({c['children']:,} children), "
         f"{c['month']}",
@@ -202,7 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snapshot-scale", type=float, default=1.0,
                         help="scale of the snapshot measured in (c) (1.0)")
     parser.add_argument("--out", type=Path, default=HERE / "FORKING.md")
+    parser.add_argument("--from-json", type=Path, default=None, metavar="FILE",
+                        help="measure nothing: write the report of an earlier run's JSON")
     args = parser.parse_args(argv)
+    if args.from_json is not None:
+        args.out.write_text(report(json.loads(args.from_json.read_text())))
+        return 0
     if args.quick:
         args.seeds, args.scale, args.sweep_samples = 2, 0.005, 2
         args.sweep_scale, args.snapshot_scale = 0.005, 0.01

@@ -28,6 +28,7 @@ NATIONAL_COLUMNS = [
 """The national.csv columns DESIGN §4 requires (written out here, not imported)."""
 
 RUN_OPTIONS = ["--seed", "--scale", "--end", "--out", "--areas", "--threads", "--no-figures",
+               "--save-snapshot", "--snapshot-dir", "--from-snapshot",
                "--quiet", "--help"]
 
 

@@ -123,3 +123,21 @@ def test_example_sweep_same_with_forking(tmp_path, variant):
         a = pq.read_table(tmp_path / "forked" / "runs" / name)
         b = pq.read_table(tmp_path / "straight" / "runs" / name)
         assert a.equals(b), name
+
+
+def test_common_seeds_share_seeds_across_points_only_when_asked():
+    from sendabm.experiments.sweep import SweepError, execution_order, make_design, plan
+
+    spec = parse_spec(_example_sweep(), "lhs_example.toml", ROOT / "experiments" / "sweeps")
+    seeds = [t.seed for t in plan(spec, make_design(spec))]
+    assert len(set(seeds)) == len(seeds)  # as given: every run its own seed
+    common = parse_spec(_example_sweep(common_seeds=True), "x.toml",
+                        ROOT / "experiments" / "sweeps")
+    tasks = list(plan(common, make_design(common)))
+    assert {t.seed for t in tasks if t.replication == 0} == {tasks[0].seed}
+    assert len({t.seed for t in tasks}) == common.replications
+    assert not shares_pasts(common)  # parameters are varied too: nothing to share
+    assert [t.run_id for t in execution_order(common, make_design(common))] == \
+        [t.run_id for t in tasks]
+    with pytest.raises(SweepError, match="common_seeds"):
+        parse_spec(_example_sweep(common_seeds="yes"), "x.toml")
