@@ -406,8 +406,7 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from sendabm.experiments.run import run_scenario
-    from sendabm.experiments.snapshots import check_snapshot_dir, load_snapshot
-    from sendabm.experiments.snapshots import save_snapshot as _save_snapshot
+    from sendabm.experiments.snapshots import check_snapshot_dir, load_snapshot, save_snapshot
     from sendabm.presentation.figures import RUN_FIGURES
 
     scenario = load_scenario(args.scenario).with_overrides(
@@ -425,13 +424,13 @@ def _run(args: argparse.Namespace) -> int:
         folder = args.snapshot_dir or (Path("results") / "snapshots"
                                        / f"{scenario.name}-{args.save_snapshot}")
         check_snapshot_dir(folder)
-        save = (args.save_snapshot, functools.partial(_save_snapshot, folder=folder))
+        save = (args.save_snapshot, functools.partial(save_snapshot, out_dir=folder))
     elif args.snapshot_dir is not None:
         raise ScenarioError("--snapshot-dir needs --save-snapshot MONTH")
     snapshot = load_snapshot(args.from_snapshot) if args.from_snapshot is not None else None
     output = run_scenario(scenario, out=out, areas=args.areas, progress=not args.quiet,
                           figures=None if args.no_figures else RUN_FIGURES,
-                          snapshot=snapshot, save_snapshot=save)
+                          snapshot=snapshot, snapshot_to=save)
     if save is not None:
         print(f"wrote {folder} (snapshot at {args.save_snapshot})")
     seconds = output.manifest["wall_time_seconds"]
