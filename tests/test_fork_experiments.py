@@ -140,4 +140,4 @@ def test_common_seeds_share_seeds_across_points_only_when_asked():
     assert [t.run_id for t in execution_order(common, make_design(common))] == \
         [t.run_id for t in tasks]
     with pytest.raises(SweepError, match="common_seeds"):
-        parse_spec(_example_sweep(common_seeds="yes"), "x.toml")
+        parse_spec(_example_sweep(common_seeds="yes"), "x.toml", ROOT / "experiments" / "sweeps")

@@ -49,7 +49,7 @@ import numpy as np
 import sendabm
 from sendabm.core import calendar
 from sendabm.core.population import Families
-from sendabm.core.scenario import Scenario, ScenarioError
+from sendabm.core.scenario import Scenario, ScenarioError, from_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     from sendabm.core.model import SendModel
@@ -135,8 +135,6 @@ class Snapshot:
     @property
     def scenario(self) -> Scenario:
         """The scenario the snapshot's model ran."""
-        from sendabm.core.scenario import from_dict
-
         return from_dict(self.manifest["scenario"])
 
     @property
