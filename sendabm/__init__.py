@@ -17,8 +17,8 @@ layer and the layers listed before it, and no imports form a cycle
 - kernels: ``core/kernels``, the fused numba kernels, and their twin ``core/reference``,
   the plain-Python reference (neither imports the other). Depends on actors and base.
 - model: ``core`` parameters (the actors' ``PARAMS`` assembled), backends, phases, model,
-  cohorts, starting_state, scenario, policies, invariants: ``SendModel`` assembled from
-  the actors and kernels. Depends on kernels, actors and base.
+  cohorts, starting_state, scenario, policies, invariants, snapshot: ``SendModel``
+  assembled from the actors and kernels. Depends on kernels, actors and base.
 - experiments: ``experiments``, runs, results, comparisons, sweeps and their pool,
   calibration, validation. Depends on the model layers.
 - presentation: ``presentation``, figures, reports, the map, the dashboard. Depends on

@@ -31,6 +31,7 @@ writing anything.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -84,6 +85,18 @@ def _parser() -> argparse.ArgumentParser:
                           "English LAs")
     run.add_argument("--threads", type=int, default=None,
                      help="numba threads (results do not depend on it); default: all cores")
+    run.add_argument("--save-snapshot", default=None, metavar="YYYY-MM",
+                     help="on reaching this month, save the model's whole state to "
+                          "--snapshot-dir (then go on), to continue later with "
+                          "--from-snapshot")
+    run.add_argument("--snapshot-dir", type=Path, default=None, metavar="DIR",
+                     help="folder for --save-snapshot; default: "
+                          "results/snapshots/<scenario name>-<YYYY-MM>")
+    run.add_argument("--from-snapshot", type=Path, default=None, metavar="DIR",
+                     help="continue a saved snapshot under this scenario instead of "
+                          "starting in 2014 (the scenario must match the snapshot's before "
+                          "its month; policies may start from it on); results are the same "
+                          "as running the scenario from the start")
     run.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -114,6 +127,10 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--workers", type=int, default=None, metavar="W",
                       help="parallel worker processes (results do not depend on it); "
                            "default: all cores; 1 runs in this process")
+    comp.add_argument("--no-fork", action="store_true",
+                      help="run every scenario from the start instead of simulating each "
+                           "seed's shared past once and forking the scenarios where they "
+                           "first differ (the results are the same; forking is faster)")
     comp.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     comp.add_argument("--quiet", action="store_true", help="no progress bar")
     _sweep_parsers(sub)
@@ -162,6 +179,10 @@ def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="address of an existing Dask scheduler, e.g. tcp://host:8786 "
                             "(implies --engine dask)")
+    sweep.add_argument("--no-fork", action="store_true",
+                       help="with common_seeds and only levers varied, run every run from "
+                            "the start instead of simulating each replication's shared past "
+                            "once per worker (the store is the same; forking is faster)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sens = sub.add_parser(
@@ -361,7 +382,8 @@ def _sweep(args: argparse.Namespace) -> int:
         Path("results") / "sweeps" / safe_name(spec.name, "sweep"))
     engine = "dask" if args.scheduler else args.engine
     summary = run_sweep(spec, store, engine=engine, workers=args.workers,
-                        scheduler=args.scheduler, progress=not args.quiet)
+                        scheduler=args.scheduler, progress=not args.quiet,
+                        fork=not args.no_fork)
     rate = summary.done / summary.wall_seconds * 3600 if summary.wall_seconds else 0.0
     repaired = f" ({summary.repaired} damaged parts removed)" if summary.repaired else ""
     print(f"wrote {store} ({summary.total} runs: {summary.skipped} already done, "
@@ -413,6 +435,7 @@ def _warn_scale(scale: float) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from sendabm.experiments.run import run_scenario
+    from sendabm.experiments.snapshots import check_snapshot_dir, load_snapshot, save_snapshot
     from sendabm.presentation.figures import RUN_FIGURES
 
     scenario = load_scenario(args.scenario).with_overrides(
@@ -428,8 +451,21 @@ def _run(args: argparse.Namespace) -> int:
         Path("results") / safe_name(scenario.name, "scenario"))
     check_out_dir(out)
     _warn_scale(scenario.run["scale"])
+    save = None
+    if args.save_snapshot is not None:
+        folder = args.snapshot_dir or (Path("results") / "snapshots"
+                                       / f"{safe_name(scenario.name, 'scenario')}-"
+                                         f"{args.save_snapshot}")
+        check_snapshot_dir(folder)
+        save = (args.save_snapshot, functools.partial(save_snapshot, out_dir=folder))
+    elif args.snapshot_dir is not None:
+        raise ScenarioError("--snapshot-dir needs --save-snapshot MONTH")
+    snapshot = load_snapshot(args.from_snapshot) if args.from_snapshot is not None else None
     output = run_scenario(scenario, out=out, areas=areas, progress=not args.quiet,
-                          figures=None if args.no_figures else RUN_FIGURES)
+                          figures=None if args.no_figures else RUN_FIGURES,
+                          snapshot=snapshot, snapshot_to=save)
+    if save is not None:
+        print(f"wrote {folder} (snapshot at {args.save_snapshot})")
     seconds = output.manifest["wall_time_seconds"]
     print(f"wrote {out} ({output.manifest['months']} months, scale {output.manifest['scale']}, "
           f"seed {output.manifest['seed']}, {seconds:.1f} s)")
@@ -455,7 +491,7 @@ def _compare(args: argparse.Namespace) -> int:
     check_compare_out_dir(out)
     _warn_scale(base.run["scale"] if args.scale is None else args.scale)
     result = compare(base, policies, args.seeds, scale=args.scale, end=args.end,
-                     workers=args.workers, progress=not args.quiet)
+                     workers=args.workers, progress=not args.quiet, fork=not args.no_fork)
     write_comparison(result, out, figures=None if args.no_figures else compare_figures.draw)
     runs = (1 + len(result.policies)) * len(result.seeds)
     print(f"wrote {out} ({runs} runs: {1 + len(result.policies)} scenarios x "

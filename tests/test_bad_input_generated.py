@@ -384,7 +384,8 @@ def option_cases() -> list[Case]:
 # --- sweep specifications ------------------------------------------------------------------
 
 SPEC_HEAD = {"name": '"bad"', "design": '"lhs"', "samples": "4", "replications": "1",
-             "seed": "1", "scale": "0.01", "end": '"2030-08"', "policy_start": '"2026-09"'}
+             "seed": "1", "scale": "0.01", "end": '"2030-08"', "policy_start": '"2026-09"',
+             "common_seeds": "false"}
 SPEC_FACTORS = ('[[levers]]\nname = "core_offer"\nrange = [0.0, 1.0]\n\n'
                 '[[uncertainties]]\nname = "need_onset_per_year"\nrange = [0.015, 0.025]\n')
 
@@ -425,6 +426,7 @@ def sweep_cases() -> list[Case]:
         "end": {**NOT_A_MONTH, "too-late": '"2041-01"', "at-start": f'"{MODEL_START}"'},
         "policy_start": {**NOT_A_MONTH, "after-end": '"2031-09"', "before-model": '"2000-09"'},
         "base": {**NOT_A_STRING, "missing": '"absent.toml"'},
+        "common_seeds": {"int": "1", "string": '"yes"', "list": "[true]"},
     }
     cases = []
     for key, kinds in wrong.items():

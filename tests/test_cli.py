@@ -29,6 +29,7 @@ NATIONAL_COLUMNS = [
 here, not imported)."""
 
 RUN_OPTIONS = ["--seed", "--scale", "--end", "--out", "--areas", "--threads", "--no-figures",
+               "--save-snapshot", "--snapshot-dir", "--from-snapshot",
                "--quiet", "--help"]
 
 

@@ -16,7 +16,7 @@ a module may import its own layer and the layers below it, never one above:
 3. ``kernels``: ``sendabm/core/kernels/`` and its twin, the Python reference
    ``sendabm/core/reference/`` (which must not import the kernels it checks);
 4. ``model``: :data:`MODEL_MODULES` (parameters, backends, SendModel, phases, cohorts,
-   starting_state, scenario, policies, invariants);
+   starting_state, scenario, policies, invariants, snapshot);
 5. ``experiments``: ``sendabm/experiments/``;
 6. ``presentation``: ``sendabm/presentation/``;
 7. ``cli``: ``sendabm/cli.py``.
@@ -43,7 +43,7 @@ LAYERS = ("base", "actors", "kernels", "model", "experiments", "presentation", "
 MODEL_MODULES = frozenset({
     "sendabm.core.parameters", "sendabm.core.model", "sendabm.core.phases", "sendabm.core.backends",
     "sendabm.core.cohorts", "sendabm.core.scenario", "sendabm.core.policies",
-    "sendabm.core.invariants", "sendabm.core.starting_state",
+    "sendabm.core.invariants", "sendabm.core.starting_state", "sendabm.core.snapshot",
 })
 """The modules of ``sendabm/core/`` that assemble the model from the layers below (a new
 one goes here, a package counting with its submodules; any other module directly in

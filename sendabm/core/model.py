@@ -19,6 +19,7 @@ import numpy as np
 
 from sendabm.core import calendar, cohorts, exogenous, policies, rng, starting_state
 from sendabm.core import dispositions as dispositions_mod
+from sendabm.core import snapshot as snapshot_mod
 from sendabm.core import states as S
 from sendabm.core.actors.family import Family, FamilyWorld
 from sendabm.core.actors.independent import IndependentProvider, IndependentProviders
@@ -71,6 +72,8 @@ class SendModel(mesa.Model):
         dispositions: Each LA's standing practice (:mod:`sendabm.core.dispositions`);
             None for the fitted table the package ships. Areas not in it get the
             national practice.
+        snapshot: Continue from this snapshot instead of setting up (use
+            :meth:`from_snapshot`, which checks the scenario has the snapshot's past).
         **parameters: Parameter overrides by name (see :mod:`sendabm.core.parameters`).
     """
 
@@ -78,7 +81,7 @@ class SendModel(mesa.Model):
                  seed: int | None = None, scale: float | None = None, end: str | None = None,
                  areas: Areas | str | os.PathLike | None = None, engine: str = "numba",
                  threads: int | None = None, dispositions: Dispositions | None = None,
-                 **parameters: Any):
+                 snapshot: snapshot_mod.Snapshot | None = None, **parameters: Any):
         scen = _resolve_scenario(scenario).with_overrides(
             run={"seed": seed, "scale": scale, "end": end}, parameters=parameters or None)
         super().__init__(seed=int(scen.run["seed"]))
@@ -110,10 +113,13 @@ class SendModel(mesa.Model):
         self._clock = PhaseClock()
         self.base_p = self.p
         self._apply_policies()
-        self._setup()
+        if snapshot is None:
+            self._setup()
         self.datacollector = mesa.DataCollector(
             model_reporters={"date": _month, "seed": _seed,
                              **{name: _reporter(name) for name in NATIONAL_ORDER}})
+        if snapshot is not None:
+            snapshot_mod.restore(self, snapshot)
         self.running = self.tick <= self.end_tick
 
     # ------------------------------------------------------------------ set-up --
@@ -149,15 +155,68 @@ class SendModel(mesa.Model):
         self.tribunal = Tribunal.build(self, p, la_pupils.sum())
         self.intake_carry = np.zeros(n_la)
         self._set_allocation()
-        self.la_agents = [LocalAuthority(self, k, name) for k, name in enumerate(areas.names)]
-        self.school_agents = [MainstreamSchool(self, k) for k in range(self.schools.n)]
-        self.special_agents = [SpecialSchool(self, k) for k in range(self.special.n)]
-        self.provider_agents = [IndependentProvider(self, k) for k in range(self.providers.n)]
+        self._build_views()
         self._count_static()
-        self._partials = partial_sums(n_la, self.schools.n, self.special.n, self.providers.n)
         self._busy = busy_rows(self.families)
         self._count(self._busy)
         self.schools.update_month(self._last_school_totals, p, p.trust_initial)
+
+    # --------------------------------------------------------------- snapshots --
+    def snapshot(self) -> snapshot_mod.Snapshot:
+        """The model's whole state now, between two months (:mod:`sendabm.core.snapshot`):
+        continue it with :meth:`from_snapshot`. The model is not changed."""
+        return snapshot_mod.take(self)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: snapshot_mod.Snapshot,
+                      scenario: Scenario | str | os.PathLike | None = None,
+                      areas: Areas | str | os.PathLike | None = None, engine: str | None = None,
+                      threads: int | None = None,
+                      dispositions: Dispositions | None = None) -> SendModel:
+        """A model continuing ``snapshot`` from its month under ``scenario``.
+
+        Running it to the end gives results identical bit for bit to running
+        ``scenario`` from the start.
+
+        Args:
+            snapshot: A :class:`~sendabm.core.snapshot.Snapshot` (from :meth:`snapshot`
+                or :func:`sendabm.experiments.snapshots.load_snapshot`).
+            scenario: The scenario to continue under; default the snapshot's. It must
+                have the snapshot's past: the same run settings and parameters, and the
+                same policies among those starting before the snapshot month (later
+                ones may be added, changed or removed).
+            areas: The areas the snapshot was taken with (default the 152 English LAs).
+            engine: Default the snapshot's.
+            threads: Numba threads to use (None leaves numba's setting alone).
+            dispositions: The dispositions the snapshot was taken with (default the
+                packaged ones).
+
+        Raises:
+            SnapshotError: ``scenario`` (or the areas, dispositions or engine) differs
+                from the snapshot's before its month (one line naming the difference).
+        """
+        scen = snapshot.scenario if scenario is None else _resolve_scenario(scenario)
+        engine = snapshot.manifest["engine"] if engine is None else engine
+        if not isinstance(areas, Areas):
+            areas = synthetic_england() if areas is None else load_areas(Path(areas))
+        dispositions = dispositions_mod.packaged() if dispositions is None else dispositions
+        problem = snapshot_mod.past_difference(snapshot, scen, engine, areas, dispositions)
+        if problem:
+            raise snapshot_mod.SnapshotError(f"cannot continue the {snapshot.month} snapshot: "
+                                             f"{problem}")
+        return cls(scen, areas=areas, engine=engine, threads=threads,
+                   dispositions=dispositions, snapshot=snapshot)
+
+    def _build_views(self) -> None:
+        """The Mesa views of the LAs, schools and providers, and the counting kernel's
+        buffers, over the actors' state (at set-up, or on restoring a snapshot)."""
+        self.la_agents = [LocalAuthority(self, k, name)
+                          for k, name in enumerate(self.areas.names)]
+        self.school_agents = [MainstreamSchool(self, k) for k in range(self.schools.n)]
+        self.special_agents = [SpecialSchool(self, k) for k in range(self.special.n)]
+        self.provider_agents = [IndependentProvider(self, k) for k in range(self.providers.n)]
+        self._partials = partial_sums(self.areas.n, self.schools.n, self.special.n,
+                                      self.providers.n)
 
     # ------------------------------------------------------------------- views --
     def family(self, row: int) -> Family:

@@ -275,6 +275,23 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     return _build(child.name, child.description, child.path, merged_run, overrides, policies)
 
 
+def from_dict(data: Mapping[str, Any]) -> Scenario:
+    """The scenario a :meth:`Scenario.to_dict` describes, validated again (its path is
+    not kept). The result has the same :meth:`Scenario.hash`.
+
+    Raises:
+        ScenarioError: A value is invalid (the description was edited or is from another
+            version).
+    """
+    where = f"scenario '{data.get('name', '?')}'"
+    run = _check_run(data["run"], where)
+    overrides = _check_parameters(data["overrides"], where)
+    policies = tuple(check_policy(dict(p), i, where)
+                     for i, p in enumerate(data["policies"], 1))
+    return _build(str(data["name"]), str(data.get("description", "")), None, run, overrides,
+                  policies)
+
+
 def default_scenario() -> Scenario:
     """Return the built-in baseline scenario, without reading any file.
 

@@ -17,22 +17,33 @@ each policy x outcome to a row of paired statistics (:mod:`sendabm.experiments.p
 
 :func:`compare` runs everything (in a process pool; the results do not depend on the
 number of workers); :mod:`sendabm.experiments.compare_folder` writes the folder.
+
+**Forking.** Before the window every scenario of a replication simulates the same
+months, so by default each seed's past runs once, to the window's first month
+(:func:`fork_month`), is saved as a snapshot (:mod:`sendabm.core.snapshot`, in a
+temporary folder the workers read), and every scenario continues from it. The results
+are identical bit for bit to running each from the start (``fork=False``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sendabm.core.rng import SEED_MAX
 from sendabm.core.scenario import Scenario, ScenarioError, load_scenario
+from sendabm.core.snapshot import Snapshot
 from sendabm.experiments.outcomes import (
     OUTCOMES,
     RunRecord,
@@ -42,7 +53,8 @@ from sendabm.experiments.outcomes import (
 )
 from sendabm.experiments.paired import paired_row
 from sendabm.experiments.pool import WorkerPool, available_cores
-from sendabm.experiments.run import compile_note, run_scenario
+from sendabm.experiments.run import compile_note, run_past, run_scenario
+from sendabm.experiments.snapshots import load_snapshot, save_snapshot
 
 MAX_SEEDS = 10_000
 """Most paired replications a comparison may have (every run's record is kept in memory)."""
@@ -51,6 +63,39 @@ MAX_SEEDS = 10_000
 def _run_one(scenario: Scenario) -> RunRecord:
     """Run one scenario (already carrying its seed) and summarise it; used by workers."""
     return summarise(run_scenario(scenario, out=None, progress=False, figures=False))
+
+
+def _save_past(task: tuple[Scenario, str, str]) -> str:
+    """Run a scenario's past to the fork month and save its snapshot; used by workers.
+
+    Args:
+        task: (scenario carrying its seed, fork month 'YYYY-MM', snapshot folder).
+    """
+    scenario, month, folder = task
+    save_snapshot(run_past(scenario, month), folder, durable=False)
+    return folder
+
+
+_LOADED: dict[str, Snapshot] = {}
+"""The snapshot a worker read last, by folder (arms of one seed run one after another)."""
+
+
+def _run_forked(task: tuple[Scenario, str]) -> RunRecord:
+    """Continue one scenario (carrying its seed) from the snapshot folder of its seed's
+    past, and summarise it; used by workers."""
+    scenario, folder = task
+    if folder not in _LOADED:
+        _LOADED.clear()
+        _LOADED[folder] = load_snapshot(folder)
+    return summarise(run_scenario(scenario, snapshot=_LOADED[folder]))
+
+
+def fork_month(shared: Sequence[Scenario], starts: dict[str, str]) -> str | None:
+    """The month a comparison's runs can fork from one shared past per seed: the
+    earliest month any policy scenario differs from the base, or None if that is the
+    run start (nothing is shared)."""
+    first = min(starts.values())
+    return first if first > shared[0].run["start"] else None
 
 
 @dataclass(eq=False)
@@ -176,7 +221,7 @@ def _scenario(scenario: ScenarioLike) -> Scenario:
 
 def compare(base: ScenarioLike, policies: Sequence[ScenarioLike], seeds: int,
             scale: float | None = None, end: str | None = None, workers: int | None = None,
-            progress: bool = False) -> Comparison:
+            progress: bool = False, fork: bool = True) -> Comparison:
     """Run the base and each policy scenario over ``seeds`` paired replications.
 
     With more than one worker, the workers are spawned processes that import the
@@ -195,6 +240,10 @@ def compare(base: ScenarioLike, policies: Sequence[ScenarioLike], seeds: int,
         workers: Worker processes (default: all cores; 1 runs in this process). The
             results are identical for any number.
         progress: Show a progress bar (runs done / total) on stderr.
+        fork: Simulate each seed's shared past once, to the first month a policy
+            scenario differs from the base (:func:`fork_month`), and continue every
+            scenario from its snapshot; the results are identical bit for bit to
+            running each from the start (False), only faster.
 
     Returns:
         The :class:`Comparison`.
@@ -211,7 +260,9 @@ def compare(base: ScenarioLike, policies: Sequence[ScenarioLike], seeds: int,
             for i, s in enumerate(shared) for j, seed in enumerate(seed_list)]
     n_workers = min(workers or available_cores(), len(jobs))
     started = time.perf_counter()
-    records = _execute(jobs, n_workers, progress)
+    month = fork_month(shared, starts) if fork else None
+    past = shared[0] if month is not None else None
+    records = _execute(jobs, n_workers, progress, past, month)
     wall = time.perf_counter() - started
 
     names = [s.name for s in shared]
@@ -238,9 +289,14 @@ def compare(base: ScenarioLike, policies: Sequence[ScenarioLike], seeds: int,
                       wall_time_seconds=round(wall, 3), workers=n_workers)
 
 
-def _execute(jobs: list[tuple[int, int, Scenario]], n_workers: int,
-             progress: bool) -> list[list[RunRecord]]:
-    """Run every job; return records indexed [scenario][seed], whatever the finishing order."""
+def _execute(jobs: list[tuple[int, int, Scenario]], n_workers: int, progress: bool,
+             past: Scenario | None = None, month: str | None = None,
+             ) -> list[list[RunRecord]]:
+    """Run every job; return records indexed [scenario][seed], whatever the finishing order.
+
+    With ``past`` and ``month``, each seed's past (``past`` to ``month``) runs once and
+    is saved to a temporary snapshot folder, and every job continues from its seed's.
+    """
     n_scen = 1 + max(i for i, _, _ in jobs)
     n_seeds = 1 + max(j for _, j, _ in jobs)
     slots: list[list[RunRecord | None]] = [[None] * n_seeds for _ in range(n_scen)]
@@ -254,13 +310,35 @@ def _execute(jobs: list[tuple[int, int, Scenario]], n_workers: int,
 
         bar = tqdm(total=len(jobs), unit="run", desc="compare", dynamic_ncols=True)
     try:
-        with WorkerPool(n_workers) as pool:
-            for k, record in pool.as_completed(_run_one, [s for _, _, s in jobs]):
+        with WorkerPool(n_workers) as pool, contextlib.ExitStack() as stack:
+            function, tasks = _run_one, [s for _, _, s in jobs]
+            folders: list[str] = []
+            if past is not None and month is not None:
+                tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sendabm-")))
+                folders = _save_pasts(pool, past, month, jobs, tmp)
+                # Seed by seed, so a worker reads each past once.
+                jobs = sorted(jobs, key=lambda job: (job[1], job[0]))
+                function, tasks = _run_forked, [(s, folders[j]) for _, j, s in jobs]
+            left = [n_scen] * n_seeds
+            for k, record in pool.as_completed(function, tasks):
                 i, j, _ = jobs[k]
                 slots[i][j] = record
+                left[j] -= 1
+                if folders and not left[j]:  # the seed's past is no longer needed
+                    shutil.rmtree(folders[j], ignore_errors=True)
                 if bar is not None:
                     bar.update(1)
     finally:
         if bar is not None:
             bar.close()
     return [[r for r in row if r is not None] for row in slots]
+
+
+def _save_pasts(pool: WorkerPool, past: Scenario, month: str,
+                jobs: list[tuple[int, int, Scenario]], folder: Path) -> list[str]:
+    """Run ``past`` to ``month`` once for each seed of ``jobs`` and save the snapshots
+    under ``folder``; their folders, by seed index."""
+    seeds = {j: s.run["seed"] for _, j, s in jobs}
+    tasks = [(past.with_overrides(run={"seed": seeds[j]}), month, str(folder / f"seed-{j}"))
+             for j in range(len(seeds))]
+    return [done for _, done in sorted(pool.as_completed(_save_past, tasks))]

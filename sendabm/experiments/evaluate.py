@@ -21,6 +21,10 @@ Outcomes (:data:`OUTCOMES`, the registry's
 start after the end), as comparisons do (:mod:`sendabm.experiments.outcomes`): flows are
 summed over the window, stocks taken at the end, means averaged over the last 12
 months of the window.
+
+Runs in one process that differ only from ``policy_start`` on share their past:
+:data:`PASTS` keeps the last few pasts' snapshots (:mod:`sendabm.core.snapshot`) and a
+run continues from its own if it is there, with identical results.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import importlib
 import sys
 import types
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -111,19 +116,77 @@ def evaluate(**inputs: Any) -> dict[str, float]:
 
 
 def evaluate_scenario(base: Scenario, inputs: Mapping[str, Any],
-                      outcomes: tuple[str, ...] = OUTCOME_NAMES) -> dict[str, float]:
+                      outcomes: tuple[str, ...] = OUTCOME_NAMES,
+                      fork: bool = True) -> dict[str, float]:
     """Like :func:`evaluate`, on top of ``base`` (its parameters and policies kept).
 
     Inputs not given keep ``base``'s values, except ``seed``, ``scale``, ``end`` and
     ``policy_start``, which take :data:`RUN_INPUTS` defaults.
+
+    With ``fork`` (the default), the run continues from the past a previous run in
+    this process left at ``policy_start`` if it had the same one (same seed, scale,
+    end, parameters: :data:`PASTS`), and leaves its own there for the next: the
+    results are identical bit for bit, but runs that differ only in levers simulate
+    the years before ``policy_start`` once.
     """
     # Imported here: design and optimisation tools import this module for its inputs
     # and outcomes, and the model (numba, mesa) takes seconds to import.
     from sendabm.experiments.run import run_scenario
 
     scenario, policy_start = build_scenario(base, inputs)
-    record = summarise(run_scenario(scenario, out=None, progress=False))
+    snapshot, keep = PASTS.lookup(scenario, policy_start) if fork else (None, None)
+    output = run_scenario(scenario, out=None, progress=False, snapshot=snapshot,
+                          snapshot_to=keep)
+    record = summarise(output)
     return reduce_outcomes(record.national, scenario.run["start"], policy_start, outcomes)
+
+
+class PastCache:
+    """The last few runs' pasts (their snapshots at the policy start), by past, so that
+    runs in one process that differ only from the policy start on share them.
+
+    Args:
+        entries: Most snapshots kept (the least recently used goes first).
+        max_bytes: Most bytes kept; a larger snapshot is not kept.
+    """
+
+    def __init__(self, entries: int = 8, max_bytes: int = 2**29):
+        self.entries = entries
+        self.max_bytes = max_bytes
+        self._kept: OrderedDict[str, Any] = OrderedDict()
+        self.hits = 0
+
+    def lookup(self, scenario: Scenario, month: str) -> tuple[Any, Any]:
+        """(snapshot to continue from or None, (month, keeper) to pass as
+        ``run_scenario(snapshot_to=...)`` or None)."""
+        from sendabm.core import snapshot as snapshot_mod
+
+        tick, start = calendar.tick_of(month), calendar.tick_of(scenario.run["start"])
+        if not start < tick <= calendar.tick_of(scenario.run["end"]):
+            return None, None
+        key = snapshot_mod.past_hash(scenario, tick, "numba")
+        found = self._kept.get(key)
+        if found is not None:
+            self._kept.move_to_end(key)
+            self.hits += 1
+            return found, None
+        return None, (month, lambda snapshot: self._keep(key, snapshot))
+
+    def _keep(self, key: str, snapshot: Any) -> None:
+        if snapshot.nbytes > self.max_bytes:
+            return
+        self._kept[key] = snapshot
+        while len(self._kept) > self.entries or sum(
+                s.nbytes for s in self._kept.values()) > self.max_bytes:
+            self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every past kept."""
+        self._kept.clear()
+
+
+PASTS = PastCache()
+"""This process's pasts, shared by :func:`evaluate` and :func:`evaluate_scenario`."""
 
 
 def build_scenario(base: Scenario, inputs: Mapping[str, Any]) -> tuple[Scenario, str]:

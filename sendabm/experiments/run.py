@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from sendabm.core.backends import kernel_cache
 from sendabm.core.measures import NATIONAL, PANEL
 from sendabm.core.model import SendModel
 from sendabm.core.scenario import Scenario
+from sendabm.core.snapshot import Snapshot, SnapshotError
 from sendabm.experiments.results import FigureDrawer, RunOutput, write_run
 
 COLD_COMPILE_SECONDS = 35.0
@@ -167,7 +168,10 @@ def release(model: SendModel) -> None:
 
 def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
                  areas: Areas | str | os.PathLike | None = None, progress: bool = False,
-                 figures: Mapping[str, FigureDrawer] | None = None) -> RunOutput:
+                 figures: Mapping[str, FigureDrawer] | None = None,
+                 snapshot: Snapshot | None = None,
+                 snapshot_to: tuple[str, Callable[[Snapshot], Any]] | None = None,
+                 ) -> RunOutput:
     """Run ``scenario`` to its end month; write the results folder if ``out`` is given.
 
     Args:
@@ -178,21 +182,30 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
         progress: Show a progress bar on stderr.
         figures: Figures to draw into ``out``: file name -> drawing function, e.g.
             :data:`sendabm.presentation.figures.RUN_FIGURES`; none if None.
+        snapshot: Continue from this snapshot (:meth:`SendModel.from_snapshot`) instead
+            of starting in the scenario's first month; the results are the same.
+        snapshot_to: (month 'YYYY-MM', function): on reaching the month, the model's
+            snapshot is given to the function (e.g. one that saves it with
+            :func:`~sendabm.experiments.snapshots.save_snapshot`), then the run goes on.
 
     Returns:
         The run's :class:`RunOutput`.
+
+    Raises:
+        SnapshotError: ``scenario`` cannot continue ``snapshot``, or the month to save
+            is not within the run (one line).
     """
     started = time.perf_counter()
     if not progress:
-        model = SendModel(scenario, areas=areas)
-        model.run()
+        model = start_model(scenario, areas, snapshot)
+        _run_model(model, snapshot_to)
     else:
         note = compile_note()
         if note is not None:
             print(note, file=sys.stderr, flush=True)
         with CompileClock() as compiling:
-            model = SendModel(scenario, areas=areas)
-            _run_with_bar(model, compiling)
+            model = start_model(scenario, areas, snapshot)
+            _run_with_bar(model, compiling, snapshot_to)
     output = output_of(model, time.perf_counter() - started)
     release(model)
     # Agents and model refer to each other, so only the cycle collector frees a model,
@@ -205,7 +218,17 @@ def run_scenario(scenario: Scenario, out: str | os.PathLike | None = None,
     return output
 
 
-def _run_with_bar(model: SendModel, compiling: CompileClock) -> None:
+def _run_model(model: SendModel, snapshot_to: tuple[str, Callable[[Snapshot], Any]] | None,
+               advance: Callable[[SendModel], None] | None = None) -> None:
+    """Run ``model`` to its end, handing its snapshot to ``snapshot_to`` on the way."""
+    if snapshot_to is not None:
+        run_until(model, snapshot_tick(snapshot_to[0], model), advance)
+        snapshot_to[1](model.snapshot())
+    model.run(progress=advance)
+
+
+def _run_with_bar(model: SendModel, compiling: CompileClock,
+                  snapshot_to: tuple[str, Callable[[Snapshot], Any]] | None = None) -> None:
     """Run ``model`` with a progress bar on stderr whose rate and ETA leave out the time
     numba spends compiling (the first months' of a cold cache)."""
     from tqdm import tqdm
@@ -223,7 +246,54 @@ def _run_with_bar(model: SendModel, compiling: CompileClock) -> None:
             bar.update(1)
             bar.set_postfix_str(calendar.label(m.tick - 1))
 
-        model.run(progress=advance)
+        _run_model(model, snapshot_to, advance)
+
+
+def start_model(scenario: Scenario, areas: Areas | str | os.PathLike | None = None,
+                snapshot: Snapshot | None = None) -> SendModel:
+    """A model of ``scenario`` at its first month, or continuing ``snapshot``."""
+    if snapshot is None:
+        return SendModel(scenario, areas=areas)
+    return SendModel.from_snapshot(snapshot, scenario=scenario, areas=areas)
+
+
+def snapshot_tick(month: str, model: SendModel) -> int:
+    """Tick of ``month`` for a snapshot of ``model``'s run.
+
+    Raises:
+        SnapshotError: ``month`` is not 'YYYY-MM', or not after the model's current
+            month and within its run (one line).
+    """
+    try:
+        tick = calendar.tick_of(month)
+    except (ValueError, TypeError, AttributeError):
+        raise SnapshotError(f"--save-snapshot {month!r} must be a month 'YYYY-MM'") from None
+    if not model.tick < tick <= model.end_tick:
+        raise SnapshotError(
+            f"--save-snapshot {month} is outside the run; give a month from "
+            f"{calendar.label(model.tick + 1)} to {calendar.label(model.end_tick)}")
+    return tick
+
+
+def run_until(model: SendModel, tick: int, progress=None) -> None:
+    """Step ``model`` until ``tick`` is the next month to simulate."""
+    while model.running and model.tick < tick:
+        model.step()
+        if progress is not None:
+            progress(model)
+
+
+def run_past(scenario: Scenario, month: str,
+             areas: Areas | str | os.PathLike | None = None) -> Snapshot:
+    """Run ``scenario`` from its start until ``month`` is next; its snapshot there (the
+    shared past that forked runs continue)."""
+    model = SendModel(scenario, areas=areas)
+    run_until(model, snapshot_tick(month, model))
+    snapshot = model.snapshot()
+    release(model)
+    del model
+    gc.collect()
+    return snapshot
 
 
 def run_national(scenario: Scenario) -> tuple[list[datetime.date], dict[str, np.ndarray]]:

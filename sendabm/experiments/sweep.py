@@ -14,6 +14,7 @@ A sweep specification is a TOML file::
     end = "2030-08"                   # last month
     policy_start = "2026-09"          # when every lever switched on starts (within
                                       # the runs); at most MAX_RUNS runs in all
+    common_seeds = false              # true: replication r of every point shares a seed
 
     [[levers]]                        # policy levers (sendabm.core.policies.LEVERS)
     name = "core_offer"               # strength, 0 = off ...
@@ -43,11 +44,18 @@ levels; Latin hypercube (``scipy.stats.qmc.LatinHypercube``); Sobol/Saltelli
 **Seeds.** ``SeedSequence(seed)`` spawns two children: the first seeds the design,
 the second spawns one grandchild per design point x replication (run ``point * R +
 replication``); the run's integer seed is the grandchild's ``generate_state(1)[0]``.
-Every run's seed and spawn key are recorded in the store manifest.
+Every run's seed and spawn key are recorded in the store manifest. With
+``common_seeds = true`` the second child spawns one grandchild per replication
+instead, and replication ``r`` of every design point uses the ``r``-th (common random
+numbers across design points): points are then compared on the same draws, and runs
+that differ only in levers share their past up to ``policy_start``, which the sweep
+simulates once per replication and worker (:func:`execution_order`,
+:class:`sendabm.experiments.evaluate.PastCache`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import os
@@ -74,7 +82,7 @@ from sendabm.experiments.extras import require
 
 DESIGNS = ("lhs", "factorial", "sobol", "morris")
 SWEEP_KEYS = ("name", "base", "design", "samples", "replications", "seed", "scale", "end",
-              "policy_start")
+              "policy_start", "common_seeds")
 SECTIONS = ("sweep", "levers", "uncertainties", "outcomes")
 FACTOR_KEYS = ("name", "range", "choices", "levels")
 MORRIS_LEVELS = 4
@@ -166,15 +174,19 @@ class SweepSpec:
     outcomes: tuple[str, ...]
     base: Scenario = field(default_factory=default_scenario)
     base_path: str | None = None
+    common_seeds: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able content; two specs that run the same sweep have equal dicts."""
-        return {"name": self.name, "design": self.design, "samples": self.samples,
-                "replications": self.replications, "seed": self.seed, "scale": self.scale,
-                "end": self.end, "policy_start": self.policy_start,
-                "factors": [f.to_dict() for f in self.factors],
-                "outcomes": list(self.outcomes), "base": self.base_path,
-                "base_hash": self.base.hash()}
+        out = {"name": self.name, "design": self.design, "samples": self.samples,
+               "replications": self.replications, "seed": self.seed, "scale": self.scale,
+               "end": self.end, "policy_start": self.policy_start,
+               "factors": [f.to_dict() for f in self.factors],
+               "outcomes": list(self.outcomes), "base": self.base_path,
+               "base_hash": self.base.hash()}
+        if self.common_seeds:  # absent when false, as in specs written before it existed
+            out["common_seeds"] = True
+        return out
 
     def fixed_inputs(self) -> dict[str, Any]:
         """Inputs every run shares: scale, end and policy start."""
@@ -249,6 +261,9 @@ def parse_spec(data: Mapping[str, Any], label: str = "spec",
     if not span[0] <= policy_start <= span[1]:
         raise fail(f"[sweep] policy_start = {policy_start!r} is outside the runs, which span "
                    f"{span[0]} to {span[1]}; give a policy_start in that span or a later end")
+    common_seeds = head.get("common_seeds", False)
+    if not isinstance(common_seeds, bool):
+        raise fail(f"[sweep] common_seeds = {common_seeds!r} must be true or false")
     factors = [_factor(entry, "levers", i, design, fail)
                for i, entry in enumerate(_entries(data, "levers", fail), 1)]
     factors += [_factor(entry, "uncertainties", i, design, fail)
@@ -268,7 +283,7 @@ def parse_spec(data: Mapping[str, Any], label: str = "spec",
     return SweepSpec(name=name, design=design, samples=samples, replications=replications,
                      seed=seed, scale=float(checked.run["scale"]), end=checked.run["end"],
                      policy_start=policy_start, factors=tuple(factors), outcomes=outcomes,
-                     base=base, base_path=base_path)
+                     base=base, base_path=base_path, common_seeds=common_seeds)
 
 
 def _n_points(design: str, samples: int, factors: list[Factor]) -> int:
@@ -483,6 +498,9 @@ class RunTask:
         inputs: Every input given to the run (varied ones, fixed ones and the seed).
         base: The base scenario.
         outcomes: Outcome names to compute.
+        fork: Continue from a past an earlier run in the worker left at the policy
+            start, if it is this run's (:func:`~sendabm.experiments.evaluate.
+            evaluate_scenario`); set by :func:`execution_order`.
     """
 
     run_id: int
@@ -493,18 +511,40 @@ class RunTask:
     inputs: dict[str, Any]
     base: Scenario
     outcomes: tuple[str, ...]
+    fork: bool = False
 
 
 def plan(spec: SweepSpec, design: Design) -> Iterator[RunTask]:
     """Every run of the sweep, in run-id order (generated lazily)."""
     _, runs_ss = seed_tree(spec.seed)
-    children = runs_ss.spawn(design.n_points * spec.replications)
+    n_children = spec.replications if spec.common_seeds else \
+        design.n_points * spec.replications
+    children = runs_ss.spawn(n_children)
     for point in range(design.n_points):
         varied = point_inputs(spec, design, point)
         for rep in range(spec.replications):
             run_id = point * spec.replications + rep
-            child = children[run_id]
+            child = children[rep if spec.common_seeds else run_id]
             seed = int(child.generate_state(1)[0])
             inputs = {**varied, **spec.fixed_inputs(), "seed": seed}
             yield RunTask(run_id, point, rep, seed, tuple(int(k) for k in child.spawn_key),
                           inputs, spec.base, spec.outcomes)
+
+
+def shares_pasts(spec: SweepSpec) -> bool:
+    """Whether the runs of a replication share their past up to ``policy_start``: they
+    share a seed (``common_seeds``) and differ only in levers (no uncertainty varied)."""
+    return spec.common_seeds and all(f.kind == "lever" for f in spec.factors)
+
+
+def execution_order(spec: SweepSpec, design: Design, fork: bool = True) -> Iterator[RunTask]:
+    """The runs in the order to execute them: run-id order, or, if they share pasts
+    (:func:`shares_pasts`) and ``fork``, replication by replication with ``fork`` set,
+    so that the runs sharing a past follow one another in each worker."""
+    if not (fork and shares_pasts(spec)):
+        yield from plan(spec, design)
+        return
+    for rep in range(spec.replications):
+        for task in plan(spec, design):
+            if task.replication == rep:
+                yield dataclasses.replace(task, fork=True)

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from sendabm.experiments import engines, store
 from sendabm.experiments.evaluate import evaluate_scenario
-from sendabm.experiments.sweep import RunTask, SweepSpec, make_design, plan
+from sendabm.experiments.sweep import RunTask, SweepSpec, execution_order, make_design, plan
 
 
 def run_model(task: RunTask) -> dict[str, float]:
     """The default run function: :func:`sendabm.experiments.evaluate.evaluate_scenario`."""
-    return evaluate_scenario(task.base, task.inputs, task.outcomes)
+    return evaluate_scenario(task.base, task.inputs, task.outcomes, fork=task.fork)
 
 
 @dataclass
@@ -42,7 +42,7 @@ def run_sweep(spec: SweepSpec, store_dir: str | os.PathLike, engine: str = "loca
               workers: int | None = None, scheduler: str | None = None,
               progress: bool = False,
               run_function: Callable[[RunTask], dict[str, float]] = run_model,
-              ) -> SweepSummary:
+              fork: bool = True) -> SweepSummary:
     """Run every run of ``spec`` not already in the store at ``store_dir``.
 
     Finished runs (a valid part in ``runs/``) are skipped; failed ones are retried, and
@@ -59,6 +59,9 @@ def run_sweep(spec: SweepSpec, store_dir: str | os.PathLike, engine: str = "loca
         progress: Show a progress bar on stderr.
         run_function: Module-level function of a :class:`RunTask` returning outcomes
             (a hook for tests; the default runs the model).
+        fork: With ``common_seeds``, simulate the past each replication's runs share
+            once per worker (:func:`~sendabm.experiments.sweep.execution_order`); the
+            store is identical bit for bit either way.
 
     Raises:
         SweepError: The store holds a different sweep, an engine option is invalid, or
@@ -92,7 +95,7 @@ def run_sweep(spec: SweepSpec, store_dir: str | os.PathLike, engine: str = "loca
                 bar.set_postfix(failed=counts["failed"], refresh=False)
 
         try:
-            runner.run(plan(spec, design), run_function, on_result,
+            runner.run(execution_order(spec, design, fork), run_function, on_result,
                        done=lambda task: handle.has(task.run_id))
         finally:
             if bar is not None:
