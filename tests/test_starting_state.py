@@ -46,11 +46,11 @@ def test_each_la_starts_near_its_2019_position(start):
     model, counts = start
     record, ours, record_special, our_special = [], [], [], []
     for k, code in enumerate(model.areas.codes):
-        plans = la_record._table().get(code, {}).get("ehc_plans", {}).get("2019-01")
+        plans = la_record.value(code, "ehc_plans", "2019-01")
         if plans:
             record.append(plans / model.areas.pupils[k])
             ours.append(counts["plans"][k] / counts["pupils"][k])
-            record_special.append(la_record._table()[code]["ehc_special_pct"]["2019-01"])
+            record_special.append(la_record.value(code, "ehc_special_pct", "2019-01"))
             our_special.append(counts["special"][k] / max(counts["plans"][k], 1))
     # Sampled at 2% of England, a small LA's starting plans are a few dozen children.
     assert spearmanr(record, ours).statistic > 0.5
@@ -64,7 +64,8 @@ def test_bars_order_las_as_their_record(england):
     relative = starting_state.relative_positions(england.codes, england.pupils)
     assert spearmanr(relative["plans_per_pupil"], bars.plan).statistic < -0.99
     # The special bar also depends on who holds a plan: compare the shares it implies.
-    special = starting_state._share_of_plans_above(p, bars.plan, bars.special)
+    special = starting_state._share_of_plans_above(starting_state._grid(p, bars.plan),
+                                                   bars.special)
     assert spearmanr(relative["special_share"], special).statistic > 0.99
 
 
@@ -79,9 +80,10 @@ def test_bar_for_share_inverts_share_above(england):
     p = as_vector(defaults())
     plan_bar = np.array([0.5, 1.0, 2.0])
     shares = np.array([0.1, 0.4, 0.7])
-    bars = starting_state._bar_for_share(p, plan_bar, shares)
+    bars = starting_state._bar_for_share(starting_state._grid(p, plan_bar), shares)
     for k in range(3):
-        got = starting_state._share_of_plans_above(p, plan_bar[k:k + 1], bars[k:k + 1])
+        got = starting_state._share_of_plans_above(starting_state._grid(p, plan_bar[k:k + 1]),
+                                                   bars[k:k + 1])
         assert got[0] == pytest.approx(shares[k], abs=0.01)
 
 

@@ -328,6 +328,12 @@ def record(name_or_code: str) -> dict[str, dict[str, float]]:
     return {m: dict(periods) for m, periods in _table().get(code, {}).items()}
 
 
+def value(code: str, measure: str, period: str) -> float | None:
+    """One cell of the record by model code (or :data:`DORSET_GROUP`), or None where the
+    code, the measure or the period is absent (no lookup by name, no copy)."""
+    return _table().get(code, {}).get(measure, {}).get(period)
+
+
 def gaps(code: str) -> dict[str, tuple[str, ...]]:
     """Measure -> the promised periods (:data:`PROMISED`) the record lacks for a code."""
     have = _table().get(code, {})

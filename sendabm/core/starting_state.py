@@ -84,24 +84,25 @@ def relative_positions(codes: Sequence[str], pupils: np.ndarray) -> dict[str, np
     """
     plans, special, independent = (np.full(len(codes), np.nan) for _ in range(3))
     area_pupils = np.asarray(pupils, dtype=np.float64).copy()
-    group_pupils = sum(float(area_pupils[k]) for k, code in enumerate(codes)
-                       if la_record.group_of(code))
-    for k, code in enumerate(codes):
-        unit = la_record.group_of(code) or code
-        record = la_record._table().get(unit, {})
-        count = record.get("ehc_plans", {}).get(START_YEAR)
+    units = [la_record.group_of(code) or code for code in codes]
+    unit_pupils: dict[str, float] = {}
+    for unit, count in zip(units, area_pupils, strict=True):
+        unit_pupils[unit] = unit_pupils.get(unit, 0.0) + float(count)
+    for k, unit in enumerate(units):
+        count = la_record.value(unit, "ehc_plans", START_YEAR)
         if count is None or count <= 0:
             continue
-        share = area_pupils[k] / group_pupils if unit != code else 1.0
-        plans[k] = count * share
-        special[k] = record.get("ehc_special_pct", {}).get(START_YEAR, np.nan) / 100.0
-        independent[k] = record.get("ehc_special_independent", {}).get(START_YEAR,
-                                                                         np.nan) / count
+        # A merged unit's plans are shared among its areas by pupils.
+        plans[k] = count * (area_pupils[k] / unit_pupils[unit] if unit != codes[k] else 1.0)
+        special_pct = la_record.value(unit, "ehc_special_pct", START_YEAR)
+        in_independent = la_record.value(unit, "ehc_special_independent", START_YEAR)
+        special[k] = np.nan if special_pct is None else special_pct / 100.0
+        independent[k] = np.nan if in_independent is None else in_independent / count
     have = np.isfinite(plans)
-    out = {}
     if not have.any():  # areas of the user's own, none in the record: the national start
         return {name: np.ones(len(codes)) for name in
                 ("plans_per_pupil", "special_share", "independent_share")}
+    out = {}
     ppp = np.where(have, plans / np.maximum(area_pupils, 1.0), np.nan)
     out["plans_per_pupil"] = _relative(ppp, plans.sum(where=have) / area_pupils.sum(where=have))
     for name, share in (("special_share", special), ("independent_share", independent)):
@@ -131,18 +132,22 @@ def starting_bars(p, codes: Sequence[str], pupils: np.ndarray) -> StartingBars:
     log_view_sd = np.hypot(p.need_severity_sigma, p.la_observation_sd)
     # Share of pupils identified with a need at the start, years spread evenly.
     identified = INITIAL_IDENTIFIED * float(prevalence(np.arange(S.SCHOOL_YEARS), p).mean())
-    plan_share = _clip(p.initial_plan_share * relative["plans_per_pupil"] ** weight
-                       / identified)
-    plan_bar = p.need_severity_median * np.exp(log_view_sd * sp.ndtri(1.0 - plan_share))
-    national_bar = p.need_severity_median * np.exp(
-        log_view_sd * sp.ndtri(1.0 - _clip(np.array([p.initial_plan_share / identified]))))
+
+    def bar_for_plans(plan_share: np.ndarray) -> np.ndarray:
+        """The view of need above which ``plan_share`` of the pupils hold a plan."""
+        return p.need_severity_median * np.exp(
+            log_view_sd * sp.ndtri(1.0 - _clip(plan_share / identified)))
+
+    plan_bar = bar_for_plans(p.initial_plan_share * relative["plans_per_pupil"] ** weight)
+    national = _grid(p, bar_for_plans(np.array([p.initial_plan_share])))
     national_special = _share_of_plans_above(
-        p, national_bar, np.array([min(p.special_threshold, p.independent_initial_need)]))
-    national_independent = _share_of_plans_above(
-        p, national_bar, np.array([p.independent_initial_need]))
-    special_bar = _bar_for_share(p, plan_bar, _clip(
+        national, np.array([min(p.special_threshold, p.independent_initial_need)]))
+    national_independent = _share_of_plans_above(national,
+                                                 np.array([p.independent_initial_need]))
+    local = _grid(p, plan_bar)
+    special_bar = _bar_for_share(local, _clip(
         national_special * relative["special_share"] ** weight))
-    independent_bar = _bar_for_share(p, plan_bar, _clip(
+    independent_bar = _bar_for_share(local, _clip(
         national_independent * relative["independent_share"] ** weight))
     return StartingBars(plan_bar, special_bar, independent_bar)
 
@@ -166,19 +171,22 @@ def _grid(p, plan_bar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return log_need, density / density.sum(axis=1, keepdims=True)
 
 
-def _share_of_plans_above(p, plan_bar: np.ndarray, bar: np.ndarray) -> np.ndarray:
-    """Share of plan-holders whose need reaches ``bar`` (one value per LA)."""
-    log_need, density = _grid(p, plan_bar)
+def _share_of_plans_above(grid: tuple[np.ndarray, np.ndarray], bar: np.ndarray
+                          ) -> np.ndarray:
+    """Share of plan-holders whose need reaches ``bar`` (one value per LA of ``grid``,
+    :func:`_grid`)."""
+    log_need, density = grid
     return (density * (log_need[None, :] >= np.log(bar)[:, None])).sum(axis=1)
 
 
-def _bar_for_share(p, plan_bar: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """The need bar above which ``share`` of each LA's plan-holders lie."""
-    log_need, density = _grid(p, plan_bar)
+def _bar_for_share(grid: tuple[np.ndarray, np.ndarray], share: np.ndarray) -> np.ndarray:
+    """The need bar above which ``share`` of each LA's plan-holders lie (``grid``:
+    :func:`_grid`)."""
+    log_need, density = grid
     # Share of plan-holders at or above each grid point, from the top down.
     above = np.cumsum(density[:, ::-1], axis=1)[:, ::-1]
-    bars = np.empty(plan_bar.size)
-    for k in range(plan_bar.size):
+    bars = np.empty(share.size)
+    for k in range(share.size):
         # `above` falls along the grid: interpolate on the reversed, rising arrays.
         bars[k] = np.interp(share[k], above[k, ::-1], log_need[::-1])
     return np.exp(bars)
@@ -196,8 +204,8 @@ def persistence(codes: Sequence[str], pupils: np.ndarray) -> float:
 
     first, last = [], []
     for code, count in zip(codes, pupils, strict=True):
-        plans = la_record._table().get(code, {}).get("ehc_plans", {})
-        if START_YEAR in plans and "2022-01" in plans and count > 0:
-            first.append(plans[START_YEAR] / count)
-            last.append(plans["2022-01"] / count)
+        then, now = (la_record.value(code, "ehc_plans", y) for y in (START_YEAR, "2022-01"))
+        if then is not None and now is not None and count > 0:
+            first.append(then / count)
+            last.append(now / count)
     return float(spearmanr(first, last).statistic)
