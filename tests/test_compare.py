@@ -96,8 +96,8 @@ def test_removing_the_tribunal_stops_appeals(result, files):
     row = _row(result, "appeals_registered")
     assert row["diff_mean"] == pytest.approx(-base_values.mean())
     assert row["policy_mean"] == 0
-    assert row["share_better"] == pytest.approx(np.mean(base_values > 0))
-    assert row["share_better"] == 1.0
+    # Fewer appeals is not scored as better: the tribunal's removal closes the route.
+    assert row["direction"] == "contested" and math.isnan(row["share_better"])
     assert row["diff_pct"] == pytest.approx(-100.0)
 
 
@@ -208,8 +208,11 @@ def test_cli_writes_the_comparison_folder(files, tmp_path):
         rows = list(csv.DictReader(fh))
     assert tuple(rows[0]) == TABLE_COLUMNS
     appeals = next(r for r in rows if r["outcome"] == "appeals_registered")
-    assert float(appeals["policy_mean"]) == 0 and float(appeals["share_better"]) == 1.0
+    assert float(appeals["policy_mean"]) == 0 and appeals["direction"] == "contested"
+    assert appeals["share_better"] == ""  # NaN: not scored
     text = (out / "comparison.md").read_text()
+    line = next(row for row in text.splitlines() if row.startswith("| Appeals registered |"))
+    assert line.endswith("| contested | not scored |"), line
     assert text.index("Adversarial index") < text.index("Appeals registered") < text.index(
         "Mean trust in the LA") < text.index("### Equity")
     # An earlier comparison in the same folder is replaced.

@@ -22,7 +22,8 @@ weighted by the count it is a share of (:data:`SHARE_WEIGHTS`). Cells that are
 suppressed, or that the source filled with a region's figure, are left out, never zero.
 
 Readers: :func:`record` (a code or a name, to ``measure -> period -> value``),
-:func:`codes`, :func:`measures`, :func:`find`, :func:`group_of`.
+:func:`value` (one cell), :func:`england_total` (England's count), :func:`codes`,
+:func:`measures`, :func:`find`, :func:`group_of`.
 """
 
 from __future__ import annotations
@@ -332,6 +333,22 @@ def value(code: str, measure: str, period: str) -> float | None:
     """One cell of the record by model code (or :data:`DORSET_GROUP`), or None where the
     code, the measure or the period is absent (no lookup by name, no copy)."""
     return _table().get(code, {}).get(measure, {}).get(period)
+
+
+def england_total(measure: str, period: str) -> float | None:
+    """England's count of a measure in a period: the England row where the source
+    publishes one, else the sum over the record's units of that period (the model's
+    areas, with :data:`DORSET_GROUP` for its three areas from 2019); None if any unit
+    lacks it (a partial sum is never returned). Not for ``*_pct`` shares."""
+    published = value(ENGLAND, measure, period)
+    if published is not None:
+        return published
+    units = list(codes())
+    if int(period[:4]) >= REORGANISED_FROM:
+        members = set(DORSET_GROUP.split("+"))
+        units = [c for c in units if c not in members] + [DORSET_GROUP]
+    counts = [value(code, measure, period) for code in units]
+    return None if any(c is None for c in counts) else float(sum(counts))
 
 
 def gaps(code: str) -> dict[str, tuple[str, ...]]:

@@ -20,28 +20,68 @@ derived. Everything else is generated from it:
 
 Adding a measure is one declaration here plus the code that counts it.
 
-Adversarial index (dimensionless, 100 = the system as it was in 2014/15): the mean of
-three ratios to their 2014/15 levels,
+Adversarial index (dimensionless, 100 = the reference levels): the mean of three
+ratios to their reference levels (:func:`reference_levels`), times 100:
 
-* appeal rate: appeals registered over the last 12 months per EHC plan, over 1.2%
-  (Isos 2024: the appeal rate rose from 1.2% to 2.3%);
-* refusal share: assessment requests refused over requests in the last 12 months,
-  over 22% (SEN2 2019-2022);
-* distrust: 1 - families' mean trust in their LA, over 0.25 (the starting trust 0.75),
+* conflict, ``dispute_rate``: disputes families raised against LA decisions over the last
+  12 months per appealable decision. A dispute is counted once, at the family's decision
+  to contest a refusal, whichever route then takes it: mediation (``mediations``),
+  appeal (``disputes_to_appeal``; an appeal after a failed mediation continues the
+  mediation's dispute) or none, when the route the family would take is closed
+  (``disputes_unheard``). The model has no other route yet (complaints to the
+  ombudsman, judicial review, elective home education after a dispute); each would be
+  one more part of the sum, counted at the same decision. So closing a route moves its
+  disputes to the unheard part and cannot lower the index by itself. The appealable
+  decisions are those of the published appeal rate (DfE/MoJ): the plans in force, each
+  naming the provision and the placement, plus the refusals to assess and to issue a
+  plan over the last 12 months (:data:`APPEALABLE_PLANS`,
+  :data:`APPEALABLE_REFUSALS`). Reference: England's appeals registered per appealable
+  decision in :data:`DISPUTE_REFERENCE_YEAR`, from the LA record. Appeals are the one
+  route with a published per-decision rate since 2014, so mediations (and unheard
+  disputes) are counted on the appeals' scale: at the reference level the model's
+  families would raise disputes as often as families then appealed.
+* refusal share, ``refusal_share``: assessment requests refused over requests, last 12
+  months. Reference: England's refusals over requests in
+  :data:`REFUSAL_REFERENCE_YEARS` (every year the LA record has), pooled.
+* distrust: 1 - families' mean trust in their LA. Reference :data:`DISTRUST_REFERENCE`,
+  the starting distrust. Trust moves only through what families experience (refusals,
+  plans, hearings lost, decisions not followed) and their peers' trust, never through
+  how a route is counted.
 
-times 100.
+Each part is a measure of its own, and so is each route's share of the conflict
+(``dispute_rate_mediation``, ``dispute_rate_appeal``, ``dispute_rate_unheard``), so a
+comparison shows which part moved.
+
+Directions: a measure is better :data:`LOWER` or :data:`HIGHER`; :data:`CONTESTED` where
+the better direction is itself in dispute (hearings won by families, appeals, concessions,
+mediations: fewer could mean fewer wrong decisions or families deterred or without a
+route), which comparisons report without scoring; None for a descriptive measure.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-APPEAL_RATE_2014 = 0.012
-REFUSAL_SHARE_2014 = 0.22
-DISTRUST_2014 = 0.25
+APPEALABLE_PLANS = "ehc_plans"
+"""The plans in force: appealable decisions (each names the provision and the placement)."""
+APPEALABLE_REFUSALS = ("assessments_refused", "plans_refused")
+"""The refusals that are appealable decisions: to assess, and to issue a plan after an
+assessment (a refused change of placement is a decision on a plan in force, counted
+with the plans, as DfE/MoJ count them for the published appeal rate)."""
+
+DISPUTE_REFERENCE_YEAR = 2015
+"""Calendar year of the dispute rate's reference level: the first whole year of a run from
+September 2014, and the year of the 1.2% appeal rate Isos 2024 quotes (rising to 2.3% in
+2022)."""
+REFUSAL_REFERENCE_YEARS = (2019, 2020, 2021, 2022)
+"""Calendar years of the refusal share's reference level: every year the LA record has."""
+DISTRUST_REFERENCE = 0.25
+"""Distrust at the reference level: 1 - families' starting trust, the default
+``trust_initial`` of 0.75 (:mod:`sendabm.core.actors.family`)."""
 
 # Kinds. The kind says how a comparison reduces a run (see Measure.reducer).
 STOCK = "stock"
@@ -63,7 +103,10 @@ KINDS = (STOCK, FLOW, MEAN, RATE, SHARE, INDEX, TOTAL)
 # Directions: which way is better in a comparison (None: no judgement).
 LOWER = "lower"
 HIGHER = "higher"
-DIRECTIONS = (LOWER, HIGHER, None)
+CONTESTED = "contested"
+"""No better direction: which way is better is itself in dispute, so comparisons report
+the change without scoring it."""
+DIRECTIONS = (LOWER, HIGHER, CONTESTED, None)
 
 # Where a measure is reported.
 CELL = "cell"
@@ -131,6 +174,29 @@ class Ratio:
 
 
 @dataclass(frozen=True)
+class PerDecision:
+    """A rate per appealable decision: counted flows summed over the last 12 months, over
+    the plans in force plus the appealable refusals of the last 12 months (NaN if 0).
+
+    Attributes:
+        flows: Names of counted flows, summed.
+    """
+
+    flows: tuple[str, ...]
+
+    def needs(self) -> tuple[str, ...]:
+        """The measures it is derived from."""
+        return (*self.flows, APPEALABLE_PLANS, *APPEALABLE_REFUSALS)
+
+    def text(self) -> str:
+        """The formula in the words of docs/ODD.md."""
+        flows = " + ".join(f"`{f}`" for f in self.flows)
+        refusals = " + ".join(f"Σ12 `{r}`" for r in APPEALABLE_REFUSALS)
+        return (f"Σ12 {flows if len(self.flows) == 1 else f'({flows})'} / "
+                f"(`{APPEALABLE_PLANS}` + {refusals})")
+
+
+@dataclass(frozen=True)
 class Total:
     """A measure derived as the sum of other (already derived) measures."""
 
@@ -172,14 +238,17 @@ class Measure:
         unit: Unit in words, e.g. ``children`` or ``GBP``; counts and money are at
             England scale (the sample divided by ``scale``) except counts of LAs.
         label: Plain-words label, as tables and figure titles name the measure.
-        direction: Better ``lower`` or ``higher`` in a comparison, or None.
+        direction: Better ``lower`` or ``higher`` in a comparison, :data:`CONTESTED`
+            when which way is better is in dispute (reported, never scored), or None
+            (a descriptive measure).
         owner: The actor whose behaviour it reports (:data:`OWNERS`).
         short: Short legend label (default: ``label``).
         scope: Where it is reported (:data:`SCOPES`).
         counted: Has a counting slot in :mod:`sendabm.core.kernels.aggregate`.
         formula: How it is derived from the counted totals (:class:`Ratio`,
-            :class:`Total`, :class:`Composite`), or None: a counted total divided by
-            ``scale``, or (LA and national scopes) computed by the model.
+            :class:`PerDecision`, :class:`Total`, :class:`Composite`), or None: a
+            counted total divided by ``scale``, or (LA and national scopes) computed
+            by the model.
         national: Name in the national series if it differs from ``name`` (LA
             measures whose national value is a mean over LAs).
         across_las: LA measures: the national value is the ``sum`` or the ``mean``
@@ -206,7 +275,7 @@ class Measure:
     short: str = ""
     scope: str = CELL
     counted: bool = False
-    formula: Ratio | Total | Composite | None = None
+    formula: Ratio | PerDecision | Total | Composite | None = None
     national: str = ""
     across_las: str = "sum"
     contract: int = 0
@@ -252,13 +321,65 @@ def _ratio(num, den):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def adversarial_index(appeal_rate, refusal_share, trust_in_la):
-    """The documented composite of dispute measures (100 = the reference levels: the
-    2014/15 appeal rate, the 2019-2022 refusal share and the starting distrust; a run's
-    own first year sits elsewhere)."""
-    parts = (np.nan_to_num(appeal_rate) / APPEAL_RATE_2014,
-             np.nan_to_num(refusal_share) / REFUSAL_SHARE_2014,
-             (1.0 - np.nan_to_num(trust_in_la, nan=1.0 - DISTRUST_2014)) / DISTRUST_2014)
+def appealable_decisions(month: dict[str, np.ndarray],
+                         year: dict[str, np.ndarray]) -> np.ndarray:
+    """Appealable decisions of the last 12 months: the plans in force this month plus the
+    appealable refusals summed over the last 12 months (counted totals, not scaled)."""
+    return month[APPEALABLE_PLANS] + sum(year[r] for r in APPEALABLE_REFUSALS)
+
+
+@dataclass(frozen=True)
+class ReferenceLevels:
+    """The levels at which each part of the adversarial index is 100.
+
+    Attributes:
+        dispute_rate: Disputes a year per appealable decision.
+        refusal_share: Share of assessment requests refused.
+        distrust: 1 - mean trust in the LA.
+    """
+
+    dispute_rate: float
+    refusal_share: float
+    distrust: float
+
+
+@functools.cache
+def reference_levels() -> ReferenceLevels:
+    """The adversarial index's reference levels, read from the LA record
+    (``sendabm/data/la_record.csv``; :data:`DISPUTE_REFERENCE_YEAR`,
+    :data:`REFUSAL_REFERENCE_YEARS`) and :data:`DISTRUST_REFERENCE`.
+
+    Raises:
+        ValueError: The record lacks a count they need (a damaged data file).
+    """
+    # Imported here: the record reads the built-in areas, which the registry's many
+    # importers (the kernels among them) do not need.
+    from sendabm.core.la_record import england_total
+
+    def total(measure: str, years) -> float:
+        counts = [england_total(measure, str(year)) for year in years]
+        if any(c is None for c in counts):
+            raise ValueError(f"the LA record lacks England's '{measure}' for one of {years}; "
+                             "rebuild sendabm/data/la_record.csv (python -m "
+                             "sendabm.core.la_record --build)")
+        return float(sum(counts))
+
+    year = (DISPUTE_REFERENCE_YEAR,)
+    return ReferenceLevels(
+        dispute_rate=total("appeals_registered", year) / total("appealable_decisions", year),
+        refusal_share=total("requests_refused", REFUSAL_REFERENCE_YEARS)
+        / total("requests_received", REFUSAL_REFERENCE_YEARS),
+        distrust=DISTRUST_REFERENCE)
+
+
+def adversarial_index(dispute_rate, refusal_share, trust_in_la):
+    """The documented composite of conflict, refusals and distrust (100 = the reference
+    levels of :func:`reference_levels`; a run's own first year sits elsewhere). Missing
+    rates count as 0 and missing trust as the reference distrust."""
+    ref = reference_levels()
+    parts = (np.nan_to_num(dispute_rate) / ref.dispute_rate,
+             np.nan_to_num(refusal_share) / ref.refusal_share,
+             (1.0 - np.nan_to_num(trust_in_la, nan=1.0 - ref.distrust)) / ref.distrust)
     return 100.0 * sum(parts) / 3.0
 
 
@@ -274,6 +395,10 @@ def _spend(name, short, owner=LOCAL_AUTHORITY, note="") -> Measure:
     return _counted(name, FLOW, GBP, f"Spend on {short[0].lower()}{short[1:]}", LOWER,
                     owner=owner, short=short, note=note)
 
+
+_DISPUTE_ROUTES = ("mediations", "disputes_to_appeal", "disputes_unheard")
+"""The counted first routes of a dispute: every dispute families raise is in one of them."""
+_PER_DECISION = "disputes a year per appealable decision"
 
 _SPENDING: tuple[Measure, ...] = (
     _spend("spend_mainstream_topup_gbp", "Mainstream top-ups", owner=MAINSTREAM),
@@ -294,16 +419,16 @@ REGISTRY: tuple[Measure, ...] = (
     _counted("pupils", STOCK, "children", "Pupils (Reception to Year 13)", owner=FAMILY,
              short="Pupils", contract=1),
     _counted("sen_support", STOCK, "children", "Children on SEN support", owner=MAINSTREAM,
-             short="SEN support", contract=2, compare=20),
+             short="SEN support", contract=2, compare=27),
     _counted("ehc_plans", STOCK, "children", "Children with EHC plans", owner=LOCAL_AUTHORITY,
              short="EHC plans", contract=3, compare=4, key=True, evaluate=3, equity=1,
              equity_share="ehc_plan_share", note="All ages, up to 25."),
     _counted("ehc_plans_school_age", STOCK, "children", "Children of school age with EHC plans",
              owner=LOCAL_AUTHORITY, short="EHC plans (school age)"),
     _counted("placements_mainstream", STOCK, "children", "Children with plans in mainstream",
-             owner=MAINSTREAM, short="Mainstream", contract=4, compare=21),
+             owner=MAINSTREAM, short="Mainstream", contract=4, compare=28),
     _counted("placements_special", STOCK, "children", "Children with plans in special schools",
-             owner=SPECIAL, short="Special school", contract=5, compare=22,
+             owner=SPECIAL, short="Special school", contract=5, compare=29,
              note="Every child in a state special school."),
     _counted("placements_independent", STOCK, "children", "Placed in independent schools",
              owner=INDEPENDENT, short="Independent", contract=6, compare=5, key=True,
@@ -329,45 +454,61 @@ REGISTRY: tuple[Measure, ...] = (
     _total("wellbeing_sum", "wellbeing (0–1)", "Wellbeing of children with a need, summed"),
     # ---- counted per LA x quintile: flows in the month
     _counted("assessment_requests", FLOW, "requests", "Assessment requests", owner=FAMILY,
-             short="Assessment requests", contract=7, compare=10),
+             short="Assessment requests", contract=7, compare=15),
     _counted("school_requests", FLOW, "requests", "Assessment requests made by schools",
              owner=MAINSTREAM, short="School requests"),
     _counted("assessments_refused", FLOW, "requests", "Assessments refused", LOWER,
-             owner=LOCAL_AUTHORITY, short="Requests refused", contract=8, compare=11),
+             owner=LOCAL_AUTHORITY, short="Requests refused", contract=8, compare=16),
     _counted("plans_refused", FLOW, "children", "Plans refused after an assessment", LOWER,
              owner=LOCAL_AUTHORITY),
     _counted("placements_refused", FLOW, "requests", "Requested placements refused", LOWER,
              owner=LOCAL_AUTHORITY),
     _counted("plans_issued", FLOW, "plans", "Plans issued", owner=LOCAL_AUTHORITY, contract=9,
-             compare=12),
+             compare=17),
     _counted("plans_issued_within_20_weeks", FLOW, "plans", "Plans issued within 20 weeks of the "
              "request", HIGHER, owner=LOCAL_AUTHORITY, short="Within 20 weeks", contract=10),
-    _counted("mediations", FLOW, "mediations", "Mediations", LOWER, owner=TRIBUNAL, contract=11,
-             compare=14),
+    _counted("mediations", FLOW, "mediations", "Mediations", CONTESTED, owner=TRIBUNAL,
+             contract=11, compare=20,
+             note="Each is a dispute whose first route is mediation (families mediate only "
+                  "after a refusal)."),
     _counted("mediation_agreements", FLOW, "mediations", "Mediations ending in agreement",
-             owner=TRIBUNAL),
-    _counted("appeals_registered", FLOW, "appeals", "Appeals registered", LOWER, owner=FAMILY,
-             contract=12, compare=2, key=True, evaluate=2, equity=2),
-    _counted("appeals_conceded", FLOW, "appeals", "Appeals conceded by the LA", LOWER,
-             owner=LOCAL_AUTHORITY, short="Conceded", contract=13, compare=15),
-    _counted("hearings", FLOW, "hearings", "Tribunal hearings", LOWER, owner=TRIBUNAL,
-             short="Hearings", contract=14, compare=3, key=True),
-    _counted("hearings_won_by_family", FLOW, "hearings", "Hearings won by the family", LOWER,
-             owner=TRIBUNAL, short="Won by the family", contract=15, compare=16, equity=3),
+             CONTESTED, owner=TRIBUNAL),
+    _counted("appeals_registered", FLOW, "appeals", "Appeals registered", CONTESTED,
+             owner=FAMILY, contract=12, compare=3, key=True, evaluate=2, equity=2,
+             note="Straight after a refusal or after a failed mediation."),
+    _counted("appeals_conceded", FLOW, "appeals", "Appeals conceded by the LA", CONTESTED,
+             owner=LOCAL_AUTHORITY, short="Conceded", contract=13, compare=22),
+    _counted("hearings", FLOW, "hearings", "Tribunal hearings", CONTESTED, owner=TRIBUNAL,
+             short="Hearings", contract=14, compare=14),
+    _counted("hearings_won_by_family", FLOW, "hearings", "Hearings won by the family",
+             CONTESTED, owner=TRIBUNAL, short="Won by the family", contract=15, compare=23,
+             equity=3),
     _counted("placed_special", FLOW, "children", "Children placed in state special schools",
              owner=SPECIAL),
     _counted("placed_independent", FLOW, "children", "Children placed in independent schools",
              owner=INDEPENDENT),
-    _counted("disputes_dropped", FLOW, "disputes", "Disputes the family gave up", owner=FAMILY),
+    _counted("disputes_dropped", FLOW, "disputes", "Disputes the family gave up", CONTESTED,
+             owner=FAMILY,
+             note="Refusals not contested, disputes left after a failed mediation, unheard "
+                  "disputes and appeals lapsed when the tribunal goes."),
     _counted("assessments_completed", FLOW, "assessments", "Assessments completed",
              owner=LOCAL_AUTHORITY),
     _counted("decisions_not_followed", FLOW, "decisions",
              "Tribunal decisions the LA did not follow", LOWER, owner=LOCAL_AUTHORITY),
+    _counted("disputes_to_appeal", FLOW, "disputes", "Refusals contested straight at appeal",
+             CONTESTED, owner=FAMILY, short="Disputes to appeal",
+             note="A dispute whose first route is an appeal."),
+    _counted("disputes_unheard", FLOW, "disputes",
+             "Refusals contested with no route open to hear them", LOWER, owner=FAMILY,
+             short="Unheard disputes", compare=21,
+             note="The family decided to contest (it would have mediated or appealed), but "
+                  "that route was closed and no other heard it; it then gives up (also in "
+                  "`disputes_dropped`)."),
     *_SPENDING,
     # ---- derived per LA x quintile
     Measure("high_needs_spend_gbp", FLOW, GBP, "High-needs spend", LOWER, LOCAL_AUTHORITY,
             short="Spend", formula=Total(tuple(m.name for m in _SPENDING)), contract=17,
-            compare=18, evaluate=6),
+            compare=25, evaluate=6),
     Measure("share_sen_support", SHARE, "share of pupils", "Share of pupils on SEN support",
             owner=MAINSTREAM, formula=Ratio("sen_support", "pupils")),
     Measure("share_ehcp_school_age", SHARE, "share of pupils",
@@ -386,32 +527,53 @@ REGISTRY: tuple[Measure, ...] = (
             contract=22, compare=9, key=True,
             note="Over children with a need in a mainstream school."),
     Measure("mean_progress", MEAN, "SD units", "Mean progress", HIGHER, FAMILY,
-            formula=Ratio("progress_sum", "with_need"), compare=23, evaluate=9),
+            formula=Ratio("progress_sum", "with_need"), compare=30, evaluate=9),
     Measure("mean_wellbeing", MEAN, "wellbeing (0–1)", "Mean wellbeing", HIGHER, FAMILY,
             formula=Ratio("wellbeing_sum", "with_need")),
     Measure("appeal_rate", RATE, "appeals a year per plan",
-            "Appeal rate (appeals a year per EHC plan)", LOWER, FAMILY,
+            "Appeal rate (appeals a year per EHC plan)", CONTESTED, FAMILY,
             formula=Ratio("appeals_registered", "ehc_plans", yearly_numerator=True),
-            compare=17),
+            compare=24),
     Measure("refusal_share", SHARE, "share of requests",
-            "Share of assessment requests refused", LOWER, LOCAL_AUTHORITY,
-            formula=Ratio("assessments_refused", "assessment_requests", True, True)),
+            "Share of assessment requests refused", LOWER, LOCAL_AUTHORITY, compare=10,
+            formula=Ratio("assessments_refused", "assessment_requests", True, True),
+            note="A part of the adversarial index."),
     Measure("share_within_20_weeks", SHARE, "share of plans", "Plans issued within 20 weeks",
-            HIGHER, LOCAL_AUTHORITY, compare=13,
+            HIGHER, LOCAL_AUTHORITY, compare=18,
             formula=Ratio("plans_issued_within_20_weeks", "plans_issued", True, True)),
     Measure("share_hearings_won_by_family", SHARE, "share of hearings",
-            "Share of hearings won by the family", owner=TRIBUNAL,
+            "Share of hearings won by the family", CONTESTED, owner=TRIBUNAL,
             formula=Ratio("hearings_won_by_family", "hearings", True, True)),
+    Measure("disputes_raised", FLOW, "disputes", "Disputes families raised against LA decisions",
+            LOWER, FAMILY, short="Disputes raised", compare=19, formula=Total(_DISPUTE_ROUTES),
+            note="Counted at the family's decision to contest a refusal, whichever route then "
+                 "takes it."),
+    Measure("dispute_rate", RATE, _PER_DECISION, "Disputes a year per appealable decision",
+            LOWER, FAMILY, short="Dispute rate", formula=PerDecision(_DISPUTE_ROUTES),
+            compare=2, key=True,
+            note="The conflict part of the adversarial index: the sum of the three "
+                 "`dispute_rate_*` routes."),
+    Measure("dispute_rate_mediation", RATE, _PER_DECISION,
+            "Disputes taken to mediation a year per appealable decision", CONTESTED, FAMILY,
+            short="Dispute rate: mediation", formula=PerDecision(("mediations",)), compare=11),
+    Measure("dispute_rate_appeal", RATE, _PER_DECISION,
+            "Disputes taken straight to appeal a year per appealable decision", CONTESTED,
+            FAMILY, short="Dispute rate: appeal", formula=PerDecision(("disputes_to_appeal",)),
+            compare=12),
+    Measure("dispute_rate_unheard", RATE, _PER_DECISION,
+            "Unheard disputes a year per appealable decision", LOWER, FAMILY,
+            short="Dispute rate: unheard", formula=PerDecision(("disputes_unheard",)),
+            compare=13),
     Measure("share_independent", SHARE, "share of plans",
             "Share of plans placed in independent schools", owner=INDEPENDENT,
             formula=Ratio("placements_independent", "ehc_plans")),
-    # 100 is the reference levels (APPEAL_RATE_2014, ...), not the run's own 2014/15.
+    # 100 is the reference levels (reference_levels()), not the run's own first year.
     Measure("adversarial_index", INDEX, "index (100 = reference levels)",
             "Adversarial index (100 = reference levels)", LOWER, short="Adversarial index",
             formula=Composite(adversarial_index,
-                              ("appeal_rate", "refusal_share", "mean_trust_in_la")),
+                              ("dispute_rate", "refusal_share", "mean_trust_in_la")),
             contract=23, compare=1, key=True, evaluate=1,
-            note="See the formula below."),
+            note="The formula is above this table, its reference levels under it."),
     # ---- one value per LA
     Measure("high_needs_allocation_gbp", FLOW, GBP, "High-needs allocation", owner=SYSTEM,
             short="Allocation", scope=LA, contract=16,
@@ -422,7 +584,7 @@ REGISTRY: tuple[Measure, ...] = (
             note="The national value is the sum over LAs, so surpluses offset deficits."),
     Measure("las_deficit_over_reserves", STOCK, LAS, "LAs with a deficit over their reserves",
             LOWER, LOCAL_AUTHORITY, short="LAs with deficit over reserves", scope=LA,
-            contract=19, compare=19, evaluate=10,
+            contract=19, compare=26, evaluate=10,
             note="1 if the LA's deficit exceeds its reserves; the national value is a count."),
     Measure("assess_threshold", MEAN, "need units", "LAs' threshold for assessing",
             owner=LOCAL_AUTHORITY, scope=LA, national="mean_assess_threshold",
@@ -486,7 +648,8 @@ def check_registry(registry: tuple[Measure, ...]) -> None:
     for m in registry:
         problems = [
             (m.kind not in KINDS, f"kind '{m.kind}' is not one of {KINDS}"),
-            (m.direction not in DIRECTIONS, f"direction '{m.direction}' is not lower/higher/None"),
+            (m.direction not in DIRECTIONS,
+             f"direction '{m.direction}' is not lower/higher/contested/None"),
             (m.owner not in OWNERS, f"owner '{m.owner}' is not one of {OWNERS}"),
             (m.scope not in SCOPES, f"scope '{m.scope}' is not one of {SCOPES}"),
             (not m.label, "has no label"),
@@ -501,7 +664,7 @@ def check_registry(registry: tuple[Measure, ...]) -> None:
         ]
         # derive() reads ratios from the counted totals, and sums and composites from the
         # measures it has already derived (those declared earlier).
-        usable = counted if isinstance(m.formula, Ratio) else derived_before
+        usable = counted if isinstance(m.formula, (Ratio, PerDecision)) else derived_before
         needs = () if m.formula is None else m.formula.needs()
         problems += [(n not in usable, f"formula uses '{n}', which is not "
                       + ("a counted measure" if usable is counted else "derived before it"))
@@ -584,6 +747,9 @@ def derive(totals: np.ndarray, last_year: np.ndarray, scale: float) -> dict[str,
         elif isinstance(f, Ratio):
             out[m.name] = _ratio((year if f.yearly_numerator else month)[f.numerator],
                                  (year if f.yearly_denominator else month)[f.denominator])
+        elif isinstance(f, PerDecision):
+            out[m.name] = _ratio(sum(year[flow] for flow in f.flows),
+                                 appealable_decisions(month, year))
         elif isinstance(f, Total):
             out[m.name] = sum(out[part] for part in f.parts)
         else:
@@ -592,5 +758,6 @@ def derive(totals: np.ndarray, last_year: np.ndarray, scale: float) -> dict[str,
 
 
 __all__ = ["Measure", "REGISTRY", "MEASURES", "measure", "derive", "adversarial_index",
+           "reference_levels", "appealable_decisions",
            "SLOTS", "SLOT", "NATIONAL_ORDER", "NATIONAL", "PANEL", "COMPARE_OUTCOMES",
            "KEY_OUTCOMES", "EQUITY_OUTCOMES", "EVALUATE_OUTCOMES", "SPEND"]

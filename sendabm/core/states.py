@@ -66,6 +66,10 @@ EV_PLAN_CEASED = 1 << 15
 EV_ASSESSMENT_DONE = 1 << 16
 EV_SCHOOL_REQUEST = 1 << 17
 EV_DECISION_NOT_FOLLOWED = 1 << 18
+EV_DISPUTE_TO_APPEAL = 1 << 19
+"""The family contested a refusal by appealing straight away (a dispute's first route)."""
+EV_DISPUTE_UNHEARD = 1 << 20
+"""The family decided to contest a refusal, but no route it would take was open."""
 
 FINAL_YEAR = 20
 """Last year group kept: year 20 is age 24-25 (EHC plans run to 25)."""

@@ -24,7 +24,7 @@ from sendabm.core import calendar
 from sendabm.core.measures import KEY_OUTCOMES
 from sendabm.experiments.compare import Comparison
 from sendabm.experiments.ensemble import SERIES, Ensemble, write_series
-from sendabm.experiments.outcomes import HIGHER, LOWER, NEARER_ZERO, NEUTRAL, OUTCOMES
+from sendabm.experiments.outcomes import CONTESTED, HIGHER, LOWER, NEARER_ZERO, NEUTRAL, OUTCOMES
 from sendabm.experiments.paired import TABLE_COLUMNS
 from sendabm.experiments.results import check_folder, format_float, safe_name, write_folder
 from sendabm.experiments.run import git_commit
@@ -207,7 +207,8 @@ def read_replications(path: Path, manifest: dict[str, Any]) -> list[dict[str, st
 
 OUTCOME_BY_NAME = {o.name: o for o in OUTCOMES}
 """Each outcome by its name."""
-_DIRECTION_WORDS = {LOWER: "lower", HIGHER: "higher", NEARER_ZERO: "nearer 0", NEUTRAL: "—"}
+_DIRECTION_WORDS = {LOWER: "lower", HIGHER: "higher", NEARER_ZERO: "nearer 0", NEUTRAL: "—",
+                    CONTESTED: "contested"}
 
 
 def format_value(value: float, kind: str, signed: bool = False, decimals: int | None = None,
@@ -272,7 +273,12 @@ def change_text(value: float) -> str:
     return "0.0%" if round(value, 1) == 0 else f"{value:+,.1f}%"
 
 
-def _better(row: dict[str, Any]) -> str:
+def better_text(row: dict[str, Any]) -> str:
+    """The 'policy better in' cell of a table row (``share_better`` as a float and
+    ``direction``): a percentage, 'higher in ..%' for neutral outcomes, 'not scored'
+    for contested ones."""
+    if row["direction"] == CONTESTED:
+        return "not scored"
     share = row["share_better"]
     if not math.isfinite(share):
         return "n/a"
@@ -291,7 +297,7 @@ def _table(rows: list[dict[str, Any]], base: str, policy: str) -> list[str]:
             f"| {o.label} | {format_value(row['base_mean'], o.kind)} "
             f"| {format_value(row['policy_mean'], o.kind)} | {interval_text(row, o.kind)} "
             f"| {change_text(row['diff_pct'])} | {_DIRECTION_WORDS[o.direction]} "
-            f"| {_better(row)} |")
+            f"| {better_text(row)} |")
     return lines
 
 
@@ -324,7 +330,10 @@ def comparison_markdown(comparison: Comparison) -> str:
         "- **Difference** is policy − base, averaged over the replications, with a 95% "
         f"Student t interval ({n - 1} df). **Change** is relative to the base mean. "
         "**Policy better in** is the share of replications in which the policy does better "
-        "(for outcomes with no better direction, the share in which it is higher).",
+        "(for outcomes with no better direction, the share in which it is higher). Outcomes "
+        "whose better direction is **contested** (e.g. hearings won by families: fewer may "
+        "mean fewer wrong decisions, or families deterred or left without a route) are "
+        "not scored.",
         "",
     ]
     for policy in c.policies:

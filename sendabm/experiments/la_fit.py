@@ -61,6 +61,7 @@ from scipy import stats
 
 from sendabm.core import la_record
 from sendabm.core.areas import Areas, synthetic_england
+from sendabm.core.measures import APPEALABLE_PLANS, APPEALABLE_REFUSALS
 from sendabm.experiments.results import RunOutput, read_run, replace_files
 
 FIT_YEARS = (2019, 2020, 2021, 2022)
@@ -271,10 +272,11 @@ def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
 
 
 def appealable_decisions(u: UnitYear) -> np.ndarray:
-    """The model's appealable decisions of a year: EHC plans in the January after it (or
-    the run's last month, if December) + assessments refused + plans refused in the year."""
-    return u.after_year("ehc_plans") + u.calendar("assessments_refused") \
-        + u.calendar("plans_refused")
+    """The model's appealable decisions of a year (those of
+    :func:`sendabm.core.measures.appealable_decisions`, on the record's calendar): EHC plans
+    in the January after it (or the run's last month, if December) + assessments refused
+    + plans refused in the year."""
+    return u.after_year(APPEALABLE_PLANS) + sum(u.calendar(r) for r in APPEALABLE_REFUSALS)
 
 
 Record = Mapping[str, Mapping[str, float]]

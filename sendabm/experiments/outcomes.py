@@ -30,6 +30,7 @@ import numpy as np
 from sendabm.core import calendar
 from sendabm.core.measures import (
     COMPARE_OUTCOMES,
+    CONTESTED,
     EQUITY_OUTCOMES,
     GBP,
     HIGHER,
@@ -49,8 +50,9 @@ if TYPE_CHECKING:
     from sendabm.experiments.results import RunOutput
 
 NEUTRAL, NEARER_ZERO = "neutral", "nearer_zero"
-"""Directions besides lower and higher: no judgement, and nearer zero (the equity gaps)."""
-DIRECTIONS = (LOWER, HIGHER, NEUTRAL, NEARER_ZERO)
+"""Directions besides lower, higher and contested: no judgement (a descriptive measure),
+and nearer zero (the equity gaps)."""
+DIRECTIONS = (LOWER, HIGHER, CONTESTED, NEUTRAL, NEARER_ZERO)
 
 MEAN_MONTHS = 12
 """Months at the end of the window over which means and rates are averaged."""
@@ -67,7 +69,8 @@ class Outcome:
         name: Column-safe name, e.g. ``appeals_registered`` or ``mean_unmet_need_q1``.
         label: Plain-words label for ``comparison.md``.
         group: ``headline`` (national) or ``equity`` (by quintile).
-        direction: ``lower``, ``higher``, ``neutral`` or ``nearer_zero``.
+        direction: ``lower``, ``higher``, ``contested`` (the better direction is in
+            dispute: never scored), ``neutral`` or ``nearer_zero``.
         kind: How to format it: ``count``, ``gbp``, ``share``, ``index``, ``mean``, ``las``.
         how: ``sum`` over the window, ``last`` month, ``mean`` over the last 12 months,
             or ``share_of_total`` (each quintile's share at the last month).

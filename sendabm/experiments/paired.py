@@ -6,7 +6,8 @@ degrees of freedom), the difference relative to the base mean, and the share of
 replications in which the policy does better. "Better" is the outcome's direction
 (:mod:`sendabm.experiments.outcomes`): lower or higher, nearer zero for the q5 - q1
 gaps (more equal); for neutral outcomes ``share_better`` is the share of
-replications in which the policy is higher.
+replications in which the policy is higher, and for contested outcomes (whose better
+direction is itself in dispute) it is NaN: they are not scored.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sendabm.experiments.outcomes import HIGHER, LOWER, NEARER_ZERO, Outcome
+from sendabm.experiments.outcomes import CONTESTED, HIGHER, LOWER, NEARER_ZERO, Outcome
 
 TABLE_COLUMNS = ("policy", "outcome", "group", "direction", "base_mean", "policy_mean",
                  "diff_mean", "diff_low95", "diff_high95", "diff_pct", "share_better", "n")
@@ -67,7 +68,7 @@ def paired_row(policy: str, outcome: Outcome, base: np.ndarray,
     base_mean = float(b.mean()) if n else math.nan
     policy_mean = float(p.mean()) if n else math.nan
     pct = 100.0 * diff_mean / abs(base_mean) if n and base_mean != 0 else math.nan
-    if n == 0:
+    if n == 0 or outcome.direction == CONTESTED:
         better = math.nan
     elif outcome.direction == LOWER:
         better = float(np.mean(diff < 0))

@@ -2,7 +2,8 @@
 
 ``python -m sendabm.presentation.measuredoc docs/ODD.md`` rewrites the table between its
 two marker lines in place: one row per measure, in registry order, with its kind, unit,
-definition, owner and the outputs it reaches. ``tests/test_measures.py`` fails when the
+definition, owner and the outputs it reaches, then the adversarial index's reference
+levels as the code reads them from the LA record. ``tests/test_measures.py`` fails when the
 committed table differs from what this module generates now.
 """
 
@@ -11,7 +12,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sendabm.core.measures import CELL, INTERNAL, LA, REGISTRY, Measure
+from sendabm.core.measures import (
+    CELL,
+    CONTESTED,
+    DISPUTE_REFERENCE_YEAR,
+    INTERNAL,
+    LA,
+    REFUSAL_REFERENCE_YEARS,
+    REGISTRY,
+    Measure,
+    reference_levels,
+)
 
 COMMAND = "python -m sendabm.presentation.measuredoc docs/ODD.md"
 """The command that regenerates the table."""
@@ -53,7 +64,21 @@ def reported_in(m: Measure) -> str:
 
 
 def _kind(m: Measure) -> str:
+    if m.direction == CONTESTED:
+        return f"{m.kind}, better direction contested"
     return m.kind if m.direction is None else f"{m.kind}, {m.direction} is better"
+
+
+def reference_text() -> str:
+    """The adversarial index's reference levels, as :func:`reference_levels` reads them."""
+    ref = reference_levels()
+    years = f"{REFUSAL_REFERENCE_YEARS[0]}–{REFUSAL_REFERENCE_YEARS[-1]}"
+    return (f"Reference levels of `adversarial_index` (`measures.reference_levels`, read from "
+            f"`sendabm/data/la_record.csv`): `dispute_rate` {ref.dispute_rate:.4f} (England's "
+            f"appeals registered over appealable decisions, {DISPUTE_REFERENCE_YEAR}); "
+            f"`refusal_share` {ref.refusal_share:.4f} (assessment requests refused over "
+            f"requests received, {years} pooled); distrust {ref.distrust:g} (1 − the "
+            "starting trust).")
 
 
 def render() -> str:
@@ -64,7 +89,7 @@ def render() -> str:
         cells = (f"`{m.name}`", _kind(m), m.unit, definition(m), m.owner.replace("_", " "),
                  reported_in(m))
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join([*lines, "", END])
+    return "\n".join([*lines, "", reference_text(), "", END])
 
 
 def current_table(text: str) -> str | None:

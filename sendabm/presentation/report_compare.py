@@ -10,6 +10,7 @@ import numpy as np
 from sendabm.experiments.compare_folder import (
     OUTCOME_BY_NAME,
     REPLICATIONS_CSV,
+    better_text,
     change_text,
     format_value,
     interval_text,
@@ -23,7 +24,6 @@ from sendabm.presentation.report_base import (
     Section,
     copy_figure,
     guarded,
-    number,
     read_csv_rows,
     read_json,
 )
@@ -55,7 +55,8 @@ def build_comparison(folder: Path, out: Path) -> Report:
     sections.append(Section(
         "Key outcomes: paired differences", "Mean over replications of each scenario and of "
         "the paired difference (policy − base) with its 95% interval; 'better in' is the "
-        "share of replications in which the policy does better.", None, _table(table)))
+        "share of replications in which the policy does better (outcomes whose better "
+        "direction is contested are not scored).", None, _table(table)))
     sections.append(Section(
         "Map of the local areas", "Not drawn: a comparison folder keeps national series "
         "only. Run `sendabm report` on a run folder (sendabm run) for the map."))
@@ -129,7 +130,8 @@ def _table(rows: list[dict[str, str]]) -> list[list[str]]:
         out.append([row["policy"], outcome.label, format_value(f["base_mean"], outcome.kind),
                     format_value(f["policy_mean"], outcome.kind),
                     interval_text(f, outcome.kind), change_text(f["diff_pct"]),
-                    f"{number(100 * f['share_better'], 0)}%"])
+                    better_text({"share_better": f["share_better"],
+                                 "direction": row.get("direction", "")})])
     return out
 
 

@@ -9,9 +9,11 @@ and stepped one at a time.
 **What it decides.** Each month the child's need emerges, drifts, worsens while unmet
 or resolves; the family updates its trust in the school and the LA, requests an EHC
 needs assessment or a special setting, and after a refusal chooses mediation, appeal
-or giving up; progress and wellbeing follow met need. These monthly decisions run in
-the family kernel (:func:`sendabm.core.kernels.family_month.family_month`) and the
-outcomes in the counting pass (:mod:`sendabm.core.kernels.outcomes`); the September
+or giving up (its decision to contest counts as a dispute even when the route it
+would take is closed: an unheard dispute); progress and wellbeing follow met need.
+These monthly decisions run in the family kernel
+(:func:`sendabm.core.kernels.family_month.family_month`) and the outcomes in the
+counting pass (:mod:`sendabm.core.kernels.outcomes`); the September
 move up a year is :mod:`sendabm.core.cohorts`.
 
 **What it owns.**
@@ -392,28 +394,41 @@ class Family(mesa.Agent):
         return _sigmoid(x)
 
     def _dispute_choice(self, world, p, draw, hit) -> None:
+        """After a refusal: mediate, appeal or give up; after a failed mediation: appeal or
+        give up. A refused family that would take a closed route has still decided to
+        contest the decision: its dispute is counted as unheard (``EV_DISPUTE_UNHEARD``)."""
         if self.stage not in (S.REFUSED, S.MEDIATED) or self.stage_tick >= world.tick:
             return
-        if self.stage == S.REFUSED and world.mediation_open <= 0.0:
-            hit("mediation_closed")
-        elif self.stage == S.REFUSED:
-            if draw.uniform(rng.MEDIATION_CHOICE, self.uid, world.tick) < p.mediation_uptake:
+        refused = self.stage == S.REFUSED
+        contests = False
+        if refused:
+            contests = draw.uniform(rng.MEDIATION_CHOICE, self.uid, world.tick) \
+                < p.mediation_uptake
+            if world.mediation_open <= 0.0:
+                hit("mediation_closed")
+            elif contests:
                 hit("mediation_chosen")
                 self.stage, self.stage_tick = S.MEDIATION, world.tick
                 self.events |= S.EV_MEDIATION
                 return
         if world.appeals_open <= 0.0:
             hit("appeals_closed")
-        else:
-            u = draw.uniform(rng.APPEAL_CHOICE, self.uid, world.tick)
-            if u < self.appeal_probability(world, p):
-                hit("appeal_chosen")
-                self.stage, self.stage_tick = S.APPEALING, world.tick
-                self.events |= S.EV_APPEAL
-                return
+            if refused and draw.uniform(rng.APPEAL_CHOICE, self.uid, world.tick) \
+                    < self.appeal_probability(world, p):
+                hit("appeal_wanted_closed")
+                contests = True
+        elif draw.uniform(rng.APPEAL_CHOICE, self.uid, world.tick) \
+                < self.appeal_probability(world, p):
+            hit("appeal_chosen")
+            self.stage, self.stage_tick = S.APPEALING, world.tick
+            self.events |= S.EV_APPEAL | (S.EV_DISPUTE_TO_APPEAL if refused else 0)
+            return
         hit("dispute_dropped")
         self.stage, self.kind = S.IDLE, S.KIND_NONE
         self.events |= S.EV_GAVE_UP
+        if contests:
+            hit("dispute_unheard")
+            self.events |= S.EV_DISPUTE_UNHEARD
 
     # ---- outcomes (twin of kernels.outcomes.outcomes_row) ---------------------
     def outcomes(self, p: tuple) -> None:
@@ -490,7 +505,8 @@ BRANCHES = (
     "need_emerges", "need_resolves", "need_identified", "provision_mainstream", "core_offer",
     "provision_special", "provision_independent", "provision_further_education", "fe_support",
     "mediation_chosen", "mediation_closed", "appeal_chosen", "appeals_closed",
-    "dispute_dropped", "special_setting_requested", "assessment_requested", "school_requested",
+    "appeal_wanted_closed", "dispute_dropped", "dispute_unheard", "special_setting_requested",
+    "assessment_requested", "school_requested",
 )
 """Branches of the family's month (:meth:`Family.month`), counted by the reference's
 coverage check (:mod:`sendabm.core.reference.branches`)."""

@@ -38,6 +38,8 @@ _EVENT_MEASURES = (
     (S.EV_PLACED_INDEPENDENT, M["placed_independent"]), (S.EV_GAVE_UP, M["disputes_dropped"]),
     (S.EV_ASSESSMENT_DONE, M["assessments_completed"]),
     (S.EV_DECISION_NOT_FOLLOWED, M["decisions_not_followed"]),
+    (S.EV_DISPUTE_TO_APPEAL, M["disputes_to_appeal"]),
+    (S.EV_DISPUTE_UNHEARD, M["disputes_unheard"]),
 )
 EVENT_BITS = np.array([b for b, _ in _EVENT_MEASURES], dtype=np.int64)
 EVENT_SLOTS = np.array([k for _, k in _EVENT_MEASURES], dtype=np.int64)

@@ -348,23 +348,36 @@ def family_rows(fam, w, p, rows, start, stop, busy, cases, moved):
             trust_la = np.float64(trust_la_col[i])
             trust_la_col[i] = trust_la + p.trust_learning_rate * p.peer_weight * (
                 w.la_mean_trust[la[i]] - trust_la)
-        # Phase 6 (family side): after a refusal, mediate, appeal or give up.
+        # Phase 6 (family side): after a refusal, mediate, appeal or give up. A refused
+        # family's choices are drawn even when their route is closed, so that its decision
+        # to contest is counted whichever route is open (a closed one leaves the dispute
+        # unheard); the draws are keyed by the child and month, so no other draw moves.
         stage = stage_col[i]
         if (stage == S.REFUSED or stage == S.MEDIATED) and stage_tick[i] < tick:
+            refused = stage == S.REFUSED
+            contests = refused and rng.uniform(
+                key, rng.MEDIATION_CHOICE, me, tick) < p.mediation_uptake
             stage = S.IDLE
-            if stage_col[i] == S.REFUSED and w.mediation_open > 0.0 and rng.uniform(
-                    key, rng.MEDIATION_CHOICE, me, tick) < p.mediation_uptake:
+            if contests and w.mediation_open > 0.0:
                 stage = S.MEDIATION
                 events |= S.EV_MEDIATION
-            elif w.appeals_open > 0.0 and rng.uniform(key, rng.APPEAL_CHOICE, me, tick) < sigmoid(
+            elif (w.appeals_open > 0.0 or refused) and rng.uniform(
+                    key, rng.APPEAL_CHOICE, me, tick) < sigmoid(
                     appeal_logit(w.la_expected_success[la[i]], w.la_appeal_shift[la[i]],
                                  np.float64(resources_col[i]),
                                  np.float64(trust_la_col[i]), need, kind_col[i], p)):
-                stage = S.APPEALING
-                events |= S.EV_APPEAL
+                if w.appeals_open > 0.0:
+                    stage = S.APPEALING
+                    events |= S.EV_APPEAL
+                    if refused:
+                        events |= S.EV_DISPUTE_TO_APPEAL
+                else:
+                    contests = True
             if stage == S.IDLE:
                 kind_col[i] = S.KIND_NONE
                 events |= S.EV_GAVE_UP
+                if contests:
+                    events |= S.EV_DISPUTE_UNHEARD
             else:
                 stage_tick[i] = tick
             stage_col[i] = stage

@@ -93,7 +93,10 @@ TRIBUNAL = Lever(
           explicitly that the tribunal stays.
         - **`mode = "remove"`:** `appeals_open = 0`.
           - **Families:** after a refusal they may still try mediation, and then give up.
-            They can no longer appeal.
+            They can no longer appeal. A refused family that would have appealed has
+            still decided to contest the refusal: its dispute is counted as unheard
+            (`disputes_unheard`), so the adversarial index's conflict part
+            (`dispute_rate`) does not fall because the route closed.
           - **Pending appeals:** in the first month, each pending appeal is either
             settled by the LA (with its usual concession chance) or lapses, counted in
             `disputes_dropped`. No hearings are held.

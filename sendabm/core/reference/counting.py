@@ -34,6 +34,7 @@ EVENT_MEASURES = {
     S.EV_PLACED_INDEPENDENT: "placed_independent", S.EV_GAVE_UP: "disputes_dropped",
     S.EV_ASSESSMENT_DONE: "assessments_completed",
     S.EV_DECISION_NOT_FOLLOWED: "decisions_not_followed",
+    S.EV_DISPUTE_TO_APPEAL: "disputes_to_appeal", S.EV_DISPUTE_UNHEARD: "disputes_unheard",
 }
 """The flow measure each event of the month counts into."""
 STAGE_MEASURES = {S.AWAITING_PLACE: "awaiting_place", S.ASSESSING: "assessing",
