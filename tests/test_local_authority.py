@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from sendabm.core import dispositions as D
-from sendabm.core.actors import local_authority as LA
 from sendabm.core.actors.local_authority import LocalAuthorities
 from sendabm.core.parameters import as_vector, defaults
 
@@ -68,19 +67,18 @@ def test_weight_zero_makes_las_alike():
 def test_las_start_where_their_yearly_rule_rests():
     las, p = make_las(gatekeeping_reversion=0.5, gatekeeping_relax=0.4,
                       la_reversal_initial=0.9)
-    # Ten years of -0.4 * 0.9 a year, half the departure decaying each year.
-    departure = sum(-0.36 * 0.5 ** k for k in range(LA.BURN_IN_YEARS))
+    # -0.4 * 0.9 a year, half the departure decaying each year: it rests at -0.72.
+    departure = -0.36 / 0.5
     assert las.assess_threshold == pytest.approx(las.assess_stance * np.exp(departure))
     assert las.plan_threshold == pytest.approx(las.plan_stance * np.exp(departure))
     assert las.assess_threshold == pytest.approx(p.assess_threshold_initial)
-    # A year of the same conditions leaves them where they are, to within the burn-in's
-    # last decaying step.
+    # A year of the same conditions leaves them where they are.
     before = las.assess_threshold.copy()
     las.record_disputes(appeals=np.array([10.0, 10.0]), wins=np.zeros(2),
                         hearings=np.array([1.0, 1.0]), lost_by_la=np.array([0.0, 0.0]),
                         conceded=np.array([9.0, 9.0]))  # 9 of 10 reversed
     las.adapt_year(p, override_ended=False)
-    assert las.assess_threshold == pytest.approx(before, rel=2e-3)
+    assert las.assess_threshold == pytest.approx(before, rel=1e-12)
 
 
 def test_concessions_count_as_reversals():
@@ -120,7 +118,7 @@ def test_losing_hearings_makes_las_concede_more():
 
 
 def test_reversals_relax_thresholds_and_overspend_tightens_them():
-    las, p = make_las(gatekeeping_relax=0.5, gatekeeping_response=0.2, gatekeeping_reversion=0.0,
+    las, p = make_las(gatekeeping_relax=0.5, gatekeeping_response=0.2, gatekeeping_reversion=0.01,
                       la_reversal_initial=0.0)
     start = las.assess_threshold.copy()
     las.allocation_fy_gbp[:] = 100.0
