@@ -130,3 +130,15 @@ def test_reversals_relax_thresholds_and_overspend_tightens_them():
     assert las.assess_threshold[0] == pytest.approx(np.clip(start[0] * np.exp(-0.5), 0.2, 4.0))
     assert las.assess_threshold[1] == pytest.approx(start[1] * np.exp(0.2 * 0.5))
     assert las.conceded_year.sum() == 0.0  # the year's totals start again
+
+
+def test_without_a_tribunal_las_expect_no_reversals():
+    las, p = make_las(gatekeeping_reversion=0.5, gatekeeping_relax=0.4,
+                      gatekeeping_response=0.0)
+    before = las.assess_threshold.copy()
+    las.adapt_year(p, override_ended=False, appeals_open=False)
+    assert np.all(las.reversal_belief == 0.0)
+    # The relaxation from believed reversals stops, so the bars rise back towards the
+    # standing practice.
+    assert np.all(las.assess_threshold > before)
+    assert np.allclose(las.loss_belief, p.la_hearing_loss_initial)

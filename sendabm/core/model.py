@@ -289,7 +289,8 @@ class SendModel(mesa.Model):
         if calendar.month_of(self.tick) == 3:
             self.las.adapt_year(self.p, self.tick >= self.override_end_tick,
                                 pull=self.effects.threshold_pull,
-                                target=self.effects.threshold_target)
+                                target=self.effects.threshold_target,
+                                appeals_open=self.effects.appeals_open > 0.0)
 
     def _collect(self) -> None:
         self.datacollector.collect(self)

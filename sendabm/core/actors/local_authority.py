@@ -301,7 +301,7 @@ class LocalAuthorities:
         self.hearings_lost_by_la_year += lost_by_la
         self.conceded_year += conceded
 
-    def learn_reversals(self) -> None:
+    def learn_reversals(self, appeals_open: bool = True) -> None:
         """Each LA updates what it believes of its contested decisions from this year's
         cases, its own and its neighbours' (regional SEND networks and the published
         tribunal statistics let an LA see its neighbours' outcomes).
@@ -313,7 +313,16 @@ class LocalAuthorities:
         learning far less dependent on the sampling scale: at scale 0.05 a quarter to four fifths
         of LAs have no contested case of their own in a year, and reading that as "no
         reversals" made a small sample's LAs stricter than full England's.
+
+        Args:
+            appeals_open: False once the tribunal is removed. An LA knows the law: with
+                no appeal open, none of its refusals can be reversed, so it believes
+                none will be (its hearing-loss belief, which only sets its concessions,
+                is kept).
         """
+        if not appeals_open:
+            self.reversal_belief = np.zeros(self.n)
+            return
         contested = self.hearings_year + self.conceded_year
         reversed_ = self.hearings_lost_by_la_year + self.conceded_year
         self.reversal_belief = self.pooled_share(reversed_, contested, self.reversal_belief)
@@ -331,16 +340,25 @@ class LocalAuthorities:
         return p.gatekeeping_response * pressure - p.gatekeeping_relax * self.reversal_belief
 
     def adapt_year(self, p, override_ended: bool, pull: float = 0.0,
-                   target: float | None = None) -> None:
+                   target: float | None = None, appeals_open: bool = True) -> None:
         """Gatekeeping responds to overspend and tribunal losses, and returns towards each
-        LA's standing practice."""
+        LA's standing practice.
+
+        Args:
+            p: Parameter vector.
+            override_ended: Whether deficits now count against reserves.
+            pull: Share of the gap to ``target`` closed this year (a national framework
+                or right first time; 0: none).
+            target: The assessment bar the pull moves towards (None: none).
+            appeals_open: False once the tribunal is removed (:meth:`learn_reversals`).
+        """
         with np.errstate(divide="ignore", invalid="ignore"):
             overspend = np.where(self.allocation_fy_gbp > 0,
                                  self.spend_fy_gbp / self.allocation_fy_gbp - 1.0, 0.0)
         pressure = np.maximum(0.0, overspend)
         if override_ended:
             pressure = pressure * np.where(self.deficit_gbp > self.reserves_gbp, 2.0, 1.0)
-        self.learn_reversals()
+        self.learn_reversals(appeals_open)
         change = self.gatekeeping_change(p, pressure)
         ratio = p.plan_threshold_initial / p.assess_threshold_initial
         for name, stance, goal in (
