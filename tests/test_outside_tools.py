@@ -36,25 +36,68 @@ def test_evaluate_pickles_by_name():
     assert "seed" in sendabm.evaluate.INPUTS and sendabm.evaluate.OUTCOME_NAMES
 
 
-# A tool that forks its pool before running the model itself: numba's GNU OpenMP threads
-# do not survive fork(), so the pytest process, which has run the model, cannot be the parent.
-FORK_SCRIPT = f"""
-import json, multiprocessing, sendabm
+def test_evaluate_in_fork_and_spawn_pools_after_running_the_model_here(in_process):
+    # This process has run the model (the fixture): its kernels' threads are running, and
+    # a pool forked now inherits them. Forgetting the kept past makes the workers run
+    # from the start, set-up kernels included.
+    import numba
+
+    assert numba.threading_layer() != "omp"
+    sendabm.evaluate.PASTS.clear()
+    assert _in_pool("fork") == in_process
+    assert _in_pool("spawn") == in_process
+
+
+# Numba's GNU OpenMP threads do not survive fork(): a user who asks for them gets one line
+# in the forked worker instead of a pool that hangs.
+OPENMP_FORK_SCRIPT = f"""
+import multiprocessing, sendabm
 from concurrent.futures import ProcessPoolExecutor
+sendabm.evaluate(**{TINY!r})
 with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-    print(json.dumps(pool.submit(sendabm.evaluate, **{TINY!r}).result()))
+    try:
+        pool.submit(sendabm.evaluate, **{TINY!r}).result(timeout=300)
+    except RuntimeError as error:
+        print(error)
 """
 
 
-def test_evaluate_in_fork_pool_matches_in_process(in_process):
+def test_a_fork_after_gnu_openmp_fails_with_one_line():
+    from numba.np.ufunc import omppool
+
+    if omppool.openmp_vendor != "GNU":
+        pytest.skip("numba's OpenMP here is not GNU OpenMP, which is fork-safe")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "NUMBA_THREADING_LAYER": "omp"}
+    done = subprocess.run([sys.executable, "-c", OPENMP_FORK_SCRIPT], capture_output=True,
+                          text=True, env=env, timeout=600, check=True)
+    line = done.stdout.strip()
+    assert "\n" not in line and "forked from one that had run the model" in line
+    assert "spawn" in line and "NUMBA_THREADING_LAYER" in line
+
+
+# Numba's workqueue layer ends the process when two threads launch parallel kernels at once;
+# the model's lock makes them take turns. Run apart so a failure cannot end the test run.
+THREADS_SCRIPT = f"""
+import json, threading, sendabm
+direct = sendabm.evaluate(**{TINY!r})
+sendabm.evaluate.PASTS.clear()
+found = []
+threads = [threading.Thread(target=lambda: found.append(sendabm.evaluate(**{TINY!r})))
+           for _ in range(3)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps([direct, *found]))
+"""
+
+
+def test_evaluate_in_threads_matches_in_process(in_process):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run([sys.executable, "-c", FORK_SCRIPT], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", THREADS_SCRIPT], capture_output=True, text=True,
                           env=env, timeout=600, check=True)
-    assert json.loads(done.stdout) == in_process
-
-
-def test_evaluate_in_spawn_pool_matches_in_process(in_process):
-    assert _in_pool("spawn") == in_process
+    results = json.loads(done.stdout)
+    assert len(results) == 4 and all(r == in_process for r in results)
 
 
 def _batch(processes: int = 1, **kwargs) -> list[dict]:

@@ -9,6 +9,7 @@ month's phases as :data:`sendabm.core.phases.PHASES` declares them (ODD §3,
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,46 @@ from sendabm.core.parameters import as_vector
 from sendabm.core.phases import PHASES, PhaseClock
 from sendabm.core.population import allocate
 from sendabm.core.scenario import Scenario, default_scenario, load_scenario
+
+KERNEL_LOCK = threading.RLock()
+"""Held while a model sets up or steps. The kernels' default threading layer (numba's
+workqueue, :data:`sendabm.FORK_SAFE_LAYER`) ends the process if two threads launch
+parallel kernels at once, so models run in threads of one process take turns."""
+
+_forked_from_gnu_openmp = False
+
+
+def _uses_gnu_openmp() -> bool:
+    """Whether this process has run numba's parallel kernels on GNU OpenMP threads."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet
+        return False
+    if layer != "omp":
+        return False
+    from numba.np.ufunc import omppool
+
+    return omppool.openmp_vendor == "GNU"
+
+
+def _after_fork_in_child() -> None:
+    global KERNEL_LOCK, _forked_from_gnu_openmp
+    # A lock another thread held at the fork would never be released in the child.
+    KERNEL_LOCK = threading.RLock()
+    _forked_from_gnu_openmp = _forked_from_gnu_openmp or _uses_gnu_openmp()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _check_not_forked_from_gnu_openmp() -> None:
+    """Raise one line instead of letting numba end the process (or hang its pool)."""
+    if _forked_from_gnu_openmp:
+        raise RuntimeError(
+            "this process was forked from one that had run the model on numba's GNU OpenMP "
+            "threads, which do not survive fork(); start the process pool with spawn, or "
+            "leave NUMBA_THREADING_LAYER unset so that sendabm picks a fork-safe layer")
+
 
 HEADROOM = 1.2
 """Rows preallocated per starting child (room for post-19 plans and growth; the columns
@@ -82,6 +123,7 @@ class SendModel(mesa.Model):
                  areas: Areas | str | os.PathLike | None = None, engine: str = "numba",
                  threads: int | None = None, dispositions: Dispositions | None = None,
                  snapshot: snapshot_mod.Snapshot | None = None, **parameters: Any):
+        _check_not_forked_from_gnu_openmp()
         scen = _resolve_scenario(scenario).with_overrides(
             run={"seed": seed, "scale": scale, "end": end}, parameters=parameters or None)
         super().__init__(seed=int(scen.run["seed"]))
@@ -113,13 +155,14 @@ class SendModel(mesa.Model):
         self._clock = PhaseClock()
         self.base_p = self.p
         self._apply_policies()
-        if snapshot is None:
-            self._setup()
         self.datacollector = mesa.DataCollector(
             model_reporters={"date": _month, "seed": _seed,
                              **{name: _reporter(name) for name in NATIONAL_ORDER}})
-        if snapshot is not None:
-            snapshot_mod.restore(self, snapshot)
+        with KERNEL_LOCK:
+            if snapshot is None:
+                self._setup()
+            else:
+                snapshot_mod.restore(self, snapshot)
         self.running = self.tick <= self.end_tick
 
     # ------------------------------------------------------------------ set-up --
@@ -244,10 +287,11 @@ class SendModel(mesa.Model):
             raise RuntimeError(f"the run ended in {calendar.label(self.end_tick)}; to simulate "
                                "further, start a model with a later end")
         clock = self._clock
-        clock.start()
-        for phase in PHASES:
-            getattr(self, phase.method)()
-            clock.lap(phase.name)
+        with KERNEL_LOCK:
+            clock.start()
+            for phase in PHASES:
+                getattr(self, phase.method)()
+                clock.lap(phase.name)
         self.tick += 1
         self.running = self.tick <= self.end_tick
 
