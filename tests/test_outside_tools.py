@@ -100,20 +100,43 @@ def test_evaluate_in_threads_matches_in_process(in_process):
     assert len(results) == 4 and all(r == in_process for r in results)
 
 
-def _batch(processes: int = 1, **kwargs) -> list[dict]:
+def _batch(processes: int = 1, iterations: int = 3, **kwargs) -> list[dict]:
     import mesa
 
     from sendabm.core.model import SendModel
 
     return mesa.batch_run(SendModel, parameters={"scale": 0.001, "end": "2014-10", **kwargs},
                           max_steps=10, number_processes=processes, display_progress=False,
-                          iterations=3)
+                          iterations=iterations)
+
+
+def _direct(seed: int) -> float:
+    from sendabm.core.model import SendModel
+
+    model = SendModel(scale=0.001, end="2014-10", seed=seed)
+    model.run()
+    return model.national["ehc_plans"][-1]
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_batch_run_iterations_without_seeds_are_distinct_recorded_replicates(processes):
+    rows = sorted(_batch(processes), key=lambda row: row["iteration"])
+    # The scenario's seed (1) plus the iteration, as sendabm compare numbers replications.
+    assert [(row["iteration"], row["seed"]) for row in rows] == [(0, 1), (1, 2), (2, 3)]
+    assert len({row["ehc_plans"] for row in rows}) == 3
+    assert all(row["ehc_plans"] == _direct(row["seed"]) for row in rows)
 
 
 def test_batch_run_rows_record_the_seeds_they_are_given():
-    rows = _batch(seed=[5, 6])
-    assert sorted(row["seed"] for row in rows) == [5, 5, 5, 6, 6, 6]
-    assert len({row["ehc_plans"] for row in rows if row["seed"] == 5}) == 1
+    rows = _batch(seed=[5, 6], iterations=1)
+    assert sorted(row["seed"] for row in rows) == [5, 6]
+    assert rows[0]["ehc_plans"] != rows[1]["ehc_plans"]
+
+
+def test_batch_run_refuses_a_seed_repeated_over_iterations():
+    with pytest.raises(ValueError, match="give the seeds as a list with iterations=1") as error:
+        _batch(seed=[5, 6])
+    assert "\n" not in str(error.value)
 
 
 def test_datacollector_dates_each_month():

@@ -9,6 +9,7 @@ month's phases as :data:`sendabm.core.phases.PHASES` declares them (ODD §3,
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections import deque
 from pathlib import Path
@@ -82,6 +83,55 @@ def _check_not_forked_from_gnu_openmp() -> None:
             "leave NUMBA_THREADING_LAYER unset so that sendabm picks a fork-safe layer")
 
 
+def _batch_run_iteration() -> tuple[int, int | None] | None:
+    """(iteration, iterations or None) when Mesa's ``batch_run`` is building this model.
+
+    Mesa 3's ``batch_run`` calls the model class with the same keywords in every
+    iteration and tells it nothing else, so the iteration is read from the frame of its
+    run function, and the number of iterations from ``batch_run``'s own frame where it is
+    on the stack (not in its worker processes). ``tests/test_outside_tools.py`` pins this
+    against the installed Mesa.
+    """
+    runner = sys.modules.get("mesa.batchrunner")
+    run_code = getattr(getattr(runner, "_model_run_func", None), "__code__", None)
+    batch_code = getattr(getattr(runner, "batch_run", None), "__code__", None)
+    iteration = iterations = None
+    frame = sys._getframe(1)
+    while frame is not None and run_code is not None:
+        if frame.f_code is run_code:
+            iteration = frame.f_locals.get("iteration")
+        elif frame.f_code is batch_code:
+            iterations = frame.f_locals.get("iterations")
+        frame = frame.f_back
+    if not isinstance(iteration, int):
+        return None
+    return iteration, iterations if isinstance(iterations, int) else None
+
+
+def batch_run_seed(scenario_seed: int, seed: int | None, iteration: int,
+                   iterations: int | None) -> int:
+    """The seed of ``iteration`` of Mesa's ``batch_run``: the scenario's seed plus the
+    iteration when no seed is given (as ``sendabm compare`` numbers its replications).
+
+    Raises:
+        ValueError: A seed is given and there is more than one iteration, which would
+            repeat the same run (one line saying how to give replicates).
+    """
+    if seed is None:
+        if scenario_seed + iteration > rng.SEED_MAX:
+            raise ValueError(f"batch_run iteration {iteration} would run seed "
+                             f"{scenario_seed} + {iteration}, above 2**64 - 1; give a "
+                             "smaller scenario seed")
+        return scenario_seed + iteration
+    if iteration > 0 or (iterations or 1) > 1:
+        raise ValueError(
+            f"mesa.batch_run gives its iterations no seed of their own, so every iteration "
+            f"would repeat seed {seed}; give the seeds as a list with iterations=1 "
+            "(parameters={'seed': [1, 2, 3]}), or give no seed and iteration i runs the "
+            "scenario's seed + i")
+    return seed
+
+
 HEADROOM = 1.2
 """Rows preallocated per starting child (room for post-19 plans and growth; the columns
 grow if ever needed)."""
@@ -101,7 +151,9 @@ class SendModel(mesa.Model):
     Args:
         scenario: A :class:`~sendabm.core.scenario.Scenario`, a path to a scenario TOML file,
             or None for the historical baseline.
-        seed: Random seed; overrides the scenario's.
+        seed: Random seed; overrides the scenario's. Built by Mesa's ``batch_run``,
+            iteration i without a seed runs the scenario's seed + i, and a seed with more
+            than one iteration is refused (:func:`batch_run_seed`).
         scale: Share of England modelled, 0.001-1.0; overrides the scenario's.
         end: Last simulated month 'YYYY-MM'; overrides the scenario's.
         areas: An :class:`~sendabm.core.areas.Areas`, a path to a CSV/GraphML areas file, or
@@ -124,7 +176,11 @@ class SendModel(mesa.Model):
                  threads: int | None = None, dispositions: Dispositions | None = None,
                  snapshot: snapshot_mod.Snapshot | None = None, **parameters: Any):
         _check_not_forked_from_gnu_openmp()
-        scen = _resolve_scenario(scenario).with_overrides(
+        base = _resolve_scenario(scenario)
+        batch = _batch_run_iteration() if snapshot is None else None
+        if batch is not None:
+            seed = batch_run_seed(int(base.run["seed"]), seed, *batch)
+        scen = base.with_overrides(
             run={"seed": seed, "scale": scale, "end": end}, parameters=parameters or None)
         super().__init__(seed=int(scen.run["seed"]))
         if threads is not None:
