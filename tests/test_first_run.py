@@ -60,3 +60,30 @@ def test_runs_below_scale_0_03_warn_that_levels_are_not_to_be_read(tmp_path, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"sendabm: warning: {scale_warning(0.001)}"]
     assert "not for levels" in err[0]
+
+
+# A kernel compiled for two signatures compiles twice on a first run (about a second for a
+# counting chunk). The counting sums take float and integer partials, by design.
+SIGNATURES_SCRIPT = """
+import json
+from numba.core.dispatcher import Dispatcher
+from sendabm.core.backends import KERNEL_MODULES
+from sendabm.core.model import SendModel
+
+SendModel(scale=0.001, seed=1, end="2015-09").run()  # a September included
+print(json.dumps({f"{m.__name__}.{name}": len(obj.signatures) for m in KERNEL_MODULES
+                  for name, obj in vars(m).items() if isinstance(obj, Dispatcher)
+                  and obj.py_func.__module__ == m.__name__ and obj.signatures}))
+"""
+
+
+def test_a_run_compiles_each_kernel_for_one_signature():
+    import json
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", SIGNATURES_SCRIPT], capture_output=True,
+                          text=True, env=env, timeout=600, check=True)
+    signatures = json.loads(done.stdout)
+    assert len(signatures) > 15
+    assert {name: n for name, n in signatures.items() if n > 1} == {
+        "sendabm.core.kernels.aggregate._sum_chunks": 2}

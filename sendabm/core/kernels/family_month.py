@@ -188,6 +188,15 @@ def family_month(fam, w, p, last_busy: np.ndarray,
                  for k, out in enumerate((busy, cases, moved)))
 
 
+@njit(cache=True, inline="always")
+def _copy_run(a, lo, hi, out, at):
+    """``out[at:at + hi - lo] = a[lo:hi]``, written as a loop (which compiles to a block
+    copy): numba's slice assignment from an array also compiles the formatting of its
+    shape-mismatch error, about a second of the first run's compiling."""
+    for t in range(hi - lo):
+        out[at + t] = a[lo + t]
+
+
 @njit(cache=True)
 def merge_sorted(a, b):
     """Union of two ascending int32 arrays without repeats, ascending.
@@ -199,14 +208,14 @@ def merge_sorted(a, b):
     n = j = 0
     for v in b:
         stop = j + np.searchsorted(a[j:], v)
-        out[n:n + stop - j] = a[j:stop]
+        _copy_run(a, j, stop, out, n)
         n += stop - j
         j = stop
         if j < a.shape[0] and a[j] == v:
             j += 1
         out[n] = v
         n += 1
-    out[n:n + a.shape[0] - j] = a[j:]
+    _copy_run(a, j, a.shape[0], out, n)
     return out[:n + a.shape[0] - j]
 
 
