@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sendabm.core import cohorts, rng
-from sendabm.core.kernels import aggregate, onset_schedule, onsets, school_year
+from sendabm.core.kernels import aggregate, onset_schedule, onsets, parameter_record, school_year
 from sendabm.core.kernels import cases as case_kernels
 from sendabm.core.kernels import family_month as family_month_kernels
 from sendabm.core.kernels.aggregate import count, count_static
@@ -58,6 +58,7 @@ class KernelBackend:
     @staticmethod
     def decide_cases(fam, cases, cw, p) -> None:
         """Phases 5-7 for the open cases (:mod:`sendabm.core.kernels.cases`)."""
+        p = parameter_record(p)[0]
         case_kernels.la_decides_requests(fam, cases, cw, p)
         case_kernels.la_assesses(fam, cases, cw, p)
         case_kernels.mediate(fam, cases, cw, p)
