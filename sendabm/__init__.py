@@ -69,7 +69,7 @@ threads do not survive ``fork()``: a process pool started with fork from a proce
 had run the model hung or died. No result depends on the layer (every row's draws and
 arithmetic are its own, and sums are added in a fixed chunk order), nor on the thread
 count. The workqueue is not thread-safe, so models in one process take turns to run
-their kernels (:data:`sendabm.core.model.KERNEL_LOCK`)."""
+their kernels (:data:`sendabm.core.backends.KERNEL_LOCK`)."""
 
 if numba.config.THREADING_LAYER == "default":
     numba.config.THREADING_LAYER = FORK_SAFE_LAYER

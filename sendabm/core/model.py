@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import mesa
 import numba
 import numpy as np
 
-from sendabm.core import calendar, cohorts, exogenous, policies, rng, starting_state
+from sendabm.core import backends, calendar, cohorts, exogenous, policies, rng, starting_state
 from sendabm.core import dispositions as dispositions_mod
 from sendabm.core import snapshot as snapshot_mod
 from sendabm.core import states as S
@@ -42,45 +41,6 @@ from sendabm.core.parameters import as_vector
 from sendabm.core.phases import PHASES, PhaseClock
 from sendabm.core.population import allocate
 from sendabm.core.scenario import Scenario, default_scenario, load_scenario
-
-KERNEL_LOCK = threading.RLock()
-"""Held while a model sets up or steps. The kernels' default threading layer (numba's
-workqueue, :data:`sendabm.FORK_SAFE_LAYER`) ends the process if two threads launch
-parallel kernels at once, so models run in threads of one process take turns."""
-
-_forked_from_gnu_openmp = False
-
-
-def _uses_gnu_openmp() -> bool:
-    """Whether this process has run numba's parallel kernels on GNU OpenMP threads."""
-    try:
-        layer = numba.threading_layer()
-    except ValueError:  # no parallel kernel has run yet
-        return False
-    if layer != "omp":
-        return False
-    from numba.np.ufunc import omppool
-
-    return omppool.openmp_vendor == "GNU"
-
-
-def _after_fork_in_child() -> None:
-    global KERNEL_LOCK, _forked_from_gnu_openmp
-    # A lock another thread held at the fork would never be released in the child.
-    KERNEL_LOCK = threading.RLock()
-    _forked_from_gnu_openmp = _forked_from_gnu_openmp or _uses_gnu_openmp()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _check_not_forked_from_gnu_openmp() -> None:
-    """Raise one line instead of letting numba end the process (or hang its pool)."""
-    if _forked_from_gnu_openmp:
-        raise RuntimeError(
-            "this process was forked from one that had run the model on numba's GNU OpenMP "
-            "threads, which do not survive fork(); start the process pool with spawn, or "
-            "leave NUMBA_THREADING_LAYER unset so that sendabm picks a fork-safe layer")
 
 
 def _batch_run_iteration() -> tuple[int, int | None] | None:
@@ -175,7 +135,7 @@ class SendModel(mesa.Model):
                  areas: Areas | str | os.PathLike | None = None, engine: str = "numba",
                  threads: int | None = None, dispositions: Dispositions | None = None,
                  snapshot: snapshot_mod.Snapshot | None = None, **parameters: Any):
-        _check_not_forked_from_gnu_openmp()
+        backends.check_fork_safe()
         base = _resolve_scenario(scenario)
         batch = _batch_run_iteration() if snapshot is None else None
         if batch is not None:
@@ -214,7 +174,7 @@ class SendModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={"date": _month, "seed": _seed,
                              **{name: _reporter(name) for name in NATIONAL_ORDER}})
-        with KERNEL_LOCK:
+        with backends.KERNEL_LOCK:
             if snapshot is None:
                 self._setup()
             else:
@@ -343,7 +303,7 @@ class SendModel(mesa.Model):
             raise RuntimeError(f"the run ended in {calendar.label(self.end_tick)}; to simulate "
                                "further, start a model with a later end")
         clock = self._clock
-        with KERNEL_LOCK:
+        with backends.KERNEL_LOCK:
             clock.start()
             for phase in PHASES:
                 getattr(self, phase.method)()
