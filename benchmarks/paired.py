@@ -2,6 +2,7 @@
 
     python benchmarks/paired.py --base 356c0b1                 # 3 pairs, full England
     python benchmarks/paired.py --base main~5 --pairs 5 --end 2016-08 --scale 0.5
+    python benchmarks/paired.py --base main~5 --cold           # first-run compiling
 
 A refactor must not make the model slower or bigger, and the machines here are shared
 and noisy, so a single timing of each side proves nothing. This script checks the base
@@ -15,6 +16,13 @@ Python step, on the same families). It prints each pair's ratio this/base and th
 median. The child imports the model through both package layouts (the flat one before
 the layered restructure, ``sendabm.core`` after), so any revision since the kernels
 existed can be the base.
+
+With ``--cold`` the figures are instead those of a first run: ``sendabm run`` of the
+default baseline scenario with an empty numba cache folder of its own (every kernel
+compiled), then the same command again with the cache it filled; the compile time is
+the difference of their CPU seconds (the child's user + system time, which a busy
+machine inflates less than the wall time). No pair is left uncounted: every cold run
+starts from nothing.
 """
 
 from __future__ import annotations
@@ -23,10 +31,12 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -77,6 +87,36 @@ def run_child(tree: Path, scale: float, end: str) -> dict:
     return {**_child(tree, REPLAY, str(scale), end), **_child(tree, KERNEL_RATIO)}
 
 
+def _timed_run(tree: Path, cache: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of ``sendabm run`` of the default baseline with ``cache``."""
+    env = dict(os.environ, PYTHONPATH=str(tree), NUMBA_CACHE_DIR=str(cache))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "sendabm.cli", "run",
+                    "experiments/scenarios/baseline.toml", "--out", str(cache / "run"),
+                    "--no-figures", "--quiet"], cwd=tree, env=env, capture_output=True,
+                   check=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def cold_child(tree: Path) -> dict:
+    """A first run of ``tree`` with an empty numba cache, then a second with the cache."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cold_wall, cold_cpu = _timed_run(tree, Path(tmp))
+        warm_wall, warm_cpu = _timed_run(tree, Path(tmp))
+    return {"cold_wall_s": cold_wall, "cold_cpu_s": cold_cpu, "warm_wall_s": warm_wall,
+            "warm_cpu_s": warm_cpu, "compile_cpu_s": cold_cpu - warm_cpu}
+
+
+FIGURES = (("s_per_year", "s per simulated year"), ("peak_mb", "peak MB"),
+           ("kernel_ratio", "kernel ratio (x)"))
+COLD_FIGURES = (("cold_wall_s", "first run, wall s"), ("cold_cpu_s", "first run, CPU s"),
+                ("warm_wall_s", "second run, wall s"), ("warm_cpu_s", "second run, CPU s"),
+                ("compile_cpu_s", "compiling, CPU s (first - second)"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", required=True, help="git revision to compare against")
@@ -84,9 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=1, help="A/B pairs not counted (1)")
     parser.add_argument("--scale", type=float, default=1.0, help="share of England (1.0)")
     parser.add_argument("--end", default="2017-08", help="last month of the replay (2017-08)")
+    parser.add_argument("--cold", action="store_true",
+                        help="time first runs (empty numba cache) instead of a replay")
     parser.add_argument("--out", type=Path, default=None,
                         help="also write the report here (e.g. benchmarks/PAIRED.md)")
     args = parser.parse_args(argv)
+    if args.cold:
+        args.warmup = 0
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
         subprocess.run(["git", "worktree", "add", "--detach", "-q", str(base), args.base],
@@ -95,11 +139,12 @@ def main(argv: list[str] | None = None) -> int:
             # Unmeasured pairs first: both trees' kernels compiled and cached, and the
             # first full-size runs after a checkout (seen to be slow, disk and page cache
             # settling) left out.
+            measure = cold_child if args.cold else (
+                lambda tree: run_child(tree, args.scale, args.end))
             for _ in range(args.warmup):
-                run_child(ROOT, args.scale, args.end)
-                run_child(base, args.scale, args.end)
-            pairs = [(run_child(ROOT, args.scale, args.end),
-                      run_child(base, args.scale, args.end)) for _ in range(args.pairs)]
+                measure(ROOT)
+                measure(base)
+            pairs = [(measure(ROOT), measure(base)) for _ in range(args.pairs)]
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT,
                            check=False)
@@ -114,21 +159,29 @@ def render(args: argparse.Namespace, pairs: list[tuple[dict, dict]]) -> str:
     """The pairs as a Markdown report: each run's figure and each pair's ratio."""
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                           capture_output=True, text=True, check=False).stdout.strip()
+    load = os.getloadavg()[0]
+    if args.cold:
+        what = (f"`python benchmarks/paired.py --base {args.base} --pairs {args.pairs} "
+                f"--cold`: this tree (commit {head} and its working tree) against "
+                f"{args.base}, `sendabm run` of the default baseline (scale 0.01, September "
+                "2014 to August 2025) with an empty numba cache, then again with the cache "
+                f"it filled, {args.pairs} pairs run in turn")
+    else:
+        what = (f"`python benchmarks/paired.py --base {args.base} --pairs {args.pairs}"
+                f" --scale {args.scale} --end {args.end}`: this tree (commit {head} and its "
+                f"working tree) against {args.base}, September 2014 to {args.end} at scale "
+                f"{args.scale}, {args.pairs} pairs run in turn after {args.warmup} uncounted")
     lines = [
-        "# Paired benchmark",
+        "# Paired benchmark" + (": first runs" if args.cold else ""),
         "",
-        f"Measured {dt.date.today()} on {os.cpu_count()} cores by "
-        f"`python benchmarks/paired.py --base {args.base} --pairs {args.pairs}"
-        f" --scale {args.scale} --end {args.end}`: this tree (commit {head} and its working "
-        f"tree) against {args.base}, September 2014 to {args.end} at scale {args.scale}, "
-        f"{args.pairs} pairs run in turn after {args.warmup} uncounted. Each cell lists the "
-        "runs in order; the ratio is taken pair by pair.",
+        f"Measured {dt.date.today()} on {os.cpu_count()} cores (load average {load:.1f} at "
+        f"the end) by {what}. Each cell lists the runs in order; the ratio is taken pair by "
+        "pair.",
         "",
         "| figure | this tree | base | ratio this/base |",
         "|---|---|---|---|",
     ]
-    for key, unit in (("s_per_year", "s per simulated year"), ("peak_mb", "peak MB"),
-                      ("kernel_ratio", "kernel ratio (x)")):
+    for key, unit in COLD_FIGURES if args.cold else FIGURES:
         ratios = [a[key] / b[key] for a, b in pairs]
         lines.append(f"| {unit} | {' / '.join(f'{a[key]:.2f}' for a, _ in pairs)} "
                      f"| {' / '.join(f'{b[key]:.2f}' for _, b in pairs)} "

@@ -34,6 +34,8 @@ import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numba
+
 # Slots and measures: the kernels compile the registry's slot numbers in as constants.
 _KERNEL_SOURCES = ("core/rng.py", "core/states.py", "core/population.py", "core/slots.py",
                    "core/measures.py", "core/actors", "core/kernels")
@@ -58,9 +60,19 @@ def _kernel_cache_dir() -> Path:
 
 
 if "NUMBA_CACHE_DIR" not in os.environ:
-    import numba
-
     numba.config.CACHE_DIR = str(_kernel_cache_dir())
+
+FORK_SAFE_LAYER = "forksafe"
+"""Numba threading layer the kernels run on unless the user chose one: TBB if it is
+installed, otherwise numba's own workqueue. Numba's default on Linux is GNU OpenMP, whose
+threads do not survive ``fork()``: a process pool started with fork from a process that
+had run the model hung or died. No result depends on the layer (every row's draws and
+arithmetic are its own, and sums are added in a fixed chunk order), nor on the thread
+count. The workqueue is not thread-safe, so models in one process take turns to run
+their kernels (:data:`sendabm.core.backends.KERNEL_LOCK`)."""
+
+if numba.config.THREADING_LAYER == "default":
+    numba.config.THREADING_LAYER = FORK_SAFE_LAYER
 
 try:
     __version__ = version("sendabm")

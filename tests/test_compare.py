@@ -4,6 +4,7 @@ its statistics, worker-count independence, the comparison folder and the command
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 import math
 import subprocess
@@ -17,6 +18,7 @@ from sendabm.core import calendar
 from sendabm.core.scenario import ScenarioError, baseline_path, load_scenario
 from sendabm.experiments.compare import compare, plan_runs
 from sendabm.experiments.compare_folder import check_compare_out_dir, write_comparison
+from sendabm.experiments.ensemble import SERIES, SERIES_SCHEMA, read_series
 from sendabm.experiments.outcomes import OUTCOMES, Outcome
 from sendabm.experiments.paired import TABLE_COLUMNS, mean_interval, paired_row, t_quantile
 from sendabm.experiments.results import ResultsError
@@ -175,6 +177,50 @@ def test_write_comparison_refuses_a_foreign_folder(result, tmp_path):
     check_compare_out_dir(out)  # a comparison folder may be replaced
     write_comparison(result, out)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+@pytest.fixture(scope="module")
+def series_path(result, tmp_path_factory) -> Path:
+    return write_comparison(result, tmp_path_factory.mktemp("cmp") / "out") / SERIES
+
+
+def test_series_dates_are_timestamps_in_pyarrow_and_pandas(result, series_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first = result.dates[0]
+    days = pq.read_table(series_path).column("date")
+    assert days.type == SERIES_SCHEMA.field("date").type == pa.timestamp("ms")
+    assert pa.compute.min(days).as_py() == datetime.datetime(first.year, first.month, 1)
+    pd = pytest.importorskip("pandas")
+    frame = pd.read_parquet(series_path)
+    assert pd.api.types.is_datetime64_any_dtype(frame["date"])
+    assert set(frame["date"].dt.day) == {1}
+    assert (frame["date"] == pd.Timestamp(first)).sum() == (
+        frame["date"] == first.isoformat()).sum() > 0
+
+
+def test_series_dates_are_datetimes_in_polars(series_path):
+    polars = pytest.importorskip("polars")
+    assert polars.read_parquet(series_path).schema["date"] == polars.Datetime("ms")
+
+
+def test_series_round_trip_and_date32_series_still_read(result, series_path, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    back = read_series(series_path)
+    assert back.dates == list(result.dates)
+    table = pq.read_table(series_path)
+    index = table.schema.get_field_index("date")
+    old = tmp_path / SERIES
+    pq.write_table(table.set_column(index, "date", pa.compute.cast(table.column("date"),
+                                                                   pa.date32())), old)
+    before = read_series(old)
+    assert before.dates == back.dates and before.seeds == back.seeds
+    for name in back.scenarios:
+        for measure, values in back.national[name].items():
+            np.testing.assert_array_equal(before.national[name][measure], values)
 
 
 # --------------------------------------------------------------------------- command line

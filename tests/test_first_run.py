@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from numba import njit
 
 from sendabm.experiments.run import CompileClock
@@ -60,3 +61,38 @@ def test_runs_below_scale_0_03_warn_that_levels_are_not_to_be_read(tmp_path, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"sendabm: warning: {scale_warning(0.001)}"]
     assert "not for levels" in err[0]
+
+
+# A kernel compiled for two signatures compiles twice on a first run (about a second for a
+# counting chunk). The counting sums take float and integer partials, by design. With the
+# cache warm only the kernels called from Python are listed (the ones they call come with
+# them from the cache); a cold cache lists every kernel compiled, and takes half a minute.
+SIGNATURES_SCRIPT = """
+import json
+from numba.core.dispatcher import Dispatcher
+from sendabm.core.backends import KERNEL_MODULES
+from sendabm.core.model import SendModel
+
+SendModel(scale=0.001, seed=1, end="2015-09").run()  # a September included
+print(json.dumps({f"{m.__name__}.{name}": len(obj.signatures) for m in KERNEL_MODULES
+                  for name, obj in vars(m).items() if isinstance(obj, Dispatcher)
+                  and obj.py_func.__module__ == m.__name__ and obj.signatures}))
+"""
+
+
+@pytest.mark.parametrize("cache", ["warm", pytest.param("cold", marks=pytest.mark.slow)])
+def test_a_run_compiles_each_kernel_for_one_signature(cache, tmp_path):
+    import json
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if cache == "cold":
+        env["NUMBA_CACHE_DIR"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-c", SIGNATURES_SCRIPT], capture_output=True,
+                          text=True, env=env, timeout=1200, check=True)
+    signatures = json.loads(done.stdout)
+    kernels = "family_month._family_chunks", "cases.appeals", "school_year.age_rows"
+    if cache == "cold":
+        kernels += "family_month.family_rows", "aggregate._count_chunk", "aggregate._static_chunk"
+    assert {f"sendabm.core.kernels.{k}" for k in kernels} <= set(signatures)
+    assert {name: n for name, n in signatures.items() if n > 1} == {
+        "sendabm.core.kernels.aggregate._sum_chunks": 2}

@@ -2,18 +2,22 @@
 
 ``SendModel(engine=...)`` picks one backend from :data:`BACKENDS` and calls it for every
 phase that works family by family; both backends have the same methods, arguments
-and results, so the rest of the model is the same for both.
+and results, so the rest of the model is the same for both. The kernels' threads are
+guarded here too: :data:`KERNEL_LOCK` for models in threads of one process, and
+:func:`check_fork_safe` for processes forked from one that used GNU OpenMP.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 
+import numba
 import numpy as np
 
 from sendabm.core import cohorts, rng
-from sendabm.core.kernels import aggregate, onset_schedule, onsets, school_year
+from sendabm.core.kernels import aggregate, onset_schedule, onsets, parameter_record, school_year
 from sendabm.core.kernels import cases as case_kernels
 from sendabm.core.kernels import family_month as family_month_kernels
 from sendabm.core.kernels.aggregate import count, count_static
@@ -25,6 +29,47 @@ KERNEL_MODULES = (rng, onsets, onset_schedule, family_month_kernels, case_kernel
                   school_year)
 """The modules whose numba kernels a run of the numba engine compiles (or loads from
 numba's cache folder)."""
+
+KERNEL_LOCK = threading.RLock()
+"""Held while a model (:class:`~sendabm.core.model.SendModel`) sets up or steps. The
+kernels' default threading layer (numba's workqueue, :data:`sendabm.FORK_SAFE_LAYER`)
+ends the process if two threads launch parallel kernels at once, so models run in
+threads of one process take turns."""
+
+_forked_from_gnu_openmp = False
+
+
+def _uses_gnu_openmp() -> bool:
+    """Whether this process has run numba's parallel kernels on GNU OpenMP threads."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet
+        return False
+    if layer != "omp":
+        return False
+    from numba.np.ufunc import omppool
+
+    return omppool.openmp_vendor == "GNU"
+
+
+def _after_fork_in_child() -> None:
+    global KERNEL_LOCK, _forked_from_gnu_openmp
+    # A lock another thread held at the fork would never be released in the child.
+    KERNEL_LOCK = threading.RLock()
+    _forked_from_gnu_openmp = _forked_from_gnu_openmp or _uses_gnu_openmp()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def check_fork_safe() -> None:
+    """Raise a one-line RuntimeError in a process forked from one that ran the kernels on
+    GNU OpenMP, instead of letting numba end the process (or hang its pool)."""
+    if _forked_from_gnu_openmp:
+        raise RuntimeError(
+            "this process was forked from one that had run the model on numba's GNU OpenMP "
+            "threads, which do not survive fork(); start the process pool with spawn, or "
+            "leave NUMBA_THREADING_LAYER unset so that sendabm picks a fork-safe layer")
 
 
 class KernelBackend:
@@ -58,6 +103,7 @@ class KernelBackend:
     @staticmethod
     def decide_cases(fam, cases, cw, p) -> None:
         """Phases 5-7 for the open cases (:mod:`sendabm.core.kernels.cases`)."""
+        p = parameter_record(p)[0]
         case_kernels.la_decides_requests(fam, cases, cw, p)
         case_kernels.la_assesses(fam, cases, cw, p)
         case_kernels.mediate(fam, cases, cw, p)

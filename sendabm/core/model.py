@@ -9,6 +9,7 @@ month's phases as :data:`sendabm.core.phases.PHASES` declares them (ODD §3,
 from __future__ import annotations
 
 import os
+import sys
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import mesa
 import numba
 import numpy as np
 
-from sendabm.core import calendar, cohorts, exogenous, policies, rng, starting_state
+from sendabm.core import backends, calendar, cohorts, exogenous, policies, rng, starting_state
 from sendabm.core import dispositions as dispositions_mod
 from sendabm.core import snapshot as snapshot_mod
 from sendabm.core import states as S
@@ -41,6 +42,56 @@ from sendabm.core.phases import PHASES, PhaseClock
 from sendabm.core.population import allocate
 from sendabm.core.scenario import Scenario, default_scenario, load_scenario
 
+
+def _batch_run_iteration() -> tuple[int, int | None] | None:
+    """(iteration, iterations or None) when Mesa's ``batch_run`` is building this model.
+
+    Mesa 3's ``batch_run`` calls the model class with the same keywords in every
+    iteration and tells it nothing else, so the iteration is read from the frame of its
+    run function, and the number of iterations from ``batch_run``'s own frame where it is
+    on the stack (not in its worker processes). ``tests/test_outside_tools.py`` pins this
+    against the installed Mesa.
+    """
+    runner = sys.modules.get("mesa.batchrunner")
+    run_code = getattr(getattr(runner, "_model_run_func", None), "__code__", None)
+    batch_code = getattr(getattr(runner, "batch_run", None), "__code__", None)
+    iteration = iterations = None
+    frame = sys._getframe(1)
+    while frame is not None and run_code is not None:
+        if frame.f_code is run_code:
+            iteration = frame.f_locals.get("iteration")
+        elif frame.f_code is batch_code:
+            iterations = frame.f_locals.get("iterations")
+        frame = frame.f_back
+    if not isinstance(iteration, int):
+        return None
+    return iteration, iterations if isinstance(iterations, int) else None
+
+
+def batch_run_seed(scenario_seed: int, seed: int | None, iteration: int,
+                   iterations: int | None) -> int:
+    """The seed of ``iteration`` of Mesa's ``batch_run``: the scenario's seed plus the
+    iteration when no seed is given (as ``sendabm compare`` numbers its replications).
+
+    Raises:
+        ValueError: A seed is given and there is more than one iteration, which would
+            repeat the same run (one line saying how to give replicates).
+    """
+    if seed is None:
+        if scenario_seed + iteration > rng.SEED_MAX:
+            raise ValueError(f"batch_run iteration {iteration} would run seed "
+                             f"{scenario_seed} + {iteration}, above 2**64 - 1; give a "
+                             "smaller scenario seed")
+        return scenario_seed + iteration
+    if iteration > 0 or (iterations or 1) > 1:
+        raise ValueError(
+            f"mesa.batch_run gives its iterations no seed of their own, so every iteration "
+            f"would repeat seed {seed}; give the seeds as a list with iterations=1 "
+            "(parameters={'seed': [1, 2, 3]}), or give no seed and iteration i runs the "
+            "scenario's seed + i")
+    return seed
+
+
 HEADROOM = 1.2
 """Rows preallocated per starting child (room for post-19 plans and growth; the columns
 grow if ever needed)."""
@@ -60,7 +111,9 @@ class SendModel(mesa.Model):
     Args:
         scenario: A :class:`~sendabm.core.scenario.Scenario`, a path to a scenario TOML file,
             or None for the historical baseline.
-        seed: Random seed; overrides the scenario's.
+        seed: Random seed; overrides the scenario's. Built by Mesa's ``batch_run``,
+            iteration i without a seed runs the scenario's seed + i, and a seed with more
+            than one iteration is refused (:func:`batch_run_seed`).
         scale: Share of England modelled, 0.001-1.0; overrides the scenario's.
         end: Last simulated month 'YYYY-MM'; overrides the scenario's.
         areas: An :class:`~sendabm.core.areas.Areas`, a path to a CSV/GraphML areas file, or
@@ -82,7 +135,12 @@ class SendModel(mesa.Model):
                  areas: Areas | str | os.PathLike | None = None, engine: str = "numba",
                  threads: int | None = None, dispositions: Dispositions | None = None,
                  snapshot: snapshot_mod.Snapshot | None = None, **parameters: Any):
-        scen = _resolve_scenario(scenario).with_overrides(
+        backends.check_fork_safe()
+        base = _resolve_scenario(scenario)
+        batch = _batch_run_iteration() if snapshot is None else None
+        if batch is not None:
+            seed = batch_run_seed(int(base.run["seed"]), seed, *batch)
+        scen = base.with_overrides(
             run={"seed": seed, "scale": scale, "end": end}, parameters=parameters or None)
         super().__init__(seed=int(scen.run["seed"]))
         if threads is not None:
@@ -113,13 +171,14 @@ class SendModel(mesa.Model):
         self._clock = PhaseClock()
         self.base_p = self.p
         self._apply_policies()
-        if snapshot is None:
-            self._setup()
         self.datacollector = mesa.DataCollector(
             model_reporters={"date": _month, "seed": _seed,
                              **{name: _reporter(name) for name in NATIONAL_ORDER}})
-        if snapshot is not None:
-            snapshot_mod.restore(self, snapshot)
+        with backends.KERNEL_LOCK:
+            if snapshot is None:
+                self._setup()
+            else:
+                snapshot_mod.restore(self, snapshot)
         self.running = self.tick <= self.end_tick
 
     # ------------------------------------------------------------------ set-up --
@@ -244,10 +303,11 @@ class SendModel(mesa.Model):
             raise RuntimeError(f"the run ended in {calendar.label(self.end_tick)}; to simulate "
                                "further, start a model with a later end")
         clock = self._clock
-        clock.start()
-        for phase in PHASES:
-            getattr(self, phase.method)()
-            clock.lap(phase.name)
+        with backends.KERNEL_LOCK:
+            clock.start()
+            for phase in PHASES:
+                getattr(self, phase.method)()
+                clock.lap(phase.name)
         self.tick += 1
         self.running = self.tick <= self.end_tick
 

@@ -79,7 +79,9 @@ def validate(values: dict[str, Any]) -> None:
 
 NUMERIC = [p.name for p in _ALL if p.choices is None and not isinstance(p.default, str)]
 ParamVector = namedtuple("ParamVector", NUMERIC)
-"""Numeric parameters as a namedtuple of floats, the form numba kernels take."""
+"""Numeric parameters as a namedtuple of floats (``p.name``), read by the actors, the
+Python reference and the numba kernels (the family and case kernels take them as a
+record, :func:`sendabm.core.kernels.parameter_record`)."""
 
 
 def as_vector(values: dict[str, Any]) -> ParamVector:

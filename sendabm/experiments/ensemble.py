@@ -9,7 +9,10 @@ folder stores its ensemble as ``series.parquet`` (:func:`write_series`,
     scenario, seed, date, quintile, measure, value
 
 with quintile 0 for the national series and 1..5 for the quintile totals (1 = least
-resources), the same convention as a run's ``panel.parquet``.
+resources), the same convention as a run's ``panel.parquet``. ``date`` is midnight on the
+first of the month as a millisecond timestamp, as in ``panel.parquet``, so it reads as
+datetimes in pandas, polars and pyarrow (folders written before hold ``date32``, which
+:func:`read_series` reads too).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ SERIES_SCHEMA = pa.schema(
     [
         ("scenario", pa.dictionary(pa.int32(), pa.string())),
         ("seed", pa.int64()),
-        ("date", pa.date32()),
+        ("date", pa.timestamp("ms")),  # as panel.parquet's (results.PANEL_SCHEMA)
         ("quintile", pa.int8()),
         ("measure", pa.dictionary(pa.int32(), pa.string())),
         ("value", pa.float64()),
@@ -86,7 +89,7 @@ class Ensemble:
 def write_series(ensemble: Ensemble, path: Path) -> Path:
     """Write ``ensemble`` as the tidy Parquet table of the module docstring."""
     columns: dict[str, list] = {name: [] for name in SERIES_SCHEMA.names}
-    days = np.array(ensemble.dates, dtype="datetime64[D]")
+    days = np.array(ensemble.dates, dtype="datetime64[D]").astype("datetime64[ms]")
     n_months = days.size
     for scenario in ensemble.scenarios:
         blocks = [(0, m, v) for m, v in ensemble.national[scenario].items()]
@@ -130,6 +133,7 @@ def read_series(path: Path, scenarios: list[str] | None = None) -> Ensemble:
     s_codes, s_labels = _codes(table.column("scenario"))
     m_codes, m_labels = _codes(table.column("measure"))
     seed = table.column("seed").to_numpy()
+    # Timestamps, or the date32 of folders written before them: days either way.
     day = table.column("date").to_numpy().astype("datetime64[D]")
     quintile = table.column("quintile").to_numpy().astype(np.int64)
     value = table.column("value").to_numpy()

@@ -1,11 +1,12 @@
 """The process pool that sweeps, comparisons, calibration and validation run models in.
 
-Workers are started with the ``spawn`` method (numba's thread pool is not safe to fork
-once it has started) and initialised by :func:`sendabm.experiments.workers.start_worker`:
-each gets its share of the cores for numba's parallel kernels (one thread each when
-there are as many workers as cores) and dies with the process that started it. With
-one worker there is no pool: tasks run in this process, one by one, as they are asked
-for.
+Workers are started with the ``spawn`` method (fork is safe on sendabm's default numba
+threading layer, :data:`sendabm.FORK_SAFE_LAYER`, but not on GNU OpenMP if a user chooses
+it, and spawn starts every worker the same way on every platform) and initialised by
+:func:`sendabm.experiments.workers.start_worker`: each gets its share of the cores for
+numba's parallel kernels (one thread each when there are as many workers as cores) and
+dies with the process that started it. With one worker there is no pool: tasks run in
+this process, one by one, as they are asked for.
 
 :meth:`WorkerPool.as_completed` yields ``(index, result)`` as tasks finish, the index
 being the task's position in the input; :meth:`WorkerPool.ordered` yields the results in

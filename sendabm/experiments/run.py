@@ -24,10 +24,11 @@ from sendabm.core.scenario import Scenario
 from sendabm.core.snapshot import Snapshot, SnapshotError
 from sendabm.experiments.results import FigureDrawer, RunOutput, write_run
 
-COLD_COMPILE_SECONDS = 35.0
-"""CPU seconds to compile every kernel with an empty cache (measured 28-34 s on an idle
-2-core machine). Numba compiles one kernel at a time on one core, so on a busy machine
-it takes as many times longer as there are runnable processes per core."""
+COLD_COMPILE_SECONDS = 26.0
+"""CPU seconds to compile every kernel with an empty cache (23-26 s measured by
+``benchmarks/paired.py --cold`` on a 2-core machine, benchmarks/COLD_START.md). Numba
+compiles one kernel at a time on one core, so on a busy machine it takes as many times
+longer as there are runnable processes per core."""
 
 
 LEVELS_MIN_SCALE = 0.03

@@ -97,7 +97,7 @@ class IndependentProviders:
         """
         n_la = la_pupils.size
         n = max(MIN_PROVIDERS, int(round(p.providers_per_million_pupils * la_pupils.sum() / 1e6)))
-        ids = np.arange(n, dtype=np.int64)
+        ids = np.arange(n, dtype=np.int32)  # the uid column's type: one rng.uniforms compile
         weights = np.cumsum(la_pupils) / la_pupils.sum()
         home = np.searchsorted(weights, rng.uniforms(key, rng.PROVIDER_INIT, ids, 0),
                                side="right")

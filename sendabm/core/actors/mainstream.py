@@ -122,7 +122,7 @@ class MainstreamSchools:
             np.column_stack([n_primary, n_secondary])))
         phase = np.concatenate([np.r_[np.zeros(a, np.int8), np.ones(b, np.int8)]
                                 for a, b in zip(n_primary, n_secondary, strict=True)])
-        ids = np.arange(school_la.size, dtype=np.int64)
+        ids = np.arange(school_la.size, dtype=np.int32)  # as the uid column (one compile)
         u = rng.uniforms(key, rng.SCHOOL_INIT, ids, 0)
         inclusiveness = np.clip(p.inclusiveness_initial + INCLUSIVENESS_SPREAD * (u - 0.5),
                                 INCLUSIVENESS_FLOOR, 1.0)

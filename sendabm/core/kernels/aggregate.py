@@ -174,7 +174,9 @@ def _count_chunks(fam, rows, money, fees, event_bits, event_slots, progress_gain
     n = rows.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        _count_chunk(fam, rows, c, c * size, min(n, (c + 1) * size), acc, school_acc,
+        # np.int64(c): numba types the loop index int64 here and uint64 in the parallel
+        # body, and would compile the chunk function once for each.
+        _count_chunk(fam, rows, np.int64(c), c * size, min(n, (c + 1) * size), acc, school_acc,
                      special_roll, provider_roll, money, fees, event_bits, event_slots,
                      progress_gain, with_outcomes)
 
@@ -226,8 +228,8 @@ def _static_chunks(fam, pupils, roll, special_roll, provider_roll):
     n = fam.active.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        _static_chunk(fam, c, c * size, min(n, (c + 1) * size), pupils, roll, special_roll,
-                      provider_roll)
+        _static_chunk(fam, np.int64(c), c * size, min(n, (c + 1) * size), pupils, roll,
+                      special_roll, provider_roll)  # np.int64: see _count_chunks
 
 
 def count_static(fam, n_la: int, n_school: int, n_special: int,
@@ -290,4 +292,5 @@ def count(fam, rows: np.ndarray, n_la: int, n_school: int, n_special: int, n_pro
     with_outcomes = progress_gain is not None
     _count_chunks(fam, rows, money, fees.astype(np.float64), EVENT_BITS, EVENT_SLOTS,
                   float(progress_gain) if with_outcomes else 0.0, with_outcomes, *partials)
-    return tuple(_sum_chunks(a) for a in partials)
+    # Summed as (chunk, cell) matrices: one compile per dtype instead of one per shape.
+    return tuple(_sum_chunks(a.reshape(a.shape[0], -1)).reshape(a.shape[1:]) for a in partials)

@@ -27,6 +27,7 @@ from sendabm.core.actors.family import (
     REQUEST_GAP,
     SPECIAL_PREFERENCE_NEED_WEIGHT,
 )
+from sendabm.core.kernels import parameter_record
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.population import NEVER
 
@@ -136,12 +137,12 @@ def appeal_logit(expected_success, area_shift, resources, trust_la, need, kind, 
 
 
 @njit(cache=True, parallel=True)
-def _family_chunks(fam, w, p, rows, busy, cases, moved, found):
+def _family_chunks(fam, w, params, rows, busy, cases, moved, found):
     n = rows.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
         found[c, 0], found[c, 1], found[c, 2] = family_rows(
-            fam, w, p, rows, c * size, min(n, (c + 1) * size), busy, cases, moved)
+            fam, w, params, rows, c * size, min(n, (c + 1) * size), busy, cases, moved)
 
 
 def family_month(fam, w, p, last_busy: np.ndarray,
@@ -182,10 +183,19 @@ def family_month(fam, w, p, last_busy: np.ndarray,
     cases = np.empty(rows.shape[0], dtype=np.int64)
     moved = np.empty(rows.shape[0], dtype=np.int32)
     found = np.zeros((N_CHUNKS, 3), dtype=np.int64)
-    _family_chunks(fam, w, p, rows, busy, cases, moved, found)
+    _family_chunks(fam, w, parameter_record(p), rows, busy, cases, moved, found)
     size = (rows.shape[0] + N_CHUNKS - 1) // N_CHUNKS
     return tuple(np.concatenate([out[c * size:c * size + found[c, k]] for c in range(N_CHUNKS)])
                  for k, out in enumerate((busy, cases, moved)))
+
+
+@njit(cache=True, inline="always")
+def _copy_run(a, lo, hi, out, at):
+    """``out[at:at + hi - lo] = a[lo:hi]``, written as a loop (which compiles to a block
+    copy): numba's slice assignment from an array also compiles the formatting of its
+    shape-mismatch error, about a second of the first run's compiling."""
+    for t in range(hi - lo):
+        out[at + t] = a[lo + t]
 
 
 @njit(cache=True)
@@ -199,14 +209,14 @@ def merge_sorted(a, b):
     n = j = 0
     for v in b:
         stop = j + np.searchsorted(a[j:], v)
-        out[n:n + stop - j] = a[j:stop]
+        _copy_run(a, j, stop, out, n)
         n += stop - j
         j = stop
         if j < a.shape[0] and a[j] == v:
             j += 1
         out[n] = v
         n += 1
-    out[n:n + a.shape[0] - j] = a[j:]
+    _copy_run(a, j, a.shape[0], out, n)
     return out[:n + a.shape[0] - j]
 
 
@@ -240,15 +250,17 @@ def _drift_block(rows, lo, hi, active, year, need_col, unmet_col, uid, key, tick
 
 
 @njit(cache=True)
-def family_rows(fam, w, p, rows, start, stop, busy, cases, moved):
+def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
     """One month for ``rows[start:stop]``; returns how many rows it wrote to ``busy``,
     to ``cases`` (busy rows with an open case) and to ``moved`` (rows given a new
-    onset month), from index ``start`` in each.
+    onset month), from index ``start`` in each. ``params`` is the month's
+    :func:`~sendabm.core.kernels.parameter_record`.
 
     The columns are unpacked once so the loop body works on plain arrays and
     scalars: passing the column tuple to a helper per row costs more than the
     work itself (every array's reference count is touched on each call).
     """
+    p = params[0]
     active, uid, la, school, provider = fam.active, fam.uid, fam.la, fam.school, fam.provider
     year, need_type, need_col, sen_col = fam.year, fam.need_type, fam.need, fam.sen
     setting_col, stage_col, kind_col = fam.setting, fam.stage, fam.kind
