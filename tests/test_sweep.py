@@ -34,6 +34,20 @@ def test_example_spec_is_valid():
     assert len(spec.factors) >= 6
 
 
+def test_example_uncertainties_bracket_the_calibrated_defaults():
+    """The example's header promises its uncertainty ranges bracket the defaults; a
+    recalibration that moves a default outside its range must move the range too."""
+    import tomllib
+
+    from sendabm.core.parameters import defaults
+
+    data = tomllib.loads((ROOT / "experiments" / "sweeps" / "lhs_example.toml").read_text())
+    values = defaults()
+    for entry in data["uncertainties"]:
+        low, high = entry["range"]
+        assert low < values[entry["name"]] < high, entry["name"]
+
+
 @pytest.mark.parametrize("change, words", [
     (lambda d: d["uncertainties"].append({"name": "need_onset", "range": [0, 0.1]}),
      ("need_onset", "need_onset_per_year")),
