@@ -18,8 +18,10 @@ END = "2017-08"
 T = calendar.tick_of(START)
 
 
-def _run(*policies, seed=5, end=END):
+def _run(*policies, seed=5, end=END, **parameters):
     scenario = default_scenario().with_policies([{"start": START, **p} for p in policies])
+    if parameters:
+        scenario = scenario.with_overrides(parameters=parameters)
     model = SendModel(scenario, seed=seed, scale=0.002, end=end)
     model.run()
     return model
@@ -94,9 +96,11 @@ def test_tribunal(base):
     fast = _run({"name": "tribunal", "mode": "replace", "months_to_decision": 1,
                  "capacity_factor": 3.0})
     assert total(fast, "hearings") > total(base, "hearings")
+    # The calibrated LAs concede most appeals, so this small sample has few decisions;
+    # LAs that concede less send enough cases to the advisory mechanism to test it.
     advisory = _run({"name": "tribunal", "mode": "replace", "binding": False,
-                     "compliance": 0.0})
-    binding = _run({"name": "tribunal", "mode": "replace"})
+                     "compliance": 0.0}, concede_base_per_month=0.05)
+    binding = _run({"name": "tribunal", "mode": "replace"}, concede_base_per_month=0.05)
     # Advisory decisions the LA does not follow leave families without the remedy
     # they won, and less trusting of their LA.
     assert total(advisory, "decisions_not_followed") > 0 == total(binding,

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from sendabm.core import dispositions as D
+from sendabm.core.actors import local_authority as LA
 from sendabm.core.actors.local_authority import LocalAuthorities
 from sendabm.core.parameters import as_vector, defaults
 
@@ -127,7 +128,8 @@ def test_reversals_relax_thresholds_and_overspend_tightens_them():
                         hearings=np.array([2.0, 0.0]), lost_by_la=np.array([2.0, 0.0]),
                         conceded=np.array([2.0, 0.0]))
     las.adapt_year(p, override_ended=False)
-    assert las.assess_threshold[0] == pytest.approx(np.clip(start[0] * np.exp(-0.5), 0.2, 4.0))
+    assert las.assess_threshold[0] == pytest.approx(np.clip(start[0] * np.exp(-0.5),
+                                                            *LA.THRESHOLD_RANGE))
     assert las.assess_threshold[1] == pytest.approx(start[1] * np.exp(0.2 * 0.5))
     assert las.conceded_year.sum() == 0.0  # the year's totals start again
 
