@@ -218,3 +218,27 @@ def test_a_study_that_is_a_file_is_one_line(tmp_path, capsys, las_only):
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "afile' is a file" in lines[0] and "give a folder" in lines[0]
     assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_a_study_file_replaced_mid_run_stops_in_one_line(spec, tmp_path, monkeypatch,
+                                                         capsys):
+    """A git checkout or a copy over ``study.db`` while the study runs leaves its open
+    connection writing to a replaced file: one line naming the file, not a traceback."""
+    study_dir = tmp_path / "study"
+    calls = {"n": 0}
+
+    def replacing(spec_, values, pool, base=None):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            db = study_dir / "study.db"
+            data = db.read_bytes()
+            db.unlink()
+            db.write_bytes(data)  # a new file where the open one was
+        return fake_evaluate(spec_, values, pool, base)
+
+    monkeypatch.setattr(calibrate, "evaluate", replacing)
+    code = main(["calibrate", "--spec", str(tmp_path / "spec.toml"), "--study", str(study_dir),
+                 "--skip-las", "--quiet", "--workers", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "cannot write the study" in err[0] and "--study" in err[0], err

@@ -452,8 +452,7 @@ def run_study(spec: Spec, study_dir: Path, workers: int = 1, trials: int | None 
         while done < budget:
             trial, values = ask(study, spec)
             value, per_series = evaluate(spec, values, pool, base)
-            trial.set_user_attr("per_series", per_series)
-            study.tell(trial, value)
+            _record(study, trial, value, per_series, Path(study_dir))
             done += 1
             best = study.best_value
             if bar is not None:
@@ -466,6 +465,22 @@ def run_study(spec: Spec, study_dir: Path, workers: int = 1, trials: int | None 
             bar.close()
         pool.close()
     return best_result(study, spec.bounds)
+
+
+def _record(study, trial, value: float, per_series: Mapping[str, float],
+            study_dir: Path) -> None:
+    """Store a finished trial, or stop in one line if the study file cannot take it."""
+    optuna = _optuna()
+    try:
+        trial.set_user_attr("per_series", dict(per_series))
+        study.tell(trial, value)
+    except optuna.exceptions.StorageInternalError as error:
+        cause = error.__cause__ or error
+        raise CalibrationError(
+            f"cannot write the study {study_dir / 'study.db'} ({str(cause).splitlines()[0]}): "
+            "was it moved, replaced or made read-only while the study ran? Restore it, or "
+            "give a new --study folder; re-running the command resumes the trials stored"
+        ) from error
 
 
 def fit_las(spec: Spec, values: Mapping[str, Any], study_dir: Path, workers: int = 1,
