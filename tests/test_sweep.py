@@ -2,11 +2,13 @@
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from sendabm.core.parameters import defaults
 from sendabm.core.policies import LEVERS
 from sendabm.experiments.evaluate import LEVER_INPUTS
 from sendabm.experiments.sweep import SweepError, load_spec, make_design, parse_spec, plan
@@ -37,10 +39,6 @@ def test_example_spec_is_valid():
 def test_example_uncertainties_bracket_the_calibrated_defaults():
     """The example's header promises its uncertainty ranges bracket the defaults; a
     recalibration that moves a default outside its range must move the range too."""
-    import tomllib
-
-    from sendabm.core.parameters import defaults
-
     data = tomllib.loads((ROOT / "experiments" / "sweeps" / "lhs_example.toml").read_text())
     values = defaults()
     for entry in data["uncertainties"]:

@@ -14,7 +14,7 @@ places, which open in a later September; in March overspending tightens its
 thresholds (gatekeeping), having its refusals reversed (at a hearing or by conceding)
 loosens them, and losing hearings makes it concede more. What it believes of its
 reversals and hearing losses it learns from its own and its neighbours' cases, and it
-starts in 2014 with two decades of that learning behind it (:data:`RESTING_START`).
+starts in 2014 with two decades of that learning behind it (:func:`resting_departure`).
 
 **What it owns.**
 
@@ -54,18 +54,6 @@ double the state places it commissions for its waiting children, not more (an LA
 not build places for twenty times the children waiting)."""
 ASSESSMENT_TARGET_MONTHS = 5.0
 """Months in which an LA aims to clear its assessment queue (the 20-week limit)."""
-RESTING_START = True
-"""LAs start in September 2014 at the resting point of their yearly rule. The SEND
-tribunal (SENDIST from 1994) had been reversing LAs' refusals for two decades, so an
-LA's 2014 bars are not its standing practice: they sit below it by the departure at
-which its March rule (:meth:`LocalAuthorities.adapt_year`) stays put under the pre-2014
-conditions (no overspend, its decisions reversed at ``la_reversal_initial``):
-``change / gatekeeping_reversion`` (:func:`resting_departure`). The fitted parameters
-are the 2014 bars, and the standing practice is derived from them. Starting the bars at
-the standing practice made every LA hold them for two years (its dispute pipeline was
-still empty) and then relax them by half; ten years of learning instead of the resting
-point still left LAs with a slow reversion drifting down (the median bar fell from 0.70
-in 2016 to 0.31 in 2022 at reversion 0.14), a start-up transient either way."""
 
 PARAMS: tuple[Param, ...] = (
     # --- la ------------------------------------------------------------------------------
@@ -208,7 +196,7 @@ class LocalAuthorities:
         self.reversal_belief = np.full(n, p.la_reversal_initial)
         self.loss_belief = np.full(n, p.la_hearing_loss_initial)
         # Each LA's standing practice, to which its thresholds return (adapt_year): above
-        # its 2014 bars by what it had learned by then (RESTING_START). Not clipped, so
+        # its 2014 bars by what it had learned by then (resting_departure). Not clipped, so
         # the 2014 bars are the rule's resting point.
         departure = resting_departure(p, self.gatekeeping_change(p, np.zeros(n)))
         self.assess_stance = self.assess_threshold * np.exp(-departure)
@@ -467,7 +455,20 @@ class LocalAuthorities:
 def resting_departure(p, change: np.ndarray) -> np.ndarray:
     """Each LA's departure from its standing practice, log units, at which its yearly
     rule ``d <- (1 - gatekeeping_reversion) d + change`` stays put: ``change / reversion``
-    (``gatekeeping_reversion`` is at least 0.01, so the rule always has one)."""
+    (``gatekeeping_reversion`` is at least 0.01, so the rule always has one).
+
+    LAs start in September 2014 at this point. The SEND tribunal (SENDIST from 1994) had
+    been reversing LAs' refusals for two decades, so an LA's 2014 bars are not its
+    standing practice: they sit below it by the departure at which its March rule
+    (:meth:`LocalAuthorities.adapt_year`) stays put under the pre-2014 conditions (no
+    overspend, its decisions reversed at ``la_reversal_initial``). The fitted parameters
+    are the 2014 bars, and the standing practice is derived from them. Starting the bars
+    at the standing practice made every LA hold them for two years (its dispute pipeline
+    was still empty) and then relax them by half; ten years of learning instead of the
+    resting point still left LAs with a slow reversion drifting down (the median bar
+    fell from 0.70 in 2016 to 0.31 in 2022 at reversion 0.14), a start-up transient
+    either way.
+    """
     return change / p.gatekeeping_reversion
 
 
