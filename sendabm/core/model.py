@@ -435,7 +435,8 @@ class SendModel(mesa.Model):
             appeals_open=self.effects.appeals_open, mediation_open=self.effects.mediation_open,
             wait_before_independent=las.wait_before_independent,
             binding=self.effects.binding, compliance=self.effects.compliance,
-            independent_orders=self.effects.independent_orders, school_roll=self._school_roll)
+            independent_orders=self.effects.independent_orders, school_roll=self._school_roll,
+            la_expected_success=las.expected_success, la_appeal_shift=las.appeal_shift)
 
     def cost_factor(self) -> float:
         """Nominal unit costs relative to September 2014."""

@@ -107,9 +107,13 @@ PARAMS: tuple[Param, ...] = (
     declare("trust_gain_on_plan", 0.3, "share", 0.0, 1.0, "la",
         "assumption", "Share of the gap to full trust in the LA a family closes when a plan "
         "is issued."),
-    declare("mediation_agree", 0.3, "share", 0.0, 1.0, "la",
-        "assumption: SEN2 reports a minority of mediations end in agreement",
-        "Chance an LA agrees in mediation (scaled by the case's merit)."),
+    declare("mediation_spread", 0.6, "share of the stake", 0.01, 5.0, "la",
+        "assumption: SEN2 records several thousand mediations a year, roughly a quarter "
+        "to a third ending in agreement (not a record the model holds)",
+        "Spread of an LA's costing in mediation (cases.mediation_agreement): the logistic "
+        "scale of its expected cost of going on minus its cost of agreeing, as a share of "
+        "the provision at stake; with no tribunal an LA agrees with chance "
+        "1 / (1 + e^(1 / spread))."),
     declare("wait_before_independent", 6, "months", 0, 36, "la",
         "assumption", "Months an LA waits for a state special place before buying independent."),
     # --- money ---------------------------------------------------------------------------
@@ -509,3 +513,8 @@ MIN_ASSESSMENT_MONTHS = 2
 ASSESSED_VIEW_NOISE = 0.5
 """Noise of the LA's view of need after an assessment, relative to its view of a request
 (the log-normal SD is this times ``la_observation_sd``)."""
+ASSESSMENT_COST_GBP = 5000.0
+"""What an EHC needs assessment costs the LA, GBP in 2014 prices (educational-psychologist,
+specialist and caseworker time): the provision at stake when a refusal to assess is
+disputed (:func:`sendabm.core.kernels.cases.provision_at_stake`). Assumption: LAs' own
+estimates of an assessment run to a few thousand pounds."""

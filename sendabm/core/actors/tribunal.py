@@ -5,7 +5,15 @@ puts in its place, and the mediation that families may try first.
 
 **What it decides.** Each month it hears the appeals that have waited long enough,
 within its capacity, and finds for the family when the need it judges exceeds the
-legal bar for the kind of appeal; a mediation ends in agreement or not. These rules
+legal bar for the kind of appeal. A mediation ends in agreement when the LA grants the
+remedy, which it does in the shadow of the tribunal: it weighs what agreeing costs (the
+provision at stake) against what it expects going on to cost (the chance of an appeal,
+the family's own, times its chance of losing the hearing, its view of the merits times
+its compliance with an advisory decision, times the provision from the hearing on, plus
+a defence's cost), with noise (``mediation_spread``). With no tribunal, or an advisory
+one the LA ignores, going on costs it little, so it agrees less: the lever moves the
+LA's expectation, not a constant. The family accepts a granted remedy; after a failed
+mediation it may appeal, the more the more success it expects. These rules
 run case by case in :func:`sendabm.core.kernels.cases.appeals` and
 :func:`sendabm.core.kernels.cases.mediate` (readable twins in
 :mod:`sendabm.core.reference.disputes`; the family's choice to mediate or appeal is
@@ -14,7 +22,7 @@ in the family kernel). Once a year (August) its capacity grows or shrinks.
 **What it owns.**
 
 - parameters: :data:`PARAMS` (group ``tribunal``; the mediation parameters belong to
-  the family, ``mediation_uptake``, and the LA, ``mediation_agree``);
+  the family, ``mediation_uptake``, and the LA, ``mediation_spread``);
 - state: :class:`Tribunal`, a ``mesa.Agent`` holding its capacity and backlog, built
   at set-up by :meth:`Tribunal.build`;
 - adaptation: :meth:`Tribunal.adapt_year`; the month's capacity and time to hearing
@@ -101,6 +109,3 @@ class Tribunal(mesa.Agent):
 LOGISTIC_PROBIT = 1.702
 """Scale that makes a logistic curve approximate the normal CDF (the LA's lawyers'
 foresight of a tribunal decision)."""
-MEDIATION_BASE = 0.5
-"""Mediation agreement chance, relative to ``mediation_agree``, of a case with no merit
-(a case the tribunal would surely win adds 1)."""

@@ -22,10 +22,12 @@ from sendabm.core import rng
 from sendabm.core import states as S
 from sendabm.core.actors.local_authority import (
     ASSESSED_VIEW_NOISE,
+    ASSESSMENT_COST_GBP,
     MIN_ASSESSMENT_MONTHS,
     WITHIN_20_WEEKS,
 )
-from sendabm.core.actors.tribunal import LOGISTIC_PROBIT, MEDIATION_BASE
+from sendabm.core.actors.tribunal import LOGISTIC_PROBIT
+from sendabm.core.kernels.family_month import appeal_logit, sigmoid
 from sendabm.core.param import NEED_UNIT_GBP
 
 CaseWorld = namedtuple(
@@ -55,6 +57,8 @@ CaseWorld = namedtuple(
         "compliance",           # float: share of advisory decisions the LA follows
         "independent_orders",   # float: chance an order for a place may name an independent
         "school_roll",          # float64[n_school]: mainstream rolls (updated on placement)
+        "la_expected_success",  # float64[n_la]: appeal success parents in each LA expect
+        "la_appeal_shift",      # float64[n_la]: each LA's appeal offset, log-odds
     ],
 )
 
@@ -93,12 +97,18 @@ def _await_place(fam, i, cw, how):
 
 
 @njit(cache=True, inline="always")
+def plan_topup(need, p):
+    """Yearly mainstream top-up a plan funds for ``need``, need units (2014 prices)."""
+    threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
+    return max(0.0, need - threshold_units - p.ordinarily_available_units) * p.topup_rate
+
+
+@njit(cache=True, inline="always")
 def issue_plan(fam, i, cw, p):
     """The LA issues a plan: it names mainstream with a top-up, or a special setting."""
     need = np.float64(fam.need[i])
-    threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
     fam.sen[i] = S.EHCP
-    fam.topup[i] = max(0.0, need - threshold_units - p.ordinarily_available_units) * p.topup_rate
+    fam.topup[i] = plan_topup(need, p)
     fam.events[i] |= S.EV_PLAN_ISSUED
     if cw.tick - fam.request_tick[i] <= WITHIN_20_WEEKS:
         fam.events[i] |= S.EV_WITHIN_20_WEEKS
@@ -202,13 +212,98 @@ def remedy(fam, i, cw, p, ordered):
         _await_place(fam, i, cw, S.PLACE_INDEPENDENT_ORDERED if ordered else S.PLACE_SPECIAL)
 
 
+@njit(cache=True, inline="always")
+def provision_at_stake(fam, i, p, months_deferred):
+    """What granting the remedy of case ``i`` costs its LA, GBP in 2014 prices, from
+    ``months_deferred`` months on (what a later hearing would still make it pay).
+
+    An assessment costs ``ASSESSMENT_COST_GBP`` whenever it is done. A plan costs its
+    mainstream top-up, and a special place its place funding, top-up and transport less
+    the mainstream top-up it replaces, each year to the end of schooling (at least one
+    year): the LA's own costs (``money`` parameters), not inflated, as a defence's cost is
+    not.
+    """
+    kind = fam.kind[i]
+    if kind == S.KIND_ASSESS:
+        return ASSESSMENT_COST_GBP
+    if kind == S.KIND_PLAN:
+        yearly = plan_topup(np.float64(fam.need[i]), p) * NEED_UNIT_GBP
+    else:
+        yearly = max(0.0, p.special_place_funding_gbp + p.special_topup_gbp + p.transport_gbp
+                     - np.float64(fam.topup[i]) * NEED_UNIT_GBP)
+    months = max(12.0, 12.0 * (S.SCHOOL_YEARS - fam.year[i]))
+    return yearly * max(0.0, months - months_deferred) / 12.0
+
+
+@njit(cache=True, inline="always")
+def mediation_agreement(stake, stake_after_hearing, loss, hearing, defence, spread):
+    """Chance an LA agrees in mediation: a logistic in how much more going on is expected
+    to cost it than agreeing.
+
+    Going on costs ``hearing`` x (``loss`` x ``stake_after_hearing`` + ``defence``);
+    agreeing costs ``stake``. The logistic's scale is ``spread`` times the stake (the
+    LA's costing of the provision is uncertain in proportion to it), so the rule reads
+    the same for an assessment and a placement. With nothing at stake, conceding is
+    free: the LA agrees if going on would cost it anything, and is indifferent (1/2) if
+    not. With no tribunal (``hearing`` 0) every case agrees with chance
+    1 / (1 + e^(1/spread)): the costing noise alone.
+
+    Args:
+        stake: The provision at stake, GBP: what agreeing costs.
+        stake_after_hearing: What losing a hearing would cost, GBP (the provision from
+            the hearing on).
+        loss: The LA's expected chance that a hearing costs it the provision (its view of
+            merit, times its compliance with an advisory decision), 0-1.
+        hearing: The LA's expected chance of a hearing if mediation fails, 0-1 (0 with
+            no tribunal).
+        defence: What defending an appeal costs it, GBP.
+        spread: ``mediation_spread``, > 0.
+
+    Returns:
+        The chance, in [0, 1].
+    """
+    going_on = hearing * (loss * stake_after_hearing + defence)
+    if stake <= 0.0:
+        return 1.0 if going_on > 0.0 else 0.5
+    return 1.0 / (1.0 + math.exp(-(going_on - stake) / (spread * stake)))
+
+
+@njit(cache=True, inline="always")
+def hearing_chance(fam, i, cw, p):
+    """The LA's expected chance that case ``i`` goes to appeal if mediation fails: 0 with
+    no tribunal, else the family's own chance of appealing (the family kernel's rule,
+    driven by the success it expects), which the LA reads at the mediation table."""
+    if cw.appeals_open <= 0.0:
+        return 0.0
+    la = fam.la[i]
+    return sigmoid(appeal_logit(cw.la_expected_success[la], cw.la_appeal_shift[la],
+                                np.float64(fam.resources[i]), np.float64(fam.trust_la[i]),
+                                np.float64(fam.need[i]), fam.kind[i], p))
+
+
+@njit(cache=True, inline="always")
+def mediation_chance(fam, i, cw, p):
+    """Chance the LA agrees to the remedy in the mediation of case ``i``
+    (:func:`mediation_agreement` on its own expectations of a hearing)."""
+    loss = merit(fam, i, cw, p)
+    if cw.binding <= 0.0:
+        # An advisory decision it would not follow costs it nothing but trust.
+        loss *= cw.compliance
+    return mediation_agreement(provision_at_stake(fam, i, p, 0.0),
+                               provision_at_stake(fam, i, p, np.float64(p.months_to_hearing_min)),
+                               loss, hearing_chance(fam, i, cw, p), p.tribunal_cost_gbp,
+                               p.mediation_spread)
+
+
 @njit(cache=True)
 def mediate(fam, cases, cw, p):
-    """Phase 6a: in mediation the LA may agree; otherwise the family may still appeal."""
+    """Phase 6a: in mediation the LA agrees when conceding costs it less than it expects
+    going on to cost (:func:`mediation_chance`); the family accepts a granted remedy.
+    Otherwise the family may still appeal next month."""
     for i in cases:
         if fam.stage[i] != S.MEDIATION:
             continue
-        chance = p.mediation_agree * (MEDIATION_BASE + merit(fam, i, cw, p))
+        chance = mediation_chance(fam, i, cw, p)
         if rng.uniform(cw.key, rng.MEDIATION_OUTCOME, fam.uid[i], cw.tick) < chance:
             fam.events[i] |= S.EV_MEDIATION_AGREED
             remedy(fam, i, cw, p, False)

@@ -102,14 +102,19 @@ def _assessment_due(family, cw) -> bool:
             and cw.tick - family.request_tick >= MIN_ASSESSMENT_MONTHS)
 
 
+def plan_topup(need: float, p) -> float:
+    """Yearly mainstream top-up a plan funds for ``need``, need units (2014 prices)."""
+    threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
+    return max(0.0, need - threshold_units - p.ordinarily_available_units) * p.topup_rate
+
+
 def issue_plan(ref, family, cw, p) -> None:
     """The LA issues a plan with a mainstream top-up; if the need reaches its special
     threshold and the child is in mainstream, it names a special setting."""
     ref.hit("plan_issued")
     need = family.need
-    threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
     family.sen = S.EHCP
-    family.topup = max(0.0, need - threshold_units - p.ordinarily_available_units) * p.topup_rate
+    family.topup = plan_topup(need, p)
     family.events |= S.EV_PLAN_ISSUED
     if cw.tick - family.request_tick <= WITHIN_20_WEEKS:
         ref.hit("plan_within_20_weeks")

@@ -1,7 +1,8 @@
 """Disputes (ODD §3 step 6), case by case: mediation, concessions and hearings.
 
 The readable reference for :func:`sendabm.core.kernels.cases.mediate` and
-:func:`~sendabm.core.kernels.cases.appeals`. In mediation the LA may agree; on appeal
+:func:`~sendabm.core.kernels.cases.appeals`. In mediation the LA agrees when conceding
+costs it less than it expects going on to cost; on appeal
 it concedes weak defences, and the tribunal (or the mechanism replacing it) hears the
 rest within its capacity, decides on the merits, and its decision binds the LA or
 advises it. Constants come from the actor modules.
@@ -13,8 +14,10 @@ import math
 
 from sendabm.core import rng
 from sendabm.core import states as S
-from sendabm.core.actors.tribunal import LOGISTIC_PROBIT, MEDIATION_BASE
-from sendabm.core.reference.decisions import await_place, close, issue_plan
+from sendabm.core.actors.local_authority import ASSESSMENT_COST_GBP
+from sendabm.core.actors.tribunal import LOGISTIC_PROBIT
+from sendabm.core.param import NEED_UNIT_GBP
+from sendabm.core.reference.decisions import await_place, close, issue_plan, plan_topup
 
 BRANCHES = (
     "mediation_agreed", "mediation_failed", "appeal_conceded", "appeal_lapsed",
@@ -70,14 +73,55 @@ def remedy(ref, family, cw, p, ordered: bool) -> None:
     await_place(family, cw, S.PLACE_INDEPENDENT_ORDERED if ordered else S.PLACE_SPECIAL)
 
 
+def provision_at_stake(family, p, months_deferred: float) -> float:
+    """What granting the family's remedy costs its LA, GBP in 2014 prices, from
+    ``months_deferred`` months on: an assessment's cost, or a plan's top-up (a special
+    place's cost less the mainstream top-up) each year to the end of schooling."""
+    if family.kind == S.KIND_ASSESS:
+        return ASSESSMENT_COST_GBP
+    if family.kind == S.KIND_PLAN:
+        yearly = plan_topup(family.need, p) * NEED_UNIT_GBP
+    else:
+        yearly = max(0.0, p.special_place_funding_gbp + p.special_topup_gbp + p.transport_gbp
+                     - family.topup * NEED_UNIT_GBP)
+    months = max(12.0, 12.0 * (S.SCHOOL_YEARS - family.year))
+    return yearly * max(0.0, months - months_deferred) / 12.0
+
+
+def mediation_agreement(stake: float, stake_after_hearing: float, loss: float,
+                        hearing: float, defence: float, spread: float) -> float:
+    """Chance an LA agrees in mediation: a logistic in its expected cost of going on,
+    ``hearing`` x (``loss`` x ``stake_after_hearing`` + ``defence``), minus the cost of
+    agreeing, ``stake``, on the scale ``spread`` x ``stake``; with nothing at stake it
+    agrees if going on costs anything (else 1/2)."""
+    going_on = hearing * (loss * stake_after_hearing + defence)
+    if stake <= 0.0:
+        return 1.0 if going_on > 0.0 else 0.5
+    return 1.0 / (1.0 + math.exp(-(going_on - stake) / (spread * stake)))
+
+
+def mediation_chance(ref, family, cw, p) -> float:
+    """Chance the LA agrees to the remedy in this mediation, from what it expects of a
+    hearing: none with no tribunal, else the family's own chance of appealing; lost on
+    the merits, and costing it only if it would follow an advisory decision."""
+    loss = merit(ref, family, cw, p)
+    if cw.binding <= 0.0:
+        loss *= cw.compliance
+    hearing = family.appeal_probability(cw, p) if cw.appeals_open > 0.0 else 0.0
+    return mediation_agreement(provision_at_stake(family, p, 0.0),
+                               provision_at_stake(family, p, float(p.months_to_hearing_min)),
+                               loss, hearing, p.tribunal_cost_gbp, p.mediation_spread)
+
+
 def mediate(ref, cases, cw, p) -> None:
-    """Phase 6a: in mediation the LA agrees with a chance that grows with the case's
-    merit; otherwise the family may still appeal next month."""
+    """Phase 6a: in mediation the LA agrees when conceding costs it less than it expects
+    going on to cost (:func:`mediation_chance`), and the family accepts the remedy;
+    otherwise the family may still appeal next month."""
     for row in cases:
         family = ref.family(row)
         if family.stage != S.MEDIATION:
             continue
-        chance = p.mediation_agree * (MEDIATION_BASE + merit(ref, family, cw, p))
+        chance = mediation_chance(ref, family, cw, p)
         if ref.draw.uniform(rng.MEDIATION_OUTCOME, family.uid, cw.tick) < chance:
             ref.hit("mediation_agreed")
             family.events |= S.EV_MEDIATION_AGREED
