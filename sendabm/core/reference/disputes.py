@@ -97,7 +97,8 @@ def mediation_agreement(stake: float, stake_after_hearing: float, loss: float,
     going_on = hearing * (loss * stake_after_hearing + defence)
     if stake <= 0.0:
         return 1.0 if going_on > 0.0 else 0.5
-    return 1.0 / (1.0 + math.exp(-(going_on - stake) / (spread * stake)))
+    # As a ratio to the stake, so that a tiny stake cannot underflow the scale.
+    return 1.0 / (1.0 + math.exp((1.0 - going_on / stake) / spread))
 
 
 def mediation_chance(ref, family, cw, p) -> float:
