@@ -105,7 +105,10 @@ TRIBUNAL = Lever(
             pulling their thresholds down; budget pressure and the return to standing
             practice move them from then on. Their hearing-loss belief, and so their
             concession propensity, stays as it was (no appeal is left to concede). No
-            appeal costs are charged.
+            appeal costs are charged. In mediation they no longer expect a hearing, so
+            going on costs them nothing and they agree only through the noise of their
+            costing (`mediation_spread`; ODD §7.8): agreements fall through the LAs'
+            expectation, not a set rate.
         - **`mode = "replace"`:** a non-judicial national mechanism hears appeals instead.
           - **Its capacity:** hearing capacity is the tribunal's times
             `capacity_factor`. The tribunal's own capacity keeps growing by
@@ -123,7 +126,9 @@ TRIBUNAL = Lever(
           - **Binding or advisory decisions:** with `binding = false`, the LA follows each
             decision the family wins with probability `compliance` (draw stream
             `COMPLIANCE`). Otherwise the case closes without a remedy and `trust_la ×=
-            trust_kept_on_loss`. Concessions are always followed.
+            trust_kept_on_loss`. Concessions are always followed. In mediation an LA
+            expects a lost hearing to cost it the provision only `compliance` of the
+            time, so it agrees less than under binding decisions.
           - **Families:** a non-judicial route is less daunting, so `appeal_cost_weight
             ×= appeal_cost_weight_factor`, a lower deterrent in the appeal decision.
           - **LAs:** defending a case costs less: `tribunal_cost_gbp ×=
@@ -155,7 +160,10 @@ TRIBUNAL = Lever(
         - replacement with `months_to_decision = 1` and `capacity_factor = 3` holds more
           hearings;
         - advisory decisions with `compliance = 0` leave decisions not followed, and
-          less trust in the LA, than binding ones.""",
+          less trust in the LA, than binding ones.
+
+        `tests/test_mediation.py` checks that mediation agreements fall, case by case and
+        in the levers' first months, with removal, and less with advisory decisions.""",
 )
 
 
