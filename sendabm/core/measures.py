@@ -563,6 +563,10 @@ REGISTRY: tuple[Measure, ...] = (
     Measure("share_hearings_won_by_family", SHARE, "share of hearings",
             "Share of hearings won by the family", CONTESTED, owner=TRIBUNAL,
             formula=Ratio("hearings_won_by_family", "hearings", True, True)),
+    *(Measure(f"share_appeals_{kind}", SHARE, "share of appeals",
+              f"Share of appeals against a {what}", CONTESTED, owner=FAMILY,
+              formula=Ratio(f"appeals_{kind}", "appeals_registered", True, True))
+      for kind, what in zip(DECISION_KINDS, _KIND_LABELS, strict=True)),
     Measure("disputes_raised", FLOW, "disputes", "Disputes families raised against LA decisions",
             LOWER, FAMILY, short="Disputes raised", compare=19, formula=Total(_DISPUTE_ROUTES),
             note="Counted at the family's decision to contest a refusal, whichever route then "
