@@ -1,5 +1,6 @@
-"""LA learning: gatekeeping tightens with overspend and relaxes with reversed decisions,
-around each LA's own standing practice (its dispositions)."""
+"""LA gatekeeping: each March an LA sets its bars by weighing a refusal's saving against
+the appeals it draws, its reversal and the duty to the child, around each LA's own
+criteria (its dispositions); it learns appeals and reversals per refusal by type."""
 
 from __future__ import annotations
 
@@ -9,17 +10,33 @@ import pytest
 from sendabm.core import dispositions as D
 from sendabm.core.actors import local_authority as LA
 from sendabm.core.actors.local_authority import LocalAuthorities
+from sendabm.core.measures import DECISION_KINDS
 from sendabm.core.parameters import as_vector, defaults
 
+N_KINDS = len(DECISION_KINDS)
 
-def make_las(offsets=None, **changes) -> tuple[LocalAuthorities, object]:
+
+def make_las(offsets=None, n=2, neighbours=None, **changes) -> tuple[LocalAuthorities, object]:
     values = defaults()
     values.update(changes)
     p = as_vector(values)
-    neighbours = (np.array([0, 0, 0]), np.array([], dtype=np.int64))
-    offsets = np.zeros((2, len(D.FIELDS))) if offsets is None else np.asarray(offsets, float)
-    las = LocalAuthorities(2, p, np.array([1000.0, 1000.0]), np.zeros(2), neighbours, offsets)
+    if neighbours is None:
+        neighbours = (np.zeros(n + 1, dtype=np.int64), np.array([], dtype=np.int64))
+    offsets = np.zeros((n, len(D.FIELDS))) if offsets is None else np.asarray(offsets, float)
+    las = LocalAuthorities(n, p, np.full(n, 1000.0), np.zeros(n), neighbours, offsets)
     return las, p
+
+
+def record_year(las, refusals, appeals, reversals, hearings=None, lost=None) -> None:
+    """One year's disputes, the same counts for every decision type."""
+    n = las.n
+    hearings = np.zeros(n) if hearings is None else np.asarray(hearings, float)
+    lost = np.zeros(n) if lost is None else np.asarray(lost, float)
+    by_kind = [np.tile(np.asarray(x, float), (N_KINDS, 1)) for x in (refusals, appeals,
+                                                                       reversals)]
+    las.record_disputes(appeals=hearings, wins=lost, hearings=hearings, lost_by_la=lost,
+                        conceded=np.zeros(n), refusals=by_kind[0], appeals_by_kind=by_kind[1],
+                        reversals=by_kind[2])
 
 
 def test_offsets_set_each_las_own_practice():
@@ -29,27 +46,10 @@ def test_offsets_set_each_las_own_practice():
     assert las.assess_threshold[0] == p.assess_threshold_initial
     assert las.assess_threshold[1] == pytest.approx(p.assess_threshold_initial * np.exp(0.5))
     assert las.plan_threshold[1] == pytest.approx(p.plan_threshold_initial * np.exp(-0.5))
-    # Both stand above their 2014 bars by the same learned departure, so the strict LA's
-    # standing practice is strict too.
-    assert las.assess_stance[1] / las.assess_stance[0] == pytest.approx(np.exp(0.5))
     assert las.special_threshold[1] == pytest.approx(p.special_threshold * np.exp(0.2))
     assert las.ep_fte[1] == pytest.approx(2.0 * las.ep_fte[0])
     assert list(las.wait_before_independent) == [10, 5]
     assert list(las.appeal_shift) == [0.0, 0.7]
-
-
-def test_thresholds_return_towards_standing_practice():
-    offsets = np.zeros((2, len(D.FIELDS)))
-    offsets[:, 0] = [0.0, 1.0]
-    las, p = make_las(offsets, gatekeeping_reversion=0.5, gatekeeping_relax=0.0,
-                      gatekeeping_response=0.0)
-    stance = las.assess_threshold.copy()
-    las.assess_threshold = stance * np.exp(0.4)  # both pushed up by last year's pressure
-    las.adapt_year(p, override_ended=False)
-    assert las.assess_threshold == pytest.approx(stance * np.exp(0.2))  # half the gap closed
-    for _ in range(40):
-        las.adapt_year(p, override_ended=False)
-    assert las.assess_threshold == pytest.approx(stance)         # each LA keeps its own bar
 
 
 def test_weight_zero_makes_las_alike():
@@ -66,81 +66,98 @@ def test_weight_zero_makes_las_alike():
 
 
 def test_las_start_where_their_yearly_rule_rests():
-    las, p = make_las(gatekeeping_reversion=0.5, gatekeeping_relax=0.4,
-                      la_reversal_initial=0.9)
-    # -0.4 * 0.9 a year, half the departure decaying each year: it rests at -0.72.
-    departure = -0.36 / 0.5
-    assert las.assess_threshold == pytest.approx(las.assess_stance * np.exp(departure))
-    assert las.plan_threshold == pytest.approx(las.plan_stance * np.exp(departure))
-    assert las.assess_threshold == pytest.approx(p.assess_threshold_initial)
-    # A year of the same conditions leaves them where they are.
-    before = las.assess_threshold.copy()
-    las.record_disputes(appeals=np.array([10.0, 10.0]), wins=np.zeros(2),
-                        hearings=np.array([1.0, 1.0]), lost_by_la=np.array([0.0, 0.0]),
-                        conceded=np.array([9.0, 9.0]))  # 9 of 10 reversed
+    las, p = make_las(la_appeals_per_refusal_initial=0.2, la_reversal_initial=0.9)
+    before = np.stack([las.assess_threshold, las.plan_threshold, las.special_threshold])
+    # A year that bears out the pre-2014 beliefs, within budget, leaves every bar put.
+    record_year(las, refusals=[100.0, 50.0], appeals=[20.0, 10.0], reversals=[18.0, 9.0])
     las.adapt_year(p, override_ended=False)
-    assert las.assess_threshold == pytest.approx(before, rel=1e-12)
+    after = np.stack([las.assess_threshold, las.plan_threshold, las.special_threshold])
+    assert after == pytest.approx(before, rel=1e-12)
 
 
-def test_concessions_count_as_reversals():
+def test_beliefs_are_learned_per_refusal_by_type():
     las, _ = make_las()
-    las.record_disputes(appeals=np.array([10.0, 10.0]), wins=np.zeros(2),
-                        hearings=np.array([10.0, 2.0]), lost_by_la=np.array([5.0, 1.0]),
-                        conceded=np.array([0.0, 8.0]))
-    las.learn_reversals()
-    assert np.allclose(las.reversal_belief, [0.5, 0.9])
-    assert np.allclose(las.loss_belief, [0.5, 0.5])
+    las.record_disputes(appeals=np.zeros(2), wins=np.zeros(2), hearings=np.array([10.0, 2.0]),
+                        lost_by_la=np.array([5.0, 1.0]), conceded=np.zeros(2),
+                        refusals=np.array([[10.0, 20.0], [5.0, 5.0], [4.0, 8.0]]),
+                        appeals_by_kind=np.array([[1.0, 2.0], [1.0, 0.0], [2.0, 8.0]]),
+                        reversals=np.array([[1.0, 1.0], [0.0, 0.0], [2.0, 6.0]]))
+    las.learn_challenges()
+    assert las.appeal_belief == pytest.approx(np.array([[0.1, 0.1], [0.2, 0.0], [0.5, 1.0]]))
+    assert las.reversal_belief == pytest.approx(np.array([[0.1, 0.05], [0.0, 0.0],
+                                                          [0.5, 0.75]]))
+    assert las.loss_belief == pytest.approx([0.5, 0.5])
 
 
-def test_las_without_cases_keep_their_belief_and_pool_their_neighbours():
-    values = defaults()
-    p = as_vector(values)
+def test_las_without_refusals_keep_their_belief_and_pool_their_neighbours():
     # LA 0 and LA 1 are neighbours; LA 2 stands alone.
     neighbours = (np.array([0, 1, 2, 2]), np.array([1, 0], dtype=np.int64))
-    las = LocalAuthorities(3, p, np.full(3, 1000.0), np.zeros(3), neighbours,
-                           np.zeros((3, len(D.FIELDS))))
-    las.record_disputes(appeals=np.array([4.0, 0.0, 0.0]), wins=np.zeros(3),
-                        hearings=np.array([4.0, 0.0, 0.0]),
-                        lost_by_la=np.array([1.0, 0.0, 0.0]), conceded=np.zeros(3))
-    las.learn_reversals()
-    # LA 1 had no case of its own and learns from its neighbour's; LA 2 saw nothing and
+    las, p = make_las(n=3, neighbours=neighbours)
+    record_year(las, refusals=[8.0, 0.0, 0.0], appeals=[2.0, 0.0, 0.0],
+                reversals=[1.0, 0.0, 0.0], hearings=[4.0, 0.0, 0.0], lost=[1.0, 0.0, 0.0])
+    las.learn_challenges()
+    # LA 1 had no refusal of its own and learns from its neighbour's; LA 2 saw nothing and
     # keeps what it believed.
-    assert las.reversal_belief == pytest.approx([0.25, 0.25, p.la_reversal_initial])
+    initial = p.la_appeals_per_refusal_initial
+    assert las.appeal_belief[0] == pytest.approx([0.25, 0.25, initial])
+    assert las.reversal_belief[0] == pytest.approx([0.125, 0.125,
+                                                    initial * p.la_reversal_initial])
     assert las.loss_belief == pytest.approx([0.25, 0.25, p.la_hearing_loss_initial])
 
 
 def test_losing_hearings_makes_las_concede_more():
     las, p = make_las()
-    las.record_disputes(appeals=np.array([10.0, 10.0]), wins=np.zeros(2),
-                        hearings=np.array([10.0, 10.0]), lost_by_la=np.array([1.0, 9.0]),
-                        conceded=np.zeros(2))
+    record_year(las, refusals=[10.0, 10.0], appeals=[1.0, 1.0], reversals=[1.0, 1.0],
+                hearings=[10.0, 10.0], lost=[1.0, 9.0])
     las.adapt_year(p, override_ended=False)
     assert las.concede[1] > las.concede[0]
 
 
-def test_reversals_relax_thresholds_and_overspend_tightens_them():
-    las, p = make_las(gatekeeping_relax=0.5, gatekeeping_response=0.2, gatekeeping_reversion=0.01,
-                      la_reversal_initial=0.0)
+def test_reversals_relax_bars_and_overspend_tightens_them():
+    las, p = make_las(n=3, gatekeeping_adjustment=1.0, gatekeeping_elasticity=2.0,
+                      gatekeeping_budget_weight=1.0)
     start = las.assess_threshold.copy()
     las.allocation_fy_gbp[:] = 100.0
-    las.spend_fy_gbp[:] = [100.0, 150.0]      # LA 1 overspends by 50%
-    las.record_disputes(appeals=np.array([4.0, 0.0]), wins=np.zeros(2),
-                        hearings=np.array([2.0, 0.0]), lost_by_la=np.array([2.0, 0.0]),
-                        conceded=np.array([2.0, 0.0]))
+    las.spend_fy_gbp[:] = [100.0, 150.0, 100.0]      # LA 1 overspends by 50%
+    # LAs 0 and 1 see none of their refusals appealed or reversed; LA 2 sees half reversed.
+    record_year(las, refusals=[10.0, 10.0, 10.0], appeals=[0.0, 0.0, 6.0],
+                reversals=[0.0, 0.0, 5.0])
     las.adapt_year(p, override_ended=False)
-    assert las.assess_threshold[0] == pytest.approx(np.clip(start[0] * np.exp(-0.5),
-                                                            *LA.THRESHOLD_RANGE))
-    assert las.assess_threshold[1] == pytest.approx(start[1] * np.exp(0.2 * 0.5))
-    assert las.conceded_year.sum() == 0.0  # the year's totals start again
+    base = LA.initial_net_saving(p)[0, 0]
+    assert las.assess_threshold[0] == pytest.approx(start[0] * (1.0 / base) ** 0.5)
+    assert las.assess_threshold[1] == pytest.approx(start[1] * (1.5 / base) ** 0.5)
+    assert las.assess_threshold[2] < start[2]
+    assert las.refusals_year.sum() == 0.0  # the year's totals start again
 
 
-def test_without_a_tribunal_las_expect_no_reversals():
-    las, p = make_las(gatekeeping_reversion=0.5, gatekeeping_relax=0.4,
-                      gatekeeping_response=0.0)
-    before = las.assess_threshold.copy()
-    las.adapt_year(p, override_ended=False, appeals_open=False)
-    assert np.all(las.reversal_belief == 0.0)
-    # The relaxation from believed reversals stops, so the bars rise back towards the
-    # standing practice.
-    assert np.all(las.assess_threshold > before)
-    assert np.allclose(las.loss_belief, p.la_hearing_loss_initial)
+def test_bars_move_part_of_the_way_and_keep_each_las_order():
+    offsets = np.zeros((2, len(D.FIELDS)))
+    offsets[:, 0] = [0.0, 1.0]
+    las, p = make_las(offsets, gatekeeping_adjustment=0.5)
+    start = las.assess_threshold.copy()
+    las.allocation_fy_gbp[:] = 100.0
+    las.spend_fy_gbp[:] = 130.0
+    target = las.reckoned_bars(p, np.full(2, 0.3))[0]
+    record_year(las, refusals=[10.0, 10.0], appeals=[1.3, 1.3],
+                reversals=[1.3 * p.la_reversal_initial] * 2)
+    las.adapt_year(p, override_ended=False)
+    assert las.assess_threshold == pytest.approx(np.sqrt(start * target))  # half, in logs
+    assert las.assess_threshold[1] / las.assess_threshold[0] == pytest.approx(np.e)
+
+
+def test_refusing_that_costs_more_than_it_saves_lowers_bars_without_a_clamp():
+    las, p = make_las(gatekeeping_adjustment=1.0)
+    record_year(las, refusals=[10.0, 10.0], appeals=[10.0, 10.0], reversals=[10.0, 10.0])
+    las.adapt_year(p, override_ended=False)
+    floor = LA.NET_SAVING_FLOOR / LA.initial_net_saving(p)[:, 0]
+    expected = np.array([p.assess_threshold_initial, p.plan_threshold_initial,
+                         p.special_threshold]) * floor ** (1.0 / p.gatekeeping_elasticity)
+    assert las.assess_threshold == pytest.approx(np.clip(expected[0], *LA.THRESHOLD_RANGE))
+    assert las.special_threshold == pytest.approx(np.clip(expected[2], *LA.THRESHOLD_RANGE))
+
+
+def test_the_stake_of_each_decision_comes_from_the_model_costs():
+    _, p = make_las(plan_horizon_years=4.0, mainstream_plan_gbp=10_000.0)
+    stake = LA.stake_gbp(p)[:, 0]
+    special = p.special_place_funding_gbp + p.special_topup_gbp + p.transport_gbp
+    assert stake == pytest.approx([40_000.0, 40_000.0, 4.0 * (special - 10_000.0)])

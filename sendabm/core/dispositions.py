@@ -22,8 +22,9 @@ each LA code, its standing practice as log offsets from the national parameters:
   2022 appeal rates have a rank correlation of 0.72, and appeal rates barely follow
   refusal shares (0.24 in 2022). It is the one offset not about the LA's own decisions.
 
-Offsets are LA state, not constants: an LA's thresholds move from year to year with its
-budget pressure and tribunal losses and return towards its standing practice
+Offsets are LA state, not constants: they set each LA's criteria (its 2014 bars), which
+its yearly reckoning of what a refusal saves and costs scales, so its bars move with its
+budget pressure and with the appeals and reversals its refusals draw
 (:meth:`sendabm.core.actors.local_authority.LocalAuthorities.adapt_year`). The
 packaged ``sendabm/data/la_dispositions.csv`` is estimated from each LA's 2019-2022
 record by ``sendabm calibrate`` (:mod:`sendabm.experiments.la_offsets`), with the

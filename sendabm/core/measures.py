@@ -396,6 +396,22 @@ def _spend(name, short, owner=LOCAL_AUTHORITY, note="") -> Measure:
                     owner=owner, short=short, note=note)
 
 
+DECISION_KINDS = ("assess", "plan", "placement")
+"""The LA decisions a family can contest, in the order of the case kinds (states.KIND_*
+from 1): a refusal to assess, a refusal to issue a plan, and the plan's contents
+(the setting named)."""
+REFUSALS_BY_KIND = ("assessments_refused", "plans_refused", "placements_refused")
+"""The counted refusals of each decision type, in :data:`DECISION_KINDS` order."""
+_KIND_LABELS = ("refusal to assess", "refusal to issue a plan", "plan's setting")
+
+
+def _by_kind(prefix, unit, label, owner, note="") -> tuple[Measure, ...]:
+    """One counted flow per contested decision type (``{prefix}_{kind}``)."""
+    return tuple(_counted(f"{prefix}_{kind}", FLOW, unit, f"{label} {what}", CONTESTED,
+                          owner=owner, note=note)
+                 for kind, what in zip(DECISION_KINDS, _KIND_LABELS, strict=True))
+
+
 _DISPUTE_ROUTES = ("mediations", "disputes_to_appeal", "disputes_unheard")
 """The counted first routes of a dispute: every dispute families raise is in one of them."""
 _PER_DECISION = "disputes a year per appealable decision"
@@ -478,6 +494,9 @@ REGISTRY: tuple[Measure, ...] = (
              note="Straight after a refusal or after a failed mediation."),
     _counted("appeals_conceded", FLOW, "appeals", "Appeals conceded by the LA", CONTESTED,
              owner=LOCAL_AUTHORITY, short="Conceded", contract=13, compare=22),
+    *_by_kind("appeals", "appeals", "Appeals registered against a", owner=FAMILY),
+    *_by_kind("reversals", "decisions", "LA decisions reversed: a", owner=LOCAL_AUTHORITY,
+              note="Agreed in mediation, conceded, or decided for the family and followed."),
     _counted("hearings", FLOW, "hearings", "Tribunal hearings", CONTESTED, owner=TRIBUNAL,
              short="Hearings", contract=14, compare=14),
     _counted("hearings_won_by_family", FLOW, "hearings", "Hearings won by the family",
@@ -544,6 +563,10 @@ REGISTRY: tuple[Measure, ...] = (
     Measure("share_hearings_won_by_family", SHARE, "share of hearings",
             "Share of hearings won by the family", CONTESTED, owner=TRIBUNAL,
             formula=Ratio("hearings_won_by_family", "hearings", True, True)),
+    *(Measure(f"share_appeals_{kind}", SHARE, "share of appeals",
+              f"Share of appeals against a {what}", CONTESTED, owner=FAMILY,
+              formula=Ratio(f"appeals_{kind}", "appeals_registered", True, True))
+      for kind, what in zip(DECISION_KINDS, _KIND_LABELS, strict=True)),
     Measure("disputes_raised", FLOW, "disputes", "Disputes families raised against LA decisions",
             LOWER, FAMILY, short="Disputes raised", compare=19, formula=Total(_DISPUTE_ROUTES),
             note="Counted at the family's decision to contest a refusal, whichever route then "

@@ -35,7 +35,13 @@ from sendabm.core.kernels import cases as case_kernels
 from sendabm.core.kernels.aggregate import M, partial_sums
 from sendabm.core.kernels.family_month import busy_rows, merge_sorted
 from sendabm.core.kernels.onset_schedule import OnsetSchedule
-from sendabm.core.measures import NATIONAL_ORDER, SPEND, derive
+from sendabm.core.measures import (
+    DECISION_KINDS,
+    NATIONAL_ORDER,
+    REFUSALS_BY_KIND,
+    SPEND,
+    derive,
+)
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.parameters import as_vector
 from sendabm.core.phases import PHASES, PhaseClock
@@ -349,8 +355,7 @@ class SendModel(mesa.Model):
         if calendar.month_of(self.tick) == 3:
             self.las.adapt_year(self.p, self.tick >= self.override_end_tick,
                                 pull=self.effects.threshold_pull,
-                                target=self.effects.threshold_target,
-                                appeals_open=self.effects.appeals_open > 0.0)
+                                target=self.effects.threshold_target)
 
     def _collect(self) -> None:
         self.datacollector.collect(self)
@@ -493,7 +498,10 @@ class SendModel(mesa.Model):
                   - la_tot[M["decisions_not_followed"], :, 0]),
             hearings=la_tot[M["hearings"], :, 0],
             lost_by_la=la_tot[M["hearings_won_by_family"], :, 0],
-            conceded=la_tot[M["appeals_conceded"], :, 0])
+            conceded=la_tot[M["appeals_conceded"], :, 0],
+            refusals=la_tot[[M[k] for k in REFUSALS_BY_KIND], :, 0],
+            appeals_by_kind=la_tot[[M[f"appeals_{k}"] for k in DECISION_KINDS], :, 0],
+            reversals=la_tot[[M[f"reversals_{k}"] for k in DECISION_KINDS], :, 0])
         with np.errstate(divide="ignore", invalid="ignore"):
             n_need = la_tot[M["with_need"], :, 0]
             las.mean_trust = np.where(n_need > 0, la_tot[M["trust_la_sum"], :, 0] / n_need,

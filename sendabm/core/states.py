@@ -70,6 +70,14 @@ EV_DISPUTE_TO_APPEAL = 1 << 19
 """The family contested a refusal by appealing straight away (a dispute's first route)."""
 EV_DISPUTE_UNHEARD = 1 << 20
 """The family decided to contest a refusal, but no route it would take was open."""
+EV_REVERSED = 1 << 21
+"""The LA's refusal was reversed: agreed in mediation, conceded, or decided for the family
+and followed (:func:`sendabm.core.kernels.cases.remedy`)."""
+KIND_SHIFT = 22
+"""Bits 22-23 of the events hold the case's kind (KIND_*) on the month's dispute events
+(an appeal registered, a refusal reversed), so that they are counted by decision type."""
+KIND_MASK = 3
+"""Mask of the kind, after shifting the events right by :data:`KIND_SHIFT`."""
 
 FINAL_YEAR = 20
 """Last year group kept: year 20 is age 24-25 (EHC plans run to 25)."""

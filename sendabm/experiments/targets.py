@@ -63,6 +63,10 @@ TARGETS: tuple[Target, ...] = (
            unit="share of new plans"),
     Target("share_independent", "EHC plans in independent special schools (January)",
            "placements_independent", "january", "ehc_plans", unit="share of plans"),
+    Target("share_appeals_assess", "Appeals against a refusal to assess", "appeals_assess",
+           "academic", "appeals_registered", unit="share of appeals"),
+    Target("share_appeals_placement", "Appeals against a plan's contents (incl. placement)",
+           "appeals_placement", "academic", "appeals_registered", unit="share of appeals"),
 )
 BY_NAME = {t.name: t for t in TARGETS}
 FIT_YEARS = (2014, 2022)

@@ -421,7 +421,8 @@ class Family(mesa.Agent):
                 < self.appeal_probability(world, p):
             hit("appeal_chosen")
             self.stage, self.stage_tick = S.APPEALING, world.tick
-            self.events |= S.EV_APPEAL | (S.EV_DISPUTE_TO_APPEAL if refused else 0)
+            self.events |= (S.EV_APPEAL | (self.kind << S.KIND_SHIFT)
+                            | (S.EV_DISPUTE_TO_APPEAL if refused else 0))
             return
         hit("dispute_dropped")
         self.stage, self.kind = S.IDLE, S.KIND_NONE

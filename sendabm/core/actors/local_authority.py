@@ -8,13 +8,16 @@ educational-psychologist capacity, issues or refuses a plan and names a setting,
 concedes or defends appeals and agrees in mediation, and places children in special
 schools or with independent providers; these decisions run case by case in
 :mod:`sendabm.core.kernels.cases` (``la_decides_requests``, ``la_assesses``,
-``mediate``, ``appeals``, ``place``). Once a year it learns (ODD §3 step 10): in
-August it adapts its assessment capacity to its queue and commissions state special
-places, which open in a later September; in March overspending tightens its
-thresholds (gatekeeping), having its refusals reversed (at a hearing or by conceding)
-loosens them, and losing hearings makes it concede more. What it believes of its
-reversals and hearing losses it learns from its own and its neighbours' cases, and it
-starts in 2014 with two decades of that learning behind it (:func:`resting_departure`).
+``mediate``, ``appeals``, ``place``), on the LA's own noisy reading of each child's need
+(never the true need, nor the tribunal's answer). Once a year it learns (ODD §3 step 10):
+in August it adapts its assessment capacity to its queue and commissions state special
+places, which open in a later September; in March it sets each of its three bars (to
+assess, to issue a plan, to name a special setting) by weighing what a refusal of that
+type saves against what it costs: the appeals it draws, the chance it is reversed, and
+the duty to the child, which weighs more the greater the child's need
+(:meth:`LocalAuthorities.reckoned_bars`). Overspending makes savings weigh more.
+What it believes of its refusals (appeals and reversals per refusal, by type) and of its
+hearings it learns from its own and its neighbours' cases.
 
 **What it owns.**
 
@@ -27,7 +30,8 @@ starts in 2014 with two decades of that learning behind it (:func:`resting_depar
   :meth:`LocalAuthorities.open_commissioned_places` (each September),
   :meth:`LocalAuthorities.adapt_school_year` and
   :meth:`LocalAuthorities.learn_success` (each August), and
-  :meth:`LocalAuthorities.adapt_year` (each March).
+  :meth:`LocalAuthorities.adapt_year` with :meth:`LocalAuthorities.learn_challenges`
+  (each March).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from sendabm.core import calendar, exogenous
 from sendabm.core import states as S
 from sendabm.core.actors.special import SpecialSchools
 from sendabm.core.dispositions import FIELDS
+from sendabm.core.measures import DECISION_KINDS
 from sendabm.core.param import Param, declare
 from sendabm.core.population import Families
 
@@ -69,11 +74,17 @@ PARAMS: tuple[Param, ...] = (
         "Need above which an LA agrees to name a special setting."),
     declare("la_observation_sd", 0.35, "log need units", 0.0, 3.0, "la",
         "assumption", "Noise in an LA's reading of a child's need."),
-    declare("gatekeeping_response", 0.06, "log units/year", 0.0, 2.0, "la",
+    declare("gatekeeping_budget_weight", 1.0, "per unit overspend ratio", 0.0, 10.0, "la",
         "assumption: LAs tighten thresholds under deficit pressure (Isos 2024)",
-        "Yearly rise of log thresholds per unit of overspend ratio."),
-    declare("gatekeeping_relax", 0.05, "log units/year", 0.0, 2.0, "la",
-        "assumption", "Yearly fall of log thresholds per unit of reversal rate."),
+        "How much more an overspending LA values a pound saved by a refusal: the weight on "
+        "savings is 1 + this x its overspend ratio (doubled once deficits count against "
+        "reserves)."),
+    declare("gatekeeping_elasticity", 2.0, "ratio", 0.1, 20.0, "la",
+        "assumption: refusing children of greater need carries a graver breach of the "
+        "statutory duty (complaints, inspection, the LA's own professionals)",
+        "How steeply the duty an LA weighs against a refusal rises with the need of the "
+        "child refused: an LA's bar moves with its net saving per refusal to the power "
+        "1 / this (large: bars barely move)."),
     declare("assessments_per_ep_month", 3.0, "assessments/FTE/month", 0.1, 50.0, "la",
         "assumption", "EHC needs assessments one educational-psychologist FTE completes a month."),
     declare("ep_fte_per_10k_pupils", 1.2, "FTE/10,000 pupils", 0.0, 20.0, "la",
@@ -125,11 +136,22 @@ PARAMS: tuple[Param, ...] = (
         "~£0.9bn of the 2014/15 high-needs block (DfE s251 outturn)",
         "High-needs spend not tied to individual plans, per pupil, in 2014 prices."),
     # --- la ------------------------------------------------------------------------------
-    declare("gatekeeping_reversion", 0.3, "share/year", 0.01, 1.0, "la",
-        "assumption: an LA's published criteria and panel practice persist; budget "
-        "pressure and tribunal losses move them for a while (Isos 2024)",
-        "Share of the gap between an LA's thresholds and its standing practice closed "
-        "each year."),
+    declare("gatekeeping_adjustment", 0.5, "share/year", 0.01, 1.0, "la",
+        "assumption: an LA's published criteria and panel practice change slowly (Isos 2024)",
+        "Share of the gap (in log units) between each of an LA's bars and the bar its "
+        "reckoning of costs points to that it closes each March."),
+    declare("plan_horizon_years", 5.0, "years", 0.5, 20.0, "money",
+        "assumption: plans last several years; LAs' high-needs planning looks 3-5 years "
+        "ahead (Isos 2024)",
+        "Years of provision an LA counts a decision to cost when it weighs a refusal."),
+    declare("mainstream_plan_gbp", 8662.0, "GBP/plan/year", 0.0, 200000.0, "money",
+        "Lincolnshire FOI: mainstream top-up ~£8,662",
+        "Yearly cost an LA reckons a plan in mainstream to add (2014 prices)."),
+    declare("la_appeals_per_refusal_initial", 0.13, "appeals/refusal", 0.0, 1.0, "la",
+        "assumption: 2019/20, ~29% of ~8,000 appeals were against refusals to assess, "
+        "against ~18,000 refusals (MoJ tribunal statistics; DfE SEN2)",
+        "Appeals per refusal an LA had seen, for each decision type, before September "
+        "2014; its belief until its own and its neighbours' cases replace it."),
     declare("la_disposition_weight", 1.0, "share", 0.0, 1.0, "la",
         "each LA's 2019-2022 record (sendabm/data/la_dispositions.csv)",
         "How far each LA's own standing practice (its offsets in the dispositions table) "
@@ -140,12 +162,10 @@ PARAMS: tuple[Param, ...] = (
         "each LA's share is back-cast from its record (sendabm.core.starting_state)."),
     declare("la_reversal_initial", 0.95, "share", 0.0, 1.0, "la",
         "assumption: MoJ tribunal statistics 2014/15, 86% of decided SEND appeals found "
-        "wholly or partly for families, and most of the rest conceded or withdrawn; the "
-        "model's LAs see 96-97% of contested decisions reversed in 2016-2022 (pooled, "
-        "scale 0.25)",
-        "Share of its contested decisions an LA had seen reversed (lost at a hearing or "
-        "conceded) in the years before September 2014; its belief until its own and its "
-        "neighbours' cases replace it."),
+        "wholly or partly for families, and most of the rest conceded or withdrawn",
+        "Share of its appealed refusals an LA had seen reversed before September 2014: its "
+        "first belief of reversals per refusal is this times "
+        "``la_appeals_per_refusal_initial``."),
     declare("la_hearing_loss_initial", 0.86, "share", 0.0, 1.0, "la",
         "MoJ tribunal statistics 2014/15: 86% of decided SEND appeals found wholly or "
         "partly for the appellant",
@@ -192,20 +212,24 @@ class LocalAuthorities:
         self.n = n
         stance = np.exp(offsets)  # the multiplicative offsets (all but 'appeal')
         column = {name: stance[:, k] for k, name in enumerate(FIELDS)}
-        self.assess_threshold = np.clip(p.assess_threshold_initial * column["assess"],
-                                        *THRESHOLD_RANGE)
-        self.plan_threshold = np.clip(p.plan_threshold_initial * column["plan"],
-                                      *THRESHOLD_RANGE)
-        # What each LA believes of its contested decisions, before its own cases come in.
-        self.reversal_belief = np.full(n, p.la_reversal_initial)
+        # Each LA's bars in September 2014, one per decision type (DECISION_KINDS): the
+        # national bars times its own offsets. Its criteria, which its yearly reckoning
+        # (adapt_year) scales; they are also the reckoning's resting point under the
+        # pre-2014 beliefs and no overspend.
+        self.criteria = np.clip(np.stack([
+            p.assess_threshold_initial * column["assess"],
+            p.plan_threshold_initial * column["plan"],
+            p.special_threshold * column["special"]]), *THRESHOLD_RANGE)
+        self.assess_threshold, self.plan_threshold, self.special_threshold = (
+            self.criteria.copy())
+        # What each LA believes of its refusals of each type, before its own cases come
+        # in: appeals per refusal and reversals per refusal.
+        self.appeal_belief = np.full((len(DECISION_KINDS), n), p.la_appeals_per_refusal_initial)
+        self.reversal_belief = self.appeal_belief * p.la_reversal_initial
         self.loss_belief = np.full(n, p.la_hearing_loss_initial)
-        # Each LA's standing practice, to which its thresholds return (adapt_year): above
-        # its 2014 bars by what it had learned by then (resting_departure). Not clipped, so
-        # the 2014 bars are the rule's resting point.
-        departure = resting_departure(p, self.gatekeeping_change(p, np.zeros(n)))
-        self.assess_stance = self.assess_threshold * np.exp(-departure)
-        self.plan_stance = self.plan_threshold * np.exp(-departure)
-        self.special_threshold = p.special_threshold * column["special"]
+        self.refusals_year = np.zeros((len(DECISION_KINDS), n))
+        self.appeals_kind_year = np.zeros((len(DECISION_KINDS), n))
+        self.reversals_year = np.zeros((len(DECISION_KINDS), n))
         # An LA that relies on independent places buys them sooner and commissions fewer
         # state special places (a positive 'independent' offset).
         reliance = 1.0 / column["independent"]
@@ -285,56 +309,79 @@ class LocalAuthorities:
         self.spend_fy_gbp += spend_gbp
         self.allocation_fy_gbp += allocation
 
-    def record_disputes(self, appeals, wins, hearings, lost_by_la, conceded) -> None:
-        """Accumulate this month's dispute outcomes for the yearly learning."""
+    def record_disputes(self, appeals, wins, hearings, lost_by_la, conceded, refusals=None,
+                        appeals_by_kind=None, reversals=None) -> None:
+        """Accumulate this month's dispute outcomes for the yearly learning.
+
+        Args:
+            appeals: Appeals decided (heard or conceded), per LA.
+            wins: Of those, won by the family (and followed), per LA.
+            hearings: Hearings, per LA.
+            lost_by_la: Hearings the LA lost, per LA.
+            conceded: Appeals conceded, per LA.
+            refusals: Refusals by decision type, (len(DECISION_KINDS), n) (None: none).
+            appeals_by_kind: Appeals registered by decision type, same shape.
+            reversals: Decisions reversed (agreed in mediation, conceded, or decided for
+                the family and followed) by decision type, same shape.
+        """
         self.appeals_year += appeals
         self.wins_year += wins
         self.hearings_year += hearings
         self.hearings_lost_by_la_year += lost_by_la
         self.conceded_year += conceded
+        if refusals is not None:
+            self.refusals_year += refusals
+            self.appeals_kind_year += appeals_by_kind
+            self.reversals_year += reversals
 
-    def learn_reversals(self, appeals_open: bool = True) -> None:
-        """Each LA updates what it believes of its contested decisions from this year's
-        cases, its own and its neighbours' (regional SEND networks and the published
-        tribunal statistics let an LA see its neighbours' outcomes).
+    def learn_challenges(self) -> None:
+        """Each LA updates what it believes of its refusals of each type, and of its
+        hearings, from this year's cases, its own and its neighbours' (regional SEND
+        networks and the published tribunal statistics let an LA see its neighbours'
+        outcomes).
 
-        The reversal rate is appeals lost at a hearing or conceded, over appeals heard or
-        conceded: a concession reverses a refusal as surely as a lost hearing does, so an
-        LA that concedes most appeals learns that its refusals do not hold. Pooling with
-        neighbours and keeping last year's belief when there were no cases make the
-        learning far less dependent on the sampling scale: at scale 0.05 a quarter to four fifths
-        of LAs have no contested case of their own in a year, and reading that as "no
-        reversals" made a small sample's LAs stricter than full England's.
-
-        Args:
-            appeals_open: False once the tribunal is removed. An LA knows the law: with
-                no appeal open, none of its refusals can be reversed, so it believes
-                none will be (its hearing-loss belief, which only sets its concessions,
-                is kept).
+        For each decision type it learns appeals per refusal and reversals per refusal
+        (reversed: agreed in mediation, conceded, or decided against it and followed): an
+        LA that concedes most appeals learns that its refusals do not hold as surely as
+        one that loses them at hearings. It learns from what happens, not from the law: with
+        the tribunal removed its appeals stop and its reversals fall to those agreed in
+        mediation, and it learns that a year later. Pooling with neighbours and keeping
+        last year's belief when there were no refusals make the learning far less
+        dependent on the sampling scale: at scale 0.05 a quarter to four fifths of LAs
+        have no contested case of their own in a year.
         """
-        if not appeals_open:
-            self.reversal_belief = np.zeros(self.n)
-            return
-        contested = self.hearings_year + self.conceded_year
-        reversed_ = self.hearings_lost_by_la_year + self.conceded_year
-        self.reversal_belief = self.pooled_share(reversed_, contested, self.reversal_belief)
+        self.appeal_belief = self.pooled_share(self.appeals_kind_year, self.refusals_year,
+                                               self.appeal_belief)
+        self.reversal_belief = self.pooled_share(self.reversals_year, self.refusals_year,
+                                                 self.reversal_belief)
         self.loss_belief = self.pooled_share(self.hearings_lost_by_la_year, self.hearings_year,
                                              self.loss_belief)
 
-    def gatekeeping_change(self, p, pressure: np.ndarray) -> np.ndarray:
-        """This year's change of each LA's log thresholds: overspend tightens, reversed
-        decisions loosen.
+    def reckoned_bars(self, p, pressure: np.ndarray) -> np.ndarray:
+        """The bar, per decision type and LA, at which the LA's reckoning of a refusal
+        balances (need units, (len(DECISION_KINDS), n)).
+
+        Refusing the child at the bar saves the provision at stake (:func:`stake_gbp`),
+        weighted up by overspend, unless the refusal is reversed, and costs the defence of
+        the appeals it draws; against that the LA weighs its statutory duty to the child,
+        which grows with the child's need to the power ``gatekeeping_elasticity``. So the
+        bar is the LA's criteria times (net saving / net saving in 2014) ** (1 /
+        elasticity): it rises as money tightens and falls as more refusals are appealed
+        and reversed, per decision type, with no clamp at the legal bar.
 
         Args:
             p: Parameter vector.
-            pressure: Each LA's overspend ratio (0 if within its allocation).
+            pressure: Each LA's overspend ratio this year (0 if within its allocation).
         """
-        return p.gatekeeping_response * pressure - p.gatekeeping_relax * self.reversal_belief
+        weight = 1.0 + p.gatekeeping_budget_weight * pressure
+        ratio = (np.maximum(net_saving(p, weight, self.appeal_belief, self.reversal_belief),
+                            NET_SAVING_FLOOR) / initial_net_saving(p))
+        return self.criteria * ratio ** (1.0 / p.gatekeeping_elasticity)
 
     def adapt_year(self, p, override_ended: bool, pull: float = 0.0,
-                   target: float | None = None, appeals_open: bool = True) -> None:
-        """Gatekeeping responds to overspend and tribunal losses, and returns towards each
-        LA's standing practice.
+                   target: float | None = None) -> None:
+        """March: each LA learns from its refusals' fate and moves each of its bars part
+        of the way to the bar its reckoning of costs points to (:meth:`reckoned_bars`).
 
         Args:
             p: Parameter vector.
@@ -342,7 +389,6 @@ class LocalAuthorities:
             pull: Share of the gap to ``target`` closed this year (a national framework
                 or right first time; 0: none).
             target: The assessment bar the pull moves towards (None: none).
-            appeals_open: False once the tribunal is removed (:meth:`learn_reversals`).
         """
         with np.errstate(divide="ignore", invalid="ignore"):
             overspend = np.where(self.allocation_fy_gbp > 0,
@@ -350,34 +396,29 @@ class LocalAuthorities:
         pressure = np.maximum(0.0, overspend)
         if override_ended:
             pressure = pressure * np.where(self.deficit_gbp > self.reserves_gbp, 2.0, 1.0)
-        self.learn_reversals(appeals_open)
-        change = self.gatekeeping_change(p, pressure)
-        ratio = p.plan_threshold_initial / p.assess_threshold_initial
-        for name, stance, goal in (
-                ("assess_threshold", self.assess_stance, target),
-                ("plan_threshold", self.plan_stance, None if target is None else target * ratio)):
-            # What an LA has learned is its departure from its standing practice, in log
-            # units, so strict and lenient LAs move in proportion and keep their order:
-            # it decays back towards the standing practice. Neighbours do not copy it: a
-            # diffusion of departures moved no LA's thresholds beyond seed noise when the
-            # graph was rewired (docs/areas.md), so it was removed.
-            departure = ((1.0 - p.gatekeeping_reversion) * np.log(getattr(self, name) / stance)
-                         + change)
-            values = stance * np.exp(departure)
-            if goal is not None:
-                # A national framework or 'right first time' pulls practice to one bar,
-                # and with it the LA's standing criteria, so the pull does not wear off.
-                values += pull * (goal - values)
-                stance += pull * (goal - stance)
-            setattr(self, name, np.clip(values, *THRESHOLD_RANGE))
+        self.learn_challenges()
+        bars = np.stack([self.assess_threshold, self.plan_threshold, self.special_threshold])
+        # In log units, so strict and lenient LAs move in proportion and keep their order.
+        # Neighbours do not copy each other's bars: a diffusion of practice moved no LA's
+        # thresholds beyond seed noise when the graph was rewired (docs/areas.md), so it
+        # was removed; neighbours' cases inform each LA's beliefs instead.
+        bars = bars * (self.reckoned_bars(p, pressure) / bars) ** p.gatekeeping_adjustment
+        if target is not None:
+            # A national framework or 'right first time' pulls each LA's criteria for
+            # assessments and plans, and its bars, to one bar, so the pull does not wear off.
+            goal = np.array([target, target * p.plan_threshold_initial
+                             / p.assess_threshold_initial])[:, None]
+            self.criteria[:2] += pull * (goal - self.criteria[:2])
+            bars[:2] += pull * (goal - bars[:2])
+        self.assess_threshold, self.plan_threshold, self.special_threshold = np.clip(
+            bars, *THRESHOLD_RANGE)
         self.concede = concede_rate(p, self.loss_belief)
         self.ep_fte = self.ep_fte * (1.0 + p.ep_growth_per_year)
         self.ep_fte_floor = self.ep_fte_floor * (1.0 + p.ep_growth_per_year)
-        self.spend_fy_gbp[:] = 0.0
-        self.allocation_fy_gbp[:] = 0.0
-        self.hearings_year[:] = 0.0
-        self.hearings_lost_by_la_year[:] = 0.0
-        self.conceded_year[:] = 0.0
+        for totals in (self.spend_fy_gbp, self.allocation_fy_gbp, self.hearings_year,
+                       self.hearings_lost_by_la_year, self.conceded_year, self.refusals_year,
+                       self.appeals_kind_year, self.reversals_year):
+            totals[...] = 0.0
 
     def adapt_school_year(self, p, fam: Families, placed_independent_year: np.ndarray,
                           tick: int, lag_cut: int) -> None:
@@ -449,31 +490,56 @@ class LocalAuthorities:
             return np.where(pooled_whole > 0, pooled_part / pooled_whole, previous)
 
     def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` over each LA's neighbours."""
+        """Sum of ``values`` over each LA's neighbours (along the last axis, per LA)."""
+        if values.ndim > 1:
+            return np.stack([self.neighbour_sum(row) for row in values])
         # bincount, not add.reduceat: reduceat gives an LA with no neighbours its next
         # LA's first neighbour instead of 0.
         rows = np.repeat(np.arange(self.n), np.diff(self.indptr))
         return np.bincount(rows, weights=values[self.indices], minlength=self.n)
 
 
-def resting_departure(p, change: np.ndarray) -> np.ndarray:
-    """Each LA's departure from its standing practice, log units, at which its yearly
-    rule ``d <- (1 - gatekeeping_reversion) d + change`` stays put: ``change / reversion``
-    (``gatekeeping_reversion`` is at least 0.01, so the rule always has one).
+NET_SAVING_FLOOR = 0.01
+"""Least net saving per refusal an LA reckons with, as a share of the provision at stake:
+where appeals and reversals make refusing cost more than it saves, its bar falls only as
+far as this allows."""
 
-    LAs start in September 2014 at this point. The SEND tribunal (SENDIST from 1994) had
-    been reversing LAs' refusals for two decades, so an LA's 2014 bars are not its
-    standing practice: they sit below it by the departure at which its March rule
-    (:meth:`LocalAuthorities.adapt_year`) stays put under the pre-2014 conditions (no
-    overspend, its decisions reversed at ``la_reversal_initial``). The fitted parameters
-    are the 2014 bars, and the standing practice is derived from them. Starting the bars
-    at the standing practice made every LA hold them for two years (its dispute pipeline
-    was still empty) and then relax them by half; ten years of learning instead of the
-    resting point still left LAs with a slow reversion drifting down (the median bar
-    fell from 0.70 in 2016 to 0.31 in 2022 at reversion 0.14), a start-up transient
-    either way.
+
+def stake_gbp(p) -> np.ndarray:
+    """The provision an LA's refusal of each decision type saves, GBP (2014 prices),
+    (len(DECISION_KINDS), 1): a plan in mainstream for ``plan_horizon_years`` (refusing
+    to assess or to issue), and a state special place's extra cost over a mainstream plan
+    for as long (refusing the setting)."""
+    plan = p.mainstream_plan_gbp * p.plan_horizon_years
+    special = (p.special_place_funding_gbp + p.special_topup_gbp + p.transport_gbp
+               - p.mainstream_plan_gbp) * p.plan_horizon_years
+    return np.array([plan, plan, max(special, 0.0)])[:, None]
+
+
+def net_saving(p, weight, appeals, reversals) -> np.ndarray:
+    """An LA's reckoned net saving per refusal of each decision type, as a share of the
+    provision at stake: the saving weighted by ``weight`` when not reversed, less the
+    defence of the appeals a refusal draws.
+
+    Args:
+        p: Parameter vector.
+        weight: Weight on money saved (1 + budget weight x overspend), per LA or scalar.
+        appeals: Appeals per refusal, (len(DECISION_KINDS), n) or broadcastable.
+        reversals: Reversals per refusal, same shape.
     """
-    return change / p.gatekeeping_reversion
+    stake = stake_gbp(p)
+    with np.errstate(divide="ignore"):
+        defence_share = np.where(stake > 0, p.tribunal_cost_gbp / stake, np.inf)
+    return weight * (1.0 - reversals) - appeals * defence_share
+
+
+def initial_net_saving(p) -> np.ndarray:
+    """The net saving under the pre-2014 beliefs and no overspend, the reckoning's
+    reference, (len(DECISION_KINDS), 1): at it each LA's bars are its criteria, so LAs
+    start in September 2014 at the resting point of their yearly rule."""
+    appeals = p.la_appeals_per_refusal_initial
+    return np.maximum(net_saving(p, 1.0, appeals, appeals * p.la_reversal_initial),
+                      NET_SAVING_FLOOR)
 
 
 def concede_rate(p, loss_belief: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from sendabm.core import slots as K
 from sendabm.core import states as S
 from sendabm.core.actors.mainstream import SCHOOL_TOTALS
 from sendabm.core.kernels.outcomes import outcome_row
-from sendabm.core.measures import SLOT, SLOTS
+from sendabm.core.measures import DECISION_KINDS, SLOT, SLOTS
 from sendabm.core.param import NEED_UNIT_GBP
 
 LA_MEASURES = SLOTS
@@ -41,8 +41,18 @@ _EVENT_MEASURES = (
     (S.EV_DISPUTE_TO_APPEAL, M["disputes_to_appeal"]),
     (S.EV_DISPUTE_UNHEARD, M["disputes_unheard"]),
 )
-EVENT_BITS = np.array([b for b, _ in _EVENT_MEASURES], dtype=np.int64)
-EVENT_SLOTS = np.array([k for _, k in _EVENT_MEASURES], dtype=np.int64)
+_KIND_EVENT_MEASURES = tuple(
+    (bit, kind, M[f"{prefix}_{name}"])
+    for bit, prefix in ((S.EV_APPEAL, "appeals"), (S.EV_REVERSED, "reversals"))
+    for kind, name in enumerate(DECISION_KINDS, start=1))
+"""Events counted by the case's kind (the kind bits of the events, states.KIND_SHIFT)."""
+EVENT_BITS = np.array([b for b, _ in _EVENT_MEASURES] + [b for b, _, _ in _KIND_EVENT_MEASURES],
+                      dtype=np.int64)
+EVENT_SLOTS = np.array([k for _, k in _EVENT_MEASURES] + [k for _, _, k in _KIND_EVENT_MEASURES],
+                       dtype=np.int64)
+EVENT_KINDS = np.array([0] * len(_EVENT_MEASURES) + [k for _, k, _ in _KIND_EVENT_MEASURES],
+                       dtype=np.int64)
+"""The case kind an event must carry to count (0: any)."""
 
 N_CHUNKS = 32
 """Fixed number of row chunks: partial sums never depend on the thread count."""
@@ -51,7 +61,7 @@ N_CHUNKS = 32
 
 @njit(cache=True)
 def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provider_roll, money,
-                 fees, event_bits, event_slots, progress_gain, with_outcomes):
+                 fees, event_bits, event_slots, event_kinds, progress_gain, with_outcomes):
     """Totals of ``rows[start:stop]`` into slot ``c`` of the partial-sum arrays.
 
     Written flat over unpacked columns: per-row helper calls taking the column tuple
@@ -137,8 +147,9 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
                 a[slot, la, q] += 1.0
         events = events_col[i]
         if events != 0:
+            kind = (events >> S.KIND_SHIFT) & S.KIND_MASK
             for k in range(event_bits.shape[0]):
-                if events & event_bits[k]:
+                if events & event_bits[k] and (event_kinds[k] == 0 or event_kinds[k] == kind):
                     a[event_slots[k], la, 0] += 1.0
                     a[event_slots[k], la, q] += 1.0
             if events & S.EV_APPEAL:
@@ -169,8 +180,8 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
 
 
 @njit(cache=True, parallel=True)
-def _count_chunks(fam, rows, money, fees, event_bits, event_slots, progress_gain, with_outcomes,
-                  acc, school_acc, special_roll, provider_roll):
+def _count_chunks(fam, rows, money, fees, event_bits, event_slots, event_kinds, progress_gain,
+                  with_outcomes, acc, school_acc, special_roll, provider_roll):
     n = rows.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
@@ -178,7 +189,7 @@ def _count_chunks(fam, rows, money, fees, event_bits, event_slots, progress_gain
         # body, and would compile the chunk function once for each.
         _count_chunk(fam, rows, np.int64(c), c * size, min(n, (c + 1) * size), acc, school_acc,
                      special_roll, provider_roll, money, fees, event_bits, event_slots,
-                     progress_gain, with_outcomes)
+                     event_kinds, progress_gain, with_outcomes)
 
 
 def partial_sums(n_la: int, n_school: int, n_special: int, n_provider: int) -> tuple:
@@ -290,7 +301,7 @@ def count(fam, rows: np.ndarray, n_la: int, n_school: int, n_special: int, n_pro
         partials = partial_sums(n_la, n_school, n_special, n_provider)
     money = np.array([special_gbp, transport_gbp, tribunal_gbp, threshold_units, cost_factor])
     with_outcomes = progress_gain is not None
-    _count_chunks(fam, rows, money, fees.astype(np.float64), EVENT_BITS, EVENT_SLOTS,
+    _count_chunks(fam, rows, money, fees.astype(np.float64), EVENT_BITS, EVENT_SLOTS, EVENT_KINDS,
                   float(progress_gain) if with_outcomes else 0.0, with_outcomes, *partials)
     # Summed as (chunk, cell) matrices: one compile per dtype instead of one per shape.
     return tuple(_sum_chunks(a.reshape(a.shape[0], -1)).reshape(a.shape[1:]) for a in partials)

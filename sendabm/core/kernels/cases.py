@@ -76,8 +76,12 @@ def tribunal_bar(fam, i, cw, p):
 
 @njit(cache=True, inline="always")
 def merit(fam, i, cw, p):
-    """Chance the tribunal would find for the family: what the LA's lawyers foresee."""
-    z = (np.float64(fam.need[i]) - tribunal_bar(fam, i, cw, p)) / p.tribunal_decision_sd
+    """Chance the tribunal would find for the family, as the LA's lawyers foresee it from
+    their own reading of the case: the need seen with the noise of an assessed case,
+    drawn once per dispute (keyed by the month it reached its stage), never the true need."""
+    z = rng.normal(cw.key, rng.LA_MERIT_VIEW, fam.uid[i], fam.stage_tick[i])
+    view = np.float64(fam.need[i]) * math.exp(ASSESSED_VIEW_NOISE * p.la_observation_sd * z)
+    z = (view - tribunal_bar(fam, i, cw, p)) / p.tribunal_decision_sd
     return 1.0 / (1.0 + math.exp(-LOGISTIC_PROBIT * z))
 
 
@@ -200,6 +204,7 @@ def la_assesses(fam, cases, cw, p):
 def remedy(fam, i, cw, p, ordered):
     """Give the family what the dispute was about (after agreement, concession or win)."""
     kind = fam.kind[i]
+    fam.events[i] |= S.EV_REVERSED | (np.int32(kind) << S.KIND_SHIFT)
     if kind == S.KIND_ASSESS:
         fam.stage[i] = S.ASSESSING
         fam.stage_tick[i] = cw.tick

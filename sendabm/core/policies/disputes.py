@@ -100,15 +100,16 @@ TRIBUNAL = Lever(
           - **Pending appeals:** in the first month, each pending appeal is either
             settled by the LA (with its usual concession chance) or lapses, counted in
             `disputes_dropped`. No hearings are held.
-          - **LAs:** they know no refusal can now be reversed, so from the next March
-            they believe none will be (`reversal_belief = 0`) and reversals stop
-            pulling their thresholds down; budget pressure and the return to standing
-            practice move them from then on. Their hearing-loss belief, and so their
-            concession propensity, stays as it was (no appeal is left to concede). No
-            appeal costs are charged. In mediation they no longer expect a hearing, so
-            going on costs them nothing and they agree only through the noise of their
-            costing (`mediation_spread`; ODD §7.8): agreements fall through the LAs'
-            expectation, not a set rate.
+          - **LAs:** nothing tells them what to expect: each March they learn appeals
+            and reversals per refusal, by decision type, from the year's cases, so the
+            March after appeals stop they see fewer of their refusals appealed and
+            reversed (only mediation agreements are left), and their reckoning of a
+            refusal's cost raises their bars as far as their duty to the child allows.
+            Their hearing-loss belief, and so their concession propensity, stays as it
+            was (no appeal is left to concede). No appeal costs are charged. In
+            mediation they no longer expect a hearing, so going on costs them nothing
+            and they agree only through the noise of their costing (`mediation_spread`;
+            ODD §7.8): agreements fall through the LAs' expectation, not a set rate.
         - **`mode = "replace"`:** a non-judicial national mechanism hears appeals instead.
           - **Its capacity:** hearing capacity is the tribunal's times
             `capacity_factor`. The tribunal's own capacity keeps growing by

@@ -114,8 +114,8 @@ STATUTORY_OVERRIDE = Lever(
     changes="""
         LAs: `statutory_override_end` is set to `ends`. From the first March on or after
         that month (and after the lever's `start`), an LA whose deficit exceeds its
-        reserves tightens its thresholds twice as fast (`gatekeeping_response` pressure
-        doubled).""",
+        reserves weighs a pound saved by a refusal more: its overspend ratio counts
+        double in the weight on savings (`gatekeeping_budget_weight`).""",
     reasoning="When deficits count against reserves, the pressure to ration grows.",
     not_modelled="""
         Insolvency (section 114 notices) and what happens to the deficits themselves. LAs

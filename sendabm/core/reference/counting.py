@@ -17,6 +17,7 @@ import numpy as np
 
 from sendabm.core import states as S
 from sendabm.core.actors.mainstream import SCHOOL_TOTALS
+from sendabm.core.measures import DECISION_KINDS
 from sendabm.core.measures import SLOTS as LA_MEASURES
 from sendabm.core.param import NEED_UNIT_GBP
 
@@ -37,6 +38,11 @@ EVENT_MEASURES = {
     S.EV_DISPUTE_TO_APPEAL: "disputes_to_appeal", S.EV_DISPUTE_UNHEARD: "disputes_unheard",
 }
 """The flow measure each event of the month counts into."""
+KIND_EVENT_MEASURES = {
+    (bit, kind): f"{prefix}_{name}"
+    for bit, prefix in ((S.EV_APPEAL, "appeals"), (S.EV_REVERSED, "reversals"))
+    for kind, name in enumerate(DECISION_KINDS, start=1)}
+"""The flow measure each dispute event counts into by the case's kind (its kind bits)."""
 STAGE_MEASURES = {S.AWAITING_PLACE: "awaiting_place", S.ASSESSING: "assessing",
                   S.APPEALING: "tribunal_backlog"}
 """The stock measure each open-case stage counts into."""
@@ -142,6 +148,10 @@ def _count_family(family, tally: _Tally, money, fees) -> None:
     events = family.events
     for bit, measure in EVENT_MEASURES.items():
         if events & bit:
+            tally.add(measure, family)
+    kind = (events >> S.KIND_SHIFT) & S.KIND_MASK
+    for (bit, of_kind), measure in KIND_EVENT_MEASURES.items():
+        if events & bit and kind == of_kind:
             tally.add(measure, family)
     if events & S.EV_APPEAL:
         tally.add("spend_tribunal_gbp", family, tribunal_gbp)

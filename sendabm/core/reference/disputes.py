@@ -14,7 +14,7 @@ import math
 
 from sendabm.core import rng
 from sendabm.core import states as S
-from sendabm.core.actors.local_authority import ASSESSMENT_COST_GBP
+from sendabm.core.actors.local_authority import ASSESSED_VIEW_NOISE, ASSESSMENT_COST_GBP
 from sendabm.core.actors.tribunal import LOGISTIC_PROBIT
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.reference.decisions import await_place, close, issue_plan, plan_topup
@@ -43,14 +43,19 @@ def tribunal_bar(ref, family, cw, p) -> float:
 
 
 def merit(ref, family, cw, p) -> float:
-    """Chance the tribunal would find for the family, as the LA's lawyers foresee it."""
-    z = (family.need - tribunal_bar(ref, family, cw, p)) / p.tribunal_decision_sd
+    """Chance the tribunal would find for the family, as the LA's lawyers foresee it from
+    their own noisy reading of the case (drawn once per dispute, at its stage's month)."""
+    z = ref.draw.normal(rng.LA_MERIT_VIEW, family.uid, family.stage_tick)
+    view = family.need * math.exp(ASSESSED_VIEW_NOISE * p.la_observation_sd * z)
+    z = (view - tribunal_bar(ref, family, cw, p)) / p.tribunal_decision_sd
     return 1.0 / (1.0 + math.exp(-LOGISTIC_PROBIT * z))
 
 
 def remedy(ref, family, cw, p, ordered: bool) -> None:
     """Give the family what the dispute was about (after agreement, concession or a
-    decision for it); an ``ordered`` place may be independent."""
+    decision for it); an ``ordered`` place may be independent. The reversal is counted
+    by the case's kind."""
+    family.events |= S.EV_REVERSED | (family.kind << S.KIND_SHIFT)
     if family.kind == S.KIND_ASSESS:
         ref.hit("remedy_assessment")
         family.stage = S.ASSESSING
