@@ -396,6 +396,55 @@ def _spend(name, short, owner=LOCAL_AUTHORITY, note="") -> Measure:
                     owner=owner, short=short, note=note)
 
 
+APPEAL_KINDS = ("assess", "plan", "placement")
+"""The appeal kinds the hearing measures are split by (``states.KIND_ASSESS``,
+``KIND_PLAN``, ``KIND_PLACEMENT``, in that order): suffixes of their names."""
+_KIND_WORDS = {"assess": "refusals to assess", "plan": "refusals to issue a plan",
+               "placement": "placements"}
+
+
+def _by_kind(make) -> tuple[Measure, ...]:
+    """One measure per appeal kind: ``make(suffix, words)`` for each of :data:`APPEAL_KINDS`."""
+    return tuple(make(kind, _KIND_WORDS[kind]) for kind in APPEAL_KINDS)
+
+
+_HEARING_WAITS: tuple[Measure, ...] = (
+    _total("hearing_wait_sum", "months", "Months from registration to hearing of the appeals "
+           "heard, summed", owner=TRIBUNAL),
+    *_by_kind(lambda k, w: _total(f"hearing_wait_sum_{k}", "months",
+                                  f"Months from registration to hearing of appeals on {w} "
+                                  "heard, summed", owner=TRIBUNAL)),
+)
+"""Counted at the hearing, from the wait the hearing event carries (``states.WAIT_SHIFT``)."""
+_HEARINGS_BY_KIND: tuple[Measure, ...] = (
+    *_by_kind(lambda k, w: _counted(f"hearings_{k}", FLOW, "hearings",
+                                    f"Tribunal hearings of appeals on {w}", CONTESTED,
+                                    owner=TRIBUNAL, short=f"Hearings: {k}")),
+    *_by_kind(lambda k, w: _counted(f"hearings_won_by_family_{k}", FLOW, "hearings",
+                                    f"Hearings on {w} won by the family", CONTESTED,
+                                    owner=TRIBUNAL, short=f"Won by the family: {k}")),
+)
+"""Hearings and hearings won by the appeal's kind at the hearing (``states.KIND_SHIFT``);
+each triple sums to ``hearings`` and ``hearings_won_by_family``."""
+_HEARING_MEANS: tuple[Measure, ...] = (
+    Measure("months_waited_to_hearing", MEAN, "months",
+            "Months from registration to hearing of appeals heard", LOWER, TRIBUNAL,
+            short="Months waited for a hearing",
+            formula=Ratio("hearing_wait_sum", "hearings", True, True),
+            note="Over the hearings of the last 12 months; unlike `months_to_hearing`, the "
+                 "wait the appeals heard had, not the backlog over the capacity."),
+    *_by_kind(lambda k, w: Measure(
+        f"months_waited_to_hearing_{k}", MEAN, "months",
+        f"Months from registration to hearing of appeals on {w} heard", LOWER, TRIBUNAL,
+        short=f"Months waited: {k}",
+        formula=Ratio(f"hearing_wait_sum_{k}", f"hearings_{k}", True, True))),
+    *_by_kind(lambda k, w: Measure(
+        f"share_hearings_won_by_family_{k}", SHARE, "share of hearings",
+        f"Share of hearings on {w} won by the family", CONTESTED, owner=TRIBUNAL,
+        formula=Ratio(f"hearings_won_by_family_{k}", f"hearings_{k}", True, True))),
+)
+"""Means and shares by appeal kind, over the last 12 months."""
+
 _DISPUTE_ROUTES = ("mediations", "disputes_to_appeal", "disputes_unheard")
 """The counted first routes of a dispute: every dispute families raise is in one of them."""
 _PER_DECISION = "disputes a year per appealable decision"
@@ -452,6 +501,7 @@ REGISTRY: tuple[Measure, ...] = (
            owner=MAINSTREAM),
     _total("progress_sum", "SD units", "Progress of children with a need, summed"),
     _total("wellbeing_sum", "wellbeing (0–1)", "Wellbeing of children with a need, summed"),
+    *_HEARING_WAITS,
     # ---- counted per LA x quintile: flows in the month
     _counted("assessment_requests", FLOW, "requests", "Assessment requests", owner=FAMILY,
              short="Assessment requests", contract=7, compare=15),
@@ -483,6 +533,7 @@ REGISTRY: tuple[Measure, ...] = (
     _counted("hearings_won_by_family", FLOW, "hearings", "Hearings won by the family",
              CONTESTED, owner=TRIBUNAL, short="Won by the family", contract=15, compare=23,
              equity=3),
+    *_HEARINGS_BY_KIND,
     _counted("placed_special", FLOW, "children", "Children placed in state special schools",
              owner=SPECIAL),
     _counted("placed_independent", FLOW, "children", "Children placed in independent schools",
@@ -544,6 +595,7 @@ REGISTRY: tuple[Measure, ...] = (
     Measure("share_hearings_won_by_family", SHARE, "share of hearings",
             "Share of hearings won by the family", CONTESTED, owner=TRIBUNAL,
             formula=Ratio("hearings_won_by_family", "hearings", True, True)),
+    *_HEARING_MEANS,
     Measure("disputes_raised", FLOW, "disputes", "Disputes families raised against LA decisions",
             LOWER, FAMILY, short="Disputes raised", compare=19, formula=Total(_DISPUTE_ROUTES),
             note="Counted at the family's decision to contest a refusal, whichever route then "

@@ -71,6 +71,19 @@ EV_DISPUTE_TO_APPEAL = 1 << 19
 EV_DISPUTE_UNHEARD = 1 << 20
 """The family decided to contest a refusal, but no route it would take was open."""
 
+# Fields packed above the event bits (``events`` is int32: bits 0-30 are usable)
+KIND_SHIFT = 22
+"""At a hearing (and on other dispute events), the case's ``kind`` is stored at
+``events >> KIND_SHIFT & KIND_MASK``: the kind may change within the month (a remedy
+moves an assessment appeal on to a plan), so it is counted as it was at the event."""
+KIND_MASK = 3
+WAIT_SHIFT = 24
+"""At a hearing, the months from the appeal's registration to the hearing are stored at
+``events >> WAIT_SHIFT & WAIT_MASK`` (counted into ``hearing_wait_sum``)."""
+WAIT_MASK = 127
+"""Largest wait stored (months; 7 bits, bits 24-30): a longer wait counts as 127 months,
+beyond any run's length of a child's case (over ten years)."""
+
 FINAL_YEAR = 20
 """Last year group kept: year 20 is age 24-25 (EHC plans run to 25)."""
 SCHOOL_YEARS = 14

@@ -19,7 +19,7 @@ from sendabm.core import slots as K
 from sendabm.core import states as S
 from sendabm.core.actors.mainstream import SCHOOL_TOTALS
 from sendabm.core.kernels.outcomes import outcome_row
-from sendabm.core.measures import SLOT, SLOTS
+from sendabm.core.measures import APPEAL_KINDS, SLOT, SLOTS
 from sendabm.core.param import NEED_UNIT_GBP
 
 LA_MEASURES = SLOTS
@@ -41,6 +41,10 @@ _EVENT_MEASURES = (
     (S.EV_DISPUTE_TO_APPEAL, M["disputes_to_appeal"]),
     (S.EV_DISPUTE_UNHEARD, M["disputes_unheard"]),
 )
+_BY_KIND = tuple(tuple(M[f"{name}_{kind}"] for kind in APPEAL_KINDS)
+                 for name in ("hearings", "hearings_won_by_family", "hearing_wait_sum"))
+HEARINGS_BY_KIND, WON_BY_KIND, WAIT_BY_KIND = _BY_KIND
+"""Slots of the hearing measures by appeal kind, indexed by ``kind - 1``."""
 EVENT_BITS = np.array([b for b, _ in _EVENT_MEASURES], dtype=np.int64)
 EVENT_SLOTS = np.array([k for _, k in _EVENT_MEASURES], dtype=np.int64)
 
@@ -144,6 +148,8 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
             if events & S.EV_APPEAL:
                 a[K.SPEND_TRIBUNAL_GBP, la, 0] += tribunal_gbp
                 a[K.SPEND_TRIBUNAL_GBP, la, q] += tribunal_gbp
+            if events & S.EV_HEARING:
+                _count_hearing(a, la, q, events)
         in_school = setting == S.MAINSTREAM and year < S.SCHOOL_YEARS
         s = school_col[i]
         if in_school:
@@ -166,6 +172,22 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
                 a[K.TRUST_SCHOOL_N, la, q] += 1.0
                 sa[3, s] += trust
                 sa[4, s] += 1.0
+
+
+@njit(cache=True, inline="always")
+def _count_hearing(a, la, q, events):
+    """A hearing's wait, and its kind's hearing, win and wait (read from the event)."""
+    wait = np.float64((events >> S.WAIT_SHIFT) & S.WAIT_MASK)
+    k = ((events >> S.KIND_SHIFT) & S.KIND_MASK) - 1
+    a[K.HEARING_WAIT_SUM, la, 0] += wait
+    a[K.HEARING_WAIT_SUM, la, q] += wait
+    if k < 0:
+        return
+    won = 1.0 if events & S.EV_WON else 0.0
+    for slot, value in ((HEARINGS_BY_KIND[k], 1.0), (WON_BY_KIND[k], won),
+                        (WAIT_BY_KIND[k], wait)):
+        a[slot, la, 0] += value
+        a[slot, la, q] += value
 
 
 @njit(cache=True, parallel=True)

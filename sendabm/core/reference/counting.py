@@ -17,6 +17,7 @@ import numpy as np
 
 from sendabm.core import states as S
 from sendabm.core.actors.mainstream import SCHOOL_TOTALS
+from sendabm.core.measures import APPEAL_KINDS
 from sendabm.core.measures import SLOTS as LA_MEASURES
 from sendabm.core.param import NEED_UNIT_GBP
 
@@ -145,7 +146,25 @@ def _count_family(family, tally: _Tally, money, fees) -> None:
             tally.add(measure, family)
     if events & S.EV_APPEAL:
         tally.add("spend_tribunal_gbp", family, tribunal_gbp)
+    if events & S.EV_HEARING:
+        _count_hearing(family, tally)
     _count_need(family, tally, threshold_units)
+
+
+def _count_hearing(family, tally: _Tally) -> None:
+    """A hearing: its wait, and its kind's hearing, win and wait, as the hearing event
+    recorded them (the family's kind may have changed since, by the remedy)."""
+    events = family.events
+    wait = float((events >> S.WAIT_SHIFT) & S.WAIT_MASK)
+    tally.add("hearing_wait_sum", family, wait)
+    kind = (events >> S.KIND_SHIFT) & S.KIND_MASK
+    if kind == S.KIND_NONE:
+        return
+    suffix = APPEAL_KINDS[kind - 1]
+    tally.add(f"hearings_{suffix}", family)
+    if events & S.EV_WON:
+        tally.add(f"hearings_won_by_family_{suffix}", family)
+    tally.add(f"hearing_wait_sum_{suffix}", family, wait)
 
 
 def _count_need(family, tally: _Tally, threshold_units: float) -> None:
