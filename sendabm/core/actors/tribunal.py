@@ -35,7 +35,8 @@ while the time to hearing lengthened).
 the planners know it, so the capacity they plan is judges' capacity, what the backlog
 needs divided by the factor, and the factor keeps acting where the cap or the floor
 binds and while the lag delays the response. A removed tribunal (``appeals_open =
-0``) has no backlog, and its capacity falls to its floor; it hears nothing.
+0``) has no backlog, and its capacity falls year by year toward its floor; it
+hears nothing.
 
 **What it owns.**
 
