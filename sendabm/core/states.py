@@ -81,8 +81,8 @@ WAIT_SHIFT = 24
 """At a hearing, the months from the appeal's registration to the hearing are stored at
 ``events >> WAIT_SHIFT & WAIT_MASK`` (counted into ``hearing_wait_sum``)."""
 WAIT_MASK = 127
-"""Largest wait stored (months; 7 bits, bits 24-30): a longer wait counts as 127 months,
-beyond any run's length of a child's case (over ten years)."""
+"""Largest wait stored (months; 7 bits, bits 24-30): a longer wait, over ten years, which
+only a tribunal with almost no capacity would impose, counts as 127 months."""
 
 FINAL_YEAR = 20
 """Last year group kept: year 20 is age 24-25 (EHC plans run to 25)."""
