@@ -194,7 +194,7 @@ def la_assesses(fam, cases, cw, p):
 def remedy(fam, i, cw, p, ordered):
     """Give the family what the dispute was about (after agreement, concession or win)."""
     kind = fam.kind[i]
-    fam.events[i] |= S.EV_REVERSED | (np.int32(kind) << S.KIND_SHIFT)
+    fam.events[i] |= S.EV_REVERSED | (np.int64(kind) << S.KIND_SHIFT)
     if kind == S.KIND_ASSESS:
         fam.stage[i] = S.ASSESSING
         fam.stage_tick[i] = cw.tick
@@ -251,7 +251,9 @@ def appeals(fam, cases, cw, p):
             continue
         if rng.uniform(cw.key, rng.HEARING_QUEUE, uid, cw.tick) >= heard_share:
             continue
-        fam.events[i] |= S.EV_HEARING
+        # The kind and the wait as they are at the hearing (a remedy may change the kind).
+        fam.events[i] |= S.EV_HEARING | (np.int64(fam.kind[i]) << S.KIND_SHIFT) | (
+            min(cw.tick - np.int64(fam.stage_tick[i]), S.WAIT_MASK) << S.WAIT_SHIFT)
         judged = np.float64(fam.need[i]) + p.tribunal_decision_sd * rng.normal(
             cw.key, rng.TRIBUNAL_VIEW, uid, cw.tick)
         if judged >= tribunal_bar(fam, i, cw, p):

@@ -130,8 +130,11 @@ def _hearing_due(family, cw, p) -> bool:
 
 
 def _hear(ref, family, cw, p) -> None:
-    """A hearing: the tribunal judges the need with noise against its bar."""
-    family.events |= S.EV_HEARING
+    """A hearing: the tribunal judges the need with noise against its bar. The event
+    records the case's kind and its months since registration as they are now (the
+    remedy may change the kind)."""
+    wait = min(cw.tick - family.stage_tick, S.WAIT_MASK)
+    family.events |= (S.EV_HEARING | family.kind << S.KIND_SHIFT | wait << S.WAIT_SHIFT)
     noise = p.tribunal_decision_sd * ref.draw.normal(rng.TRIBUNAL_VIEW, family.uid, cw.tick)
     if family.need + noise < tribunal_bar(ref, family, cw, p):
         ref.hit("hearing_lost")
