@@ -547,6 +547,8 @@ REGISTRY: tuple[Measure, ...] = (
              note="Straight after a refusal or after a failed mediation."),
     _counted("appeals_conceded", FLOW, "appeals", "Appeals conceded by the LA", CONTESTED,
              owner=LOCAL_AUTHORITY, short="Conceded", contract=13, compare=22),
+    _counted("appeals_withdrawn", FLOW, "appeals", "Appeals withdrawn by the family on advice",
+             CONTESTED, owner=FAMILY, short="Withdrawn"),
     *_DISPUTES_BY_KIND,
     _counted("hearings", FLOW, "hearings", "Tribunal hearings", CONTESTED, owner=TRIBUNAL,
              short="Hearings", contract=14, compare=14),

@@ -73,6 +73,8 @@ EV_DISPUTE_UNHEARD = 1 << 20
 EV_REVERSED = 1 << 21
 """The LA's refusal was reversed: agreed in mediation, conceded, or decided for the family
 and followed (:func:`sendabm.core.kernels.cases.remedy`)."""
+EV_WITHDRAWN = 1 << 22
+"""The family withdrew its appeal on advice that it would more likely lose than win."""
 # Fields packed above the event bits (``events`` is int64; bits 0-39 are for events)
 KIND_SHIFT = 40
 """On a dispute event (an appeal registered, a refusal reversed, a hearing), the case's

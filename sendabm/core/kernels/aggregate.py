@@ -40,6 +40,7 @@ _EVENT_MEASURES = (
     (S.EV_DECISION_NOT_FOLLOWED, M["decisions_not_followed"]),
     (S.EV_DISPUTE_TO_APPEAL, M["disputes_to_appeal"]),
     (S.EV_DISPUTE_UNHEARD, M["disputes_unheard"]),
+    (S.EV_WITHDRAWN, M["appeals_withdrawn"]),
 )
 _KIND_EVENT_MEASURES = tuple(
     (bit, kind, M[f"{prefix}_{name}"])

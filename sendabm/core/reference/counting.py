@@ -36,6 +36,7 @@ EVENT_MEASURES = {
     S.EV_ASSESSMENT_DONE: "assessments_completed",
     S.EV_DECISION_NOT_FOLLOWED: "decisions_not_followed",
     S.EV_DISPUTE_TO_APPEAL: "disputes_to_appeal", S.EV_DISPUTE_UNHEARD: "disputes_unheard",
+    S.EV_WITHDRAWN: "appeals_withdrawn",
 }
 """The flow measure each event of the month counts into."""
 KIND_EVENT_MEASURES = {
