@@ -117,8 +117,9 @@ def _differences(fast: SendModel, slow: SendModel) -> list[str]:
             if not np.array_equal(getattr(getattr(fast, owner), name),
                                   getattr(getattr(slow, owner), name)):
                 out.append(f"{owner}.{name}")
-    if fast.tribunal.backlog != slow.tribunal.backlog:
-        out.append("tribunal.backlog")
+    for name in ("backlog", "hearings_per_month", "committed"):
+        if getattr(fast.tribunal, name) != getattr(slow.tribunal, name):
+            out.append(f"tribunal.{name}")
     # The counted totals themselves (every measure slot, LA and quintile; every school).
     if fast._year_totals and not np.array_equal(fast._year_totals[-1], slow._year_totals[-1]):
         out.append("counted LA totals")

@@ -399,18 +399,70 @@ def _spend(name, short, owner=LOCAL_AUTHORITY, note="") -> Measure:
 DECISION_KINDS = ("assess", "plan", "placement")
 """The LA decisions a family can contest, in the order of the case kinds (states.KIND_*
 from 1): a refusal to assess, a refusal to issue a plan, and the plan's contents
-(the setting named)."""
+(the setting named). Suffixes of the names of the measures split by kind."""
 REFUSALS_BY_KIND = ("assessments_refused", "plans_refused", "placements_refused")
 """The counted refusals of each decision type, in :data:`DECISION_KINDS` order."""
-_KIND_LABELS = ("refusal to assess", "refusal to issue a plan", "plan's setting")
+_KIND_WORDS = {"assess": "refusals to assess", "plan": "refusals to issue a plan",
+               "placement": "placements"}
 
 
-def _by_kind(prefix, unit, label, owner, note="") -> tuple[Measure, ...]:
-    """One counted flow per contested decision type (``{prefix}_{kind}``)."""
-    return tuple(_counted(f"{prefix}_{kind}", FLOW, unit, f"{label} {what}", CONTESTED,
-                          owner=owner, note=note)
-                 for kind, what in zip(DECISION_KINDS, _KIND_LABELS, strict=True))
+def _by_kind(make) -> tuple[Measure, ...]:
+    """One measure per decision kind: ``make(suffix, words)`` for each of
+    :data:`DECISION_KINDS`."""
+    return tuple(make(kind, _KIND_WORDS[kind]) for kind in DECISION_KINDS)
 
+
+_HEARING_WAITS: tuple[Measure, ...] = (
+    _total("hearing_wait_sum", "months", "Months from registration to hearing of the appeals "
+           "heard, summed", owner=TRIBUNAL),
+    *_by_kind(lambda k, w: _total(f"hearing_wait_sum_{k}", "months",
+                                  f"Months from registration to hearing of appeals on {w} "
+                                  "heard, summed", owner=TRIBUNAL)),
+)
+"""Counted at the hearing, from the wait the hearing event carries (``states.WAIT_SHIFT``)."""
+_HEARINGS_BY_KIND: tuple[Measure, ...] = (
+    *_by_kind(lambda k, w: _counted(f"hearings_{k}", FLOW, "hearings",
+                                    f"Tribunal hearings of appeals on {w}", CONTESTED,
+                                    owner=TRIBUNAL, short=f"Hearings: {k}")),
+    *_by_kind(lambda k, w: _counted(f"hearings_won_by_family_{k}", FLOW, "hearings",
+                                    f"Hearings on {w} won by the family", CONTESTED,
+                                    owner=TRIBUNAL, short=f"Won by the family: {k}")),
+)
+"""Hearings and hearings won by the appeal's kind at the hearing (``states.KIND_SHIFT``);
+each triple sums to ``hearings`` and ``hearings_won_by_family``."""
+_HEARING_MEANS: tuple[Measure, ...] = (
+    Measure("months_waited_to_hearing", MEAN, "months",
+            "Months from registration to hearing of appeals heard", LOWER, TRIBUNAL,
+            short="Months waited for a hearing",
+            formula=Ratio("hearing_wait_sum", "hearings", True, True),
+            note="Over the hearings of the last 12 months; unlike `months_to_hearing`, the "
+                 "wait the appeals heard had, not the backlog over the capacity."),
+    *_by_kind(lambda k, w: Measure(
+        f"months_waited_to_hearing_{k}", MEAN, "months",
+        f"Months from registration to hearing of appeals on {w} heard", LOWER, TRIBUNAL,
+        short=f"Months waited: {k}",
+        formula=Ratio(f"hearing_wait_sum_{k}", f"hearings_{k}", True, True))),
+    *_by_kind(lambda k, w: Measure(
+        f"share_hearings_won_by_family_{k}", SHARE, "share of hearings",
+        f"Share of hearings on {w} won by the family", CONTESTED, owner=TRIBUNAL,
+        formula=Ratio(f"hearings_won_by_family_{k}", f"hearings_{k}", True, True))),
+)
+"""Means and shares by appeal kind, over the last 12 months."""
+_DISPUTES_BY_KIND: tuple[Measure, ...] = (
+    *_by_kind(lambda k, w: _counted(f"appeals_{k}", FLOW, "appeals",
+                                    f"Appeals registered against {w}", CONTESTED,
+                                    owner=FAMILY)),
+    *_by_kind(lambda k, w: _counted(
+        f"reversals_{k}", FLOW, "decisions", f"LA decisions reversed: {w}", CONTESTED,
+        owner=LOCAL_AUTHORITY,
+        note="Agreed in mediation, conceded, or decided for the family and followed.")),
+)
+"""Appeals and reversals by the case's kind at the event (``states.KIND_SHIFT``): what
+each LA learns its refusals of each type draw (``LocalAuthorities.learn_challenges``)."""
+_APPEAL_SHARES: tuple[Measure, ...] = _by_kind(lambda k, w: Measure(
+    f"share_appeals_{k}", SHARE, "share of appeals", f"Share of appeals against {w}",
+    CONTESTED, owner=FAMILY, formula=Ratio(f"appeals_{k}", "appeals_registered", True, True)))
+"""The record's appeal types (MoJ 2019/20: refusal to assess 29%, contents 58%)."""
 
 _DISPUTE_ROUTES = ("mediations", "disputes_to_appeal", "disputes_unheard")
 """The counted first routes of a dispute: every dispute families raise is in one of them."""
@@ -468,6 +520,7 @@ REGISTRY: tuple[Measure, ...] = (
            owner=MAINSTREAM),
     _total("progress_sum", "SD units", "Progress of children with a need, summed"),
     _total("wellbeing_sum", "wellbeing (0–1)", "Wellbeing of children with a need, summed"),
+    *_HEARING_WAITS,
     # ---- counted per LA x quintile: flows in the month
     _counted("assessment_requests", FLOW, "requests", "Assessment requests", owner=FAMILY,
              short="Assessment requests", contract=7, compare=15),
@@ -494,14 +547,15 @@ REGISTRY: tuple[Measure, ...] = (
              note="Straight after a refusal or after a failed mediation."),
     _counted("appeals_conceded", FLOW, "appeals", "Appeals conceded by the LA", CONTESTED,
              owner=LOCAL_AUTHORITY, short="Conceded", contract=13, compare=22),
-    *_by_kind("appeals", "appeals", "Appeals registered against a", owner=FAMILY),
-    *_by_kind("reversals", "decisions", "LA decisions reversed: a", owner=LOCAL_AUTHORITY,
-              note="Agreed in mediation, conceded, or decided for the family and followed."),
+    _counted("appeals_withdrawn", FLOW, "appeals", "Appeals withdrawn by the family on advice",
+             CONTESTED, owner=FAMILY, short="Withdrawn"),
+    *_DISPUTES_BY_KIND,
     _counted("hearings", FLOW, "hearings", "Tribunal hearings", CONTESTED, owner=TRIBUNAL,
              short="Hearings", contract=14, compare=14),
     _counted("hearings_won_by_family", FLOW, "hearings", "Hearings won by the family",
              CONTESTED, owner=TRIBUNAL, short="Won by the family", contract=15, compare=23,
              equity=3),
+    *_HEARINGS_BY_KIND,
     _counted("placed_special", FLOW, "children", "Children placed in state special schools",
              owner=SPECIAL),
     _counted("placed_independent", FLOW, "children", "Children placed in independent schools",
@@ -563,10 +617,8 @@ REGISTRY: tuple[Measure, ...] = (
     Measure("share_hearings_won_by_family", SHARE, "share of hearings",
             "Share of hearings won by the family", CONTESTED, owner=TRIBUNAL,
             formula=Ratio("hearings_won_by_family", "hearings", True, True)),
-    *(Measure(f"share_appeals_{kind}", SHARE, "share of appeals",
-              f"Share of appeals against a {what}", CONTESTED, owner=FAMILY,
-              formula=Ratio(f"appeals_{kind}", "appeals_registered", True, True))
-      for kind, what in zip(DECISION_KINDS, _KIND_LABELS, strict=True)),
+    *_HEARING_MEANS,
+    *_APPEAL_SHARES,
     Measure("disputes_raised", FLOW, "disputes", "Disputes families raised against LA decisions",
             LOWER, FAMILY, short="Disputes raised", compare=19, formula=Total(_DISPUTE_ROUTES),
             note="Counted at the family's decision to contest a refusal, whichever route then "

@@ -507,7 +507,7 @@ class SendModel(mesa.Model):
             las.mean_trust = np.where(n_need > 0, la_tot[M["trust_la_sum"], :, 0] / n_need,
                                       p.trust_initial)
         self.schools.update_month(self._last_school_totals, p, p.trust_initial)
-        self.tribunal.backlog = float(la_tot[M["tribunal_backlog"], :, 0].sum())
+        self.tribunal.record_month(float(la_tot[M["tribunal_backlog"], :, 0].sum()))
         self._year_totals.append(la_tot)
         # Until a year has passed, the 12-month flows are annualised from the months seen.
         last_year = np.sum(np.stack(self._year_totals), axis=0) * (12.0 / len(self._year_totals))
@@ -564,7 +564,7 @@ class SendModel(mesa.Model):
         self.las.learn_success(p)
         self.providers.adapt_year(p, fee_cut=effects.fee_cut_per_year,
                                   fee_cut_years=effects.fee_cut_years)
-        self.tribunal.adapt_year(p.tribunal_capacity_growth_per_year)
+        self.tribunal.adapt_year(p, effects.hearing_capacity_factor)
         placed_independent = np.sum(np.stack(self._year_totals), axis=0)[
             M["placed_independent"], :, 0]
         self.las.adapt_school_year(p, self.families, placed_independent, self.tick,

@@ -41,7 +41,7 @@ COLUMNS: dict[str, type] = {
     "topup": np.float32,        # LA top-up named in the plan, need units
     "progress": np.float32,     # cumulative progress relative to age-expected (SD units)
     "wellbeing": np.float32,    # wellbeing in [0, 1]
-    "events": np.int32,         # states.EV_* bits: what happened this month
+    "events": np.int64,         # states.EV_* bits: what happened this month
     "onset_tick": np.int16,     # month a need emerges for a child without one (NEVER: none)
 }
 

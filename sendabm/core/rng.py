@@ -67,6 +67,8 @@ INIT_IDENTIFY = 34
 COMPLIANCE = 35
 ORDER_SETTING = 36
 LA_MERIT_VIEW = 37
+ADVICE = 38
+ADVICE_VIEW = 39
 NORMAL_OFFSET = 1 << 20
 """Added to a stream to derive a second, independent stream (e.g. for set-up draws)."""
 

@@ -73,11 +73,21 @@ EV_DISPUTE_UNHEARD = 1 << 20
 EV_REVERSED = 1 << 21
 """The LA's refusal was reversed: agreed in mediation, conceded, or decided for the family
 and followed (:func:`sendabm.core.kernels.cases.remedy`)."""
-KIND_SHIFT = 22
-"""Bits 22-23 of the events hold the case's kind (KIND_*) on the month's dispute events
-(an appeal registered, a refusal reversed), so that they are counted by decision type."""
+EV_WITHDRAWN = 1 << 22
+"""The family withdrew its appeal on advice that it would more likely lose than win."""
+# Fields packed above the event bits (``events`` is int64; bits 0-39 are for events)
+KIND_SHIFT = 40
+"""On a dispute event (an appeal registered, a refusal reversed, a hearing), the case's
+``kind`` is stored at ``events >> KIND_SHIFT & KIND_MASK``, so the event is counted by
+decision type: the kind may change within the month (a remedy moves an assessment appeal
+on to a plan), so it is counted as it was at the event."""
 KIND_MASK = 3
-"""Mask of the kind, after shifting the events right by :data:`KIND_SHIFT`."""
+WAIT_SHIFT = 42
+"""At a hearing, the months from the appeal's registration to the hearing are stored at
+``events >> WAIT_SHIFT & WAIT_MASK`` (counted into ``hearing_wait_sum``)."""
+WAIT_MASK = 127
+"""Largest wait stored (months; 7 bits, bits 42-48): a longer wait, over ten years, which
+only a tribunal with almost no capacity would impose, counts as 127 months."""
 
 FINAL_YEAR = 20
 """Last year group kept: year 20 is age 24-25 (EHC plans run to 25)."""

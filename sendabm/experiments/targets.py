@@ -51,6 +51,8 @@ TARGETS: tuple[Target, ...] = (
            "ehc_plans_school_age", "january", "pupils", unit="share of pupils"),
     Target("share_sen_support", "Pupils on SEN support (January)", "sen_support",
            "january", "pupils", unit="share of pupils"),
+    Target("hearings", "Appeals decided at a hearing", "hearings", "academic",
+           unit="hearings/year"),
     Target("share_hearings_won_by_family", "Appeals decided for the family",
            "hearings_won_by_family", "academic", "hearings", unit="share of hearings"),
     Target("plans_issued", "New EHC plans", "plans_issued", "calendar", unit="plans/year"),

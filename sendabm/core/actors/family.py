@@ -147,6 +147,12 @@ PARAMS: tuple[Param, ...] = (
         "(MoJ SEND appeals by type)",
         "Shift of the appeal log-odds when the refusal is of an assessment (0: the same "
         "propensity as for plans and placements)."),
+    declare("appeal_advice_share", 0.5, "share", 0.0, 1.0, "family",
+        "assumption: IPSEA, SOSSEN, parent-carer forums and solicitors advise many but not "
+        "all appellants; better-resourced families reach advice more (NAO 2019)",
+        "Chance a family of middling resources gets advice on the merits of its appeal "
+        "after registering it (times 0.5 + its resources, at most 1); advised families "
+        "withdraw a case their adviser judges more likely lost than won."),
     declare("expected_success_initial", 0.5, "share", 0.0, 1.0, "family",
         "assumption: in 2014 few parents knew how often appeals succeed",
         "Appeal success parents expect at the start."),
@@ -499,6 +505,9 @@ INITIAL_IDENTIFIED = 0.85
 """Share of needs already recorded as SEN support in the starting population."""
 INITIAL_WELLBEING = 0.8
 """Wellbeing of a child who starts with a need."""
+WITHDRAW_BELOW_MERIT = 0.5
+"""An adviser advises withdrawing an appeal whose chance at a hearing, as the adviser
+reads the case, is below this (more likely lost than won)."""
 NEET_BASE_LOGIT = -2.2
 """Log-odds of being NEET after Year 13 for a child making expected progress."""
 

@@ -40,10 +40,12 @@ _EVENT_MEASURES = (
     (S.EV_DECISION_NOT_FOLLOWED, M["decisions_not_followed"]),
     (S.EV_DISPUTE_TO_APPEAL, M["disputes_to_appeal"]),
     (S.EV_DISPUTE_UNHEARD, M["disputes_unheard"]),
+    (S.EV_WITHDRAWN, M["appeals_withdrawn"]),
 )
 _KIND_EVENT_MEASURES = tuple(
     (bit, kind, M[f"{prefix}_{name}"])
-    for bit, prefix in ((S.EV_APPEAL, "appeals"), (S.EV_REVERSED, "reversals"))
+    for bit, prefix in ((S.EV_APPEAL, "appeals"), (S.EV_REVERSED, "reversals"),
+                        (S.EV_HEARING, "hearings"), (S.EV_WON, "hearings_won_by_family"))
     for kind, name in enumerate(DECISION_KINDS, start=1))
 """Events counted by the case's kind (the kind bits of the events, states.KIND_SHIFT)."""
 EVENT_BITS = np.array([b for b, _ in _EVENT_MEASURES] + [b for b, _, _ in _KIND_EVENT_MEASURES],
@@ -53,6 +55,8 @@ EVENT_SLOTS = np.array([k for _, k in _EVENT_MEASURES] + [k for _, _, k in _KIND
 EVENT_KINDS = np.array([0] * len(_EVENT_MEASURES) + [k for _, k, _ in _KIND_EVENT_MEASURES],
                        dtype=np.int64)
 """The case kind an event must carry to count (0: any)."""
+WAIT_BY_KIND = tuple(M[f"hearing_wait_sum_{kind}"] for kind in DECISION_KINDS)
+"""Slots of the hearing waits by appeal kind, indexed by ``kind - 1``."""
 
 N_CHUNKS = 32
 """Fixed number of row chunks: partial sums never depend on the thread count."""
@@ -155,6 +159,8 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
             if events & S.EV_APPEAL:
                 a[K.SPEND_TRIBUNAL_GBP, la, 0] += tribunal_gbp
                 a[K.SPEND_TRIBUNAL_GBP, la, q] += tribunal_gbp
+            if events & S.EV_HEARING:
+                _count_hearing(a, la, q, events)
         in_school = setting == S.MAINSTREAM and year < S.SCHOOL_YEARS
         s = school_col[i]
         if in_school:
@@ -177,6 +183,18 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
                 a[K.TRUST_SCHOOL_N, la, q] += 1.0
                 sa[3, s] += trust
                 sa[4, s] += 1.0
+
+
+@njit(cache=True, inline="always")
+def _count_hearing(a, la, q, events):
+    """A hearing's wait, in all and for its kind (read from the event)."""
+    wait = np.float64((events >> S.WAIT_SHIFT) & S.WAIT_MASK)
+    k = ((events >> S.KIND_SHIFT) & S.KIND_MASK) - 1
+    a[K.HEARING_WAIT_SUM, la, 0] += wait
+    a[K.HEARING_WAIT_SUM, la, q] += wait
+    if k >= 0:
+        a[WAIT_BY_KIND[k], la, 0] += wait
+        a[WAIT_BY_KIND[k], la, q] += wait
 
 
 @njit(cache=True, parallel=True)

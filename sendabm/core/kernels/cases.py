@@ -20,6 +20,7 @@ from numba import njit
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors.family import WITHDRAW_BELOW_MERIT
 from sendabm.core.actors.local_authority import (
     ASSESSED_VIEW_NOISE,
     ASSESSMENT_COST_GBP,
@@ -75,14 +76,35 @@ def tribunal_bar(fam, i, cw, p):
 
 
 @njit(cache=True, inline="always")
-def merit(fam, i, cw, p):
-    """Chance the tribunal would find for the family, as the LA's lawyers foresee it from
-    their own reading of the case: the need seen with the noise of an assessed case,
-    drawn once per dispute (keyed by the month it reached its stage), never the true need."""
-    z = rng.normal(cw.key, rng.LA_MERIT_VIEW, fam.uid[i], fam.stage_tick[i])
+def merit_seen(fam, i, cw, p, stream):
+    """Chance the tribunal would find for the family, as a professional foresees it from
+    their own reading of the case: the need seen with the noise of an assessed case, drawn
+    from ``stream`` once per dispute (keyed by the month it reached its stage), never the
+    true need."""
+    z = rng.normal(cw.key, stream, fam.uid[i], fam.stage_tick[i])
     view = np.float64(fam.need[i]) * math.exp(ASSESSED_VIEW_NOISE * p.la_observation_sd * z)
     z = (view - tribunal_bar(fam, i, cw, p)) / p.tribunal_decision_sd
     return 1.0 / (1.0 + math.exp(-LOGISTIC_PROBIT * z))
+
+
+@njit(cache=True, inline="always")
+def merit(fam, i, cw, p):
+    """The case's merit as the LA's lawyers foresee it (:func:`merit_seen`)."""
+    return merit_seen(fam, i, cw, p, rng.LA_MERIT_VIEW)
+
+
+@njit(cache=True, inline="always")
+def withdraws(fam, i, cw, p):
+    """Whether the family, advised on its registered appeal, withdraws it: advice comes
+    after registering (from the next month), more often to better-resourced families, and
+    advises withdrawing a case the adviser reads as more likely lost than won. Drawn once
+    per appeal, so a family advised to go on is not advised again."""
+    if cw.tick - fam.stage_tick[i] < 1:
+        return False
+    advised = min(1.0, p.appeal_advice_share * (0.5 + np.float64(fam.resources[i])))
+    if rng.uniform(cw.key, rng.ADVICE, fam.uid[i], fam.stage_tick[i]) >= advised:
+        return False
+    return merit_seen(fam, i, cw, p, rng.ADVICE_VIEW) < WITHDRAW_BELOW_MERIT
 
 
 @njit(cache=True, inline="always")
@@ -204,7 +226,7 @@ def la_assesses(fam, cases, cw, p):
 def remedy(fam, i, cw, p, ordered):
     """Give the family what the dispute was about (after agreement, concession or win)."""
     kind = fam.kind[i]
-    fam.events[i] |= S.EV_REVERSED | (np.int32(kind) << S.KIND_SHIFT)
+    fam.events[i] |= S.EV_REVERSED | (np.int64(kind) << S.KIND_SHIFT)
     if kind == S.KIND_ASSESS:
         fam.stage[i] = S.ASSESSING
         fam.stage_tick[i] = cw.tick
@@ -338,6 +360,10 @@ def appeals(fam, cases, cw, p):
             fam.events[i] |= S.EV_CONCEDED
             remedy(fam, i, cw, p, True)
             continue
+        if withdraws(fam, i, cw, p):
+            _close(fam, i)
+            fam.events[i] |= S.EV_WITHDRAWN
+            continue
         if cw.appeals_open <= 0.0:
             # The tribunal has gone: appeals still waiting for a hearing lapse.
             _close(fam, i)
@@ -347,7 +373,9 @@ def appeals(fam, cases, cw, p):
             continue
         if rng.uniform(cw.key, rng.HEARING_QUEUE, uid, cw.tick) >= heard_share:
             continue
-        fam.events[i] |= S.EV_HEARING
+        # The kind and the wait as they are at the hearing (a remedy may change the kind).
+        fam.events[i] |= S.EV_HEARING | (np.int64(fam.kind[i]) << S.KIND_SHIFT) | (
+            min(cw.tick - np.int64(fam.stage_tick[i]), S.WAIT_MASK) << S.WAIT_SHIFT)
         judged = np.float64(fam.need[i]) + p.tribunal_decision_sd * rng.normal(
             cw.key, rng.TRIBUNAL_VIEW, uid, cw.tick)
         if judged >= tribunal_bar(fam, i, cw, p):

@@ -380,7 +380,7 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
                                  np.float64(trust_la_col[i]), need, kind_col[i], p)):
                 if w.appeals_open > 0.0:
                     stage = S.APPEALING
-                    events |= S.EV_APPEAL | (np.int32(kind_col[i]) << S.KIND_SHIFT)
+                    events |= S.EV_APPEAL | (np.int64(kind_col[i]) << S.KIND_SHIFT)
                     if refused:
                         events |= S.EV_DISPUTE_TO_APPEAL
                 else:

@@ -99,7 +99,8 @@ TRIBUNAL = Lever(
             (`dispute_rate`) does not fall because the route closed.
           - **Pending appeals:** in the first month, each pending appeal is either
             settled by the LA (with its usual concession chance) or lapses, counted in
-            `disputes_dropped`. No hearings are held.
+            `disputes_dropped`. No hearings are held, and with no backlog the
+            tribunal's capacity falls year by year toward its floor (`tribunal_capacity_floor`).
           - **LAs:** nothing tells them what to expect: each March they learn appeals
             and reversals per refusal, by decision type, from the year's cases, so the
             March after appeals stop they see fewer of their refusals appealed and
@@ -112,8 +113,12 @@ TRIBUNAL = Lever(
             ODD §7.8): agreements fall through the LAs' expectation, not a set rate.
         - **`mode = "replace"`:** a non-judicial national mechanism hears appeals instead.
           - **Its capacity:** hearing capacity is the tribunal's times
-            `capacity_factor`. The tribunal's own capacity keeps growing by
-            `tribunal_capacity_growth_per_year`.
+            `capacity_factor`. It keeps responding to the backlog as the tribunal's
+            does (each August, toward what would hear the backlog in
+            `tribunal_target_months`, with its lag, yearly cap and floor), planning
+            for what the backlog needs divided by `capacity_factor`: the factor acts
+            at once, and keeps acting while the lag delays the response and where
+            the cap or the floor binds.
           - **Its speed:** `months_to_hearing_min` is set to `months_to_decision`
             ({p.months_to_hearing_min} → {months_to_decision}).
           - **Its bar:** `legal_threshold` is set to `threshold`

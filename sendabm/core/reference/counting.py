@@ -36,11 +36,13 @@ EVENT_MEASURES = {
     S.EV_ASSESSMENT_DONE: "assessments_completed",
     S.EV_DECISION_NOT_FOLLOWED: "decisions_not_followed",
     S.EV_DISPUTE_TO_APPEAL: "disputes_to_appeal", S.EV_DISPUTE_UNHEARD: "disputes_unheard",
+    S.EV_WITHDRAWN: "appeals_withdrawn",
 }
 """The flow measure each event of the month counts into."""
 KIND_EVENT_MEASURES = {
     (bit, kind): f"{prefix}_{name}"
-    for bit, prefix in ((S.EV_APPEAL, "appeals"), (S.EV_REVERSED, "reversals"))
+    for bit, prefix in ((S.EV_APPEAL, "appeals"), (S.EV_REVERSED, "reversals"),
+                        (S.EV_HEARING, "hearings"), (S.EV_WON, "hearings_won_by_family"))
     for kind, name in enumerate(DECISION_KINDS, start=1)}
 """The flow measure each dispute event counts into by the case's kind (its kind bits)."""
 STAGE_MEASURES = {S.AWAITING_PLACE: "awaiting_place", S.ASSESSING: "assessing",
@@ -155,7 +157,20 @@ def _count_family(family, tally: _Tally, money, fees) -> None:
             tally.add(measure, family)
     if events & S.EV_APPEAL:
         tally.add("spend_tribunal_gbp", family, tribunal_gbp)
+    if events & S.EV_HEARING:
+        _count_hearing(family, tally)
     _count_need(family, tally, threshold_units)
+
+
+def _count_hearing(family, tally: _Tally) -> None:
+    """A hearing's wait, in all and for its kind, as the hearing event recorded them (the
+    family's kind may have changed since, by the remedy)."""
+    events = family.events
+    wait = float((events >> S.WAIT_SHIFT) & S.WAIT_MASK)
+    tally.add("hearing_wait_sum", family, wait)
+    kind = (events >> S.KIND_SHIFT) & S.KIND_MASK
+    if kind != S.KIND_NONE:
+        tally.add(f"hearing_wait_sum_{DECISION_KINDS[kind - 1]}", family, wait)
 
 
 def _count_need(family, tally: _Tally, threshold_units: float) -> None:

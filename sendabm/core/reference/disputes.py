@@ -14,13 +14,15 @@ import math
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors.family import WITHDRAW_BELOW_MERIT
 from sendabm.core.actors.local_authority import ASSESSED_VIEW_NOISE, ASSESSMENT_COST_GBP
 from sendabm.core.actors.tribunal import LOGISTIC_PROBIT
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.reference.decisions import await_place, close, issue_plan, plan_topup
 
 BRANCHES = (
-    "mediation_agreed", "mediation_failed", "appeal_conceded", "appeal_lapsed",
+    "mediation_agreed", "mediation_failed", "appeal_conceded", "appeal_withdrawn",
+    "appeal_lapsed",
     "appeal_too_early", "appeal_not_heard", "hearing_won", "hearing_lost",
     "decision_binding", "decision_followed", "decision_not_followed",
     "bar_assessment", "bar_plan", "bar_placement",
@@ -42,10 +44,11 @@ def tribunal_bar(ref, family, cw, p) -> float:
     return p.legal_threshold
 
 
-def merit(ref, family, cw, p) -> float:
-    """Chance the tribunal would find for the family, as the LA's lawyers foresee it from
-    their own noisy reading of the case (drawn once per dispute, at its stage's month)."""
-    z = ref.draw.normal(rng.LA_MERIT_VIEW, family.uid, family.stage_tick)
+def merit(ref, family, cw, p, stream: int = rng.LA_MERIT_VIEW) -> float:
+    """Chance the tribunal would find for the family, as a professional (by default the
+    LA's lawyers) foresees it from their own noisy reading of the case (drawn from
+    ``stream`` once per dispute, at its stage's month)."""
+    z = ref.draw.normal(stream, family.uid, family.stage_tick)
     view = family.need * math.exp(ASSESSED_VIEW_NOISE * p.la_observation_sd * z)
     z = (view - tribunal_bar(ref, family, cw, p)) / p.tribunal_decision_sd
     return 1.0 / (1.0 + math.exp(-LOGISTIC_PROBIT * z))
@@ -155,6 +158,10 @@ def appeals(ref, cases, cw, p) -> None:
             ref.hit("appeal_conceded")
             family.events |= S.EV_CONCEDED
             remedy(ref, family, cw, p, ordered=True)
+        elif _withdraws(ref, family, cw, p):
+            ref.hit("appeal_withdrawn")
+            close(family)
+            family.events |= S.EV_WITHDRAWN
         elif cw.appeals_open <= 0.0:
             # The tribunal has gone: appeals still waiting for a hearing lapse.
             ref.hit("appeal_lapsed")
@@ -168,14 +175,28 @@ def appeals(ref, cases, cw, p) -> None:
             _hear(ref, family, cw, p)
 
 
+def _withdraws(ref, family, cw, p) -> bool:
+    """Advised after registering (from the next month; more often the better resourced),
+    the family withdraws a case its adviser reads as more likely lost than won."""
+    if cw.tick - family.stage_tick < 1:
+        return False
+    advised = min(1.0, p.appeal_advice_share * (0.5 + family.resources))
+    if ref.draw.uniform(rng.ADVICE, family.uid, family.stage_tick) >= advised:
+        return False
+    return merit(ref, family, cw, p, rng.ADVICE_VIEW) < WITHDRAW_BELOW_MERIT
+
+
 def _hearing_due(family, cw, p) -> bool:
     return (family.stage == S.APPEALING
             and cw.tick - family.stage_tick >= p.months_to_hearing_min)
 
 
 def _hear(ref, family, cw, p) -> None:
-    """A hearing: the tribunal judges the need with noise against its bar."""
-    family.events |= S.EV_HEARING
+    """A hearing: the tribunal judges the need with noise against its bar. The event
+    records the case's kind and its months since registration as they are now (the
+    remedy may change the kind)."""
+    wait = min(cw.tick - family.stage_tick, S.WAIT_MASK)
+    family.events |= (S.EV_HEARING | family.kind << S.KIND_SHIFT | wait << S.WAIT_SHIFT)
     noise = p.tribunal_decision_sd * ref.draw.normal(rng.TRIBUNAL_VIEW, family.uid, cw.tick)
     if family.need + noise < tribunal_bar(ref, family, cw, p):
         ref.hit("hearing_lost")
