@@ -45,7 +45,7 @@ _CODES = {
     # column: (lowest valid, highest valid)
     "active": (0, 1),
     "sen": (S.SEN_NONE, S.EHCP),
-    "setting": (S.MAINSTREAM, S.NOT_IN_EDUCATION),
+    "setting": (S.MAINSTREAM, S.HOME_EDUCATION),
     "stage": (S.IDLE, len(S.STAGE_NAMES) - 1),
     "kind": (S.KIND_NONE, S.KIND_PLACEMENT),
     "year": (0, S.FINAL_YEAR),

@@ -40,6 +40,11 @@ _EVENT_MEASURES = (
     (S.EV_DECISION_NOT_FOLLOWED, M["decisions_not_followed"]),
     (S.EV_DISPUTE_TO_APPEAL, M["disputes_to_appeal"]),
     (S.EV_DISPUTE_UNHEARD, M["disputes_unheard"]),
+    (S.EV_DISPUTE_TO_REDRESS, M["disputes_to_redress"]), (S.EV_COMPLAINT, M["complaints"]),
+    (S.EV_JUDICIAL_REVIEW, M["judicial_reviews"]),
+    (S.EV_PRIVATE_PROVISION, M["private_provision"]),
+    (S.EV_HOME_EDUCATION, M["home_education_exits"]),
+    (S.EV_REDRESS_UPHELD, M["redress_upheld"]),
 )
 _KIND_EVENT_MEASURES = tuple(
     (bit, kind, M[f"{prefix}_{name}"])
@@ -142,6 +147,10 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
                 slot = K.ASSESSING
             elif stage == S.APPEALING:
                 slot = K.TRIBUNAL_BACKLOG
+            elif stage == S.COMPLAINT:
+                slot = K.COMPLAINTS_OPEN
+            elif stage == S.JUDICIAL_REVIEW:
+                slot = K.JUDICIAL_REVIEWS_OPEN
             if slot >= 0:
                 a[slot, la, 0] += 1.0
                 a[slot, la, q] += 1.0
@@ -169,6 +178,9 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
             for k in range(6):
                 a[slots[k], la, 0] += values[k]
                 a[slots[k], la, q] += values[k]
+            if setting == S.HOME_EDUCATION:
+                a[K.HOME_EDUCATED, la, 0] += 1.0
+                a[K.HOME_EDUCATED, la, q] += 1.0
             if in_school:
                 trust = np.float64(fam.trust_school[i])
                 a[K.TRUST_SCHOOL_SUM, la, 0] += trust
