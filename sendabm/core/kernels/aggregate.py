@@ -124,6 +124,9 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
                 a[K.PLACEMENTS_FURTHER_EDUCATION, la, q] += 1.0
                 a[K.SPEND_FURTHER_EDUCATION_GBP, la, 0] += topup_gbp
                 a[K.SPEND_FURTHER_EDUCATION_GBP, la, q] += topup_gbp
+            elif setting == S.HOME_EDUCATION:
+                a[K.PLACEMENTS_HOME_EDUCATION, la, 0] += 1.0
+                a[K.PLACEMENTS_HOME_EDUCATION, la, q] += 1.0
         if setting == S.SPECIAL or setting == S.INDEPENDENT:
             if setting == S.SPECIAL:
                 slot, spend_slot, cost = K.PLACEMENTS_SPECIAL, K.SPEND_SPECIAL_GBP, special_gbp

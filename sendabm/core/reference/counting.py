@@ -139,6 +139,8 @@ def _count_family(family, tally: _Tally, money, fees) -> None:
         elif setting == S.FURTHER_EDUCATION:
             tally.add("placements_further_education", family)
             tally.add("spend_further_education_gbp", family, topup_gbp)
+        elif setting == S.HOME_EDUCATION:
+            tally.add("placements_home_education", family)
     if setting == S.SPECIAL:
         tally.add("placements_special", family)
         tally.add("spend_special_gbp", family, special_gbp / 12.0)
