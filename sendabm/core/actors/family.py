@@ -461,9 +461,11 @@ class Family(mesa.Agent):
         return _sigmoid(x)
 
     def _dispute_choice(self, world, p, draw, hit) -> None:
-        """After a refusal: mediate, appeal or give up; after a failed mediation: appeal or
-        give up. A refused family that would take a closed route has still decided to
-        contest the decision: its dispute is counted as unheard (``EV_DISPUTE_UNHEARD``)."""
+        """After a refusal: mediate, appeal, or (:meth:`_redress`) a route beyond the
+        tribunal or giving up; after a failed mediation: appeal, or the same. A refused
+        family that would take a closed route has still decided to contest the decision:
+        it looks harder for another route, and with none its dispute is counted as unheard
+        (``EV_DISPUTE_UNHEARD``)."""
         if self.stage not in (S.REFUSED, S.MEDIATED) or self.stage_tick >= world.tick:
             return
         refused = self.stage == S.REFUSED
