@@ -20,7 +20,7 @@ from sendabm.experiments.outcomes import NATIONAL_OUTCOMES, Outcome
 from sendabm.experiments.paired import paired_row
 from sendabm.presentation import measuredoc
 
-ROUTES = ("mediations", "disputes_to_appeal", "disputes_unheard")
+ROUTES = ("mediations", "disputes_to_appeal", "disputes_to_redress", "disputes_unheard")
 """The counted first routes of a dispute."""
 
 
@@ -64,9 +64,11 @@ def test_every_route_is_a_part_of_the_conflict():
         one = _derive(**CELL, **{route: 10.0})
         assert one["dispute_rate"] == pytest.approx(10 / 1000), route
         assert one["adversarial_index"] > none["adversarial_index"], route
-    rates = _derive(**CELL, mediations=3.0, disputes_to_appeal=5.0, disputes_unheard=7.0)
+    rates = _derive(**CELL, mediations=3.0, disputes_to_appeal=5.0, disputes_to_redress=2.0,
+                    disputes_unheard=7.0)
     assert rates["dispute_rate"] == pytest.approx(sum(
-        rates[f"dispute_rate_{r}"] for r in ("mediation", "appeal", "unheard")))
+        rates[f"dispute_rate_{r}"] for r in ("mediation", "appeal", "redress", "unheard")))
+    assert rates["dispute_rate"] == pytest.approx(17 / 1000)
     assert reg.MEASURES["disputes_raised"].formula.parts == ROUTES
 
 
@@ -148,7 +150,7 @@ def runs() -> tuple[SendModel, SendModel]:
     random numbers), a 0.1% sample to August 2028."""
     scenario = default_scenario().with_overrides(run={"end": END})
     removed = scenario.with_policies([{"name": "tribunal", "start": REMOVAL, "mode": "remove"}])
-    models = tuple(SendModel(s, seed=2, scale=0.001, end=END) for s in (scenario, removed))
+    models = tuple(SendModel(s, seed=4, scale=0.001, end=END) for s in (scenario, removed))
     for model in models:
         model.run()
     return models
@@ -188,9 +190,11 @@ def test_the_first_month_without_a_tribunal_has_the_same_disputes(runs):
                                   removed.panel["disputes_raised"][t])
     assert _series(base, "disputes_to_appeal")[t] > 0 or _series(base, "appeals_registered")[
         t] > 0, "no appeal in the first month: the test has no teeth"
-    # Those who would have appealed straight away are the unheard disputes, cell by cell.
-    np.testing.assert_array_equal(removed.panel["disputes_unheard"][t],
-                                  base.panel["disputes_to_appeal"][t])
+    # Those who would have appealed straight away take a route beyond the tribunal or
+    # none (unheard disputes), cell by cell.
+    np.testing.assert_array_equal(
+        removed.panel["disputes_unheard"][t] + removed.panel["disputes_to_redress"][t],
+        base.panel["disputes_to_appeal"][t] + base.panel["disputes_to_redress"][t])
     np.testing.assert_array_equal(removed.panel["mediations"][t], base.panel["mediations"][t])
 
 
@@ -200,7 +204,8 @@ def test_the_index_follows_the_families_decisions_to_contest(runs):
     # month before) stays what their decisions make it: close to the baseline's.
     # Counting only the disputes a route hears would drop it by the appeals' share, by
     # construction. After that March the LAs refuse more, to other families, so the
-    # share moves by behaviour, not by counting.
+    # share moves by behaviour, not by counting. (Counting only the disputes mediation and
+    # appeals hear would drop it; the routes beyond the tribunal and the unheard are in it.)
     base, removed = runs
     t = calendar.tick_of(REMOVAL)
     march = next(k for k in range(t, t + 12) if calendar.month_of(k) == 3)
@@ -217,6 +222,6 @@ def test_the_index_follows_the_families_decisions_to_contest(runs):
     # The index's conflict part is the disputes raised, by any route or none, per
     # appealable decision: the unheard ones are in it.
     last = slice(-12, None)
-    parts = sum(_series(removed, f"dispute_rate_{r}")[last] for r in ("mediation", "appeal",
-                                                                      "unheard"))
+    parts = sum(_series(removed, f"dispute_rate_{r}")[last]
+                for r in ("mediation", "appeal", "redress", "unheard"))
     np.testing.assert_allclose(_series(removed, "dispute_rate")[last], parts, rtol=1e-12)

@@ -10,7 +10,8 @@ identical, floats included: the reference adds floats in the kernels' order.
 The runs are chosen so that every branch of the reference's decisions is taken at
 least once (and so compared): the baseline, the tribunal replaced by a mechanism
 whose decisions only advise, the Isos package, and a run built to reach the rest
-(appeals lapsing when the tribunal goes, mediation closed, independent providers full).
+(appeals lapsing when the tribunal goes, mediation closed, independent providers full)
+and a run in which families who cannot appeal take the routes beyond the tribunal.
 Policies start a year into the runs, so each run compares months before and after.
 """
 
@@ -72,6 +73,16 @@ RUNS = {
             "special_preference_base_logit": -4.0, "appeal_base_logit": -1.0,
             "wait_before_independent": 2, "concede_base_per_month": 0.5}),
         (7,), "2017-04"),
+    # The tribunal goes after 24 months, LAs concede few appeals (so binding hearings are
+    # held before), and families who cannot appeal take the routes beyond the tribunal
+    # readily: judicial reviews are claimed, won and lost, and LAs ignore some of the
+    # ombudsman's recommendations.
+    "redress_routes": (
+        lambda: _scenario("tribunal_remove", start="2016-09", parameters={
+            "appeal_base_logit": -1.0, "concede_base_per_month": 0.05,
+            "judicial_review_base_logit": 0.0, "ombudsman_months": 2,
+            "ombudsman_compliance": 0.3}),
+        (7,), None),
 }
 """Run name -> (scenario, seeds, month mediation closes or None)."""
 

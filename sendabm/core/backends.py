@@ -108,6 +108,7 @@ class KernelBackend:
         case_kernels.la_assesses(fam, cases, cw, p)
         case_kernels.mediate(fam, cases, cw, p)
         case_kernels.appeals(fam, cases, cw, p)
+        case_kernels.redress(fam, cases, cw, p)
         case_kernels.place(fam, cases, cw, p)
 
     @staticmethod

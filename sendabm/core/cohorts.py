@@ -179,6 +179,7 @@ def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
     fam.trust_la[rows] = p.trust_initial
     fam.provision[rows] = 0.0
     fam.unmet[rows] = 0.0
+    fam.private[rows] = 0.0
     fam.progress[rows] = 0.0
     # Wellbeing is tracked while a child has a need; without one it is 1.
     fam.wellbeing[rows] = np.where(need > 0, INITIAL_WELLBEING, 1.0)

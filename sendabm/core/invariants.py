@@ -45,7 +45,7 @@ _CODES = {
     # column: (lowest valid, highest valid)
     "active": (0, 1),
     "sen": (S.SEN_NONE, S.EHCP),
-    "setting": (S.MAINSTREAM, S.NOT_IN_EDUCATION),
+    "setting": (S.MAINSTREAM, S.HOME_EDUCATION),
     "stage": (S.IDLE, len(S.STAGE_NAMES) - 1),
     "kind": (S.KIND_NONE, S.KIND_PLACEMENT),
     "year": (0, S.FINAL_YEAR),
@@ -218,7 +218,8 @@ def check_counted_once(model: SendModel, month: str) -> None:
     pupils + (EHC plans - school-age EHC plans) == active rows, i.e. school-age rows
     plus post-19 rows (which all hold plans, see :func:`check_rows`); pupils, SEN
     support, plans and placements equal the rows with that state; EHC plans equal the
-    sum of plans by setting (mainstream, special, independent, further education);
+    sum of plans by setting (mainstream, special, independent, further education, home
+    education);
     and for each count the five family-resources quintiles add up to the total. The
     national series equals the sum of the LA panel.
     """
@@ -239,6 +240,8 @@ def check_counted_once(model: SendModel, month: str) -> None:
         "placements_special": setting == S.SPECIAL,
         "placements_independent": setting == S.INDEPENDENT,
         "placements_further_education": plan & (setting == S.FURTHER_EDUCATION),
+        "placements_home_education": plan & (setting == S.HOME_EDUCATION),
+        "home_educated": (setting == S.HOME_EDUCATION) & (fam.need[rows] > 0),
     }
     counts = {name: _sample_counts(model, name, month) for name in expected}
     rows_per_la = np.bincount(la, minlength=n_la)
@@ -261,7 +264,8 @@ def check_counted_once(model: SendModel, month: str) -> None:
                   f"adds up to {by_quintile[bad]}, the total is {counts[name][bad, 0]}")
     by_setting = sum(counts[k][:, 0] for k in ("placements_mainstream", "placements_special",
                                                "placements_independent",
-                                               "placements_further_education"))
+                                               "placements_further_education",
+                                               "placements_home_education"))
     bad = _first(by_setting != counts["ehc_plans"][:, 0])
     if bad is not None:
         _fail(COUNTED_ONCE, month, f"{_la_name(model, bad)}: plans by setting add up to "

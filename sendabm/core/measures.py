@@ -27,17 +27,18 @@ ratios to their reference levels (:func:`reference_levels`), times 100:
   12 months per appealable decision. A dispute is counted once, at the family's decision
   to contest a refusal, whichever route then takes it: mediation (``mediations``),
   appeal (``disputes_to_appeal``; an appeal after a failed mediation continues the
-  mediation's dispute) or none, when the route the family would take is closed
-  (``disputes_unheard``). The model has no other route yet (complaints to the
-  ombudsman, judicial review, elective home education after a dispute); each would be
-  one more part of the sum, counted at the same decision. So closing a route moves its
-  disputes to the unheard part and cannot lower the index by itself. The appealable
+  mediation's dispute), a route beyond the tribunal (``disputes_to_redress``: a
+  complaint to the ombudsman, a claim for judicial review, paying privately or leaving
+  school for home education; one taken after a failed mediation continues its dispute)
+  or none, when the route the family would take is closed and it takes no other
+  (``disputes_unheard``). So closing a route moves its disputes to the other routes or
+  the unheard part and cannot lower the index by itself. The appealable
   decisions are those of the published appeal rate (DfE/MoJ): the plans in force, each
   naming the provision and the placement, plus the refusals to assess and to issue a
   plan over the last 12 months (:data:`APPEALABLE_PLANS`,
   :data:`APPEALABLE_REFUSALS`). Reference: England's appeals registered per appealable
   decision in :data:`DISPUTE_REFERENCE_YEAR`, from the LA record. Appeals are the one
-  route with a published per-decision rate since 2014, so mediations (and unheard
+  route with a published per-decision rate since 2014, so the other routes (and unheard
   disputes) are counted on the appeals' scale: at the reference level the model's
   families would raise disputes as often as families then appealed.
 * refusal share, ``refusal_share``: assessment requests refused over requests, last 12
@@ -49,8 +50,10 @@ ratios to their reference levels (:func:`reference_levels`), times 100:
   how a route is counted.
 
 Each part is a measure of its own, and so is each route's share of the conflict
-(``dispute_rate_mediation``, ``dispute_rate_appeal``, ``dispute_rate_unheard``), so a
-comparison shows which part moved.
+(``dispute_rate_mediation``, ``dispute_rate_appeal``, ``dispute_rate_redress``,
+``dispute_rate_unheard``), so a comparison shows which part moved; the routes beyond the
+tribunal are counted each on its own too (``complaints``, ``judicial_reviews``,
+``private_provision``, ``home_education_exits``).
 
 Directions: a measure is better :data:`LOWER` or :data:`HIGHER`; :data:`CONTESTED` where
 the better direction is itself in dispute (hearings won by families, appeals, concessions,
@@ -126,8 +129,9 @@ SPECIAL = "special"
 INDEPENDENT = "independent"
 LOCAL_AUTHORITY = "local_authority"
 TRIBUNAL = "tribunal"
+REDRESS = "redress"
 SYSTEM = "system"
-OWNERS = (FAMILY, MAINSTREAM, SPECIAL, INDEPENDENT, LOCAL_AUTHORITY, TRIBUNAL, SYSTEM)
+OWNERS = (FAMILY, MAINSTREAM, SPECIAL, INDEPENDENT, LOCAL_AUTHORITY, TRIBUNAL, REDRESS, SYSTEM)
 
 # Units used by the formats of tables and figures.
 GBP = "GBP"
@@ -464,7 +468,7 @@ _APPEAL_SHARES: tuple[Measure, ...] = _by_kind(lambda k, w: Measure(
     CONTESTED, owner=FAMILY, formula=Ratio(f"appeals_{k}", "appeals_registered", True, True)))
 """The record's appeal types (MoJ 2019/20: refusal to assess 29%, contents 58%)."""
 
-_DISPUTE_ROUTES = ("mediations", "disputes_to_appeal", "disputes_unheard")
+_DISPUTE_ROUTES = ("mediations", "disputes_to_appeal", "disputes_to_redress", "disputes_unheard")
 """The counted first routes of a dispute: every dispute families raise is in one of them."""
 _PER_DECISION = "disputes a year per appealable decision"
 
@@ -503,12 +507,22 @@ REGISTRY: tuple[Measure, ...] = (
              evaluate=4, equity=4, note="Every child in an independent special school."),
     _counted("placements_further_education", STOCK, "children",
              "Children with plans in further education", short="Further education"),
+    _counted("placements_home_education", STOCK, "children",
+             "Children with plans in home education after a dispute", owner=FAMILY,
+             short="Home education (plans)"),
     _counted("awaiting_place", STOCK, "children", "Children waiting for a state special place",
              owner=LOCAL_AUTHORITY, short="Awaiting a place"),
     _counted("assessing", STOCK, "children", "Children being assessed for a plan",
              owner=LOCAL_AUTHORITY, short="Being assessed"),
     _counted("tribunal_backlog", STOCK, "appeals", "Appeals waiting for a hearing",
              owner=TRIBUNAL, short="Tribunal backlog"),
+    _counted("complaints_open", STOCK, "complaints", "Complaints awaiting the ombudsman",
+             owner=REDRESS, short="Open complaints"),
+    _counted("judicial_reviews_open", STOCK, "claims", "Claims for judicial review awaiting "
+             "the court", owner=REDRESS, short="Open judicial reviews"),
+    _counted("home_educated", STOCK, "children",
+             "Children with a need in home education after a dispute", LOWER, owner=FAMILY,
+             short="Home educated", compare=35),
     _counted("with_need", STOCK, "children", "Children with a need", owner=FAMILY),
     # ---- counted sums behind the means
     _total("need_sum", "need units", "Need of children with a need, summed"),
@@ -567,7 +581,8 @@ REGISTRY: tuple[Measure, ...] = (
     _counted("assessments_completed", FLOW, "assessments", "Assessments completed",
              owner=LOCAL_AUTHORITY),
     _counted("decisions_not_followed", FLOW, "decisions",
-             "Tribunal decisions the LA did not follow", LOWER, owner=LOCAL_AUTHORITY),
+             "Tribunal decisions and ombudsman recommendations the LA did not follow", LOWER,
+             owner=LOCAL_AUTHORITY),
     _counted("disputes_to_appeal", FLOW, "disputes", "Refusals contested straight at appeal",
              CONTESTED, owner=FAMILY, short="Disputes to appeal",
              note="A dispute whose first route is an appeal."),
@@ -577,6 +592,34 @@ REGISTRY: tuple[Measure, ...] = (
              note="The family decided to contest (it would have mediated or appealed), but "
                   "that route was closed and no other heard it; it then gives up (also in "
                   "`disputes_dropped`)."),
+    _counted("disputes_to_redress", FLOW, "disputes",
+             "Refusals contested straight by a route beyond the tribunal", CONTESTED,
+             owner=FAMILY, short="Disputes beyond the tribunal",
+             note="A dispute whose first route is a complaint to the ombudsman, a claim for "
+                  "judicial review, paying privately or home education (each also in its "
+                  "own count, with those taken after a failed mediation)."),
+    _counted("complaints", FLOW, "complaints", "Complaints to the ombudsman", CONTESTED,
+             owner=FAMILY, compare=31,
+             note="After a refusal or a failed mediation, when the family takes no tribunal "
+                  "route."),
+    _counted("judicial_reviews", FLOW, "claims", "Claims for judicial review", CONTESTED,
+             owner=FAMILY, compare=32,
+             note="Against refusals to assess or to issue a plan where the need is plainly "
+                  "over the legal bar."),
+    _counted("private_provision", FLOW, "families",
+             "Families paying privately for provision after a refusal", CONTESTED,
+             owner=FAMILY,
+             short="Paying privately", compare=33,
+             note="An independent assessment and support bought by the family, without a "
+                  "plan."),
+    _counted("home_education_exits", FLOW, "children",
+             "Children taken out of school for home education after a refusal", LOWER,
+             owner=FAMILY, short="Left for home education", compare=34),
+    _counted("redress_upheld", FLOW, "decisions",
+             "Complaints upheld by the ombudsman and judicial reviews won", CONTESTED,
+             owner=REDRESS, short="Upheld beyond the tribunal",
+             note="The remedy follows if the court decided, or if the LA follows the "
+                  "ombudsman (`decisions_not_followed` otherwise)."),
     *_SPENDING,
     # ---- derived per LA x quintile
     Measure("high_needs_spend_gbp", FLOW, GBP, "High-needs spend", LOWER, LOCAL_AUTHORITY,
@@ -626,7 +669,7 @@ REGISTRY: tuple[Measure, ...] = (
     Measure("dispute_rate", RATE, _PER_DECISION, "Disputes a year per appealable decision",
             LOWER, FAMILY, short="Dispute rate", formula=PerDecision(_DISPUTE_ROUTES),
             compare=2, key=True,
-            note="The conflict part of the adversarial index: the sum of the three "
+            note="The conflict part of the adversarial index: the sum of the four "
                  "`dispute_rate_*` routes."),
     Measure("dispute_rate_mediation", RATE, _PER_DECISION,
             "Disputes taken to mediation a year per appealable decision", CONTESTED, FAMILY,
@@ -635,6 +678,12 @@ REGISTRY: tuple[Measure, ...] = (
             "Disputes taken straight to appeal a year per appealable decision", CONTESTED,
             FAMILY, short="Dispute rate: appeal", formula=PerDecision(("disputes_to_appeal",)),
             compare=12),
+    Measure("dispute_rate_redress", RATE, _PER_DECISION,
+            "Disputes taken straight beyond the tribunal a year per appealable decision",
+            CONTESTED, FAMILY, short="Dispute rate: beyond the tribunal",
+            formula=PerDecision(("disputes_to_redress",)), compare=36,
+            note="Complaints to the ombudsman, judicial review, paying privately and home "
+                 "education, as a dispute's first route."),
     Measure("dispute_rate_unheard", RATE, _PER_DECISION,
             "Unheard disputes a year per appealable decision", LOWER, FAMILY,
             short="Dispute rate: unheard", formula=PerDecision(("disputes_unheard",)),

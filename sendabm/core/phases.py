@@ -38,7 +38,7 @@ PHASES: tuple[Phase, ...] = (
     Phase("family_kernel", "2-4", "needs, identification and provision, trust, the choice "
           "after a refusal and requests", "_families_month"),
     Phase("institutions", "5-7", "LA decisions and assessments, mediation, appeals and the "
-          "tribunal, placements", "_decide_cases"),
+          "tribunal, the ombudsman and the court, placements", "_decide_cases"),
     Phase("counting_kernel", "8-9", "progress and wellbeing of each busy row, then counting "
           "the rows into totals and spend, in one pass", "_count_month"),
     Phase("money_and_measures", "9", "accounts, learning totals, trust, backlog; the "

@@ -39,6 +39,7 @@ COLUMNS: dict[str, type] = {
     "provision": np.float32,    # support received this month, need units
     "unmet": np.float32,        # need not met this month, need units
     "topup": np.float32,        # LA top-up named in the plan, need units
+    "private": np.float32,      # support the family pays for privately, need units
     "progress": np.float32,     # cumulative progress relative to age-expected (SD units)
     "wellbeing": np.float32,    # wellbeing in [0, 1]
     "events": np.int64,         # states.EV_* bits: what happened this month

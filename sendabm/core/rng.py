@@ -69,6 +69,10 @@ ORDER_SETTING = 36
 LA_MERIT_VIEW = 37
 ADVICE = 38
 ADVICE_VIEW = 39
+REDRESS_CHOICE = 40
+OMBUDSMAN_VIEW = 41
+OMBUDSMAN_COMPLIANCE = 42
+COURT_VIEW = 43
 NORMAL_OFFSET = 1 << 20
 """Added to a stream to derive a second, independent stream (e.g. for set-up draws)."""
 

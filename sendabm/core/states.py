@@ -12,8 +12,9 @@ INDEPENDENT = 2      # independent or non-maintained special school
 ALTERNATIVE = 3      # alternative provision (reserved; not yet entered by any process)
 FURTHER_EDUCATION = 4  # post-19 education (FE college, specialist post-16)
 NOT_IN_EDUCATION = 5
+HOME_EDUCATION = 6   # elective home education: the family took the child out of school
 SETTING_NAMES = ("mainstream", "special", "independent", "alternative", "further_education",
-                 "not_in_education")
+                 "not_in_education", "home_education")
 
 # Primary need (SEND Code of Practice 2015, the four broad areas)
 NEED_COMMUNICATION = 0
@@ -33,8 +34,20 @@ MEDIATION = 4        # in mediation this month
 APPEALING = 5        # appeal registered; awaiting concession or hearing
 AWAITING_PLACE = 6   # setting named; waiting for a place
 MEDIATED = 7         # mediation failed; the family decides whether to appeal
+COMPLAINT = 8        # complaint with the ombudsman; awaiting its decision
+JUDICIAL_REVIEW = 9  # claim for judicial review; awaiting the court's decision
+LEAVING_SCHOOL = 10  # the family has decided to home educate; the child leaves school
 STAGE_NAMES = ("idle", "requested", "assessing", "refused", "mediation", "appealing",
-               "awaiting_place", "mediated")
+               "awaiting_place", "mediated", "complaint", "judicial_review", "leaving_school")
+
+# Redress routes beyond the tribunal a family may take at the end of a dispute
+# (actors.family.redress_probabilities, in this order)
+ROUTE_NONE = 0
+ROUTE_COMPLAINT = 1       # complain to the Local Government and Social Care Ombudsman
+ROUTE_JUDICIAL_REVIEW = 2  # claim judicial review of the refusal in the High Court
+ROUTE_PRIVATE = 3         # pay privately for an independent assessment and provision
+ROUTE_HOME_EDUCATION = 4  # take the child out of school (elective home education)
+ROUTE_NAMES = ("none", "complaint", "judicial_review", "private", "home_education")
 
 # What a case is about
 KIND_NONE = 0
@@ -75,6 +88,21 @@ EV_REVERSED = 1 << 21
 and followed (:func:`sendabm.core.kernels.cases.remedy`)."""
 EV_WITHDRAWN = 1 << 22
 """The family withdrew its appeal on advice that it would more likely lose than win."""
+# Bits 25-30: the redress routes beyond the tribunal.
+EV_COMPLAINT = 1 << 25
+"""The family complained to the ombudsman about a refusal."""
+EV_JUDICIAL_REVIEW = 1 << 26
+"""The family claimed judicial review of a refusal."""
+EV_PRIVATE_PROVISION = 1 << 27
+"""The family paid privately for an independent assessment and provision."""
+EV_HOME_EDUCATION = 1 << 28
+"""The family decided to take the child out of school to home educate."""
+EV_DISPUTE_TO_REDRESS = 1 << 29
+"""The family contested a refusal by one of the routes beyond the tribunal straight away
+(a dispute's first route; a route taken after a failed mediation continues its dispute)."""
+EV_REDRESS_UPHELD = 1 << 30
+"""The ombudsman upheld a complaint, or the court decided a judicial review for the
+family."""
 # Fields packed above the event bits (``events`` is int64; bits 0-39 are for events)
 KIND_SHIFT = 40
 """On a dispute event (an appeal registered, a refusal reversed, a hearing), the case's

@@ -23,12 +23,15 @@ GROUP_TITLES: dict[str, tuple[str, str]] = {
                "Identification, provision within the notional SEN budget, school-initiated "
                "requests and schools' yearly adaptation (ODD §5, §7.3, §7.4, §7.12)."),
     "family": ("Families",
-               "Trust, requests, special-setting preference and the choice to mediate or "
-               "appeal (ODD §7.4, §7.7, §7.13)."),
+               "Trust, requests, special-setting preference, the choice to mediate or "
+               "appeal, and the routes beyond the tribunal (ODD §7.4, §7.7, §7.13)."),
     "la": ("Local authorities",
            "Assessment and plan decisions, capacity, concessions, mediation, waiting for a "
            "state place and yearly gatekeeping (ODD §5, §7.5-§7.9, §7.13)."),
     "tribunal": ("SEND Tribunal", "Hearing capacity and the decision rule (ODD §7.8, §7.14)."),
+    "redress": ("Ombudsman and courts",
+                "Complaints to the ombudsman and claims for judicial review: how long they "
+                "take and how they are decided (ODD §7.8a)."),
     "market": ("Market and places",
                "Independent providers and commissioning of state special places "
                "(ODD §5, §7.9, §7.14)."),

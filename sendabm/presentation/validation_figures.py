@@ -95,14 +95,21 @@ def _time_axis(ax, first: dt.date, last: dt.date) -> None:
     ax.set_xlim(first, last)
 
 
+FIT_COLUMNS = 5
+"""Panels per row of the validation figure (one panel per target)."""
+
+
 def validation_figure(v: Validation, path: Path) -> Path:
     """Each target: the record against the model's median and 90% band, 2014-2025."""
     rows, mapes = fit_table(v), mape_table(v)
     with mpl.rc_context(STYLE):
-        fig = Figure(figsize=(17.0, 7.2), layout="constrained")
-        axes = fig.subplots(2, 5)
-        for ax, target in zip(axes.flat, T.TARGETS, strict=True):
+        n_rows = -(-len(T.TARGETS) // FIT_COLUMNS)
+        fig = Figure(figsize=(17.0, 3.6 * n_rows), layout="constrained")
+        axes = fig.subplots(n_rows, FIT_COLUMNS)
+        for ax, target in zip(axes.flat, T.TARGETS, strict=False):
             _fit_panel(ax, target, rows, mapes[target.name])
+        for ax in axes.flat[len(T.TARGETS):]:
+            ax.set_axis_off()
         handles, labels = axes.flat[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
         fig.suptitle(f"Calibrated baseline against the record: {len(v.seeds)} seeds at scale "

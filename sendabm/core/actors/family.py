@@ -8,9 +8,12 @@ and stepped one at a time.
 
 **What it decides.** Each month the child's need emerges, drifts, worsens while unmet
 or resolves; the family updates its trust in the school and the LA, requests an EHC
-needs assessment or a special setting, and after a refusal chooses mediation, appeal
-or giving up (its decision to contest counts as a dispute even when the route it
-would take is closed: an unheard dispute); progress and wellbeing follow met need.
+needs assessment or a special setting, and after a refusal chooses mediation, appeal,
+a route beyond the tribunal (a complaint to the ombudsman, judicial review, paying
+privately, home education; :func:`redress_probabilities`) or giving up (its decision
+to contest counts as a dispute even when the route it would take is closed: an
+unheard dispute, unless it takes a route beyond the tribunal); progress and wellbeing
+follow met need.
 These monthly decisions run in the family kernel
 (:func:`sendabm.core.kernels.family_month.family_month`) and the outcomes in the
 counting pass (:mod:`sendabm.core.kernels.outcomes`); the September
@@ -161,6 +164,64 @@ PARAMS: tuple[Param, ...] = (
     declare("mediation_uptake", 0.3, "share", 0.0, 1.0, "family",
         "MoJ/SEN2: about a quarter of disputes go to mediation",
         "Share of disputing families that try mediation first."),
+    # --- family: redress beyond the tribunal (redress_probabilities) ---------------------
+    declare("redress_contest_shift", 3.0, "logit", 0.0, 20.0, "family",
+        "assumption: a family that has decided to contest a refusal and finds the route it "
+        "wanted closed looks for another (the parent-carer responses to Isos 2024 expect "
+        "disputes to go elsewhere without the tribunal); not calibrated",
+        "Shift of each redress route's log-odds for a family that wanted to contest but "
+        "whose route (mediation or appeal) was closed."),
+    declare("complaint_base_logit", -4.0, "logit", -20.0, 10.0, "family",
+        "assumption: complaints to the LGSCO about SEND are a few thousand a year, few "
+        "beside the refusals; the ombudsman is free to use; not calibrated",
+        "Log-odds that a family at the end of a dispute complains to the ombudsman (with "
+        "full trust in the LA)."),
+    declare("complaint_distrust_weight", 2.0, "logit per unit distrust", 0.0, 20.0, "family",
+        "assumption: as for appeals (appeal_distrust_weight)",
+        "Effect of distrust in the LA on complaining."),
+    declare("judicial_review_base_logit", -8.0, "logit", -20.0, 10.0, "family",
+        "assumption: judicial reviews of SEND decisions are a handful a year (Administrative "
+        "Court); not calibrated",
+        "Log-odds that a family of middling resources claims judicial review of a refusal "
+        "where the law is clear."),
+    declare("judicial_review_resources_weight", 5.0, "logit per unit resources", 0.0, 20.0,
+        "family",
+        "assumption: a claim needs a solicitor and risks the LA's costs, so it is open mainly "
+        "to families who can pay (legal aid is not modelled)",
+        "Effect of family resources on claiming judicial review."),
+    declare("judicial_review_clear_margin", 1.5, "ratio", 1.0, 10.0, "family",
+        "assumption: solicitors take a claim only where the refusal is plainly unlawful",
+        "Need, as a multiple of the legal bar for what was refused, above which the law is "
+        "clear enough for a claim (refusals to assess or to issue a plan only)."),
+    declare("private_base_logit", -4.5, "logit", -20.0, 10.0, "family",
+        "assumption: some families buy independent assessments and therapy after a "
+        "refusal; not calibrated",
+        "Log-odds that a family of middling resources with no unmet need pays privately "
+        "for an assessment and provision."),
+    declare("private_resources_weight", 5.0, "logit per unit resources", 0.0, 20.0, "family",
+        "assumption: paying privately needs money",
+        "Effect of family resources on paying privately."),
+    declare("private_unmet_weight", 2.0, "logit per unmet ratio", 0.0, 20.0, "family",
+        "assumption: as for requests (request_unmet_weight)",
+        "Effect of the unmet share of need on paying privately."),
+    declare("private_cover_share", 0.5, "share", 0.0, 1.0, "family",
+        "assumption: a family buys part of the support its child lacks; not calibrated",
+        "Share of the child's unmet need a family that pays privately buys."),
+    declare("private_months", 12.0, "months", 1.0, 240.0, "family",
+        "assumption: a private package (an assessment, a course of therapy or tuition) runs "
+        "about a school year; not calibrated",
+        "Mean months privately bought support lasts (it fades by 1/private_months a month)."),
+    declare("home_education_base_logit", -6.0, "logit", -20.0, 10.0, "family",
+        "assumption: some parents of children with SEND deregister them after a dispute "
+        "(the ADCS elective home education surveys); not calibrated",
+        "Log-odds that a family whose child's need is met and who trusts the LA takes the "
+        "child out of school at the end of a dispute."),
+    declare("home_education_unmet_weight", 2.0, "logit per unmet ratio", 0.0, 20.0, "family",
+        "assumption: as for requests (request_unmet_weight)",
+        "Effect of the unmet share of need on leaving school for home education."),
+    declare("home_education_distrust_weight", 2.0, "logit per unit distrust", 0.0, 20.0,
+        "family", "assumption: as for appeals (appeal_distrust_weight)",
+        "Effect of distrust in the LA on leaving school for home education."),
     declare("special_preference_weight", 2.5, "logit", 0.0, 20.0, "family",
         "assumption: lost trust in mainstream drives demand for special places (Isos 2024)",
         "Effect of unmet need and distrust on wanting a special setting."),
@@ -284,6 +345,7 @@ class Family(mesa.Agent):
             self.need_type = -1
             self.sen = S.SEN_NONE
             self.wellbeing = 1.0
+            self.private = 0.0
             self.onset_tick = self.next_onset(tick, tick + 1, world.onset_multipliers, p, draw)
         self.need = need
 
@@ -327,6 +389,11 @@ class Family(mesa.Agent):
                 hit("need_identified")
                 self.sen = S.SEN_SUPPORT
         provision = self.provision_this_month(world, p, hit)
+        if self.need > 0.0 and self.private > 0.0:
+            # Support the family pays for comes on top of the setting's, and fades.
+            hit("private_provision")
+            provision = min(self.need, provision + self.private)
+            self.private = self.private * math.exp(-1.0 / p.private_months)
         self.provision = provision
         self.unmet = max(0.0, self.need - provision)
 
@@ -400,9 +467,11 @@ class Family(mesa.Agent):
         return _sigmoid(x)
 
     def _dispute_choice(self, world, p, draw, hit) -> None:
-        """After a refusal: mediate, appeal or give up; after a failed mediation: appeal or
-        give up. A refused family that would take a closed route has still decided to
-        contest the decision: its dispute is counted as unheard (``EV_DISPUTE_UNHEARD``)."""
+        """After a refusal: mediate, appeal, or (:meth:`_redress`) a route beyond the
+        tribunal or giving up; after a failed mediation: appeal, or the same. A refused
+        family that would take a closed route has still decided to contest the decision:
+        it looks harder for another route, and with none its dispute is counted as unheard
+        (``EV_DISPUTE_UNHEARD``)."""
         if self.stage not in (S.REFUSED, S.MEDIATED) or self.stage_tick >= world.tick:
             return
         refused = self.stage == S.REFUSED
@@ -430,12 +499,40 @@ class Family(mesa.Agent):
             self.events |= (S.EV_APPEAL | (self.kind << S.KIND_SHIFT)
                             | (S.EV_DISPUTE_TO_APPEAL if refused else 0))
             return
-        hit("dispute_dropped")
-        self.stage, self.kind = S.IDLE, S.KIND_NONE
-        self.events |= S.EV_GAVE_UP
-        if contests:
-            hit("dispute_unheard")
-            self.events |= S.EV_DISPUTE_UNHEARD
+        self._redress(world, p, draw, hit, refused, contests)
+
+    def _redress(self, world, p, draw, hit, refused: bool, contests: bool) -> None:
+        """With no tribunal route taken: complain to the ombudsman, claim judicial review,
+        pay privately, leave school for home education, or give up (the choice of
+        :func:`redress_probabilities`). A route taken straight after a refusal is the
+        dispute's first route (``EV_DISPUTE_TO_REDRESS``)."""
+        odds = _redress_odds(self.kind, self.need, self.unmet, self.resources, self.trust_la,
+                             self.setting, self.year, contests, p)
+        u = draw.uniform(rng.REDRESS_CHOICE, self.uid, world.tick)
+        route = _pick_route(odds, u)
+        if route == S.ROUTE_NONE:
+            hit("dispute_dropped")
+            self.stage, self.kind = S.IDLE, S.KIND_NONE
+            self.events |= S.EV_GAVE_UP
+            if contests:
+                hit("dispute_unheard")
+                self.events |= S.EV_DISPUTE_UNHEARD
+            return
+        if refused:
+            hit("redress_first_route")
+            self.events |= S.EV_DISPUTE_TO_REDRESS
+        if route == S.ROUTE_PRIVATE:
+            hit("private_bought")
+            self.private = self.private + p.private_cover_share * self.unmet
+            self.stage, self.kind = S.IDLE, S.KIND_NONE
+            self.events |= S.EV_PRIVATE_PROVISION
+            return
+        stage, event = {S.ROUTE_COMPLAINT: (S.COMPLAINT, S.EV_COMPLAINT),
+                        S.ROUTE_JUDICIAL_REVIEW: (S.JUDICIAL_REVIEW, S.EV_JUDICIAL_REVIEW),
+                        S.ROUTE_HOME_EDUCATION: (S.LEAVING_SCHOOL, S.EV_HOME_EDUCATION)}[route]
+        hit(f"{S.ROUTE_NAMES[route]}_chosen")
+        self.stage, self.stage_tick = stage, world.tick
+        self.events |= event
 
     # ---- outcomes (twin of kernels.outcomes.outcomes_row) ---------------------
     def outcomes(self, p: tuple) -> None:
@@ -471,6 +568,73 @@ def _sigmoid(x: float) -> float:
 
 def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
+
+
+def _redress_odds(kind: int, need: float, unmet: float, resources: float, trust_la: float,
+                  setting: int, year: int, contests: bool, p) -> tuple[float, ...]:
+    """Odds (exp of the log-odds) of each route beyond the tribunal against giving up,
+    in ``states.ROUTE_*`` order from ``ROUTE_COMPLAINT``; 0 for a route not open."""
+    shift = p.redress_contest_shift if contests else 0.0
+    distrust = 1.0 - trust_la
+    unmet_share = unmet / need if need > 0.0 else 0.0
+    complaint = math.exp(p.complaint_base_logit + shift + p.complaint_distrust_weight * distrust)
+    bar = p.legal_threshold * (p.tribunal_plan_bar_factor if kind == S.KIND_PLAN else 1.0)
+    law_is_clear = (kind in (S.KIND_ASSESS, S.KIND_PLAN)
+                    and need >= p.judicial_review_clear_margin * bar)
+    review = math.exp(p.judicial_review_base_logit + shift
+                      + p.judicial_review_resources_weight * (resources - 0.5)
+                      ) if law_is_clear else 0.0
+    private = math.exp(p.private_base_logit + shift
+                       + p.private_resources_weight * (resources - 0.5)
+                       + p.private_unmet_weight * unmet_share) if unmet > 0.0 else 0.0
+    at_school = year < S.SCHOOL_YEARS and setting in (S.MAINSTREAM, S.SPECIAL, S.INDEPENDENT)
+    home = math.exp(p.home_education_base_logit + shift
+                    + p.home_education_unmet_weight * unmet_share
+                    + p.home_education_distrust_weight * distrust) if at_school else 0.0
+    return complaint, review, private, home
+
+
+def _pick_route(odds: tuple[float, ...], u: float) -> int:
+    """The route (``states.ROUTE_*``) whose share of the draw ``u`` falls in it."""
+    total = 1.0 + odds[0] + odds[1] + odds[2] + odds[3]
+    acc = 0.0
+    for route, o in enumerate(odds, start=S.ROUTE_COMPLAINT):
+        acc += o / total
+        if o > 0.0 and u < acc:
+            return route
+    return S.ROUTE_NONE
+
+
+def redress_probabilities(kind: int, need: float, unmet: float, resources: float,
+                          trust_la: float, setting: int, year: int, contests: bool,
+                          p) -> tuple[float, ...]:
+    """Chances that a family at the end of a dispute, having taken no tribunal route,
+    gives up or takes each route beyond the tribunal (``states.ROUTE_*`` order: none,
+    complaint, judicial review, paying privately, home education).
+
+    A multinomial logit against giving up (log-odds 0). Each route has its own
+    propensity: a complaint to the ombudsman is free, so it grows only with distrust in
+    the LA; judicial review and paying privately need money, so they grow steeply with
+    resources (judicial review only against a refusal to assess or to issue a plan
+    where the need is plainly over the legal bar); home education grows with the unmet
+    share of need and distrust (school-age children at school only). A family that
+    wanted a closed route (``contests``) adds ``redress_contest_shift`` to every route.
+    No route's chance is set by resources directly beyond these weights: that poorer
+    families more often leave or give up follows from the richer taking the costly
+    routes.
+
+    Args:
+        kind: What was refused (``states.KIND_*``).
+        need, unmet: The child's need and unmet need this month, need units.
+        resources: The family's resources, 0-1.
+        trust_la: The family's trust in its LA, 0-1.
+        setting, year: The child's setting (``states.SETTING``) and year group.
+        contests: The family wanted to contest but the route it wanted was closed.
+        p: Parameters.
+    """
+    odds = _redress_odds(kind, need, unmet, resources, trust_la, setting, year, contests, p)
+    total = 1.0 + sum(odds)
+    return (1.0 / total, *(o / total for o in odds))
 
 
 def need_type_of(u: float) -> int:
@@ -516,7 +680,8 @@ BRANCHES = (
     "provision_special", "provision_independent", "provision_further_education", "fe_support",
     "mediation_chosen", "mediation_closed", "appeal_chosen", "appeals_closed",
     "appeal_wanted_closed", "dispute_dropped", "dispute_unheard", "special_setting_requested",
-    "assessment_requested", "school_requested",
+    "assessment_requested", "school_requested", "redress_first_route", "complaint_chosen",
+    "judicial_review_chosen", "private_bought", "home_education_chosen", "private_provision",
 )
 """Branches of the family's month (:meth:`Family.month`), counted by the reference's
 coverage check (:mod:`sendabm.core.reference.branches`)."""

@@ -41,6 +41,11 @@ _EVENT_MEASURES = (
     (S.EV_DISPUTE_TO_APPEAL, M["disputes_to_appeal"]),
     (S.EV_DISPUTE_UNHEARD, M["disputes_unheard"]),
     (S.EV_WITHDRAWN, M["appeals_withdrawn"]),
+    (S.EV_DISPUTE_TO_REDRESS, M["disputes_to_redress"]), (S.EV_COMPLAINT, M["complaints"]),
+    (S.EV_JUDICIAL_REVIEW, M["judicial_reviews"]),
+    (S.EV_PRIVATE_PROVISION, M["private_provision"]),
+    (S.EV_HOME_EDUCATION, M["home_education_exits"]),
+    (S.EV_REDRESS_UPHELD, M["redress_upheld"]),
 )
 _KIND_EVENT_MEASURES = tuple(
     (bit, kind, M[f"{prefix}_{name}"])
@@ -123,6 +128,9 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
                 a[K.PLACEMENTS_FURTHER_EDUCATION, la, q] += 1.0
                 a[K.SPEND_FURTHER_EDUCATION_GBP, la, 0] += topup_gbp
                 a[K.SPEND_FURTHER_EDUCATION_GBP, la, q] += topup_gbp
+            elif setting == S.HOME_EDUCATION:
+                a[K.PLACEMENTS_HOME_EDUCATION, la, 0] += 1.0
+                a[K.PLACEMENTS_HOME_EDUCATION, la, q] += 1.0
         if setting == S.SPECIAL or setting == S.INDEPENDENT:
             if setting == S.SPECIAL:
                 slot, spend_slot, cost = K.PLACEMENTS_SPECIAL, K.SPEND_SPECIAL_GBP, special_gbp
@@ -146,6 +154,10 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
                 slot = K.ASSESSING
             elif stage == S.APPEALING:
                 slot = K.TRIBUNAL_BACKLOG
+            elif stage == S.COMPLAINT:
+                slot = K.COMPLAINTS_OPEN
+            elif stage == S.JUDICIAL_REVIEW:
+                slot = K.JUDICIAL_REVIEWS_OPEN
             if slot >= 0:
                 a[slot, la, 0] += 1.0
                 a[slot, la, q] += 1.0
@@ -175,6 +187,9 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
             for k in range(6):
                 a[slots[k], la, 0] += values[k]
                 a[slots[k], la, q] += values[k]
+            if setting == S.HOME_EDUCATION:
+                a[K.HOME_EDUCATED, la, 0] += 1.0
+                a[K.HOME_EDUCATED, la, q] += 1.0
             if in_school:
                 trust = np.float64(fam.trust_school[i])
                 a[K.TRUST_SCHOOL_SUM, la, 0] += trust

@@ -6,8 +6,8 @@ resources (assessment slots, hearings, school places) are rationed the same way 
 any thread count. Rationing where demand exceeds capacity is a lottery: each eligible
 case is served with probability capacity / demand, using the case's own draw.
 
-Readable twins: :mod:`sendabm.core.reference.decisions`, :mod:`~sendabm.core.reference.disputes`
-and :mod:`~sendabm.core.reference.placing`.
+Readable twins: :mod:`sendabm.core.reference.decisions`, :mod:`~sendabm.core.reference.disputes`,
+:mod:`~sendabm.core.reference.redress` and :mod:`~sendabm.core.reference.placing`.
 """
 
 from __future__ import annotations
@@ -402,6 +402,44 @@ def _enter(fam, i, setting, provider, cw):
     fam.setting[i] = setting
     fam.provider[i] = provider
     _close(fam, i)
+
+
+@njit(cache=True)
+def redress(fam, cases, cw, p):
+    """Phase 6c: routes beyond the tribunal. The ombudsman decides complaints that have
+    waited ``ombudsman_months`` and the court claims for judicial review that have waited
+    ``judicial_review_months``, each by its own noisy view of the need against the legal
+    bar for what was refused; the ombudsman's remedy is followed with the share
+    ``ombudsman_compliance``, the court's binds. A child whose family has decided to home
+    educate leaves school. (Actor: :mod:`sendabm.core.actors.redress`.)"""
+    for i in cases:
+        stage = fam.stage[i]
+        if stage == S.LEAVING_SCHOOL:
+            _enter(fam, i, S.HOME_EDUCATION, -1, cw)
+            continue
+        waited = cw.tick - fam.stage_tick[i]
+        if stage == S.COMPLAINT and waited >= p.ombudsman_months:
+            view = np.float64(fam.need[i]) + p.ombudsman_decision_sd * rng.normal(
+                cw.key, rng.OMBUDSMAN_VIEW, fam.uid[i], cw.tick)
+            upheld = view >= tribunal_bar(fam, i, cw, p)
+            follows = upheld and rng.uniform(cw.key, rng.OMBUDSMAN_COMPLIANCE, fam.uid[i],
+                                             cw.tick) < p.ombudsman_compliance
+        elif stage == S.JUDICIAL_REVIEW and waited >= p.judicial_review_months:
+            view = np.float64(fam.need[i]) + p.court_decision_sd * rng.normal(
+                cw.key, rng.COURT_VIEW, fam.uid[i], cw.tick)
+            upheld = follows = view >= tribunal_bar(fam, i, cw, p)
+        else:
+            continue
+        if upheld:
+            fam.events[i] |= S.EV_REDRESS_UPHELD
+        if follows:
+            remedy(fam, i, cw, p, False)
+            continue
+        _close(fam, i)
+        if upheld:
+            # A recommendation the LA does not follow: the family is left where it was.
+            fam.events[i] |= S.EV_DECISION_NOT_FOLLOWED
+        fam.trust_la[i] = np.float64(fam.trust_la[i]) * p.trust_kept_on_loss
 
 
 @njit(cache=True)

@@ -136,6 +136,53 @@ def appeal_logit(expected_success, area_shift, resources, trust_la, need, kind, 
             + shift)
 
 
+@njit(cache=True, inline="always")
+def redress_route(u, kind, need, unmet, resources, trust_la, setting, year, contests, p):
+    """The route beyond the tribunal a family takes at the end of a dispute (``states.
+    ROUTE_*``) for the uniform draw ``u``: a multinomial logit over the routes open to
+    it and none (log-odds 0). Twin: :func:`sendabm.core.actors.family.redress_probabilities`.
+
+    A complaint is open to every family; judicial review only against a refusal to
+    assess or to issue a plan where the need is ``judicial_review_clear_margin`` times
+    the legal bar; paying privately only with unmet need; home education only for a
+    child of school age at school. A family that wanted a closed route (``contests``)
+    adds ``redress_contest_shift`` to every route.
+    """
+    shift = p.redress_contest_shift if contests else 0.0
+    distrust = 1.0 - trust_la
+    unmet_share = unmet / need if need > 0.0 else 0.0
+    complaint = math.exp(p.complaint_base_logit + shift + p.complaint_distrust_weight * distrust)
+    review = private = home = 0.0
+    bar = p.legal_threshold * (p.tribunal_plan_bar_factor if kind == S.KIND_PLAN else 1.0)
+    if (kind == S.KIND_ASSESS or kind == S.KIND_PLAN) and need >= (
+            p.judicial_review_clear_margin * bar):
+        review = math.exp(p.judicial_review_base_logit + shift
+                          + p.judicial_review_resources_weight * (resources - 0.5))
+    if unmet > 0.0:
+        private = math.exp(p.private_base_logit + shift
+                           + p.private_resources_weight * (resources - 0.5)
+                           + p.private_unmet_weight * unmet_share)
+    if year < S.SCHOOL_YEARS and (setting == S.MAINSTREAM or setting == S.SPECIAL
+                                  or setting == S.INDEPENDENT):
+        home = math.exp(p.home_education_base_logit + shift
+                        + p.home_education_unmet_weight * unmet_share
+                        + p.home_education_distrust_weight * distrust)
+    total = 1.0 + complaint + review + private + home
+    acc = complaint / total
+    if u < acc:
+        return S.ROUTE_COMPLAINT
+    acc += review / total
+    if review > 0.0 and u < acc:
+        return S.ROUTE_JUDICIAL_REVIEW
+    acc += private / total
+    if private > 0.0 and u < acc:
+        return S.ROUTE_PRIVATE
+    acc += home / total
+    if home > 0.0 and u < acc:
+        return S.ROUTE_HOME_EDUCATION
+    return S.ROUTE_NONE
+
+
 @njit(cache=True, parallel=True)
 def _family_chunks(fam, w, params, rows, busy, cases, moved, found):
     n = rows.shape[0]
@@ -267,8 +314,9 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
     stage_tick, request_tick, last_request = fam.stage_tick, fam.request_tick, fam.last_request_tick
     resources_col, trust_school_col, trust_la_col = fam.resources, fam.trust_school, fam.trust_la
     provision_col, unmet_col = fam.provision, fam.unmet
-    topup_col, events_col = fam.topup, fam.events
+    topup_col, events_col, private_col = fam.topup, fam.events, fam.private
     key, tick = w.key, w.tick
+    private_fade = math.exp(-1.0 / p.private_months)
     threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
     request_base_logit = logit(p.request_base_per_month)
     onset_by_year = np.empty(S.SCHOOL_YEARS)
@@ -319,6 +367,7 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
                         need_type[i] = -1
                         sen = S.SEN_NONE
                         fam.wellbeing[i] = 1.0
+                        private_col[i] = 0.0
                         onset_tick[i] = next_onset(key, me, tick, y, tick + 1,
                                                    w.onset_multipliers, p)
                         moved[start + n_moved] = i
@@ -347,6 +396,11 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
             elif setting == S.FURTHER_EDUCATION:
                 provision = min(need, p.ordinarily_available_units + np.float64(topup_col[i])
                                 + w.fe_support_units)
+            private = np.float64(private_col[i])
+            if private > 0.0:
+                # Support the family pays for comes on top of the setting's, and fades.
+                provision = min(need, provision + private)
+                private_col[i] = private * private_fade
         provision_col[i] = provision
         unmet_col[i] = max(0.0, need - provision)
         unmet = np.float64(unmet_col[i])
@@ -360,10 +414,12 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
             trust_la = np.float64(trust_la_col[i])
             trust_la_col[i] = trust_la + p.trust_learning_rate * p.peer_weight * (
                 w.la_mean_trust[la[i]] - trust_la)
-        # Phase 6 (family side): after a refusal, mediate, appeal or give up. A refused
-        # family's choices are drawn even when their route is closed, so that its decision
-        # to contest is counted whichever route is open (a closed one leaves the dispute
-        # unheard); the draws are keyed by the child and month, so no other draw moves.
+        # Phase 6 (family side): after a refusal, mediate or appeal; without either, take a
+        # route beyond the tribunal (complain, claim judicial review, pay privately, leave
+        # school) or give up. A refused family's choices are drawn even when their route
+        # is closed, so that its decision to contest is counted whichever route is open (a
+        # closed one sends it to a route beyond the tribunal or leaves it unheard); the
+        # draws are keyed by the child and month, so no other draw moves.
         stage = stage_col[i]
         if (stage == S.REFUSED or stage == S.MEDIATED) and stage_tick[i] < tick:
             refused = stage == S.REFUSED
@@ -386,11 +442,33 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
                 else:
                     contests = True
             if stage == S.IDLE:
-                kind_col[i] = S.KIND_NONE
-                events |= S.EV_GAVE_UP
-                if contests:
-                    events |= S.EV_DISPUTE_UNHEARD
-            else:
+                # No tribunal route: a route beyond it, or none.
+                route = redress_route(rng.uniform(key, rng.REDRESS_CHOICE, me, tick),
+                                      kind_col[i], need, unmet, np.float64(resources_col[i]),
+                                      np.float64(trust_la_col[i]), setting, y, contests, p)
+                if route == S.ROUTE_NONE:
+                    kind_col[i] = S.KIND_NONE
+                    events |= S.EV_GAVE_UP
+                    if contests:
+                        events |= S.EV_DISPUTE_UNHEARD
+                else:
+                    if refused:
+                        events |= S.EV_DISPUTE_TO_REDRESS
+                    if route == S.ROUTE_COMPLAINT:
+                        stage = S.COMPLAINT
+                        events |= S.EV_COMPLAINT
+                    elif route == S.ROUTE_JUDICIAL_REVIEW:
+                        stage = S.JUDICIAL_REVIEW
+                        events |= S.EV_JUDICIAL_REVIEW
+                    elif route == S.ROUTE_HOME_EDUCATION:
+                        stage = S.LEAVING_SCHOOL
+                        events |= S.EV_HOME_EDUCATION
+                    else:
+                        private_col[i] = np.float64(private_col[i]) + (
+                            p.private_cover_share * unmet)
+                        kind_col[i] = S.KIND_NONE
+                        events |= S.EV_PRIVATE_PROVISION
+            if stage != S.IDLE:
                 stage_tick[i] = tick
             stage_col[i] = stage
         # Phase 4: the family (or school) asks for an assessment or a special place.

@@ -92,11 +92,17 @@ TRIBUNAL = Lever(
         - **`mode = "keep"`** (default) changes nothing. It lets a scenario state
           explicitly that the tribunal stays.
         - **`mode = "remove"`:** `appeals_open = 0`.
-          - **Families:** after a refusal they may still try mediation, and then give up.
-            They can no longer appeal. A refused family that would have appealed has
-            still decided to contest the refusal: its dispute is counted as unheard
-            (`disputes_unheard`), so the adversarial index's conflict part
-            (`dispute_rate`) does not fall because the route closed.
+          - **Families:** after a refusal they may still try mediation. They can no
+            longer appeal. A refused family that would have appealed has still decided
+            to contest the refusal: it looks harder for another route
+            (`redress_contest_shift` on every route's log-odds) and may complain to the
+            ombudsman, claim judicial review, pay privately or take the child out of
+            school for home education, each with its own propensity by resources, need
+            and trust (docs/ODD.md §7.7); if it takes none, its dispute is counted as
+            unheard (`disputes_unheard`). Either way the adversarial index's conflict
+            part (`dispute_rate`) counts it, so it does not fall because the route
+            closed. These routes are the same under every mode; with the tribunal open
+            few families take them.
           - **Pending appeals:** in the first month, each pending appeal is either
             settled by the LA (with its usual concession chance) or lapses, counted in
             `disputes_dropped`. No hearings are held, and with no backlog the
@@ -147,8 +153,10 @@ TRIBUNAL = Lever(
         decisions are only advisory. The model reports the effects on plans, costs, unmet
         need and trust. It does not assume them.""",
     not_modelled="""
-        - **No other routes:** there are no complaints routes (the Local Government and
-          Social Care Ombudsman) and no judicial review.
+        - **The other routes do not change with the tribunal:** the ombudsman takes
+          every complaint (in law it may not investigate what a tribunal could hear),
+          its caseload and the courts' are not limited, and legal aid for judicial
+          review is not modelled (docs/ODD.md §7.8a).
         - **The bar is this lever's own:** the National Institute's decisions use its
           `threshold` option. Its default equals the `national_framework` lever's, but
           the two are not linked. The plan bar remains a multiple

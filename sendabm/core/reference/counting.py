@@ -37,6 +37,9 @@ EVENT_MEASURES = {
     S.EV_DECISION_NOT_FOLLOWED: "decisions_not_followed",
     S.EV_DISPUTE_TO_APPEAL: "disputes_to_appeal", S.EV_DISPUTE_UNHEARD: "disputes_unheard",
     S.EV_WITHDRAWN: "appeals_withdrawn",
+    S.EV_DISPUTE_TO_REDRESS: "disputes_to_redress", S.EV_COMPLAINT: "complaints",
+    S.EV_JUDICIAL_REVIEW: "judicial_reviews", S.EV_PRIVATE_PROVISION: "private_provision",
+    S.EV_HOME_EDUCATION: "home_education_exits", S.EV_REDRESS_UPHELD: "redress_upheld",
 }
 """The flow measure each event of the month counts into."""
 KIND_EVENT_MEASURES = {
@@ -46,7 +49,8 @@ KIND_EVENT_MEASURES = {
     for kind, name in enumerate(DECISION_KINDS, start=1)}
 """The flow measure each dispute event counts into by the case's kind (its kind bits)."""
 STAGE_MEASURES = {S.AWAITING_PLACE: "awaiting_place", S.ASSESSING: "assessing",
-                  S.APPEALING: "tribunal_backlog"}
+                  S.APPEALING: "tribunal_backlog", S.COMPLAINT: "complaints_open",
+                  S.JUDICIAL_REVIEW: "judicial_reviews_open"}
 """The stock measure each open-case stage counts into."""
 _SLOT = {name: slot for slot, name in enumerate(LA_MEASURES)}
 
@@ -137,6 +141,8 @@ def _count_family(family, tally: _Tally, money, fees) -> None:
         elif setting == S.FURTHER_EDUCATION:
             tally.add("placements_further_education", family)
             tally.add("spend_further_education_gbp", family, topup_gbp)
+        elif setting == S.HOME_EDUCATION:
+            tally.add("placements_home_education", family)
     if setting == S.SPECIAL:
         tally.add("placements_special", family)
         tally.add("spend_special_gbp", family, special_gbp / 12.0)
@@ -188,6 +194,8 @@ def _count_need(family, tally: _Tally, threshold_units: float) -> None:
     tally.add("trust_la_sum", family, family.trust_la)
     tally.add("progress_sum", family, family.progress)
     tally.add("wellbeing_sum", family, family.wellbeing)
+    if family.setting == S.HOME_EDUCATION:
+        tally.add("home_educated", family)
     if in_school:
         tally.add("trust_school_sum", family, family.trust_school)
         tally.add("trust_school_n", family)

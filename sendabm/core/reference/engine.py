@@ -20,11 +20,19 @@ import numpy as np
 from sendabm.core import rng
 from sendabm.core import states as S
 from sendabm.core.actors import family as family_actor
-from sendabm.core.reference import counting, decisions, disputes, onsets, placing, school_year
+from sendabm.core.reference import (
+    counting,
+    decisions,
+    disputes,
+    onsets,
+    placing,
+    redress,
+    school_year,
+)
 from sendabm.core.reference.branches import Branches
 
 BRANCHES = (*family_actor.BRANCHES, *decisions.BRANCHES, *disputes.BRANCHES,
-            *placing.BRANCHES, *school_year.BRANCHES)
+            *redress.BRANCHES, *placing.BRANCHES, *school_year.BRANCHES)
 """Every branch the reference counts."""
 
 
@@ -94,6 +102,7 @@ class ReferenceBackend:
         decisions.assess(self, cases, cw, p)
         disputes.mediate(self, cases, cw, p)
         disputes.appeals(self, cases, cw, p)
+        redress.redress(self, cases, cw, p)
         placing.place(self, cases, cw, p)
 
     def count(self, fam, rows, p, sizes, money, fees, outcomes: bool, partials=None):

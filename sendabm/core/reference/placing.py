@@ -40,7 +40,7 @@ def place(ref, cases, cw, p) -> None:
         if school >= 0:
             ref.hit("placed_special")
             cw.special_roll[school] += 1
-            _enter(family, S.SPECIAL, school, cw)
+            enter(family, S.SPECIAL, school, cw)
             family.events |= S.EV_PLACED_SPECIAL
             continue
         ordered = family.place_wait == S.PLACE_INDEPENDENT_ORDERED
@@ -65,11 +65,11 @@ def place(ref, cases, cw, p) -> None:
             provider = nearest
             cw.provider_over[provider] += 1
         cw.provider_roll[provider] += 1
-        _enter(family, S.INDEPENDENT, provider, cw)
+        enter(family, S.INDEPENDENT, provider, cw)
         family.events |= S.EV_PLACED_INDEPENDENT
 
 
-def _enter(family, setting: int, provider: int, cw) -> None:
+def enter(family, setting: int, provider: int, cw) -> None:
     """The child leaves its mainstream roll (if on one) for ``provider``."""
     if (family.setting == S.MAINSTREAM and family.year < S.SCHOOL_YEARS
             and family.school >= 0):

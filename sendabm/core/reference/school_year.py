@@ -208,6 +208,7 @@ def _new_child(ref, family, tick: int, p, plan_threshold: float, special_thresho
     family.trust_la = p.trust_initial
     family.provision = 0.0
     family.unmet = 0.0
+    family.private = 0.0
     family.progress = 0.0
     # Wellbeing is tracked while a child has a need; without one it is 1.
     family.wellbeing = INITIAL_WELLBEING if need > 0 else 1.0
