@@ -52,10 +52,12 @@ def _scenario(name: str | None, start: str = POLICY_START, options: dict | None 
 RUNS = {
     "baseline": (lambda: _scenario(None), (7, 8), None),
     # The calibrated LAs concede most appeals, so a sample this small would see almost
-    # no hearing; LAs that concede less send cases to the advisory mechanism's decisions.
+    # no hearing; LAs that concede less send cases to the advisory mechanism's decisions,
+    # and every appellant is advised on the merits (so some withdraw).
     "tribunal_advisory": (lambda: _scenario("tribunal_replace",
                                             options={"tribunal": {"binding": False}},
-                                            parameters={"concede_base_per_month": 0.05}),
+                                            parameters={"concede_base_per_month": 0.05,
+                                                        "appeal_advice_share": 1.0}),
                           (7, 8), None),
     "isos_package": (lambda: _scenario("isos_package"), (7, 8), None),
     # The tribunal goes after 28 months (pending appeals lapse) and mediation three
