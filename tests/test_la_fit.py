@@ -202,6 +202,8 @@ def test_la_fit_of_run_folders(runs, tmp_path):
                                                           "model", "record"}
     text = (tmp_path / F.LA_FIT_MD).read_text()
     assert all(f"## {m.label}, 2022" in text for m in F.FIT_MEASURES)
+    assert "Requests refused assessment against" in text and "| 2022 |" in text
+
     assert (tmp_path / F.LA_FIT_PNG).stat().st_size > 10_000
 
 
@@ -237,3 +239,12 @@ def test_report_la_needs_a_run_folder(tmp_path, capsys):
     (tmp_path / "compare.json").write_text("{}")
     assert main(["report", str(tmp_path), "--la", "Kent"]) == 2
     assert "--la needs a run folder" in capsys.readouterr().err
+
+
+def test_relation_is_read_within_each_side():
+    codes = tuple(f"E{k}" for k in range(5))
+    refusals = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
+    pairs = {("refusal_share", 2022): F.Pairs(codes, codes, refusals, refusals),
+             ("appeal_rate", 2022): F.Pairs(codes, codes, refusals[::-1], refusals * 2)}
+    model, record = F.relation(F.LAFit(pairs, 1), "refusal_share", "appeal_rate", 2022)
+    assert model == pytest.approx(-1.0) and record == pytest.approx(1.0)

@@ -713,6 +713,18 @@ REGISTRY: tuple[Measure, ...] = (
     Measure("assess_threshold", MEAN, "need units", "LAs' threshold for assessing",
             owner=LOCAL_AUTHORITY, scope=LA, national="mean_assess_threshold",
             across_las="mean", note="The national value is the unweighted mean over LAs."),
+    Measure("plan_threshold", MEAN, "need units", "LAs' threshold for issuing a plan",
+            owner=LOCAL_AUTHORITY, scope=LA, national="mean_plan_threshold",
+            across_las="mean", note="The national value is the unweighted mean over LAs."),
+    Measure("special_threshold", MEAN, "need units",
+            "LAs' threshold for naming a special setting", owner=LOCAL_AUTHORITY, scope=LA,
+            national="mean_special_threshold", across_las="mean",
+            note="The national value is the unweighted mean over LAs."),
+    Measure("las_at_bar_bound", STOCK, LAS, "LAs with a bar at a bound of its range",
+            LOWER, LOCAL_AUTHORITY, short="LAs at a bar bound", scope=LA,
+            note="1 if any of the LA's three bars (assess, plan, setting) is at a bound of "
+                 "`THRESHOLD_RANGE`; the national value is a count. A bar held by its range, "
+                 "not by the LA's reckoning, means the rule has run out of room."),
     Measure("expected_success", MEAN, "share of appeals", "LAs' expected appeal success",
             owner=LOCAL_AUTHORITY, scope=LA, national="mean_expected_success",
             across_las="mean", note="The national value is the unweighted mean over LAs."),

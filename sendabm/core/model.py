@@ -530,16 +530,18 @@ class SendModel(mesa.Model):
             "cumulative_deficit_gbp": las.deficit_gbp / self.scale,
             "las_deficit_over_reserves": over,
             "assess_threshold": las.assess_threshold,
+            "plan_threshold": las.plan_threshold,
+            "special_threshold": las.special_threshold,
+            "las_at_bar_bound": las.at_bar_bound().astype(np.float64),
             "expected_success": las.expected_success,
         }
         for name, value in la_level.items():
             cell = np.full((n_la, 6), np.nan)
             cell[:, 0] = value
             panel[name] = cell
-            national[name] = value.sum() if name not in ("assess_threshold", "expected_success") \
-                else value.mean()
-        national["mean_assess_threshold"] = national.pop("assess_threshold")
-        national["mean_expected_success"] = national.pop("expected_success")
+            national[name] = value.mean() if name in LA_MEANS else value.sum()
+        for name in LA_MEANS:
+            national[f"mean_{name}"] = national.pop(name)
 
     def _add_institutions(self, national: dict) -> None:
         scale = self.scale
@@ -569,6 +571,11 @@ class SendModel(mesa.Model):
             M["placed_independent"], :, 0]
         self.las.adapt_school_year(p, self.families, placed_independent, self.tick,
                                    effects.commissioning_lag_cut)
+
+
+LA_MEANS = ("assess_threshold", "plan_threshold", "special_threshold", "expected_success")
+"""LA-level measures whose national value is the unweighted mean over LAs
+(``mean_<name>``); the others are summed."""
 
 
 def _reporter(name: str):

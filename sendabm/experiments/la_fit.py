@@ -588,6 +588,18 @@ def fit(counts: LACounts, source: str = "") -> LAFit:
     return LAFit(pairs, counts.seeds, source, summary)
 
 
+RELATIONS = (("refusal_share", "appeal_rate"),)
+"""Pairs of measures whose relation across LAs the report compares, model against record
+(issue 14: LAs that refuse more should see more appeals, as in the record, or not)."""
+
+
+def relation(la_fit: LAFit, first: str, second: str, year: int) -> tuple[float, float]:
+    """Rank correlation across LAs of ``first`` with ``second`` in ``year``: (model,
+    record), each over the LAs where both measures are known on that side."""
+    a, b = la_fit.pairs[(first, year)], la_fit.pairs[(second, year)]
+    return rank_correlation(a.model, b.model), rank_correlation(a.record, b.record)
+
+
 def fit_folders(folders: Sequence[str | os.PathLike[str]]) -> LAFit:
     """The LA fit of run folders (one per seed) of the same scenario."""
     return fit(read_counts(folders), f"{len(folders)} run folder(s)")
@@ -655,9 +667,28 @@ def report(la_fit: LAFit, command: str = "") -> str:
                 f"{_pct(la_fit.summary[(m.name, y)].model_deciles[4], m.decimals)} against "
                 f"{_pct(la_fit.summary[(m.name, y)].record_deciles[4], m.decimals)}"
                 for y in others) + "."]
+    lines += _relation_lines(la_fit, years)
     lines += ["", f"Table: `{LA_FIT_CSV}` (`code, name, year, measure, model, record`, shares "
               f"0-1). Figure: `{LA_FIT_PNG}` ({shown}, one point per LA).", ""]
     return "\n".join(lines)
+
+
+def _relation_lines(la_fit: LAFit, years: Sequence[int]) -> list[str]:
+    """The report's section on relations between measures across LAs."""
+    label = {m.name: m.label for m in FIT_MEASURES}
+    lines = []
+    for first, second in RELATIONS:
+        lines += ["", f"## {label[first]} against {label[second]}, across LAs", "",
+                  "Rank correlation across LAs of one measure with the other, within the "
+                  "model and within the record: the sign says whether LAs that refuse more "
+                  "see more appeals.", "", "| year | model ρ | record ρ | same sign |",
+                  "|---|---|---|---|"]
+        for year in years:
+            model, record = relation(la_fit, first, second, year)
+            same = ("–" if not (np.isfinite(model) and np.isfinite(record))
+                    else "yes" if np.sign(model) == np.sign(record) else "**no**")
+            lines.append(f"| {year} | {_number(model)} | {_number(record)} | {same} |")
+    return lines
 
 
 def write_csv(la_fit: LAFit, path: Path) -> None:

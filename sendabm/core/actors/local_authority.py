@@ -279,6 +279,11 @@ class LocalAuthorities:
         """Cumulative high-needs spend minus cumulative allocation, GBP."""
         return self.cumulative_spend_gbp - self.cumulative_allocation_gbp
 
+    def at_bar_bound(self) -> np.ndarray:
+        """Whether each LA has any of its three bars at a bound of :data:`THRESHOLD_RANGE`."""
+        bars = np.stack([self.assess_threshold, self.plan_threshold, self.special_threshold])
+        return np.any((bars <= THRESHOLD_RANGE[0]) | (bars >= THRESHOLD_RANGE[1]), axis=0)
+
     def assess_capacity(self, p) -> np.ndarray:
         """Assessments each LA can complete this month."""
         return self.ep_fte * p.assessments_per_ep_month
