@@ -141,7 +141,8 @@ def test_a_replaced_tribunal_hears_with_its_factor_times_the_capacity(replaced):
 
 
 def test_a_removed_tribunal_hears_nothing_and_shrinks_to_its_floor():
-    model = _tiny({"mode": "remove", "start": "2015-09"})
+    # A floor below the set-up capacity, so there is room to shrink.
+    model = _tiny({"mode": "remove", "start": "2015-09"}, tribunal_capacity_floor=0.5)
     nat = {k: np.array(v) for k, v in model.national.items()}
     after = np.array([d >= np.datetime64("2015-09-01") for d in
                       np.array(model.dates, dtype="datetime64[D]")])

@@ -70,8 +70,11 @@ PARAMS: tuple[Param, ...] = (
         "Need above which the tribunal finds for the family."),
     declare("tribunal_decision_sd", 0.2, "need units", 0.01, 5.0, "tribunal",
         "assumption", "Spread of tribunal judgements around the legal threshold."),
-    declare("hearings_per_month_per_million_pupils", 60.0, "hearings/month/1M pupils", 0.0, 10000.0,
-        "tribunal", "assumption: ~2,000-4,000 hearings a year 2015-2022 (MoJ)",
+    declare("hearings_per_month_per_million_pupils", 60.0, "hearings/month/1M pupils", 0.0,
+        10000.0, "tribunal", "assumption: the tribunal was not the bottleneck in 2014-2020 "
+        "(appeals decided at a hearing rose with appeals, 788 in 2014/15 to 4,825 in "
+        "2020/21, MoJ); tighter starting capacity held the model's hearings to about half "
+        "the record's in 2019-2020",
         "Tribunal hearing capacity at set-up."),
     declare("tribunal_target_months", 6.0, "months", 1.0, 36.0, "tribunal",
         "assumption: no planning target is published; the 12-week listing target plus the "
@@ -87,12 +90,14 @@ PARAMS: tuple[Param, ...] = (
         "assumption: judges are recruited and trained, and fee-paid sitting days "
         "allocated, a year ahead",
         "Years from a capacity decision (August) to the capacity opening."),
-    declare("tribunal_capacity_cap_per_year", 0.15, "1/year", 0.0, 1.0, "tribunal",
-        "assumption: ~2.5x in the 7 years 2014/15-2021/22 is ~14% a year, the growth "
-        "of appeals (MoJ); recruitment limits growth to about that",
+    declare("tribunal_capacity_cap_per_year", 0.35, "1/year", 0.0, 1.0, "tribunal",
+        "assumption: appeals decided at a hearing rose from 788 in 2014/15 to 4,825 in "
+        "2020/21 (MoJ), about 35% a year; recruitment limits growth to about that",
         "Largest yearly growth of hearing capacity."),
-    declare("tribunal_capacity_floor", 0.5, "ratio", 0.0, 1.0, "tribunal",
-        "assumption: salaried judges and the panel are kept when the backlog is short",
+    declare("tribunal_capacity_floor", 1.0, "ratio", 0.0, 1.0, "tribunal",
+        "assumption: salaried judges and the panel are kept when the backlog is short; a "
+        "floor of half the set-up capacity let it fall to that by 2017, and the model heard "
+        "half the record's appeals in 2019-2020",
         "Lowest hearing capacity, relative to the capacity at set-up."),
     declare("tribunal_plan_bar_factor", 1.5, "ratio", 0.1, 10.0, "tribunal",
         "assumption: issuing a plan ('necessary') is a higher bar than assessing ('may need')",
