@@ -33,24 +33,30 @@ def outcome_row(i, need_col, unmet_col, progress_col, wellbeing_col, stage_col, 
 
 
 @njit(cache=True)
-def outcomes_rows(fam, p, rows, start, stop):
+def outcomes_rows(fam, progress_gain, rows, start, stop):
     """:func:`outcome_row` for ``rows[start:stop]``."""
     need_col, unmet_col = fam.need, fam.unmet
     progress_col, wellbeing_col, stage_col = fam.progress, fam.wellbeing, fam.stage
     for k in range(start, stop):
         outcome_row(rows[k], need_col, unmet_col, progress_col, wellbeing_col, stage_col,
-                    p.progress_gain)
+                    progress_gain)
 
 
-@njit(cache=True, parallel=True)
-def outcomes(fam, p, rows):
-    """Run :func:`outcomes_rows` over ``rows`` (the month's busy rows), chunks in parallel.
+def outcomes(fam, p, rows) -> None:
+    """Run :func:`outcome_row` over ``rows`` (the month's busy rows), chunks in parallel.
 
     The model applies outcomes inside the counting pass instead
     (:func:`sendabm.core.kernels.aggregate.count` with ``progress_gain``), which reads the
     same rows anyway; this stand-alone kernel serves benchmarks and tests.
     """
+    # Only the one parameter goes into the parallel region: numba cannot pass a
+    # parameter tuple of more than 100 fields into one.
+    _outcome_chunks(fam, float(p.progress_gain), rows)
+
+
+@njit(cache=True, parallel=True)
+def _outcome_chunks(fam, progress_gain, rows):
     n = rows.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        outcomes_rows(fam, p, rows, c * size, min(n, (c + 1) * size))
+        outcomes_rows(fam, progress_gain, rows, c * size, min(n, (c + 1) * size))
