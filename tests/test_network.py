@@ -2,7 +2,7 @@
 beyond seed noise.
 
 Parents pool appeal outcomes over neighbouring LAs (expected success, which drives their
-appeals) and LAs copy their neighbours' departures from standing practice. Rewiring the
+appeals) and LAs pool their neighbours' appeals and reversals per refusal. Rewiring the
 graph with the same degrees (so each LA has as many neighbours, but others) changes who
 learns from whom. For each LA the rewired-minus-original difference in the seed mean is
 compared with the seed-to-seed spread: under no effect each squared score is a squared

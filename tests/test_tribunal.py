@@ -105,9 +105,9 @@ def replaced() -> SendModel:
 
 
 def test_hearings_by_kind_sum_to_hearings_and_record_their_wait():
-    # Seed 8: its sample hears two kinds of appeal (seed 7's hears one since LAs agree
-    # in mediation by their expectation of a hearing).
-    replaced = _tiny({"mode": "replace", "start": "2015-09", "capacity_factor": 1.5}, seed=8,
+    # Seed 4: its sample hears all three kinds of appeal under the calibrated set of
+    # 2026-12-01 (a sample this small hears few; seed 8's came to hear one kind only).
+    replaced = _tiny({"mode": "replace", "start": "2015-09", "capacity_factor": 1.5}, seed=4,
                      concede_base_per_month=0.05)
     nat = {k: np.array(v) for k, v in replaced.national.items()}
     assert nat["hearings"].sum() > 0
