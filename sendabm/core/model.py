@@ -37,6 +37,7 @@ from sendabm.core.kernels.family_month import busy_rows, merge_sorted
 from sendabm.core.kernels.onset_schedule import OnsetSchedule
 from sendabm.core.measures import (
     DECISION_KINDS,
+    MEASURES,
     NATIONAL_ORDER,
     REFUSALS_BY_KIND,
     SPEND,
@@ -539,9 +540,9 @@ class SendModel(mesa.Model):
             cell = np.full((n_la, 6), np.nan)
             cell[:, 0] = value
             panel[name] = cell
-            national[name] = value.mean() if name in LA_MEANS else value.sum()
-        for name in LA_MEANS:
-            national[f"mean_{name}"] = national.pop(name)
+            # The registry says how each LA measure adds up to England, and its name there.
+            m = MEASURES[name]
+            national[m.national_name] = value.mean() if m.across_las == "mean" else value.sum()
 
     def _add_institutions(self, national: dict) -> None:
         scale = self.scale
@@ -571,11 +572,6 @@ class SendModel(mesa.Model):
             M["placed_independent"], :, 0]
         self.las.adapt_school_year(p, self.families, placed_independent, self.tick,
                                    effects.commissioning_lag_cut)
-
-
-LA_MEANS = ("assess_threshold", "plan_threshold", "special_threshold", "expected_success")
-"""LA-level measures whose national value is the unweighted mean over LAs
-(``mean_<name>``); the others are summed."""
 
 
 def _reporter(name: str):

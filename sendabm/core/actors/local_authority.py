@@ -314,8 +314,8 @@ class LocalAuthorities:
         self.spend_fy_gbp += spend_gbp
         self.allocation_fy_gbp += allocation
 
-    def record_disputes(self, appeals, wins, hearings, lost_by_la, conceded, refusals=None,
-                        appeals_by_kind=None, reversals=None) -> None:
+    def record_disputes(self, appeals, wins, hearings, lost_by_la, conceded, refusals,
+                        appeals_by_kind, reversals) -> None:
         """Accumulate this month's dispute outcomes for the yearly learning.
 
         Args:
@@ -324,7 +324,7 @@ class LocalAuthorities:
             hearings: Hearings, per LA.
             lost_by_la: Hearings the LA lost, per LA.
             conceded: Appeals conceded, per LA.
-            refusals: Refusals by decision type, (len(DECISION_KINDS), n) (None: none).
+            refusals: Refusals by decision type, (len(DECISION_KINDS), n).
             appeals_by_kind: Appeals registered by decision type, same shape.
             reversals: Decisions reversed (agreed in mediation, conceded, or decided for
                 the family and followed) by decision type, same shape.
@@ -334,10 +334,9 @@ class LocalAuthorities:
         self.hearings_year += hearings
         self.hearings_lost_by_la_year += lost_by_la
         self.conceded_year += conceded
-        if refusals is not None:
-            self.refusals_year += refusals
-            self.appeals_kind_year += appeals_by_kind
-            self.reversals_year += reversals
+        self.refusals_year += refusals
+        self.appeals_kind_year += appeals_by_kind
+        self.reversals_year += reversals
 
     def learn_challenges(self) -> None:
         """Each LA updates what it believes of its refusals of each type, and of its
