@@ -76,6 +76,15 @@ def tribunal_bar(fam, i, cw, p):
 
 
 @njit(cache=True, inline="always")
+def finds_for_family(fam, i, cw, p, sd, stream):
+    """Whether a body that decides (the tribunal, the ombudsman, the court) finds for the
+    family: the need as it judges it, the true need plus noise of ``sd`` drawn from
+    ``stream`` this month, is at least the legal bar for what was refused."""
+    judged = np.float64(fam.need[i]) + sd * rng.normal(cw.key, stream, fam.uid[i], cw.tick)
+    return judged >= tribunal_bar(fam, i, cw, p)
+
+
+@njit(cache=True, inline="always")
 def merit_seen(fam, i, cw, p, stream):
     """Chance the tribunal would find for the family, as a professional foresees it from
     their own reading of the case: the need seen with the noise of an assessed case, drawn
@@ -376,9 +385,7 @@ def appeals(fam, cases, cw, p):
         # The kind and the wait as they are at the hearing (a remedy may change the kind).
         fam.events[i] |= S.EV_HEARING | (np.int64(fam.kind[i]) << S.KIND_SHIFT) | (
             min(cw.tick - np.int64(fam.stage_tick[i]), S.WAIT_MASK) << S.WAIT_SHIFT)
-        judged = np.float64(fam.need[i]) + p.tribunal_decision_sd * rng.normal(
-            cw.key, rng.TRIBUNAL_VIEW, uid, cw.tick)
-        if judged >= tribunal_bar(fam, i, cw, p):
+        if finds_for_family(fam, i, cw, p, p.tribunal_decision_sd, rng.TRIBUNAL_VIEW):
             fam.events[i] |= S.EV_WON
             complies = cw.binding > 0.0 or rng.uniform(
                 cw.key, rng.COMPLIANCE, uid, cw.tick) < cw.compliance
@@ -419,15 +426,12 @@ def redress(fam, cases, cw, p):
             continue
         waited = cw.tick - fam.stage_tick[i]
         if stage == S.COMPLAINT and waited >= p.ombudsman_months:
-            view = np.float64(fam.need[i]) + p.ombudsman_decision_sd * rng.normal(
-                cw.key, rng.OMBUDSMAN_VIEW, fam.uid[i], cw.tick)
-            upheld = view >= tribunal_bar(fam, i, cw, p)
+            upheld = finds_for_family(fam, i, cw, p, p.ombudsman_decision_sd, rng.OMBUDSMAN_VIEW)
             follows = upheld and rng.uniform(cw.key, rng.OMBUDSMAN_COMPLIANCE, fam.uid[i],
                                              cw.tick) < p.ombudsman_compliance
         elif stage == S.JUDICIAL_REVIEW and waited >= p.judicial_review_months:
-            view = np.float64(fam.need[i]) + p.court_decision_sd * rng.normal(
-                cw.key, rng.COURT_VIEW, fam.uid[i], cw.tick)
-            upheld = follows = view >= tribunal_bar(fam, i, cw, p)
+            upheld = follows = finds_for_family(fam, i, cw, p, p.court_decision_sd,
+                                                rng.COURT_VIEW)
         else:
             continue
         if upheld:

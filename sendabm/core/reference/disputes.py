@@ -44,6 +44,14 @@ def tribunal_bar(ref, family, cw, p) -> float:
     return p.legal_threshold
 
 
+def finds_for_family(ref, family, cw, p, sd: float, stream: int) -> bool:
+    """Whether a body that decides (the tribunal, the ombudsman, the court) finds for the
+    family: the true need plus noise of ``sd`` (stream ``stream``, this month) is at least
+    the legal bar for what was refused."""
+    noise = sd * ref.draw.normal(stream, family.uid, cw.tick)
+    return family.need + noise >= tribunal_bar(ref, family, cw, p)
+
+
 def merit(ref, family, cw, p, stream: int = rng.LA_MERIT_VIEW) -> float:
     """Chance the tribunal would find for the family, as a professional (by default the
     LA's lawyers) foresees it from their own noisy reading of the case (drawn from
@@ -197,8 +205,7 @@ def _hear(ref, family, cw, p) -> None:
     remedy may change the kind)."""
     wait = min(cw.tick - family.stage_tick, S.WAIT_MASK)
     family.events |= (S.EV_HEARING | family.kind << S.KIND_SHIFT | wait << S.WAIT_SHIFT)
-    noise = p.tribunal_decision_sd * ref.draw.normal(rng.TRIBUNAL_VIEW, family.uid, cw.tick)
-    if family.need + noise < tribunal_bar(ref, family, cw, p):
+    if not finds_for_family(ref, family, cw, p, p.tribunal_decision_sd, rng.TRIBUNAL_VIEW):
         ref.hit("hearing_lost")
         close(family)
         family.trust_la = family.trust_la * p.trust_kept_on_loss

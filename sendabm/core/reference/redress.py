@@ -14,7 +14,7 @@ from __future__ import annotations
 from sendabm.core import rng
 from sendabm.core import states as S
 from sendabm.core.reference.decisions import close
-from sendabm.core.reference.disputes import remedy, tribunal_bar
+from sendabm.core.reference.disputes import finds_for_family, remedy
 from sendabm.core.reference.placing import enter
 
 BRANCHES = (
@@ -45,8 +45,7 @@ def _complaint(ref, family, cw, p) -> None:
     if cw.tick - family.stage_tick < p.ombudsman_months:
         ref.hit("complaint_waiting")
         return
-    noise = p.ombudsman_decision_sd * ref.draw.normal(rng.OMBUDSMAN_VIEW, family.uid, cw.tick)
-    if family.need + noise < tribunal_bar(ref, family, cw, p):
+    if not finds_for_family(ref, family, cw, p, p.ombudsman_decision_sd, rng.OMBUDSMAN_VIEW):
         ref.hit("complaint_not_upheld")
         _lost(family, p)
         return
@@ -65,8 +64,7 @@ def _review(ref, family, cw, p) -> None:
     if cw.tick - family.stage_tick < p.judicial_review_months:
         ref.hit("review_waiting")
         return
-    noise = p.court_decision_sd * ref.draw.normal(rng.COURT_VIEW, family.uid, cw.tick)
-    if family.need + noise < tribunal_bar(ref, family, cw, p):
+    if not finds_for_family(ref, family, cw, p, p.court_decision_sd, rng.COURT_VIEW):
         ref.hit("review_lost")
         _lost(family, p)
         return
