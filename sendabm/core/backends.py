@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-from sendabm.core import cohorts, rng
+from sendabm.core import cohorts, compile_ahead, rng
 from sendabm.core.kernels import aggregate, onset_schedule, onsets, parameter_record, school_year
 from sendabm.core.kernels import cases as case_kernels
 from sendabm.core.kernels import family_month as family_month_kernels
@@ -29,6 +29,10 @@ KERNEL_MODULES = (rng, onsets, onset_schedule, family_month_kernels, case_kernel
                   school_year)
 """The modules whose numba kernels a run of the numba engine compiles (or loads from
 numba's cache folder)."""
+
+CASE_KERNELS = (case_kernels.la_decides_requests, case_kernels.la_assesses, case_kernels.mediate,
+                case_kernels.appeals, case_kernels.redress, case_kernels.place)
+"""Phases 5-7, each over the open cases, in the order they run."""
 
 KERNEL_LOCK = threading.RLock()
 """Held while a model (:class:`~sendabm.core.model.SendModel`) sets up or steps. The
@@ -84,9 +88,18 @@ class KernelBackend:
 
     def __init__(self, key: np.uint64, family: Callable):
         self.branches = None
+        # With an empty cache, a helper process compiles these on the second core
+        # (sendabm.core.compile_ahead); the first call of each waits for it.
+        compile_ahead.start(sum(not _is_cached(kernel)
+                                for kernel in (*CASE_KERNELS, school_year.age_rows)))
 
     init_rows = staticmethod(cohorts.init_rows)
-    age_and_transfer = staticmethod(cohorts.age_and_transfer)
+
+    @staticmethod
+    def age_and_transfer(*args, **kwargs) -> dict[str, float]:
+        """Phase 1's move up a year (:func:`~sendabm.core.cohorts.age_and_transfer`)."""
+        compile_ahead.ready("age_and_transfer")
+        return cohorts.age_and_transfer(*args, **kwargs)
     schedule_onsets = staticmethod(schedule_onsets)
 
     @staticmethod
@@ -103,13 +116,10 @@ class KernelBackend:
     @staticmethod
     def decide_cases(fam, cases, cw, p) -> None:
         """Phases 5-7 for the open cases (:mod:`sendabm.core.kernels.cases`)."""
+        compile_ahead.ready("decide_cases")
         p = parameter_record(p)[0]
-        case_kernels.la_decides_requests(fam, cases, cw, p)
-        case_kernels.la_assesses(fam, cases, cw, p)
-        case_kernels.mediate(fam, cases, cw, p)
-        case_kernels.appeals(fam, cases, cw, p)
-        case_kernels.redress(fam, cases, cw, p)
-        case_kernels.place(fam, cases, cw, p)
+        for kernel in CASE_KERNELS:
+            kernel(fam, cases, cw, p)
 
     @staticmethod
     def count(fam, rows, p, sizes, money, fees, outcomes: bool, partials=None):
@@ -169,9 +179,12 @@ def kernel_cache() -> tuple[int, int]:
     kernels = {id(obj): obj for module in KERNEL_MODULES for obj in vars(module).values()
                if isinstance(obj, Dispatcher) and obj.py_func.__module__ == module.__name__
                and obj.targetoptions.get("inline", "never") == "never"}
-    cached = 0
-    for kernel in kernels.values():
-        index = getattr(getattr(getattr(kernel, "_cache", None), "_cache_file", None),
-                        "_index_path", None)
-        cached += index is None or os.path.exists(index)
-    return cached, len(kernels)
+    return sum(map(_is_cached, kernels.values())), len(kernels)
+
+
+def _is_cached(kernel) -> bool:
+    """Whether ``kernel`` (a numba dispatcher) has machine code in numba's cache folder;
+    True where the cache cannot be inspected (no cache, or numba's internals changed)."""
+    index = getattr(getattr(getattr(kernel, "_cache", None), "_cache_file", None),
+                    "_index_path", None)
+    return index is None or os.path.exists(index)
