@@ -44,7 +44,7 @@ MODEL_MODULES = frozenset({
     "sendabm.core.parameters", "sendabm.core.model", "sendabm.core.phases", "sendabm.core.backends",
     "sendabm.core.cohorts", "sendabm.core.scenario", "sendabm.core.policies",
     "sendabm.core.invariants", "sendabm.core.starting_state", "sendabm.core.snapshot",
-    "sendabm.core.compile_ahead",
+    "sendabm.core.compile_ahead", "sendabm.core.compile_helper",
 })
 """The modules of ``sendabm/core/`` that assemble the model from the layers below (a new
 one goes here, a package counting with its submodules; any other module directly in

@@ -6,9 +6,10 @@ its whole compiling (``benchmarks/COMPILE_PROFILE.md``). The kernels a run first
 in its set-up and first family month are compiled by the run itself, in its own order;
 the case kernels (phases 5-7, first called after the first family month) and the
 September kernel are compiled by a helper process at the same time, into numba's cache
-folder, from a tiny model of its own (:func:`helper_main`). When the run reaches one of
-:data:`AHEAD`, it waits for the helper to finish that group (:func:`ready`), and numba
-then loads the machine code from the cache instead of compiling it.
+folder, from a tiny model of its own (:mod:`sendabm.core.compile_helper`). When the run
+reaches one of :data:`AHEAD`, it waits for the helper to finish that group
+(:func:`ready`), and numba then loads the machine code from the cache instead of
+compiling it.
 
 The cached code is what the run would have compiled (the same source, types and
 machine), so no result depends on which process compiled a kernel. Nothing changes
@@ -141,7 +142,7 @@ def start(missing: int) -> None:
            "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")])}
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "sendabm.core.compile_ahead", str(marks)], env=env,
+            [sys.executable, "-m", "sendabm.core.compile_helper", str(marks)], env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except OSError:
         lock.unlink(missing_ok=True)
@@ -161,43 +162,3 @@ def ready(group: str) -> None:
     helper.wait_for(group)
     if not helper.pending:
         helper.stop()
-
-
-class _MarkingBackend:
-    """The helper's backend: :data:`AHEAD` by the kernels, marking each group done in
-    ``marks`` once compiled; every other phase by the Python reference, so that the
-    helper compiles nothing the run compiles itself (beyond a few small kernels that
-    the set-up calls directly)."""
-
-    def __init__(self, kernels, reference, marks: Path):
-        self._kernels, self._reference, self._marks = kernels, reference, marks
-
-    def __getattr__(self, name):
-        if name not in AHEAD:
-            return getattr(self._reference, name)
-        method = getattr(self._kernels, name)
-
-        def marked(*args, **kwargs):
-            result = method(*args, **kwargs)
-            (self._marks / name).touch()
-            return result
-
-        return marked
-
-
-def helper_main(marks: Path) -> None:
-    """The helper: a tiny model (scale 0.001, the default scenario) set up by the Python
-    reference, stepped once with its case phases by the kernels, then moved up a school
-    year by the kernels; each group is marked done in ``marks`` as it compiles."""
-    from sendabm.core.backends import KernelBackend
-    from sendabm.core.model import SendModel
-
-    model = SendModel(engine="python", scale=0.001)
-    model.backend = _MarkingBackend(KernelBackend(model.key, model.family), model.backend,
-                                    marks)
-    model.step()
-    model._new_school_year()
-
-
-if __name__ == "__main__":
-    helper_main(Path(sys.argv[1]))

@@ -1,0 +1,52 @@
+"""The helper process of :mod:`sendabm.core.compile_ahead`: compiles the kernels of
+:data:`~sendabm.core.compile_ahead.AHEAD` into numba's cache folder from a tiny model,
+marking each group done as it compiles.
+
+    python -m sendabm.core.compile_helper MARKS_FOLDER
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sendabm.core.backends import KernelBackend
+from sendabm.core.compile_ahead import AHEAD
+from sendabm.core.model import SendModel
+
+
+class _MarkingBackend:
+    """The helper's backend: :data:`AHEAD` by the kernels, marking each group done in
+    ``marks`` once compiled; every other phase by the Python reference, so that the
+    helper compiles nothing the run compiles itself (beyond a few small kernels that
+    the set-up calls directly)."""
+
+    def __init__(self, kernels, reference, marks: Path):
+        self._kernels, self._reference, self._marks = kernels, reference, marks
+
+    def __getattr__(self, name):
+        if name not in AHEAD:
+            return getattr(self._reference, name)
+        method = getattr(self._kernels, name)
+
+        def marked(*args, **kwargs):
+            result = method(*args, **kwargs)
+            (self._marks / name).touch()
+            return result
+
+        return marked
+
+
+def main(marks: Path) -> None:
+    """The helper: a tiny model (scale 0.001, the default scenario) set up by the Python
+    reference, stepped once with its case phases by the kernels, then moved up a school
+    year by the kernels; each group is marked done in ``marks`` as it compiles."""
+    model = SendModel(engine="python", scale=0.001)
+    model.backend = _MarkingBackend(KernelBackend(model.key, model.family), model.backend,
+                                    marks)
+    model.step()
+    model._new_school_year()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
