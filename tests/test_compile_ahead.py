@@ -24,10 +24,16 @@ from sendabm.core import backends, compile_ahead
 from sendabm.core.kernels import school_year
 from sendabm.core.model import SendModel
 
+if sys.argv[1] == "kill":  # the helper is killed as soon as it starts
+    start = compile_ahead.start
+
+    def start_and_kill(missing):
+        start(missing)
+        compile_ahead._helper.process.kill()
+
+    compile_ahead.start = start_and_kill
 model = SendModel(scale=0.001, seed=3, end="2015-09")  # a September included
 helper = compile_ahead._helper
-if sys.argv[1] == "kill" and helper is not None:
-    helper.process.kill()
 model.run()
 print(json.dumps({
     "helper": helper is not None,
@@ -55,7 +61,8 @@ def _same_as_this_process(national: dict) -> None:
     model.run()
     assert national.keys() == model.national.keys()
     for name, values in model.national.items():
-        assert np.array_equal(np.asarray(values, dtype=float), national[name]), name
+        assert np.array_equal(np.asarray(values, dtype=float), national[name],
+                              equal_nan=True), name
 
 
 @pytest.mark.slow
@@ -69,13 +76,15 @@ def test_an_empty_cache_loads_the_late_kernels_the_helper_compiled(tmp_path):
     assert not (tmp_path / compile_ahead.LOCK_NAME).exists()
     # Warm: no helper, nothing compiled.
     again = _run(tmp_path, "run")
-    assert not again["helper"] and again["national"] == found["national"]
+    assert not again["helper"]
+    _same_as_this_process(again["national"])
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(compile_ahead._cores() < 2, reason="the helper needs a second core")
 def test_a_killed_helper_leaves_the_run_to_compile_alone_with_the_same_results(tmp_path):
     found = _run(tmp_path, "kill")
-    assert found["loaded"] == []
+    assert found["helper"] and found["loaded"] == []
     _same_as_this_process(found["national"])
 
 

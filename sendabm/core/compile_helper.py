@@ -12,7 +12,13 @@ from pathlib import Path
 
 from sendabm.core.backends import KernelBackend
 from sendabm.core.compile_ahead import AHEAD
+from sendabm.core.kernels import onset_schedule
 from sendabm.core.model import SendModel
+
+SOURCE_ONLY = (onset_schedule, ("_bucket", "_month_counts", "_month_fill"))
+"""Kernels the set-up calls whatever the engine, which the run compiles itself early on:
+the helper runs their Python source on its tiny model instead (the same results), which
+took it about two seconds sooner to the case kernels."""
 
 
 class _MarkingBackend:
@@ -41,6 +47,9 @@ def main(marks: Path) -> None:
     """The helper: a tiny model (scale 0.001, the default scenario) set up by the Python
     reference, stepped once with its case phases by the kernels, then moved up a school
     year by the kernels; each group is marked done in ``marks`` as it compiles."""
+    module, names = SOURCE_ONLY
+    for name in names:
+        setattr(module, name, getattr(module, name).py_func)
     model = SendModel(engine="python", scale=0.001)
     model.backend = _MarkingBackend(KernelBackend(model.key, model.family), model.backend,
                                     marks)
