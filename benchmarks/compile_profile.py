@@ -9,8 +9,10 @@ exclude the kernels it compiles on the way (a parallel loop's chunk function is 
 its own); "LLVM" is the part spent holding numba's LLVM lock (optimising and generating
 machine code), the rest is numba's front end (bytecode analysis, type inference, the
 parallel passes, lowering to LLVM IR). Numba compiles one function at a time in a
-process, so the total is the first run's compiling on one core. Compare runs on the same
-machine: it is shared and noisy.
+process, so the total is the first run's compiling on one core: the child runs with the
+compile helper off (``SENDABM_COMPILE_AHEAD=0``, :mod:`sendabm.core.compile_ahead`),
+which would otherwise compile the case and September kernels in a process of its own.
+Compare runs on the same machine: it is shared and noisy.
 """
 
 from __future__ import annotations
@@ -73,9 +75,11 @@ print(json.dumps({"own": own, "llvm": llvm, "signatures": signatures}))
 
 
 def profile() -> dict:
-    """Each compiled function's own and LLVM seconds and signature count (cold cache)."""
+    """Each compiled function's own and LLVM seconds and signature count (cold cache, one
+    process)."""
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=str(Path(tmp) / "cache"))
+        env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=str(Path(tmp) / "cache"),
+                   SENDABM_COMPILE_AHEAD="0")
         done = subprocess.run([sys.executable, "-c", CHILD, str(Path(tmp) / "run")], cwd=ROOT,
                               env=env, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -80,6 +80,7 @@ class _Helper:
 
 _helper: _Helper | None = None
 _started = False
+_waited = 0.0
 
 
 def _after_fork_in_child() -> None:
@@ -123,11 +124,17 @@ def _take_lock(cache: Path) -> Path | None:
     return None
 
 
+def will_start() -> bool:
+    """Whether a run in this process would start the helper on an empty cache (it is not
+    switched off, and there is a second core); the lock is only tried when it starts."""
+    return not _started and os.environ.get(SWITCH) != "0" and _cores() >= 2
+
+
 def start(missing: int) -> None:
     """Start the helper, once per process, if ``missing`` of the :data:`AHEAD` groups'
     kernels are not in numba's cache (see the module docstring for when it does not)."""
     global _helper, _started
-    if _started or missing == 0 or os.environ.get(SWITCH) == "0" or _cores() < 2:
+    if missing == 0 or not will_start():
         return
     _started = True
     import numba
@@ -152,13 +159,22 @@ def start(missing: int) -> None:
     atexit.register(_helper.stop)
 
 
+def seconds_waited() -> float:
+    """Seconds this process has waited in :func:`ready` (time compiling, for the
+    progress bar's rate)."""
+    return _waited
+
+
 def ready(group: str) -> None:
     """Called before a run first uses ``group`` (one of :data:`AHEAD`): wait for the
     helper to have compiled it, if a helper of this process is compiling it."""
     helper = _helper
     if helper is None or group not in helper.pending:
         return
+    global _waited
     helper.pending.discard(group)
+    since = time.perf_counter()
     helper.wait_for(group)
+    _waited += time.perf_counter() - since
     if not helper.pending:
         helper.stop()

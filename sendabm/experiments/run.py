@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import sendabm
-from sendabm.core import calendar
+from sendabm.core import calendar, compile_ahead
 from sendabm.core.areas import Areas
 from sendabm.core.backends import kernel_cache
 from sendabm.core.measures import NATIONAL, PANEL
@@ -24,11 +24,16 @@ from sendabm.core.scenario import Scenario
 from sendabm.core.snapshot import Snapshot, SnapshotError
 from sendabm.experiments.results import FigureDrawer, RunOutput, write_run
 
-COLD_COMPILE_SECONDS = 26.0
-"""CPU seconds to compile every kernel with an empty cache (23-26 s measured by
-``benchmarks/paired.py --cold`` on a 2-core machine, benchmarks/COLD_START.md). Numba
-compiles one kernel at a time on one core, so on a busy machine it takes as many times
+COLD_COMPILE_SECONDS = 31.0
+"""CPU seconds to compile every kernel on one core with an empty cache (31.4 s measured
+by ``benchmarks/compile_profile.py`` at f428e97, benchmarks/COMPILE_PROFILE.md). Numba
+compiles one kernel at a time in a process, so on a busy machine it takes as many times
 longer as there are runnable processes per core."""
+
+TWO_CORE_SHARE = 0.6
+"""Share of :data:`COLD_COMPILE_SECONDS` a first run spends compiling or waiting when
+a helper process compiles its late kernels on a second core
+(:mod:`sendabm.core.compile_ahead`; benchmarks/COLD_START.md)."""
 
 
 LEVELS_MIN_SCALE = 0.03
@@ -49,7 +54,8 @@ def compile_note() -> str | None:
     """One line saying the kernels are about to compile, or None if they are all cached.
 
     The estimate scales :data:`COLD_COMPILE_SECONDS` by the share of kernels missing
-    from the cache and by how busy the machine is (its load average per core).
+    from the cache, by :data:`TWO_CORE_SHARE` when the compile helper will run, and by
+    how busy the machine is (its load average per core).
     """
     cached, total = kernel_cache()
     if cached >= total:
@@ -62,26 +68,38 @@ def compile_note() -> str | None:
         busy = max(1.0, (os.getloadavg()[0] + 1.0) / available_cores())
     except OSError:  # pragma: no cover - no load average on this system
         busy = 1.0
-    seconds = COLD_COMPILE_SECONDS * (total - cached) / total * busy
+    two_cores = compile_ahead.will_start()
+    seconds = (COLD_COMPILE_SECONDS * (total - cached) / total * busy
+               * (TWO_CORE_SHARE if two_cores else 1.0))
     about = f"about {seconds:.0f} s" if seconds < 90 else f"about {seconds / 60:.0f} min"
-    why = " on this busy machine" if busy > 1.5 else ""
+    where = " on two cores" if two_cores else ""
+    if busy > 1.5:
+        where += " of this busy machine" if two_cores else " on this busy machine"
     return (f"compiling {total - cached} of {total} numba kernels before the first month: a "
-            f"one-off of {about}{why}, cached in {numba.config.CACHE_DIR} for later runs")
+            f"one-off of {about}{where}, cached in {numba.config.CACHE_DIR} for later runs")
 
 
 class CompileClock:
     """Seconds numba has spent compiling since this clock was started (a context manager
-    that listens to numba's compile events; nested compiles count once)."""
+    that listens to numba's compile events; nested compiles count once), and the run
+    has waited for the compile helper (:func:`sendabm.core.compile_ahead.seconds_waited`)."""
 
     def __init__(self) -> None:
-        self.seconds = 0.0
+        self._compiled = 0.0
+        self._waited_before = compile_ahead.seconds_waited()
         self._depth = 0
         self._since = 0.0
+
+    @property
+    def seconds(self) -> float:
+        """Compiling and waiting for compiled kernels, s."""
+        return self._compiled + compile_ahead.seconds_waited() - self._waited_before
 
     def __enter__(self) -> CompileClock:
         from numba.core import event
 
         clock = self
+        self._waited_before = compile_ahead.seconds_waited()
 
         class Listener(event.Listener):
             def on_start(self, ev: event.Event) -> None:
@@ -92,7 +110,7 @@ class CompileClock:
             def on_end(self, ev: event.Event) -> None:
                 clock._depth -= 1
                 if clock._depth == 0:
-                    clock.seconds += time.perf_counter() - clock._since
+                    clock._compiled += time.perf_counter() - clock._since
 
         self._listener = Listener()
         event.register("numba:compile", self._listener)
