@@ -88,9 +88,10 @@ def run_child(tree: Path, scale: float, end: str) -> dict:
     return {**_child(tree, REPLAY, str(scale), end), **_child(tree, KERNEL_RATIO)}
 
 
-def _timed_run(tree: Path, cache: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of ``sendabm run`` of the default baseline with ``cache``."""
-    env = dict(os.environ, PYTHONPATH=str(tree), NUMBA_CACHE_DIR=str(cache))
+def _timed_run(tree: Path, cache: Path, extra: dict) -> tuple[float, float]:
+    """Wall and CPU seconds of ``sendabm run`` of the default baseline with ``cache``
+    and the ``extra`` environment variables."""
+    env = dict(os.environ, PYTHONPATH=str(tree), NUMBA_CACHE_DIR=str(cache), **extra)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "sendabm.cli", "run",
@@ -102,11 +103,11 @@ def _timed_run(tree: Path, cache: Path) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def cold_child(tree: Path) -> dict:
+def cold_child(tree: Path, extra: dict | None = None) -> dict:
     """A first run of ``tree`` with an empty numba cache, then a second with the cache."""
     with tempfile.TemporaryDirectory() as tmp:
-        cold_wall, cold_cpu = _timed_run(tree, Path(tmp))
-        warm_wall, warm_cpu = _timed_run(tree, Path(tmp))
+        cold_wall, cold_cpu = _timed_run(tree, Path(tmp), extra or {})
+        warm_wall, warm_cpu = _timed_run(tree, Path(tmp), extra or {})
     return {"cold_wall_s": cold_wall, "cold_cpu_s": cold_cpu, "warm_wall_s": warm_wall,
             "warm_cpu_s": warm_cpu, "compile_wall_s": cold_wall - warm_wall,
             "compile_cpu_s": cold_cpu - warm_cpu}
@@ -129,9 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end", default="2017-08", help="last month of the replay (2017-08)")
     parser.add_argument("--cold", action="store_true",
                         help="time first runs (empty numba cache) instead of a replay")
+    parser.add_argument("--base-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="with --cold, an environment variable of the base's runs "
+                        "(e.g. SENDABM_COMPILE_AHEAD=0 against --base HEAD)")
     parser.add_argument("--out", type=Path, default=None,
                         help="also write the report here (e.g. benchmarks/PAIRED.md)")
     args = parser.parse_args(argv)
+    if args.base_env and not args.cold:
+        parser.error("--base-env applies to --cold runs only")
     if args.cold:
         args.warmup = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,12 +148,13 @@ def main(argv: list[str] | None = None) -> int:
             # Unmeasured pairs first: both trees' kernels compiled and cached, and the
             # first full-size runs after a checkout (seen to be slow, disk and page cache
             # settling) left out.
-            measure = cold_child if args.cold else (
-                lambda tree: run_child(tree, args.scale, args.end))
+            base_env = dict(item.split("=", 1) for item in args.base_env)
+            measure = (lambda tree, extra=None: cold_child(tree, extra)) if args.cold else (
+                lambda tree, extra=None: run_child(tree, args.scale, args.end))
             for _ in range(args.warmup):
                 measure(ROOT)
-                measure(base)
-            pairs = [(measure(ROOT), measure(base)) for _ in range(args.pairs)]
+                measure(base, base_env)
+            pairs = [(measure(ROOT), measure(base, base_env)) for _ in range(args.pairs)]
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT,
                            check=False)
@@ -164,9 +171,11 @@ def render(args: argparse.Namespace, pairs: list[tuple[dict, dict]]) -> str:
                           capture_output=True, text=True, check=False).stdout.strip()
     load = os.getloadavg()[0]
     if args.cold:
+        env = "".join(f" --base-env {item}" for item in args.base_env)
         what = (f"`python benchmarks/paired.py --base {args.base} --pairs {args.pairs} "
-                f"--cold`: this tree (commit {head} and its working tree) against "
-                f"{args.base}, `sendabm run` of the default baseline (scale 0.01, September "
+                f"--cold{env}`: this tree (commit {head} and its working tree) against "
+                f"{args.base}{' run with ' + ', '.join(args.base_env) if env else ''}, "
+                "`sendabm run` of the default baseline (scale 0.01, September "
                 "2014 to August 2025) with an empty numba cache, then again with the cache "
                 f"it filled, {args.pairs} pairs run in turn")
     else:
