@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import multiprocessing
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,7 @@ from sendabm.core.model import SendModel
 from sendabm.core.population import COLUMNS
 from sendabm.core.reference.engine import BRANCHES
 from sendabm.core.scenario import Scenario, default_scenario, load_scenario
+from sendabm.experiments.pool import available_cores
 
 SCALE = 0.001  # about 8,400 families
 END = "2017-08"  # 36 months from September 2014
@@ -147,19 +150,30 @@ def _differences(fast: SendModel, slow: SendModel) -> list[str]:
     return out
 
 
+def _compare_run(name: str, seed: int) -> tuple[str | None, dict, Counter]:
+    """One run on both engines: its first month of difference (None if none), its
+    national series and the reference's branch counts."""
+    make, _, mediation_closes = RUNS[name]
+    with _mediation_closed_from(mediation_closes):
+        pair = [SendModel(make(), seed=seed, scale=SCALE, end=END, engine=engine)
+                for engine in ("numba", "python")]
+        found = _step_and_compare(*pair)
+    return found, pair[0].national, Counter(pair[1].backend.branches.counts)
+
+
 @pytest.fixture(scope="module")
 def runs():
     """Each run's first month of difference (None if none), national series and the
-    reference's branch counts summed over all runs."""
+    reference's branch counts summed over all runs. The runs are independent, so they
+    share the cores (each in a spawned process: the reference is plain Python)."""
     found, national, branches = {}, {}, Counter()
-    for name, (make, seeds, mediation_closes) in RUNS.items():
-        for seed in seeds:
-            with _mediation_closed_from(mediation_closes):
-                pair = [SendModel(make(), seed=seed, scale=SCALE, end=END, engine=engine)
-                        for engine in ("numba", "python")]
-                found[name, seed] = _step_and_compare(*pair)
-            national[name, seed] = pair[0].national
-            branches.update(pair[1].backend.branches.counts)
+    keys = [(name, seed) for name, (_, seeds, _) in RUNS.items() for seed in seeds]
+    with ProcessPoolExecutor(max_workers=min(2, available_cores()),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        compared = pool.map(_compare_run, [name for name, _ in keys], [seed for _, seed in keys])
+        for key, (first, series, counts) in zip(keys, compared, strict=True):
+            found[key], national[key] = first, series
+            branches.update(counts)
     return found, national, branches
 
 
