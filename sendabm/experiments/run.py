@@ -33,7 +33,8 @@ longer as there are runnable processes per core."""
 TWO_CORE_SHARE = 0.6
 """Share of :data:`COLD_COMPILE_SECONDS` a first run spends compiling or waiting when
 a helper process compiles its late kernels on a second core
-(:mod:`sendabm.core.compile_ahead`; benchmarks/COLD_START.md)."""
+(:mod:`sendabm.core.compile_ahead`): 19.0-19.2 s of compiling wall time measured by
+``benchmarks/paired.py --cold`` on an idle 2-core machine (benchmarks/COLD_START.md)."""
 
 
 LEVELS_MIN_SCALE = 0.03
