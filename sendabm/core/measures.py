@@ -599,22 +599,22 @@ REGISTRY: tuple[Measure, ...] = (
                   "judicial review, paying privately or home education (each also in its "
                   "own count, with those taken after a failed mediation)."),
     _counted("complaints", FLOW, "complaints", "Complaints to the ombudsman", CONTESTED,
-             owner=FAMILY, compare=31,
+             owner=FAMILY, compare=31, equity=6,
              note="After a refusal or a failed mediation, when the family takes no tribunal "
                   "route."),
     _counted("judicial_reviews", FLOW, "claims", "Claims for judicial review", CONTESTED,
-             owner=FAMILY, compare=32,
+             owner=FAMILY, compare=32, equity=7,
              note="Against refusals to assess or to issue a plan where the need is plainly "
                   "over the legal bar."),
     _counted("private_provision", FLOW, "families",
              "Families paying privately for provision after a refusal", CONTESTED,
              owner=FAMILY,
-             short="Paying privately", compare=33,
+             short="Paying privately", compare=33, equity=8,
              note="An independent assessment and support bought by the family, without a "
                   "plan."),
     _counted("home_education_exits", FLOW, "children",
              "Children taken out of school for home education after a refusal", LOWER,
-             owner=FAMILY, short="Left for home education", compare=34),
+             owner=FAMILY, short="Left for home education", compare=34, equity=9),
     _counted("redress_upheld", FLOW, "decisions",
              "Complaints upheld by the ombudsman and judicial reviews won", CONTESTED,
              owner=REDRESS, short="Upheld beyond the tribunal",
