@@ -207,6 +207,7 @@ class SendModel(mesa.Model):
                                 starting_state.starting_bars(p, areas.codes, areas.pupils),
                                 init_rows=self.backend.init_rows)
         # Only the run's months: onsets are scheduled up to its end and no later.
+        self.las.set_transfers(self.families, self.tick)
         self._onset_multipliers = cohorts.onset_multipliers(
             p.prevalence_trend_per_year, self.end_tick + 1, p.prevalence_trend_decay_per_year)
         self.backend.schedule_onsets(self.families, np.arange(n, dtype=np.int64), self.tick,
@@ -431,7 +432,7 @@ class SendModel(mesa.Model):
             key=self.key, tick=np.int64(self.tick), assess_threshold=las.assess_threshold,
             plan_threshold=las.plan_threshold + self.effects.plan_threshold_add,
             special_threshold=las.special_threshold,
-            concede=las.concede, assess_capacity=las.assess_capacity(self.p),
+            concede=las.concede, assess_capacity=las.assess_capacity(self.p, self.tick),
             special_places=special.places, special_roll=special.roll,
             la_special_ptr=special.la_ptr, la_special_idx=special.la_idx,
             provider_places=providers.places, provider_roll=providers.roll,

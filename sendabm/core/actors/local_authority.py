@@ -57,6 +57,10 @@ COMMISSIONING_RANGE = (0.5, 2.0)
 """Bounds on an LA's commissioning factor: its reliance on independent places may halve or
 double the state places it commissions for its waiting children, not more (an LA does
 not build places for twenty times the children waiting)."""
+TRANSFER_DEADLINE = calendar.tick_of("2018-03")
+"""Last month of the statement-to-EHC-plan transfers: the Children and Families Act 2014's
+transitional arrangements required every statement to be transferred by 1 April 2018 (LDAs
+for young people in further education by September 2016; folded in here)."""
 ASSESSMENT_TARGET_MONTHS = 5.0
 """Months in which an LA aims to clear its assessment queue (the 20-week limit)."""
 
@@ -174,6 +178,13 @@ PARAMS: tuple[Param, ...] = (
     declare("assessment_capacity_response", 0.3, "share/year", 0.0, 1.0, "la",
         "assumption: LAs buy in EP and caseworker time as assessment queues grow",
         "Share of the gap between assessment demand and capacity an LA closes each year."),
+    declare("transfer_review_effort", 0.5, "assessments/transfer", 0.0, 2.0, "la",
+        "assumption: a transfer review is an EHC needs assessment in law (SEND Code of "
+        "Practice 2015, transitional arrangements) that reuses the statement's advice; "
+        "LAs reported transfers crowding out new assessments in 2015-2017 (DfE SEN2 "
+        "20-week share 59-65% including transfers; Ofsted/CQC local area inspections)",
+        "Assessment work of transferring one statement to an EHC plan, in new assessments; "
+        "the statements held in September 2014 are transferred evenly until March 2018."),
     # --- money ---------------------------------------------------------------------------
     declare("tribunal_cost_gbp", 6000.0, "GBP/appeal", 0.0, 100000.0, "money",
         "LA defence ~£60m/year for ~10,000 appeals (2020/21-2021/22)",
@@ -242,6 +253,7 @@ class LocalAuthorities:
         self.capacity_factor = column["capacity"]
         self.ep_fte = p.ep_fte_per_10k_pupils * self.capacity_factor * sample_pupils / 10_000.0
         self.ep_fte_floor = self.ep_fte.copy()
+        self.transfers_per_month = np.zeros(n)  # set from the starting stock (set_transfers)
         self.reserves_gbp = reserves_gbp.astype(np.float64)
         self.allocation_year_gbp = np.zeros(n)
         self.cumulative_spend_gbp = np.zeros(n)
@@ -284,9 +296,24 @@ class LocalAuthorities:
         bars = np.stack([self.assess_threshold, self.plan_threshold, self.special_threshold])
         return np.any((bars <= THRESHOLD_RANGE[0]) | (bars >= THRESHOLD_RANGE[1]), axis=0)
 
-    def assess_capacity(self, p) -> np.ndarray:
-        """Assessments each LA can complete this month."""
-        return self.ep_fte * p.assessments_per_ep_month
+    def set_transfers(self, fam: Families, tick: int) -> None:
+        """Spread the transfer of the statements held at set-up (every plan then: the
+        September 2014 stock) evenly over the months to :data:`TRANSFER_DEADLINE`."""
+        months = max(1, TRANSFER_DEADLINE - tick + 1)
+        held = np.bincount(fam.la[(fam.active == 1) & (fam.sen == S.EHCP)], minlength=self.n)
+        self.transfers_per_month = held / months
+
+    def transfer_work(self, p, tick: int) -> np.ndarray:
+        """Assessments' worth of statement transfers each LA does in month ``tick``."""
+        if tick > TRANSFER_DEADLINE:
+            return np.zeros(self.n)
+        return self.transfers_per_month * p.transfer_review_effort
+
+    def assess_capacity(self, p, tick: int) -> np.ndarray:
+        """New assessments each LA can complete in month ``tick``: its educational
+        psychologists' capacity less the statement transfers due (never below 0)."""
+        return np.maximum(0.0, self.ep_fte * p.assessments_per_ep_month
+                          - self.transfer_work(p, tick))
 
     def set_allocation(self, tick: int, scale: float, share: np.ndarray, growth: float,
                        growth_start: int) -> None:
@@ -437,7 +464,7 @@ class LocalAuthorities:
             tick: The month (an August).
             lag_cut: Years a policy takes off ``commissioning_lag_years``.
         """
-        self.adapt_capacity(p, self.children_at_stage(fam, S.ASSESSING))
+        self.adapt_capacity(p, self.children_at_stage(fam, S.ASSESSING), tick)
         self.commission_places(p, self.children_at_stage(fam, S.AWAITING_PLACE),
                                placed_independent_year, tick, lag_cut)
 
@@ -465,12 +492,15 @@ class LocalAuthorities:
             for la in np.flatnonzero(places):
                 special.add_places(int(la), int(places[la]))
 
-    def adapt_capacity(self, p, queue: np.ndarray) -> None:
-        """LAs close part of the gap between their assessment queue and what their
-        educational psychologists can complete (target: clear a queue in 5 months)."""
+    def adapt_capacity(self, p, queue: np.ndarray, tick: int) -> None:
+        """LAs close part of the gap between their assessment work (the queue, to clear in
+        5 months, and the statement transfers due over the coming year) and what their
+        educational psychologists can complete."""
         # An LA that resources assessments well (capacity offset above 0) staffs for
-        # more than its queue, one that rations them for less.
-        needed_fte = (self.capacity_factor * queue / ASSESSMENT_TARGET_MONTHS
+        # more than its queue, one that rations them for less. Transfers are known
+        # work: the LA staffs for the coming year's mean.
+        coming = np.mean([self.transfer_work(p, tick + m) for m in range(1, 13)], axis=0)
+        needed_fte = (self.capacity_factor * (queue / ASSESSMENT_TARGET_MONTHS + coming)
                       / p.assessments_per_ep_month)
         self.ep_fte = self.ep_fte + p.assessment_capacity_response * (needed_fte - self.ep_fte)
         self.ep_fte = np.maximum(self.ep_fte, self.ep_fte_floor)
