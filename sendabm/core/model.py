@@ -417,7 +417,8 @@ class SendModel(mesa.Model):
             appeals_open=self.effects.appeals_open, mediation_open=self.effects.mediation_open,
             core_offer_units=self.effects.core_offer_units,
             fe_support_units=self.effects.fe_support_units,
-            onset_multipliers=self._onset_multipliers)
+            onset_multipliers=self._onset_multipliers,
+            request_factor=exogenous.request_factor(self.tick, self.p))
 
     def _families_month(self) -> None:
         """Phases 2-4 over the busy rows; keeps the new busy rows (need, case or event this

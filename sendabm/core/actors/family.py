@@ -67,6 +67,7 @@ FamilyWorld = namedtuple(
         "core_offer_units",       # float need units of support available without a plan
         "fe_support_units",       # float extra support for plan holders in FE (need units)
         "onset_multipliers",      # float64[tick]: identification trend factor of each month
+        "request_factor",         # float: multiplier on request chances (school closures)
     ],
 )
 """What a family can see of the institutions this month (and nothing more: not the
@@ -129,6 +130,11 @@ PARAMS: tuple[Param, ...] = (
         "Effect of family resources on requests and appeals."),
     declare("request_severity_weight", 1.0, "logit per need unit", 0.0, 20.0, "family",
         "assumption", "Effect of need severity on the request propensity."),
+    declare("closure_request_factor", 0.6, "ratio", 0.0, 1.0, "family",
+        "DfE SEN2: initial requests 82,329 (2019), 75,951 (2020), 93,302 (2021), while "
+        "schools were closed to most pupils in April-July 2020 and January-February 2021",
+        "Multiplier on families' and schools' monthly chance of requesting an assessment "
+        "while schools were closed (exogenous.SCHOOL_CLOSURES)."),
     declare("appeal_base_logit", -4.3, "logit", -10.0, 10.0, "family",
         "assumption; appeal rate ~1.2% of plans 2014/15 (Isos 2024)",
         "Baseline log-odds of appealing a refusal."),
@@ -438,7 +444,8 @@ class Family(mesa.Agent):
                 hit("special_setting_requested")
                 self._open_case(world, S.KIND_PLACEMENT)
             return
-        x = (_logit(p.request_base_per_month) + p.request_unmet_weight * unmet_share
+        x = (_logit(p.request_base_per_month * world.request_factor)
+             + p.request_unmet_weight * unmet_share
              + p.request_distrust_weight * distrust
              + p.request_resources_weight * (self.resources - 0.5)
              + p.request_severity_weight * self.need)
@@ -450,7 +457,7 @@ class Family(mesa.Agent):
         # Schools short of money ask for plans for children above the notional threshold.
         if self.sen == S.SEN_SUPPORT and self.need > p.notional_threshold_gbp / NEED_UNIT_GBP:
             pressure = 1.0 - world.school_support_ratio[self.school]
-            chance = p.school_request_per_month * (1.0 + pressure)
+            chance = p.school_request_per_month * world.request_factor * (1.0 + pressure)
             if draw.uniform(rng.SCHOOL_REQUEST, self.uid, world.tick) < chance:
                 hit("school_requested")
                 self._open_case(world, S.KIND_ASSESS)

@@ -318,7 +318,8 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
     key, tick = w.key, w.tick
     private_fade = math.exp(-1.0 / p.private_months)
     threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
-    request_base_logit = logit(p.request_base_per_month)
+    request_base_logit = logit(p.request_base_per_month * w.request_factor)
+    school_request_chance = p.school_request_per_month * w.request_factor
     onset_by_year = np.empty(S.SCHOOL_YEARS)
     for y in range(S.SCHOOL_YEARS):
         onset_by_year[y] = onset_chance(y, w.onset_multiplier, p)
@@ -487,7 +488,7 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
                 kind = S.KIND_ASSESS
                 events |= S.EV_REQUEST
             elif sen == S.SEN_SUPPORT and need > threshold_units and rng.uniform(
-                    key, rng.SCHOOL_REQUEST, me, tick) < p.school_request_per_month * (
+                    key, rng.SCHOOL_REQUEST, me, tick) < school_request_chance * (
                     1.0 + (1.0 - w.school_support_ratio[school[i]])):
                 kind = S.KIND_ASSESS
                 events |= S.EV_REQUEST | S.EV_SCHOOL_REQUEST
