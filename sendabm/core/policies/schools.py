@@ -381,7 +381,7 @@ EARLY_IDENTIFICATION = Lever(
         same notional budget, so support ratios fall. The net effect on requests
         emerges.""",
     not_modelled="""
-        - The model has no children under 2 (they enter at age 2, the two-year check).
+        - The model has no children younger than two (they enter at the two-year check).
         - Early-years provision does not rise with the lever (only identification does).
         - Identification does not change a need's severity by itself.
         - The rise in ordinarily available provision is free to schools.""",
