@@ -382,7 +382,8 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
             if need != need_col[i]:
                 need_col[i] = need
         need = np.float64(need_col[i])
-        # Phase 3: the school identifies SEN support; provision and unmet need.
+        # Phase 3: the school (or early-years setting) identifies SEN support; provision
+        # and unmet need.
         in_school = setting == S.MAINSTREAM and y < S.SCHOOL_YEARS
         early = setting == S.EARLY_YEARS
         if need > 0.0 and sen == S.SEN_NONE and (in_school or early):
