@@ -78,12 +78,15 @@ RUNS = {
     # The tribunal goes after 24 months, LAs concede few appeals (so binding hearings are
     # held before), and families who cannot appeal take the routes beyond the tribunal
     # readily: judicial reviews are claimed, won and lost, and LAs ignore some of the
-    # ombudsman's recommendations.
+    # ombudsman's recommendations. Early-years settings identify quickly and ask for
+    # assessments readily, so the sample's few children before Reception make requests of
+    # the settings' own.
     "redress_routes": (
         lambda: _scenario("tribunal_remove", start="2016-09", parameters={
             "appeal_base_logit": -1.0, "concede_base_per_month": 0.05,
             "judicial_review_base_logit": 0.0, "ombudsman_months": 2,
-            "ombudsman_compliance": 0.3}),
+            "ombudsman_compliance": 0.3, "early_years_identification_per_month": 0.3,
+            "early_years_request_per_month": 0.3}),
         (7,), None),
 }
 """Run name -> (scenario, seeds, month mediation closes or None)."""

@@ -1,6 +1,7 @@
 """Family: one child and the parent(s) who advocate for them.
 
-**What it is.** A child from Reception to age 25 and the parent(s) who speak for them.
+**What it is.** A child from age 2 (two year groups before Reception, in early years:
+:mod:`sendabm.core.actors.early_years`) to age 25 and the parent(s) who speak for them.
 Their state lives in the model's numpy columns (:mod:`sendabm.core.population`); a
 :class:`Family` is a ``mesa.Agent`` view that reads and writes one row through
 attribute access (``family.need``), so it can be inspected, collected by Mesa tools
@@ -96,6 +97,12 @@ PARAMS: tuple[Param, ...] = (
     declare("need_at_entry", 0.05, "share", 0.0, 1.0, "needs",
         "assumption: ~5% of Reception children have SEN identified in early years (DfE SEN 2015)",
         "Share of children who arrive in Reception with a need."),
+    declare("early_years_need_share", 0.5, "share", 0.0, 1.0, "needs",
+        "assumption: about half the needs present at Reception are already present at "
+        "age 2 (the two-year check); SEN2 shows few plans before age 3; not calibrated",
+        "Share of the needs present at Reception entry (`need_at_entry`) that are already "
+        "present when a child enters the model at age 2; the rest emerge over the two "
+        "early years at a constant hazard (:func:`early_years_onset_per_year`)."),
     declare("need_severity_median", 0.25, "need units", 0.01, 5.0, "needs",
         "assumption: median SEN support costs ~£2,500 a year",
         "Median severity of a newly emerged need (lognormal)."),
@@ -315,7 +322,7 @@ class Family(mesa.Agent):
             draw: The counter-based random numbers.
         """
         year = self.year
-        for t in range(first, min(first + 12 * S.SCHOOL_YEARS + 12, len(multipliers))):
+        for t in range(first, min(first + ONSET_HORIZON, len(multipliers))):
             if t > now and t % 12 == 0:  # tick 0 is a September
                 year += 1
             if year >= S.SCHOOL_YEARS:
@@ -386,13 +393,23 @@ class Family(mesa.Agent):
             if world.fe_support_units > 0.0:
                 hit("fe_support")
             return min(need, p.ordinarily_available_units + self.topup + world.fe_support_units)
+        if self.setting == S.EARLY_YEARS:
+            hit("provision_early_years")
+            support = p.early_years_support_units
+            if self.sen == S.EHCP:
+                support += p.early_years_plan_cost_gbp / NEED_UNIT_GBP
+            return min(need, support)
         return 0.0
 
     def _identify_and_provide(self, world, p, draw, hit) -> None:
         in_school = self.setting == S.MAINSTREAM and self.year < S.SCHOOL_YEARS
-        if self.need > 0.0 and self.sen == S.SEN_NONE and in_school:
-            if draw.uniform(rng.IDENTIFY, self.uid, world.tick) < p.identification_per_month:
-                hit("need_identified")
+        early = self.setting == S.EARLY_YEARS
+        if self.need > 0.0 and self.sen == S.SEN_NONE and (in_school or early):
+            # Schools identify at their rate; early-years settings and health at theirs.
+            rate = p.identification_per_month if in_school else (
+                p.early_years_identification_per_month)
+            if draw.uniform(rng.IDENTIFY, self.uid, world.tick) < rate:
+                hit("need_identified_early_years" if early else "need_identified")
                 self.sen = S.SEN_SUPPORT
         provision = self.provision_this_month(world, p, hit)
         if self.need > 0.0 and self.private > 0.0:
@@ -412,6 +429,11 @@ class Family(mesa.Agent):
             trust = trust + p.trust_learning_rate * (met_share - trust)
             peers = world.school_mean_trust[self.school]
             self.trust_school = (1.0 - p.peer_weight) * trust + p.peer_weight * peers
+        elif self.setting == S.EARLY_YEARS:
+            # Trust in the early-years setting follows experience (no school peers).
+            met_share = 1.0 - self.unmet / self.need
+            self.trust_school = self.trust_school + p.trust_learning_rate * (
+                met_share - self.trust_school)
         trust_la = self.trust_la
         peers_la = world.la_mean_trust[self.la]
         self.trust_la = trust_la + p.trust_learning_rate * p.peer_weight * (peers_la - trust_la)
@@ -426,7 +448,8 @@ class Family(mesa.Agent):
 
     def _request(self, world, p, draw, hit) -> None:
         in_school = self.setting == S.MAINSTREAM and self.year < S.SCHOOL_YEARS
-        if self.stage != S.IDLE or not in_school or self.need <= 0.0:
+        early = self.setting == S.EARLY_YEARS
+        if self.stage != S.IDLE or not (in_school or early) or self.need <= 0.0:
             return
         months_since_request = world.tick - self.last_request_tick
         if months_since_request < REQUEST_GAP:
@@ -434,8 +457,9 @@ class Family(mesa.Agent):
         unmet_share = self.unmet / self.need
         distrust = 1.0 - self.trust_school
         if self.sen == S.EHCP:
-            # A plan holder in mainstream may ask for a special setting instead.
-            if months_since_request < PLACEMENT_GAP:
+            # A plan holder in mainstream may ask for a special setting instead (before
+            # Reception, the setting is settled at the move into Reception).
+            if early or months_since_request < PLACEMENT_GAP:
                 return
             x = (p.special_preference_base_logit
                  + p.special_preference_weight * (unmet_share + distrust)
@@ -454,12 +478,16 @@ class Family(mesa.Agent):
             self._open_case(world, S.KIND_ASSESS)
             self.events |= S.EV_REQUEST
             return
-        # Schools short of money ask for plans for children above the notional threshold.
+        # Schools short of money ask for plans for children above the notional threshold;
+        # early-years settings and health services ask at their own rate.
         if self.sen == S.SEN_SUPPORT and self.need > p.notional_threshold_gbp / NEED_UNIT_GBP:
-            pressure = 1.0 - world.school_support_ratio[self.school]
-            chance = p.school_request_per_month * world.request_factor * (1.0 + pressure)
+            if early:
+                chance = p.early_years_request_per_month * world.request_factor
+            else:
+                pressure = 1.0 - world.school_support_ratio[self.school]
+                chance = p.school_request_per_month * world.request_factor * (1.0 + pressure)
             if draw.uniform(rng.SCHOOL_REQUEST, self.uid, world.tick) < chance:
-                hit("school_requested")
+                hit("early_years_requested" if early else "school_requested")
                 self._open_case(world, S.KIND_ASSESS)
                 self.events |= S.EV_REQUEST | S.EV_SCHOOL_REQUEST
 
@@ -565,8 +593,19 @@ def _ignore(branch: str) -> None:
 
 def _onset_chance(year: int, multiplier: float, p) -> float:
     """Monthly chance a child without a need in year group ``year`` develops one."""
-    yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * year)
+    if year < 0:
+        yearly = early_years_onset_per_year(p)
+    else:
+        yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * year)
     return yearly * multiplier / 12.0
+
+
+def early_years_onset_per_year(p) -> float:
+    """Yearly onset hazard before Reception, 1/year: the constant hazard that takes the
+    share with a need from ``early_years_need_share × need_at_entry`` at age 2 to
+    ``need_at_entry`` at Reception entry."""
+    at_two = p.early_years_need_share * p.need_at_entry
+    return math.log((1.0 - at_two) / (1.0 - p.need_at_entry)) / S.EARLY_YEARS_GROUPS
 
 
 def _sigmoid(x: float) -> float:
@@ -664,6 +703,8 @@ MILD_NEED = 0.2
 """Needs below this may resolve on their own, need units."""
 REQUEST_GAP = 6
 """Months a family waits after a request before asking again."""
+ONSET_HORIZON = 12 * (S.SCHOOL_YEARS - S.FIRST_YEAR) + 12
+"""Months an onset search covers at most: from the first year group kept past Year 13."""
 PLACEMENT_GAP = 12
 """Months between requests for a change of setting."""
 SPECIAL_PREFERENCE_NEED_WEIGHT = 0.5
@@ -683,7 +724,8 @@ NEET_BASE_LOGIT = -2.2
 """Log-odds of being NEET after Year 13 for a child making expected progress."""
 
 BRANCHES = (
-    "need_emerges", "need_resolves", "need_identified", "provision_mainstream", "core_offer",
+    "need_emerges", "need_resolves", "need_identified", "need_identified_early_years",
+    "provision_early_years", "early_years_requested", "provision_mainstream", "core_offer",
     "provision_special", "provision_independent", "provision_further_education", "fe_support",
     "mediation_chosen", "mediation_closed", "appeal_chosen", "appeals_closed",
     "appeal_wanted_closed", "dispute_dropped", "dispute_unheard", "special_setting_requested",
