@@ -101,14 +101,14 @@ def replaced() -> SendModel:
     # LAs that concede less, so a sample this small holds hearings (as the kernel
     # equivalence test's advisory run).
     return _tiny({"mode": "replace", "start": "2015-09", "capacity_factor": 1.5},
-                 concede_base_per_month=0.05)
+                 la_hearing_loss_initial=0.3, case_reading_weight=0.0)
 
 
 def test_hearings_by_kind_sum_to_hearings_and_record_their_wait():
     # Seed 4: its sample hears all three kinds of appeal under the calibrated set of
     # 2026-12-01 (a sample this small hears few; seed 8's came to hear one kind only).
     replaced = _tiny({"mode": "replace", "start": "2015-09", "capacity_factor": 1.5}, seed=4,
-                     concede_base_per_month=0.05)
+                     la_hearing_loss_initial=0.3, case_reading_weight=0.0)
     nat = {k: np.array(v) for k, v in replaced.national.items()}
     assert nat["hearings"].sum() > 0
     for total, parts in (("hearings", "hearings_{}"),

@@ -144,12 +144,6 @@ PARAMS: tuple[Param, ...] = (
         "assumption: parents (and their advisers) pursue appeals where the child's need is "
         "plainly greater; weak cases are advised against",
         "Effect of need severity on the appeal propensity."),
-    declare("appeal_assess_shift", 0.0, "logit", -6.0, 3.0, "family",
-        "assumption: most appeals are about the content or placement of a plan; a family "
-        "refused an assessment can ask again in six months, so fewer contest that refusal "
-        "(MoJ SEND appeals by type)",
-        "Shift of the appeal log-odds when the refusal is of an assessment (0: the same "
-        "propensity as for plans and placements)."),
     declare("appeal_advice_share", 0.5, "share", 0.0, 1.0, "family",
         "assumption: IPSEA, SOSSEN, parent-carer forums and solicitors advise many but not "
         "all appellants; better-resourced families reach advice more (NAO 2019)",
@@ -462,8 +456,7 @@ class Family(mesa.Agent):
              + p.appeal_success_weight * world.la_expected_success[self.la]
              + p.request_resources_weight * (self.resources - 0.5)
              - p.appeal_cost_weight + p.appeal_distrust_weight * (1.0 - self.trust_la)
-             + p.appeal_severity_weight * self.need
-             + (p.appeal_assess_shift if self.kind == S.KIND_ASSESS else 0.0))
+             + p.appeal_severity_weight * self.need)
         return _sigmoid(x)
 
     def _dispute_choice(self, world, p, draw, hit) -> None:

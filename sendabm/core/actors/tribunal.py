@@ -8,9 +8,11 @@ within its capacity, and finds for the family when the need it judges exceeds th
 legal bar for the kind of appeal. A mediation ends in agreement when the LA grants the
 remedy, which it does in the shadow of the tribunal: it weighs what agreeing costs (the
 provision at stake) against what it expects going on to cost (the chance of an appeal,
-the family's own, times its chance of losing the hearing, its view of the merits times
-its compliance with an advisory decision, times the provision from the hearing on, plus
-a defence's cost), with noise (``mediation_spread``). With no tribunal, or an advisory
+the family's own, times its chance of losing the hearing, from its view of the merits
+and of how hearings of the type go, times its compliance with an advisory decision,
+times the provision from the hearing on, plus a defence's cost), with noise
+(``mediation_spread``); it concedes an appeal by the same reckoning
+(:func:`sendabm.core.kernels.cases.settles`). With no tribunal, or an advisory
 one the LA ignores, going on costs it little, so it agrees less: the lever moves the
 LA's expectation, not a constant. The family accepts a granted remedy; after a failed
 mediation it may appeal, the more the more success it expects. These rules

@@ -129,11 +129,9 @@ def special_preference_logit(unmet_share, distrust, need, p):
 def appeal_logit(expected_success, area_shift, resources, trust_la, need, kind, p):
     """Log-odds that a family appeals a refusal of ``kind`` this month (``area_shift``:
     its LA's appeal offset, log-odds)."""
-    shift = p.appeal_assess_shift if kind == S.KIND_ASSESS else 0.0
     return (p.appeal_base_logit + area_shift + p.appeal_success_weight * expected_success
             + p.request_resources_weight * (resources - 0.5) - p.appeal_cost_weight
-            + p.appeal_distrust_weight * (1.0 - trust_la) + p.appeal_severity_weight * need
-            + shift)
+            + p.appeal_distrust_weight * (1.0 - trust_la) + p.appeal_severity_weight * need)
 
 
 @njit(cache=True, inline="always")
