@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import mesa
 
+from sendabm.core import states as S
 from sendabm.core.param import Param, declare
 
 PARAMS: tuple[Param, ...] = (
@@ -208,3 +209,24 @@ class Tribunal(mesa.Agent):
 LOGISTIC_PROBIT = 1.702
 """Scale that makes a logistic curve approximate the normal CDF (the LA's lawyers'
 foresight of a tribunal decision)."""
+
+
+def legal_bar(kind: int, p) -> float:
+    """Need the tribunal (or a body deciding in its place: the ombudsman, the court, a
+    replacing mechanism) requires to find for the family, by what the case is about,
+    need units: ``legal_threshold`` for an assessment ('may need'), times
+    ``tribunal_plan_bar_factor`` for a plan ('necessary'), and for a placement
+    ``tribunal_placement_bar_factor`` times the national ``special_threshold`` (one law,
+    whatever the LA's own bar). The one definition the tribunal, the professionals who
+    foresee it and the families who judge their case against it use; plain arithmetic, so
+    the kernels compile this same function.
+
+    Args:
+        kind: What was refused (``states.KIND_*``).
+        p: Parameter vector.
+    """
+    if kind == S.KIND_PLAN:
+        return p.legal_threshold * p.tribunal_plan_bar_factor
+    if kind == S.KIND_PLACEMENT:
+        return p.special_threshold * p.tribunal_placement_bar_factor
+    return p.legal_threshold

@@ -28,7 +28,7 @@ from sendabm.core.actors.local_authority import (
     WITHIN_20_WEEKS,
 )
 from sendabm.core.actors.tribunal import LOGISTIC_PROBIT
-from sendabm.core.kernels.family_month import appeal_logit, sigmoid
+from sendabm.core.kernels.family_month import appeal_logit, legal_bar, sigmoid
 from sendabm.core.param import NEED_UNIT_GBP
 
 CaseWorld = namedtuple(
@@ -66,13 +66,9 @@ CaseWorld = namedtuple(
 
 @njit(cache=True, inline="always")
 def tribunal_bar(fam, i, cw, p):
-    """Need the tribunal requires to find for the family, by what the case is about."""
-    kind = fam.kind[i]
-    if kind == S.KIND_PLAN:
-        return p.legal_threshold * p.tribunal_plan_bar_factor
-    if kind == S.KIND_PLACEMENT:
-        return p.special_threshold * p.tribunal_placement_bar_factor
-    return p.legal_threshold
+    """Need the tribunal requires to find for the family, by what the case is about
+    (:func:`sendabm.core.actors.tribunal.legal_bar`)."""
+    return legal_bar(fam.kind[i], p)
 
 
 @njit(cache=True, inline="always")

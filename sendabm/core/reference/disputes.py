@@ -17,7 +17,7 @@ from sendabm.core import states as S
 from sendabm.core.actors import local_authority as LA
 from sendabm.core.actors.family import WITHDRAW_BELOW_MERIT
 from sendabm.core.actors.local_authority import ASSESSED_VIEW_NOISE
-from sendabm.core.actors.tribunal import LOGISTIC_PROBIT
+from sendabm.core.actors.tribunal import LOGISTIC_PROBIT, legal_bar
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.reference.decisions import await_place, close, issue_plan, plan_topup
 
@@ -34,15 +34,11 @@ BRANCHES = (
 
 
 def tribunal_bar(ref, family, cw, p) -> float:
-    """Need the tribunal requires to find for the family, by what the case is about."""
-    if family.kind == S.KIND_PLAN:
-        ref.hit("bar_plan")
-        return p.legal_threshold * p.tribunal_plan_bar_factor
-    if family.kind == S.KIND_PLACEMENT:
-        ref.hit("bar_placement")
-        return p.special_threshold * p.tribunal_placement_bar_factor
-    ref.hit("bar_assessment")
-    return p.legal_threshold
+    """Need the tribunal requires to find for the family, by what the case is about
+    (:func:`sendabm.core.actors.tribunal.legal_bar`)."""
+    ref.hit({S.KIND_PLAN: "bar_plan", S.KIND_PLACEMENT: "bar_placement"}.get(
+        family.kind, "bar_assessment"))
+    return legal_bar(family.kind, p)
 
 
 def finds_for_family(ref, family, cw, p, sd: float, stream: int) -> bool:
