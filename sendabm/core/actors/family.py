@@ -47,6 +47,7 @@ import numpy as np
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors.tribunal import legal_bar
 from sendabm.core.param import NEED_UNIT_GBP, Param, declare
 from sendabm.core.population import COLUMNS, NEVER
 
@@ -155,14 +156,10 @@ PARAMS: tuple[Param, ...] = (
         "Effect of distrust in the LA on the appeal propensity."),
     declare("appeal_severity_weight", 0.5, "logit per need unit", 0.0, 20.0, "family",
         "assumption: parents (and their advisers) pursue appeals where the child's need is "
-        "plainly greater; weak cases are advised against",
-        "Effect of need severity on the appeal propensity."),
-    declare("appeal_assess_shift", 0.0, "logit", -6.0, 3.0, "family",
-        "assumption: most appeals are about the content or placement of a plan; a family "
-        "refused an assessment can ask again in six months, so fewer contest that refusal "
-        "(MoJ SEND appeals by type)",
-        "Shift of the appeal log-odds when the refusal is of an assessment (0: the same "
-        "propensity as for plans and placements)."),
+        "plainly greater than the legal test for what was refused; weak cases are advised "
+        "against",
+        "Effect on the appeal propensity of the child's need above the tribunal's bar for "
+        "what was refused (tribunal.legal_bar)."),
     declare("appeal_advice_share", 0.5, "share", 0.0, 1.0, "family",
         "assumption: IPSEA, SOSSEN, parent-carer forums and solicitors advise many but not "
         "all appellants; better-resourced families reach advice more (NAO 2019)",
@@ -492,13 +489,13 @@ class Family(mesa.Agent):
                 self.events |= S.EV_REQUEST | S.EV_SCHOOL_REQUEST
 
     def appeal_probability(self, world, p) -> float:
-        """Chance the family appeals a refusal this month."""
+        """Chance the family appeals a refusal this month: its child's need weighed
+        against the legal bar for what was refused (:func:`legal_bar`)."""
         x = (p.appeal_base_logit + world.la_appeal_shift[self.la]
              + p.appeal_success_weight * world.la_expected_success[self.la]
              + p.request_resources_weight * (self.resources - 0.5)
              - p.appeal_cost_weight + p.appeal_distrust_weight * (1.0 - self.trust_la)
-             + p.appeal_severity_weight * self.need
-             + (p.appeal_assess_shift if self.kind == S.KIND_ASSESS else 0.0))
+             + p.appeal_severity_weight * (self.need - legal_bar(self.kind, p)))
         return _sigmoid(x)
 
     def _dispute_choice(self, world, p, draw, hit) -> None:
@@ -624,7 +621,7 @@ def _redress_odds(kind: int, need: float, unmet: float, resources: float, trust_
     distrust = 1.0 - trust_la
     unmet_share = unmet / need if need > 0.0 else 0.0
     complaint = math.exp(p.complaint_base_logit + shift + p.complaint_distrust_weight * distrust)
-    bar = p.legal_threshold * (p.tribunal_plan_bar_factor if kind == S.KIND_PLAN else 1.0)
+    bar = legal_bar(kind, p)
     law_is_clear = (kind in (S.KIND_ASSESS, S.KIND_PLAN)
                     and need >= p.judicial_review_clear_margin * bar)
     review = math.exp(p.judicial_review_base_logit + shift

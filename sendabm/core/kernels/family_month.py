@@ -20,6 +20,7 @@ from numba import njit, prange
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors import tribunal as TR
 from sendabm.core.actors.family import (
     MILD_NEED,
     NEED_CAP,
@@ -31,6 +32,10 @@ from sendabm.core.actors.family import (
 from sendabm.core.kernels import parameter_record
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.population import NEVER
+
+legal_bar = njit(cache=True, inline="always")(TR.legal_bar)
+"""The legal bar by what was refused (:func:`sendabm.core.actors.tribunal.legal_bar`),
+compiled."""
 
 N_CHUNKS = 64
 """Row chunks handed to threads (rows are independent, so any number gives the same result)."""
@@ -134,12 +139,12 @@ def special_preference_logit(unmet_share, distrust, need, p):
 @njit(cache=True, inline="always")
 def appeal_logit(expected_success, area_shift, resources, trust_la, need, kind, p):
     """Log-odds that a family appeals a refusal of ``kind`` this month (``area_shift``:
-    its LA's appeal offset, log-odds)."""
-    shift = p.appeal_assess_shift if kind == S.KIND_ASSESS else 0.0
+    its LA's appeal offset, log-odds): the child's need is weighed against the legal bar
+    for what was refused (:func:`legal_bar`), low for an assessment."""
     return (p.appeal_base_logit + area_shift + p.appeal_success_weight * expected_success
             + p.request_resources_weight * (resources - 0.5) - p.appeal_cost_weight
-            + p.appeal_distrust_weight * (1.0 - trust_la) + p.appeal_severity_weight * need
-            + shift)
+            + p.appeal_distrust_weight * (1.0 - trust_la)
+            + p.appeal_severity_weight * (need - legal_bar(kind, p)))
 
 
 @njit(cache=True, inline="always")
@@ -159,7 +164,7 @@ def redress_route(u, kind, need, unmet, resources, trust_la, setting, year, cont
     unmet_share = unmet / need if need > 0.0 else 0.0
     complaint = math.exp(p.complaint_base_logit + shift + p.complaint_distrust_weight * distrust)
     review = private = home = 0.0
-    bar = p.legal_threshold * (p.tribunal_plan_bar_factor if kind == S.KIND_PLAN else 1.0)
+    bar = legal_bar(kind, p)
     if (kind == S.KIND_ASSESS or kind == S.KIND_PLAN) and need >= (
             p.judicial_review_clear_margin * bar):
         review = math.exp(p.judicial_review_base_logit + shift
