@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from sendabm.core import calendar, exogenous
+from sendabm.core.model import SendModel
 from sendabm.core.parameters import as_vector, defaults
 from sendabm.core.scenario import default_scenario
-from sendabm.experiments.run import run_national
+from sendabm.experiments.run import output_of, run_national
 
 
 def test_factor_applies_in_closure_months_only():
@@ -35,3 +36,20 @@ def test_closures_cut_requests_in_those_months_and_not_before():
     # and settings' chances), so requests fall by less than the factor for children
     # whose need makes a request likely anyway.
     assert closed[april:august].sum() < 0.8 * open_[april:august].sum()
+
+
+
+def test_no_requests_while_closed_at_factor_zero_in_both_engines():
+    """A factor of 0 (in range) stops requests in the closure months, in the kernels and
+    in the plain-Python twin alike."""
+    scen = default_scenario().with_overrides(
+        run={"scale": 0.002, "end": "2020-06", "seed": 3},
+        parameters={"closure_request_factor": 0.0})
+    for engine in ("numba", "python"):
+        model = SendModel(scen, engine=engine)
+        model.run()
+        out = output_of(model, 0.0)
+        months = [d.strftime("%Y-%m") for d in out.dates]
+        requests = np.asarray(out.national["assessment_requests"])
+        assert np.all(requests[months.index("2020-04"):] == 0), engine
+        assert requests[:months.index("2020-04")].sum() > 0, engine

@@ -606,10 +606,14 @@ def early_years_onset_per_year(p) -> float:
 
 
 def _sigmoid(x: float) -> float:
+    if x == -math.inf:  # a chance of 0 (below); math.exp would overflow, the kernel gives 0
+        return 0.0
     return 1.0 / (1.0 + math.exp(-x))
 
 
 def _logit(p: float) -> float:
+    if p <= 0.0:  # e.g. closure_request_factor 0: as the kernel, where log(0) is -inf
+        return -math.inf
     return math.log(p / (1.0 - p))
 
 
