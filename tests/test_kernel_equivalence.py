@@ -55,20 +55,25 @@ def _scenario(name: str | None, start: str = POLICY_START, options: dict | None 
 RUNS = {
     "baseline": (lambda: _scenario(None), (7, 8), None),
     # The calibrated LAs concede most appeals, so a sample this small would see almost
-    # no hearing; LAs that concede less send cases to the advisory mechanism's decisions,
-    # and every appellant is advised on the merits (so some withdraw).
+    # no hearing; LAs that expect to lose few hearings concede less and send cases to the
+    # advisory mechanism's decisions.
     "tribunal_advisory": (lambda: _scenario("tribunal_replace",
                                             options={"tribunal": {"binding": False}},
-                                            parameters={"concede_base_per_month": 0.05,
+                                            parameters={"la_hearing_loss_initial": 0.3,
+                                                        "case_reading_weight": 0.0,
                                                         "appeal_advice_share": 1.0}),
                           (7, 8), None),
-    "isos_package": (lambda: _scenario("isos_package"), (7, 8), None),
+    # Young people past 19 leave their plans more readily than the calibrated rate, so
+    # the small sample sees plans cease at 19-25.
+    "isos_package": (lambda: _scenario("isos_package",
+                                       parameters={"post19_cease_per_year": 0.5}),
+                     (7, 8), None),
     # The tribunal goes after 28 months (pending appeals lapse) and mediation three
     # months later. Special schools start full and add no places, and the few
     # independent places (none filled in 2014, none added) are soon full, while
     # families ask for special settings and appeal more, and LAs concede more: ordered
     # placements go over capacity, and with limits on choice some orders name a state
-    # place.
+    # place (LAs that expect to lose every hearing concede more).
     "closures_and_full_providers": (
         lambda: _scenario("tribunal_remove", start="2017-01", added=(
             {"name": "choice_limits", "strength": 0.5},),
@@ -76,17 +81,25 @@ RUNS = {
             "independent_initial_need": 10.0, "independent_expansion_per_year": 0.0,
             "special_vacancy_initial": 0.0, "commissioning_share": 0.0,
             "special_preference_base_logit": -4.0, "appeal_base_logit": -1.0,
-            "wait_before_independent": 2, "concede_base_per_month": 0.5}),
+            "wait_before_independent": 2, "la_hearing_loss_initial": 1.0,
+            "case_reading_weight": 0.0}),
         (7,), "2017-04"),
-    # The tribunal goes after 24 months, LAs concede few appeals (so binding hearings are
-    # held before), and families who cannot appeal take the routes beyond the tribunal
-    # readily: judicial reviews are claimed, won and lost, and LAs ignore some of the
-    # ombudsman's recommendations.
+    # The tribunal goes after 24 months, LAs concede few appeals (expecting to lose few
+    # hearings, so binding hearings are held before), and families who cannot appeal take
+    # the routes beyond the tribunal readily: judicial reviews are claimed, won and lost,
+    # and LAs ignore some of the ombudsman's recommendations. Before, every appellant is
+    # advised on the merits and, with a placement bar at the LA's own, some placement
+    # appeals are weak: some withdraw. Early-years settings identify quickly and ask for
+    # assessments readily, so the sample's few children before Reception make requests of
+    # the settings' own.
     "redress_routes": (
         lambda: _scenario("tribunal_remove", start="2016-09", parameters={
-            "appeal_base_logit": -1.0, "concede_base_per_month": 0.05,
+            "appeal_base_logit": -1.0, "la_hearing_loss_initial": 0.3,
+            "case_reading_weight": 0.0, "appeal_advice_share": 1.0,
+            "tribunal_placement_bar_factor": 1.0,
             "judicial_review_base_logit": 0.0, "ombudsman_months": 2,
-            "ombudsman_compliance": 0.3}),
+            "ombudsman_compliance": 0.3, "early_years_identification_per_month": 0.3,
+            "early_years_request_per_month": 0.3}),
         (7,), None),
 }
 """Run name -> (scenario, seeds, month mediation closes or None)."""
@@ -123,7 +136,7 @@ def _differences(fast: SendModel, slow: SendModel) -> list[str]:
     arrays = {
         "special": ("roll", "places"),
         "providers": ("roll", "places", "over", "referrals", "fee"),
-        "las": ("assess_threshold", "plan_threshold", "concede", "expected_success",
+        "las": ("assess_threshold", "plan_threshold", "loss_belief", "expected_success",
                 "mean_trust", "ep_fte", "deficit_gbp"),
         "schools": ("roll", "sen", "sen_demand", "support_ratio", "mean_trust",
                     "inclusiveness"),

@@ -203,6 +203,7 @@ def test_la_fit_of_run_folders(runs, tmp_path):
     text = (tmp_path / F.LA_FIT_MD).read_text()
     assert all(f"## {m.label}, 2022" in text for m in F.FIT_MEASURES)
     assert "Requests refused assessment against" in text and "| 2022 |" in text
+    assert "## Each LA's mean over 2019-2022" in text
 
     assert (tmp_path / F.LA_FIT_PNG).stat().st_size > 10_000
 
@@ -248,3 +249,20 @@ def test_relation_is_read_within_each_side():
              ("appeal_rate", 2022): F.Pairs(codes, codes, refusals[::-1], refusals * 2)}
     model, record = F.relation(F.LAFit(pairs, 1), "refusal_share", "appeal_rate", 2022)
     assert model == pytest.approx(-1.0) and record == pytest.approx(1.0)
+
+
+def test_mean_fit_averages_each_la_over_its_years_and_measures_their_movement():
+    codes = ("E1", "E2", "E3")
+    # E1 moves 0.1 <-> 0.3 in the record and stays at 0.2 in the model; E3 is missing
+    # from the model in 2021, so its mean there is over 2022 alone.
+    pairs = {("refusal_share", 2021): F.Pairs(codes, codes, np.array([0.2, 0.4, np.nan]),
+                                              np.array([0.1, 0.4, 0.6])),
+             ("refusal_share", 2022): F.Pairs(codes, codes, np.array([0.2, 0.4, 0.5]),
+                                              np.array([0.3, 0.4, 0.7]))}
+    f = F.mean_fit(F.LAFit(pairs, 1), "refusal_share")
+    assert f.fit.n == 3 and f.fit.rho == pytest.approx(1.0)
+    np.testing.assert_allclose(f.fit.model_deciles[4], 0.4)
+    np.testing.assert_allclose(f.fit.record_deciles[4], 0.4)
+    assert f.model_yearly_sd == pytest.approx(0.0)
+    # record: E1 deviates by +-0.1 and E2 by 0 (2 degrees of freedom; E3 has one year)
+    assert f.record_yearly_sd == pytest.approx(np.sqrt(0.02 / 2))

@@ -5,6 +5,7 @@ import numpy as np
 from numba import njit
 
 from sendabm.core import rng
+from sendabm.core import states as S
 from sendabm.core.kernels.family_month import next_onset
 from sendabm.core.kernels.onsets import schedule_onsets
 from sendabm.core.parameters import as_vector, defaults
@@ -38,7 +39,7 @@ def test_schedule_matches_next_onset():
     fam.active[:] = 1
     fam.need[:] = np.where(draw.random(n) < 0.1, 1.0, 0.0)
     for now in (0, 12, 37, 250):
-        fam.year[:] = draw.integers(0, 16, n)
+        fam.year[:] = draw.integers(S.FIRST_YEAR, 16, n)  # early years to post-19
         rows = np.arange(n, dtype=np.int64)
         schedule_onsets(fam, rows, now, key, multipliers, p)
         expected = [-1000 if fam.need[i] > 0 else next_onset(

@@ -20,10 +20,13 @@ def england():
 
 @pytest.fixture(scope="module")
 def start():
-    """A model at set-up (scale 0.02) and each LA's starting pupils, plans and placements."""
+    """A model at set-up (scale 0.02) and each LA's starting pupils (and post-19 young
+    people, none at the start), their plans and placements."""
     model = SendModel(scale=0.02, seed=3)
     fam, n = model.families, model.areas.n
-    active = fam.active == 1
+    # The pupils: the bars are solved for them (the children before Reception are drawn
+    # against the same bars with their own prevalence, and hold few plans).
+    active = (fam.active == 1) & (fam.year >= 0)
     plan = active & (fam.sen == S.EHCP)
     special = plan & np.isin(fam.setting, (S.SPECIAL, S.INDEPENDENT))
     counts = {name: np.bincount(fam.la[rows], minlength=n)

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from sendabm.core import parameters
-from sendabm.core.actors.tribunal import Tribunal
+from sendabm.core import states as S
+from sendabm.core.actors.tribunal import Tribunal, legal_bar
+from sendabm.core.kernels import family_month as F
 from sendabm.core.measures import DECISION_KINDS, SLOT
 from sendabm.core.model import SendModel
 from sendabm.core.scenario import default_scenario
@@ -101,14 +103,14 @@ def replaced() -> SendModel:
     # LAs that concede less, so a sample this small holds hearings (as the kernel
     # equivalence test's advisory run).
     return _tiny({"mode": "replace", "start": "2015-09", "capacity_factor": 1.5},
-                 concede_base_per_month=0.05)
+                 la_hearing_loss_initial=0.3, case_reading_weight=0.0)
 
 
 def test_hearings_by_kind_sum_to_hearings_and_record_their_wait():
     # Seed 4: its sample hears all three kinds of appeal under the calibrated set of
     # 2026-12-01 (a sample this small hears few; seed 8's came to hear one kind only).
     replaced = _tiny({"mode": "replace", "start": "2015-09", "capacity_factor": 1.5}, seed=4,
-                     concede_base_per_month=0.05)
+                     la_hearing_loss_initial=0.3, case_reading_weight=0.0)
     nat = {k: np.array(v) for k, v in replaced.national.items()}
     assert nat["hearings"].sum() > 0
     for total, parts in (("hearings", "hearings_{}"),
@@ -153,3 +155,21 @@ def test_a_removed_tribunal_hears_nothing_and_shrinks_to_its_floor():
     floor = model.p.tribunal_capacity_floor * model.tribunal.initial / model.scale
     assert capacity.min() >= floor - 1e-9
     assert capacity[-1] < capacity[0]
+
+
+def test_one_legal_bar_by_what_was_refused_and_families_weigh_need_against_it():
+    p = parameters.as_vector({
+        **parameters.defaults(), "legal_threshold": 0.2, "tribunal_plan_bar_factor": 1.5,
+        "special_threshold": 1.0, "tribunal_placement_bar_factor": 0.5,
+        "appeal_severity_weight": 2.0})
+    assert legal_bar(S.KIND_ASSESS, p) == 0.2
+    assert legal_bar(S.KIND_PLAN, p) == pytest.approx(0.3)
+    assert legal_bar(S.KIND_PLACEMENT, p) == 0.5
+    # The compiled bar is the same function.
+    assert F.legal_bar(S.KIND_PLACEMENT, p) == legal_bar(S.KIND_PLACEMENT, p)
+    # The same child is readier to contest a refusal to assess, whose legal test is low,
+    # than a refused placement: by the severity weight times the difference of the bars.
+    odds = [F.appeal_logit(0.8, 0.0, 0.5, 0.5, 0.4, kind, p)
+            for kind in (S.KIND_ASSESS, S.KIND_PLAN, S.KIND_PLACEMENT)]
+    assert odds[0] - odds[2] == pytest.approx(2.0 * (0.5 - 0.2))
+    assert odds[0] > odds[1] > odds[2]

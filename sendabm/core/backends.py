@@ -103,12 +103,6 @@ class KernelBackend:
     schedule_onsets = staticmethod(schedule_onsets)
 
     @staticmethod
-    def assign_schools(fam, rows, schools, key, tick) -> None:
-        """Children in mainstream or further education get a school of their phase in
-        their LA (:meth:`~sendabm.core.actors.mainstream.MainstreamSchools.assign`)."""
-        schools.assign(fam, rows, key, tick)
-
-    @staticmethod
     def families_month(fam, world, p, last_busy, onsets):
         """Phases 2-4 (:func:`~sendabm.core.kernels.family_month.family_month`)."""
         return family_month(fam, world, p, last_busy, onsets)

@@ -1,6 +1,7 @@
-"""The school year (ODD §3 step 1, each September): children move up a year,
-transfer at Year 7 and post-16, leave after Year 13 (or, with a plan, by age 25),
-and a new Reception cohort arrives.
+"""The school year (ODD §3 step 1, each September): children move up a year, move
+from early years into Reception, transfer at Year 7 and post-16, leave after Year 13
+(or, with a plan, by age 25), and a new cohort of two-year-olds arrives in early years
+(:mod:`sendabm.core.actors.early_years`).
 
 New children are set up by :func:`init_rows`, the same code that builds the
 starting population (:func:`starting_layout`, :func:`init_population`), so a child
@@ -21,8 +22,9 @@ from sendabm.core.actors.family import (
     INITIAL_WELLBEING,
     NEED_CAP,
     NEET_BASE_LOGIT,
+    early_years_onset_per_year,
 )
-from sendabm.core.actors.mainstream import SECONDARY
+from sendabm.core.actors.mainstream import PRIMARY, SECONDARY
 from sendabm.core.kernels.school_year import age_rows
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.population import INIT_SLICE, NEVER, Families, free_rows
@@ -31,22 +33,42 @@ NEED_CUMULATIVE = np.cumsum(S.NEED_SHARES)
 
 
 def prevalence(year: np.ndarray, p) -> np.ndarray:
-    """Share of children with a need by year group in 2014 (cumulative onset hazard)."""
+    """Share of children with a need by year group in 2014 (cumulative onset hazard):
+    ``need_at_entry`` at Reception entry, ``early_years_need_share`` of it at age 2
+    (year group ``FIRST_YEAR``) and the early-years hazard in between."""
     ages = np.arange(S.SCHOOL_YEARS + 1)
     yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * ages)
-    cumulative = -math.log(1.0 - p.need_at_entry) + np.concatenate([[0.0], np.cumsum(yearly)])
-    return 1.0 - np.exp(-cumulative[np.minimum(year, S.SCHOOL_YEARS)])
+    early = early_years_onset_per_year(p) * np.arange(S.FIRST_YEAR, 0)
+    cumulative = -math.log(1.0 - p.need_at_entry) + np.concatenate(
+        [early, [0.0], np.cumsum(yearly)])
+    return 1.0 - np.exp(-cumulative[np.minimum(year, S.SCHOOL_YEARS) - S.FIRST_YEAR])
 
 
-def starting_layout(la_pupils: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def identified_share(year: np.ndarray, p) -> np.ndarray:
+    """Share of the needs of a starting or arriving child recorded as SEN support:
+    ``INITIAL_IDENTIFIED`` at school age; before Reception, as if identified at the
+    early-years rate since the middle of the year the child entered at age 2."""
+    months = 12.0 * (np.asarray(year, dtype=np.float64) - S.FIRST_YEAR) + 6.0
+    early = -np.expm1(-p.early_years_identification_per_month * months)
+    return np.where(np.asarray(year) < 0, early, INITIAL_IDENTIFIED)
+
+
+def starting_layout(la_pupils: np.ndarray, early_years: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """LA and year group of each starting child: each LA's pupils spread evenly over
-    Reception to Year 13 (earlier years get the remainder)."""
+    Reception to Year 13 (earlier years get the remainder), then, after every pupil, each
+    LA's children in the early years, ``early_years[la, k]`` in year group
+    ``FIRST_YEAR + k``. The pupils come first so they keep their rows and uids."""
     n_la = la_pupils.size
     base, extra = la_pupils // S.SCHOOL_YEARS, la_pupils % S.SCHOOL_YEARS
     counts = base[:, None] + (np.arange(S.SCHOOL_YEARS)[None, :] < extra[:, None])
     la = np.repeat(np.repeat(np.arange(n_la), S.SCHOOL_YEARS), counts.ravel())
-    year = np.repeat(np.tile(np.arange(S.SCHOOL_YEARS), n_la), counts.ravel()).astype(np.int8)
-    return la.astype(np.int16), year
+    year = np.repeat(np.tile(np.arange(S.SCHOOL_YEARS), n_la), counts.ravel())
+    early_years = np.asarray(early_years, dtype=np.int64)
+    early_la = np.repeat(np.arange(n_la), early_years.sum(axis=1))
+    early_year = np.repeat(np.tile(np.arange(S.FIRST_YEAR, 0), n_la), early_years.ravel())
+    return (np.concatenate([la, early_la]).astype(np.int16),
+            np.concatenate([year, early_year]).astype(np.int8))
 
 
 def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, p, key,
@@ -75,7 +97,8 @@ def init_population(fam: Families, la: np.ndarray, year: np.ndarray, tick: int, 
 def intake(fam: Families, la_counts: np.ndarray, first_uid: int, tick: int, p, key,
            plan_threshold: np.ndarray, special_threshold: np.ndarray,
            init_rows: Callable) -> tuple[Families, np.ndarray]:
-    """A new Reception cohort of ``la_counts[k]`` children in each LA ``k``, in free rows
+    """A new cohort of two-year-olds (year group ``FIRST_YEAR``, in early years) of
+    ``la_counts[k]`` children in each LA ``k``, in free rows
     (the columns grow if needed), with uids from ``first_uid``, set up by ``init_rows``
     (the backend's :func:`init_rows`) as an intake.
 
@@ -86,8 +109,8 @@ def intake(fam: Families, la_counts: np.ndarray, first_uid: int, tick: int, p, k
     fam, rows = free_rows(fam, total)
     la = np.repeat(np.arange(la_counts.size), la_counts)
     uid = np.arange(first_uid, first_uid + total, dtype=np.int32)
-    init_rows(fam, rows, la, np.zeros(total, np.int8), uid, tick, p, key, plan_threshold,
-              special_threshold, initial=False)
+    init_rows(fam, rows, la, np.full(total, S.FIRST_YEAR, np.int8), uid, tick, p, key,
+              plan_threshold, special_threshold, initial=False)
     return fam, rows
 
 
@@ -128,7 +151,9 @@ def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
         plan_threshold: Each LA's current plan threshold, need units.
         special_threshold: Each LA's special-setting threshold, need units.
         initial: True for the 2014 population (settings assigned directly); False for
-            an intake (children needing a special place join the queue for one).
+            an intake (which arrives at age 2, in early years, with no plan yet). Children
+            before Reception are in early years either way; a school-age child of an
+            intake (none is, since early years) would start in mainstream.
         independent_need: Each LA's need at or above which a plan-holder of the 2014
             population is in an independent special school (``initial`` only).
     """
@@ -141,6 +166,7 @@ def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
     resources = u(rng.INIT_RESOURCES)
     fam.resources[rows] = resources
     fam.quintile[rows] = np.minimum(4, (resources * 5).astype(np.int64)) + 1
+    early = np.asarray(year) < 0
     has_need = u(rng.INIT_NEED) < prevalence(year, p)
     need = np.where(has_need, p.need_severity_median * np.exp(p.need_severity_sigma
                                                               * z(rng.INIT_SEVERITY)), 0.0)
@@ -149,23 +175,25 @@ def init_rows(fam: Families, rows: np.ndarray, la: np.ndarray, year: np.ndarray,
     types = np.searchsorted(NEED_CUMULATIVE, u(rng.INIT_NEED_TYPE), side="right")
     types = np.minimum(types, len(S.NEED_SHARES) - 1)
     fam.need_type[rows] = np.where(has_need, types, -1)
-    identified = has_need & (u(rng.INIT_IDENTIFY) < INITIAL_IDENTIFIED)
+    identified = has_need & (u(rng.INIT_IDENTIFY) < identified_share(year, p))
     view = need * np.exp(p.la_observation_sd * z(rng.INIT_STATUS))
-    ehcp = identified & (view >= plan_threshold[la])
+    # A child arriving before Reception holds no plan yet: its plan, if any, comes from a
+    # request (the 2014 population's plans are its stock).
+    ehcp = identified & (view >= plan_threshold[la]) & (initial | ~early)
     fam.sen[rows] = np.where(ehcp, S.EHCP, np.where(identified, S.SEN_SUPPORT, S.SEN_NONE))
     threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
     topup = np.maximum(0.0, need - threshold_units - p.ordinarily_available_units) * p.topup_rate
     fam.topup[rows] = np.where(ehcp, topup, 0.0)
-    setting = np.full(rows.size, S.MAINSTREAM, dtype=np.int8)
+    setting = np.where(early, S.EARLY_YEARS, S.MAINSTREAM).astype(np.int8)
     stage = np.full(rows.size, S.IDLE, dtype=np.int8)
-    specialist = ehcp & (need >= special_threshold[la])
+    # Before Reception a plan names the early-years setting (the move into Reception
+    # settles a special place).
+    specialist = ehcp & (need >= special_threshold[la]) & ~early
     if initial:
         setting[specialist] = S.SPECIAL
-        setting[ehcp & (need >= independent_need[la])] = S.INDEPENDENT
+        setting[ehcp & ~early & (need >= independent_need[la])] = S.INDEPENDENT
         post16 = ehcp & (setting == S.MAINSTREAM) & (year >= 12)
         setting[post16 & (u(rng.POST16_FE) < p.post16_fe_share)] = S.FURTHER_EDUCATION
-    else:
-        stage[specialist] = S.AWAITING_PLACE
     fam.setting[rows] = setting
     fam.stage[rows] = stage
     fam.kind[rows] = np.where(stage == S.AWAITING_PLACE, S.KIND_PLACEMENT, S.KIND_NONE)
@@ -200,9 +228,13 @@ def _chance(key, stream: int, fam: Families, rows: np.ndarray, tick: int,
     return rows[rng.uniforms(key, stream, fam.uid[rows], tick) < probability]
 
 
-def age_and_transfer(fam: Families, p, key, tick: int, schools,
+def age_and_transfer(fam: Families, p, key, tick: int, schools, special_threshold: np.ndarray,
                      neet_logit_shift: float = 0.0) -> dict[str, float]:
-    """Move everyone up a year; transfers at Year 7 and post-16; leavers.
+    """Move everyone up a year; the move into Reception; transfers at Year 7 and
+    post-16; leavers.
+
+    ``special_threshold`` is each LA's need at which a plan names a special setting: a
+    plan-holder moving into Reception with such a need waits for a special place.
 
     Draws are made only for the children a decision concerns (each keyed by its uid,
     so the subset does not change anyone's draw). The move itself is one pass over
@@ -213,7 +245,9 @@ def age_and_transfer(fam: Families, p, key, tick: int, schools,
     """
     leaving = np.empty(fam.active.size, dtype=np.bool_)
     shares = np.array([p.post16_fe_share, p.post16_plan_continue, p.post19_cease_per_year])
-    age_rows(fam, key, tick, shares, schools.first[SECONDARY], schools.count[SECONDARY], leaving)
+    age_rows(fam, key, tick, shares, schools.first[PRIMARY], schools.count[PRIMARY],
+             schools.first[SECONDARY], schools.count[SECONDARY],
+             np.asarray(special_threshold, dtype=np.float64), leaving)
     leaving = np.flatnonzero(leaving)
     progress = fam.progress[leaving].astype(np.float64)
     # A destinations service (policy R5) supports leavers with SEN only.

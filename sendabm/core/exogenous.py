@@ -10,6 +10,8 @@ import csv
 import functools
 from importlib import resources
 
+from sendabm.core import calendar
+
 
 @functools.cache
 def series(name: str) -> dict[int, float]:
@@ -44,3 +46,23 @@ def pupils(school_year: int) -> float:
 def high_needs_allocation(financial_year: int) -> float:
     """High-needs block for England in the financial year starting April, GBP/year."""
     return value("high_needs_allocation_gbp", financial_year)
+
+
+SCHOOL_CLOSURES: tuple[str, ...] = ("2020-04", "2020-05", "2020-06", "2020-07",
+                                    "2021-01", "2021-02")
+"""Months schools in England were closed to most pupils in the COVID-19 pandemic (DfE:
+from 23 March to the end of the 2019/20 summer term, with a partial return from 1 June,
+and from 5 January to 8 March 2021): the months families and schools asked for fewer
+assessments (SEN2: initial requests fell from 82,329 in 2019 to 75,951 in 2020, then rose
+to 93,302 in 2021)."""
+
+
+@functools.cache
+def _closure_ticks() -> frozenset[int]:
+    return frozenset(calendar.tick_of(month) for month in SCHOOL_CLOSURES)
+
+
+def request_factor(tick: int, p) -> float:
+    """Multiplier on families' and schools' chance of requesting an assessment in month
+    ``tick``: ``closure_request_factor`` while schools were closed, else 1."""
+    return float(p.closure_request_factor) if tick in _closure_ticks() else 1.0

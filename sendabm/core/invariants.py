@@ -45,10 +45,10 @@ _CODES = {
     # column: (lowest valid, highest valid)
     "active": (0, 1),
     "sen": (S.SEN_NONE, S.EHCP),
-    "setting": (S.MAINSTREAM, S.HOME_EDUCATION),
+    "setting": (S.MAINSTREAM, S.EARLY_YEARS),
     "stage": (S.IDLE, len(S.STAGE_NAMES) - 1),
     "kind": (S.KIND_NONE, S.KIND_PLACEMENT),
-    "year": (0, S.FINAL_YEAR),
+    "year": (S.FIRST_YEAR, S.FINAL_YEAR),
     "quintile": (1, 5),
     "need_type": (-1, len(S.NEED_NAMES) - 1),
 }
@@ -192,6 +192,10 @@ def check_rows(model: SendModel, month: str) -> None:
     if bad is not None:
         _fail(COUNTED_ONCE, month, f"{_row(model, int(rows[bad]))} is in a special or "
               "independent setting without an EHC plan")
+    bad = _first((setting == S.EARLY_YEARS) != (year < 0))
+    if bad is not None:
+        _fail(COUNTED_ONCE, month, f"{_row(model, int(rows[bad]))}: a child is in early years "
+              "if and only if it is before Reception (year < 0)")
     bad = _first((year >= S.SCHOOL_YEARS) & (fam.sen[rows] != S.EHCP))
     if bad is not None:
         _fail(COUNTED_ONCE, month, f"{_row(model, int(rows[bad]))} is past Year 13 without "
@@ -215,11 +219,12 @@ def check_counted_once(model: SendModel, month: str) -> None:
     rate built on it.
 
     Per LA, from the panel recorded this month (rescaled to the sample):
-    pupils + (EHC plans - school-age EHC plans) == active rows, i.e. school-age rows
-    plus post-19 rows (which all hold plans, see :func:`check_rows`); pupils, SEN
-    support, plans and placements equal the rows with that state; EHC plans equal the
-    sum of plans by setting (mainstream, special, independent, further education, home
-    education);
+    pupils + children in early years + (EHC plans - school-age EHC plans - early-years
+    EHC plans) == active rows, i.e. school-age rows, early-years rows and post-19 rows
+    (which all hold plans, see :func:`check_rows`); pupils, SEN support (school age and
+    early years), plans and placements equal the rows with that state; EHC plans equal
+    the sum of plans by setting (mainstream, special, independent, further education,
+    home education, early years);
     and for each count the five family-resources quintiles add up to the total. The
     national series equals the sum of the LA panel.
     """
@@ -231,11 +236,16 @@ def check_counted_once(model: SendModel, month: str) -> None:
     la, year, sen, setting = (fam.la[rows].astype(np.int64), fam.year[rows], fam.sen[rows],
                               fam.setting[rows])
     plan = sen == S.EHCP
+    early = year < 0
+    school_age = ~early & (year < S.SCHOOL_YEARS)
     expected = {
-        "pupils": year < S.SCHOOL_YEARS,
-        "sen_support": sen == S.SEN_SUPPORT,
+        "pupils": school_age,
+        "early_years_children": early,
+        "sen_support": (sen == S.SEN_SUPPORT) & ~early,
+        "early_years_sen_support": (sen == S.SEN_SUPPORT) & early,
         "ehc_plans": plan,
-        "ehc_plans_school_age": plan & (year < S.SCHOOL_YEARS),
+        "ehc_plans_school_age": plan & school_age,
+        "ehc_plans_early_years": plan & early,
         "placements_mainstream": plan & (setting == S.MAINSTREAM),
         "placements_special": setting == S.SPECIAL,
         "placements_independent": setting == S.INDEPENDENT,
@@ -245,12 +255,14 @@ def check_counted_once(model: SendModel, month: str) -> None:
     }
     counts = {name: _sample_counts(model, name, month) for name in expected}
     rows_per_la = np.bincount(la, minlength=n_la)
-    counted = (counts["pupils"][:, 0] + counts["ehc_plans"][:, 0]
-               - counts["ehc_plans_school_age"][:, 0])
+    counted = (counts["pupils"][:, 0] + counts["early_years_children"][:, 0]
+               + counts["ehc_plans"][:, 0] - counts["ehc_plans_school_age"][:, 0]
+               - counts["ehc_plans_early_years"][:, 0])
     bad = _first(counted != rows_per_la)
     if bad is not None:
         _fail(COUNTED_ONCE, month, f"{_la_name(model, bad)} has {rows_per_la[bad]} active rows "
-              f"but the panel counts {counted[bad]} children (pupils + post-19 plans)")
+              f"but the panel counts {counted[bad]} children (pupils, early years and post-19 "
+              "plans)")
     for name, mask in expected.items():
         have = np.bincount(la[mask], minlength=n_la)
         bad = _first(counts[name][:, 0] != have)
@@ -265,7 +277,8 @@ def check_counted_once(model: SendModel, month: str) -> None:
     by_setting = sum(counts[k][:, 0] for k in ("placements_mainstream", "placements_special",
                                                "placements_independent",
                                                "placements_further_education",
-                                               "placements_home_education"))
+                                               "placements_home_education",
+                                               "ehc_plans_early_years"))
     bad = _first(by_setting != counts["ehc_plans"][:, 0])
     if bad is not None:
         _fail(COUNTED_ONCE, month, f"{_la_name(model, bad)}: plans by setting add up to "

@@ -124,6 +124,7 @@ SCOPES = (CELL, LA, NATIONAL_ONLY, INTERNAL)
 
 # Owners: the actor whose behaviour a measure reports (for docs and the actor modules).
 FAMILY = "family"
+EARLY_YEARS = "early_years"
 MAINSTREAM = "mainstream"
 SPECIAL = "special"
 INDEPENDENT = "independent"
@@ -131,7 +132,8 @@ LOCAL_AUTHORITY = "local_authority"
 TRIBUNAL = "tribunal"
 REDRESS = "redress"
 SYSTEM = "system"
-OWNERS = (FAMILY, MAINSTREAM, SPECIAL, INDEPENDENT, LOCAL_AUTHORITY, TRIBUNAL, REDRESS, SYSTEM)
+OWNERS = (FAMILY, EARLY_YEARS, MAINSTREAM, SPECIAL, INDEPENDENT, LOCAL_AUTHORITY, TRIBUNAL,
+          REDRESS, SYSTEM)
 
 # Units used by the formats of tables and figures.
 GBP = "GBP"
@@ -477,6 +479,8 @@ _SPENDING: tuple[Measure, ...] = (
     _spend("spend_special_gbp", "State special schools", owner=SPECIAL),
     _spend("spend_independent_gbp", "Independent schools", owner=INDEPENDENT),
     _spend("spend_further_education_gbp", "Further education"),
+    _spend("spend_early_years_gbp", "Early-years plans", owner=EARLY_YEARS,
+           note="`early_years_plan_cost_gbp` a year for each plan before Reception."),
     _spend("spend_transport_gbp", "Transport"),
     _spend("spend_tribunal_gbp", "Tribunal costs", owner=TRIBUNAL),
     _spend("spend_other_high_needs_gbp", "Other high needs",
@@ -491,12 +495,20 @@ REGISTRY: tuple[Measure, ...] = (
     _counted("pupils", STOCK, "children", "Pupils (Reception to Year 13)", owner=FAMILY,
              short="Pupils", contract=1),
     _counted("sen_support", STOCK, "children", "Children on SEN support", owner=MAINSTREAM,
-             short="SEN support", contract=2, compare=27),
+             short="SEN support", contract=2, compare=27,
+             note="Reception to Year 13 (early years: `early_years_sen_support`)."),
+    _counted("early_years_children", STOCK, "children", "Children in early years (aged 2-4, "
+             "before Reception)", owner=EARLY_YEARS, short="Early years"),
+    _counted("early_years_sen_support", STOCK, "children",
+             "Children before Reception on SEN support", owner=EARLY_YEARS,
+             short="SEN support (early years)"),
     _counted("ehc_plans", STOCK, "children", "Children with EHC plans", owner=LOCAL_AUTHORITY,
              short="EHC plans", contract=3, compare=4, key=True, evaluate=3, equity=1,
              equity_share="ehc_plan_share", note="All ages, up to 25."),
     _counted("ehc_plans_school_age", STOCK, "children", "Children of school age with EHC plans",
              owner=LOCAL_AUTHORITY, short="EHC plans (school age)"),
+    _counted("ehc_plans_early_years", STOCK, "children", "Children before Reception with EHC "
+             "plans", owner=EARLY_YEARS, short="EHC plans (early years)"),
     _counted("placements_mainstream", STOCK, "children", "Children with plans in mainstream",
              owner=MAINSTREAM, short="Mainstream", contract=4, compare=28),
     _counted("placements_special", STOCK, "children", "Children with plans in special schools",
@@ -539,7 +551,11 @@ REGISTRY: tuple[Measure, ...] = (
     _counted("assessment_requests", FLOW, "requests", "Assessment requests", owner=FAMILY,
              short="Assessment requests", contract=7, compare=15),
     _counted("school_requests", FLOW, "requests", "Assessment requests made by schools",
-             owner=MAINSTREAM, short="School requests"),
+             owner=MAINSTREAM, short="School requests",
+             note="Before Reception, by early-years settings and health services."),
+    _counted("assessment_requests_early_years", FLOW, "requests",
+             "Assessment requests for children before Reception", owner=EARLY_YEARS,
+             short="Requests (early years)"),
     _counted("assessments_refused", FLOW, "requests", "Assessments refused", LOWER,
              owner=LOCAL_AUTHORITY, short="Requests refused", contract=8, compare=16),
     _counted("plans_refused", FLOW, "children", "Plans refused after an assessment", LOWER,
@@ -548,6 +564,8 @@ REGISTRY: tuple[Measure, ...] = (
              owner=LOCAL_AUTHORITY),
     _counted("plans_issued", FLOW, "plans", "Plans issued", owner=LOCAL_AUTHORITY, contract=9,
              compare=17),
+    _counted("plans_issued_early_years", FLOW, "plans", "Plans issued to children before "
+             "Reception", owner=EARLY_YEARS, short="Plans issued (early years)"),
     _counted("plans_issued_within_20_weeks", FLOW, "plans", "Plans issued within 20 weeks of the "
              "request", HIGHER, owner=LOCAL_AUTHORITY, short="Within 20 weeks", contract=10),
     _counted("mediations", FLOW, "mediations", "Mediations", CONTESTED, owner=TRIBUNAL,
@@ -599,22 +617,22 @@ REGISTRY: tuple[Measure, ...] = (
                   "judicial review, paying privately or home education (each also in its "
                   "own count, with those taken after a failed mediation)."),
     _counted("complaints", FLOW, "complaints", "Complaints to the ombudsman", CONTESTED,
-             owner=FAMILY, compare=31,
+             owner=FAMILY, compare=31, equity=6,
              note="After a refusal or a failed mediation, when the family takes no tribunal "
                   "route."),
     _counted("judicial_reviews", FLOW, "claims", "Claims for judicial review", CONTESTED,
-             owner=FAMILY, compare=32,
+             owner=FAMILY, compare=32, equity=7,
              note="Against refusals to assess or to issue a plan where the need is plainly "
                   "over the legal bar."),
     _counted("private_provision", FLOW, "families",
              "Families paying privately for provision after a refusal", CONTESTED,
              owner=FAMILY,
-             short="Paying privately", compare=33,
+             short="Paying privately", compare=33, equity=8,
              note="An independent assessment and support bought by the family, without a "
                   "plan."),
     _counted("home_education_exits", FLOW, "children",
              "Children taken out of school for home education after a refusal", LOWER,
-             owner=FAMILY, short="Left for home education", compare=34),
+             owner=FAMILY, short="Left for home education", compare=34, equity=9),
     _counted("redress_upheld", FLOW, "decisions",
              "Complaints upheld by the ombudsman and judicial reviews won", CONTESTED,
              owner=REDRESS, short="Upheld beyond the tribunal",
@@ -630,6 +648,12 @@ REGISTRY: tuple[Measure, ...] = (
     Measure("share_ehcp_school_age", SHARE, "share of pupils",
             "Share of pupils with an EHC plan", owner=LOCAL_AUTHORITY,
             formula=Ratio("ehc_plans_school_age", "pupils")),
+    Measure("share_plans_issued_early_years", SHARE, "share of plans issued",
+            "Share of new plans issued before Reception", owner=EARLY_YEARS,
+            short="New plans before Reception",
+            formula=Ratio("plans_issued_early_years", "plans_issued", True, True),
+            note="Over the last 12 months. SEN2 counts new plans by age at the start of the "
+                 "plan: a child before Reception is aged 2-4, a Reception child 4-5."),
     Measure("mean_need", MEAN, "need units per child with a need", "Mean need", owner=FAMILY,
             formula=Ratio("need_sum", "with_need")),
     Measure("mean_unmet_need", MEAN, "need units per child with a need", "Mean unmet need",

@@ -197,7 +197,12 @@ class SendModel(mesa.Model):
         self.la_sample_pupils = la_pupils
         self.las = LocalAuthorities.build(p, la_pupils, areas.neighbours_csr(),
                                           self.dispositions.for_codes(areas.codes))
-        la, year = cohorts.starting_layout(la_pupils)
+        # The children before Reception: the cohorts that start Reception in the next
+        # years, sized as their intakes would have been.
+        start = calendar.date_of(self.tick).year
+        early_years = np.column_stack([np.floor(self._cohort(start - y)) for y in
+                                       range(S.FIRST_YEAR, 0)]).astype(np.int64)
+        la, year = cohorts.starting_layout(la_pupils, early_years)
         n = la.size
         self.next_uid = n
         self.families = allocate(max(16, int(n * HEADROOM)))
@@ -207,6 +212,7 @@ class SendModel(mesa.Model):
                                 starting_state.starting_bars(p, areas.codes, areas.pupils),
                                 init_rows=self.backend.init_rows)
         # Only the run's months: onsets are scheduled up to its end and no later.
+        self.las.set_transfers(self.families, self.tick)
         self._onset_multipliers = cohorts.onset_multipliers(
             p.prevalence_trend_per_year, self.end_tick + 1, p.prevalence_trend_decay_per_year)
         self.backend.schedule_onsets(self.families, np.arange(n, dtype=np.int64), self.tick,
@@ -364,7 +370,7 @@ class SendModel(mesa.Model):
     def _new_school_year(self) -> None:
         p = self.p
         self._september_counts = self.backend.age_and_transfer(
-            self.families, p, self.key, self.tick, self.schools,
+            self.families, p, self.key, self.tick, self.schools, self.las.special_threshold,
             neet_logit_shift=self.effects.neet_logit_shift)
         self._intake()
         self.las.open_commissioned_places(self.special, self.tick)
@@ -373,11 +379,11 @@ class SendModel(mesa.Model):
         self._onsets.rebuild(self.families.onset_tick, self.tick)
 
     def _intake(self) -> None:
-        """September's Reception cohort: each LA's share of the year's pupils (the
-        fractions carried to next year), with their onsets and schools."""
-        year = calendar.date_of(self.tick).year
-        expected = (self.scale * self.areas.pupils * exogenous.pupils(year)
-                    / float(self.areas.pupils.sum()) / S.SCHOOL_YEARS) + self.intake_carry
+        """September's cohort of two-year-olds, in early years: each LA's share of a school
+        year of the pupils of the year they will start Reception (the fractions carried
+        to next year), with their onsets."""
+        year = calendar.date_of(self.tick).year + S.EARLY_YEARS_GROUPS
+        expected = self._cohort(year) + self.intake_carry
         n_la = np.floor(expected).astype(np.int64)
         self.intake_carry = expected - n_la
         self.families, rows = cohorts.intake(self.families, n_la, self.next_uid, self.tick,
@@ -387,11 +393,16 @@ class SendModel(mesa.Model):
         self.next_uid += rows.size
         self.backend.schedule_onsets(self.families, rows.astype(np.int64), self.tick,
                                      self.key, self._onset_multipliers, self.p)
-        self.backend.assign_schools(self.families, rows, self.schools, self.key,
-                                    self.tick)
+        # The cohort is in early years: its schools are given at the move into Reception.
         # Children who arrive with a need are busy from their first month.
         arriving = rows[self.families.need[rows] > 0].astype(np.int32)
         self._busy = merge_sorted(self._busy.astype(np.int32), arriving)
+
+    def _cohort(self, school_year: int) -> np.ndarray:
+        """Each LA's expected children (sample scale, fractional) in the Reception cohort
+        of ``school_year``: its share of a school year of that year's pupils."""
+        return (self.scale * self.areas.pupils * exogenous.pupils(school_year)
+                / float(self.areas.pupils.sum()) / S.SCHOOL_YEARS)
 
     def _apply_policies(self) -> None:
         """This month's parameters and switches from the policies in force."""
@@ -416,7 +427,8 @@ class SendModel(mesa.Model):
             appeals_open=self.effects.appeals_open, mediation_open=self.effects.mediation_open,
             core_offer_units=self.effects.core_offer_units,
             fe_support_units=self.effects.fe_support_units,
-            onset_multipliers=self._onset_multipliers)
+            onset_multipliers=self._onset_multipliers,
+            request_factor=exogenous.request_factor(self.tick, self.p))
 
     def _families_month(self) -> None:
         """Phases 2-4 over the busy rows; keeps the new busy rows (need, case or event this
@@ -431,7 +443,8 @@ class SendModel(mesa.Model):
             key=self.key, tick=np.int64(self.tick), assess_threshold=las.assess_threshold,
             plan_threshold=las.plan_threshold + self.effects.plan_threshold_add,
             special_threshold=las.special_threshold,
-            concede=las.concede, assess_capacity=las.assess_capacity(self.p),
+            la_loss_belief=las.loss_belief,
+            assess_capacity=las.assess_capacity(self.p, self.tick),
             special_places=special.places, special_roll=special.roll,
             la_special_ptr=special.la_ptr, la_special_idx=special.la_idx,
             provider_places=providers.places, provider_roll=providers.roll,
@@ -449,11 +462,12 @@ class SendModel(mesa.Model):
         return (1.0 + self.p.cost_inflation_per_year) ** (self.tick / 12.0)
 
     def _count_static(self) -> None:
-        """Pupils, school rolls and specialist rolls, counted from every child (they
-        change in September and on placements)."""
-        pupils, school_roll, special_roll, provider_roll = self.backend.count_static(
-            self.families, self._sizes())
+        """Pupils, children in early years, school rolls and specialist rolls, counted
+        from every child (they change in September and on placements)."""
+        pupils, school_roll, special_roll, provider_roll, early_years = (
+            self.backend.count_static(self.families, self._sizes()))
         self._static_pupils, self._school_roll = pupils, school_roll
+        self._static_early_years = early_years
         self.special.roll[:] = special_roll
         self.providers.roll[:] = provider_roll
 
@@ -468,6 +482,10 @@ class SendModel(mesa.Model):
             self.families, busy, p, self._sizes(), money, self.providers.fee, outcomes,
             partials=self._partials)
         la_tot[M["pupils"]] = self._static_pupils
+        la_tot[M["early_years_children"]] = self._static_early_years
+        # A plan before Reception costs the high-needs block what it pays the setting.
+        la_tot[M["spend_early_years_gbp"]] = (p.early_years_plan_cost_gbp * inflate
+                                              * la_tot[M["ehc_plans_early_years"]] / 12.0)
         school_tot[0] = self._school_roll
         la_tot[M["spend_other_high_needs_gbp"], :, 0] = (
             p.other_high_needs_gbp_per_pupil * inflate * la_tot[M["pupils"], :, 0] / 12.0)
@@ -497,8 +515,8 @@ class SendModel(mesa.Model):
             appeals=la_tot[M["hearings"], :, 0] + la_tot[M["appeals_conceded"], :, 0],
             wins=(la_tot[M["hearings_won_by_family"], :, 0] + la_tot[M["appeals_conceded"], :, 0]
                   - la_tot[M["decisions_not_followed"], :, 0]),
-            hearings=la_tot[M["hearings"], :, 0],
-            lost_by_la=la_tot[M["hearings_won_by_family"], :, 0],
+            hearings=la_tot[[M[f"hearings_{k}"] for k in DECISION_KINDS], :, 0],
+            lost_by_la=la_tot[[M[f"hearings_won_by_family_{k}"] for k in DECISION_KINDS], :, 0],
             conceded=la_tot[M["appeals_conceded"], :, 0],
             refusals=la_tot[[M[k] for k in REFUSALS_BY_KIND], :, 0],
             appeals_by_kind=la_tot[[M[f"appeals_{k}"] for k in DECISION_KINDS], :, 0],

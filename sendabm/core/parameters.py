@@ -22,6 +22,7 @@ from typing import Any
 
 from sendabm.core import calibrated
 from sendabm.core.actors import (
+    early_years,
     family,
     independent,
     local_authority,
@@ -35,7 +36,8 @@ from sendabm.core.param import NEED_UNIT_GBP, Param, unknown_key_message
 __all__ = ["ACTORS", "GROUPS", "NEED_UNIT_GBP", "NUMERIC", "PARAMETERS", "PRIORS", "Param",
            "ParamVector", "as_vector", "defaults", "unknown_key_message", "validate"]
 
-ACTORS = (family, mainstream, special, independent, local_authority, tribunal, redress)
+ACTORS = (family, early_years, mainstream, special, independent, local_authority, tribunal,
+          redress)
 """The actor modules whose ``PARAMS`` make up the registry, in this order. The order
 fixes the order of :data:`PARAMETERS`, of :data:`ParamVector`'s fields and of the rows
 within each group of ``docs/parameters.md``; it changes no value."""

@@ -21,7 +21,7 @@ COLUMNS: dict[str, type] = {
     "la": np.int16,             # home local authority
     "school": np.int32,         # mainstream school attended or last attended (-1 none)
     "provider": np.int32,       # special school or independent provider (-1 none)
-    "year": np.int8,            # year group: 0 Reception .. 13 Year 13, 14..20 ages 19-25
+    "year": np.int8,            # year group: -2, -1 early years, 0 Reception .. 13, 14..20 post-19
     "need_type": np.int8,       # primary need area (states.NEED_*), -1 none
     "need": np.float32,         # severity, need units (£10,000/year of support), 0 = none
     "sen": np.int8,             # states.SEN_NONE / SEN_SUPPORT / EHCP

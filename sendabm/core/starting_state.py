@@ -27,6 +27,13 @@ after that follow their own thresholds and dispositions
 (:mod:`sendabm.core.dispositions`), so the flow of new plans is fitted separately from
 the stock it adds to. This module is the one home of that separation.
 
+The children before Reception (:mod:`sendabm.core.actors.early_years`) are drawn by the
+same :func:`~sendabm.core.cohorts.init_rows` against the same plan bar, with their own
+(lower) prevalence and identified share, and stay in early years whatever their need:
+the bars are solved for the pupils, so England starts with ``initial_plan_share`` of its
+pupils on a plan plus the few early-years plans,
+as the record's January 2015 plans, counted at all ages, include the under-5s'.
+
 Areas without a record (user areas files) start at the national shares. Alternative
 provision has no setting in the model yet, so the record's AP placements are not used;
 nor is SEN support, which the record does not give by LA.

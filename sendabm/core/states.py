@@ -13,8 +13,9 @@ ALTERNATIVE = 3      # alternative provision (reserved; not yet entered by any p
 FURTHER_EDUCATION = 4  # post-19 education (FE college, specialist post-16)
 NOT_IN_EDUCATION = 5
 HOME_EDUCATION = 6   # elective home education: the family took the child out of school
+EARLY_YEARS = 7      # an early-years setting (nursery, pre-school, childminder) before Reception
 SETTING_NAMES = ("mainstream", "special", "independent", "alternative", "further_education",
-                 "not_in_education", "home_education")
+                 "not_in_education", "home_education", "early_years")
 
 # Primary need (SEND Code of Practice 2015, the four broad areas)
 NEED_COMMUNICATION = 0
@@ -121,3 +122,9 @@ FINAL_YEAR = 20
 """Last year group kept: year 20 is age 24-25 (EHC plans run to 25)."""
 SCHOOL_YEARS = 14
 """Reception (0) to Year 13 (13)."""
+FIRST_YEAR = -2
+"""First year group kept: children enter the model at age 2 (year -2, aged 2 on
+1 September; year -1 is the year before Reception), when most early-years needs are
+first identified (the health visitor's two-year check and early-years settings)."""
+EARLY_YEARS_GROUPS = -FIRST_YEAR
+"""Year groups before Reception (-2 and -1)."""

@@ -588,6 +588,46 @@ def fit(counts: LACounts, source: str = "") -> LAFit:
     return LAFit(pairs, counts.seeds, source, summary)
 
 
+@dataclass(frozen=True)
+class MeanFit:
+    """One measure's fit on each LA's mean over the fit years, and how much LAs move from
+    year to year around their own mean.
+
+    Attributes:
+        fit: :class:`MeasureFit` of the LA means (``year`` 0), each over the years where
+            both model and record are known.
+        model_yearly_sd, record_yearly_sd: Pooled standard deviation of an LA's yearly
+            values around its own mean (degrees of freedom corrected), in the measure's
+            units: the year-to-year movement the means leave out.
+    """
+
+    fit: MeasureFit
+    model_yearly_sd: float
+    record_yearly_sd: float
+
+
+def mean_fit(la_fit: LAFit, measure: str) -> MeanFit:
+    """:class:`MeanFit` of ``measure`` over every fit year of ``la_fit`` (units matched by
+    code, since the units of a year may differ)."""
+    values: dict[str, list[tuple[float, float]]] = {}
+    for year in la_fit.years():
+        p = la_fit.pairs[(measure, year)]
+        for code, a, b in zip(p.codes, p.model, p.record, strict=True):
+            if np.isfinite(a) and np.isfinite(b):
+                values.setdefault(code, []).append((float(a), float(b)))
+    both = [np.array(v) for v in values.values()]
+    means = np.array([v.mean(axis=0) for v in both]) if both else np.empty((0, 2))
+    spread = measure_fit(measure, 0, means[:, 0], means[:, 1])
+    return MeanFit(spread, *(_yearly_sd([v[:, k] for v in both]) for k in (0, 1)))
+
+
+def _yearly_sd(series: Sequence[np.ndarray]) -> float:
+    """Pooled SD of each series around its own mean (series of one value add nothing)."""
+    squares = sum(float(np.sum((x - x.mean()) ** 2)) for x in series)
+    dof = sum(x.size - 1 for x in series)
+    return float(np.sqrt(squares / dof)) if dof > 0 else float("nan")
+
+
 RELATIONS = (("refusal_share", "appeal_rate"),)
 """Pairs of measures whose relation across LAs the report compares, model against record
 (issue 14: LAs that refuse more should see more appeals, as in the record, or not)."""
@@ -667,10 +707,37 @@ def report(la_fit: LAFit, command: str = "") -> str:
                 f"{_pct(la_fit.summary[(m.name, y)].model_deciles[4], m.decimals)} against "
                 f"{_pct(la_fit.summary[(m.name, y)].record_deciles[4], m.decimals)}"
                 for y in others) + "."]
+    lines += _mean_lines(la_fit, years)
     lines += _relation_lines(la_fit, years)
     lines += ["", f"Table: `{LA_FIT_CSV}` (`code, name, year, measure, model, record`, shares "
               f"0-1). Figure: `{LA_FIT_PNG}` ({shown}, one point per LA).", ""]
     return "\n".join(lines)
+
+
+def _mean_lines(la_fit: LAFit, years: Sequence[int]) -> list[str]:
+    """The report's section on each LA's mean over the years, and its yearly movement."""
+    if len(years) < 2:
+        return []
+    lines = ["", f"## Each LA's mean over {years[0]}-{years[-1]}", "",
+             "The cross-LA spread of each LA's mean over the years (where model and record "
+             "are both known), and how far an LA's yearly values move around its own mean "
+             "(pooled SD, points): the LA offsets are fitted to these means, so a single "
+             "year's spread also carries the record's year-to-year movement.", "",
+             "| measure | ρ | model p10 / p50 / p90 | record p10 / p50 / p90 | "
+             f"within {SPREAD_TOLERANCE:.0%} | yearly SD, model | yearly SD, record |",
+             "|---|---|---|---|---|---|---|"]
+    picks = [DECILES.index(p) for p in (10, 50, 90)]
+    for m in FIT_MEASURES:
+        f = mean_fit(la_fit, m.name)
+        s = f.fit
+        spread = s.spread_within()
+        cells = [" / ".join(_pct(np.array(d)[k], m.decimals) for k in picks)
+                 for d in (s.model_deciles, s.record_deciles)]
+        lines.append(f"| {m.label} | {_number(s.rho)} | {cells[0]} | {cells[1]} | "
+                     + ("–" if spread is None else "yes" if spread else "**no**")
+                     + f" | {_number(100 * f.model_yearly_sd, m.decimals)} | "
+                     f"{_number(100 * f.record_yearly_sd, m.decimals)} |")
+    return lines
 
 
 def _relation_lines(la_fit: LAFit, years: Sequence[int]) -> list[str]:

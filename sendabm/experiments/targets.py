@@ -69,6 +69,8 @@ TARGETS: tuple[Target, ...] = (
            "academic", "appeals_registered", unit="share of appeals"),
     Target("share_appeals_placement", "Appeals against a plan's contents (incl. placement)",
            "appeals_placement", "academic", "appeals_registered", unit="share of appeals"),
+    Target("share_plans_issued_early_years", "New EHC plans for children before Reception",
+           "plans_issued_early_years", "calendar", "plans_issued", unit="share of new plans"),
 )
 BY_NAME = {t.name: t for t in TARGETS}
 FIT_YEARS = (2014, 2022)

@@ -262,7 +262,8 @@ def projection_comparison(v: Validation) -> list[str]:
                      f"{year})", "",
                      f"The model, with no policy change: {np.nanmedian(col):,.0f} (5-95% over "
                      f"seeds {np.nanpercentile(col, 5):,.0f}-{np.nanpercentile(col, 95):,.0f}); "
-                     "it has no children before Reception (no early years).", ""]
+                     "its children enter at age 2, so it has no plans before then (SEN2 "
+                     "counts a few).", ""]
         lines.append(f"- A cohort projection built on LA data, {assumption}: "
                      f"{published:,.0f} (`national_series.csv`, `{name}`).")
     return lines

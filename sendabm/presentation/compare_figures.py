@@ -58,6 +58,8 @@ EQUITY_PANELS: tuple[tuple[str, str], ...] = (
     ("appeals_registered", "Appeals registered, {first} to {last}"),
     ("placements_independent", "Placed in independent schools, {last}"),
     ("mean_unmet_need", "Mean unmet need, mean of {mean_first} to {last}"),
+    ("private_provision", "Paying privately after a refusal, {first} to {last}"),
+    ("home_education_exits", "Left for home education, {first} to {last}"),
 )
 """Equity measure and panel title (filled with the window's months) of ``compare_equity.png``."""
 
@@ -189,8 +191,8 @@ def equity_figure(comparison: Comparison, path: Path) -> Path:
     months = {"first": month_label(w.start), "last": month_label(w.end),
               "mean_first": month_label(w.end, back=w.mean_months - 1)}
     with mpl.rc_context(figs.STYLE):
-        fig = Figure(figsize=(11.0, 7.4), dpi=figs.DPI, layout="constrained")
-        axes = fig.subplots(2, 2)
+        fig = Figure(figsize=(15.0, 7.4), dpi=figs.DPI, layout="constrained")
+        axes = fig.subplots(2, 3)
         for ax, (measure, title) in zip(axes.flat, EQUITY_PANELS, strict=True):
             ax.set_title(title.format(**months))
             factor = 100.0 if measure == "ehc_plan_share" else 1.0

@@ -98,11 +98,17 @@ SPEND_CATEGORIES: tuple[tuple[str, str, str], ...] = tuple(
 """The spend categories of the registry: measure, legend label and colour."""
 
 
+TITLE_CHARS = 40
+"""Longest equity label used as a panel title; longer ones use the measure's short name."""
+
+
 def _equity_panel(m: Measure) -> tuple[str, str, str, str]:
     if m.equity_share:
         return m.name, f"Share of {m.legend}", "% of all plans", "share"
     period = {SUM: ", last 12 months", MEAN_12: ", last 12 months"}.get(m.reducer, "")
-    return m.name, m.label, m.unit + period, m.reducer
+    # Long labels (those of the redress routes) would run into the next panel.
+    title = m.label if len(m.label) <= TITLE_CHARS else (m.short or m.label)
+    return m.name, title, m.unit + period, m.reducer
 
 
 EQUITY_PANELS: tuple[tuple[str, str, str, str], ...] = tuple(
@@ -388,16 +394,26 @@ def quintile_values(ens: Ensemble, name: str, measure: str, how: str) -> np.ndar
         return last
 
 
+EQUITY_COLUMNS = 4
+"""Panels a row in the report's equity figure."""
+
+
 def equity_figure(ens: Ensemble, path: Path) -> Path:
-    """Five outcomes by family-resources quintile at the end of the run (PNG).
+    """The registry's equity outcomes by family-resources quintile at the end of the run,
+    then appeals per 100 plans by quintile over time (PNG).
 
     Bars are medians over runs; whiskers the 5–95th percentiles (comparisons only).
     """
     names, colours = ens.scenarios, scenario_colours(ens)
     width = 0.8 / len(names)
+    panels = len(EQUITY_PANELS) + 1
+    rows = -(-panels // EQUITY_COLUMNS)
     with mpl.rc_context(STYLE):
-        fig, axes = _figure((13.0, 7.6), 2, 3)
-        for ax, (measure, title, unit, how) in zip(axes.flat, EQUITY_PANELS, strict=False):
+        fig, axes = _figure((4.3 * EQUITY_COLUMNS, 3.6 * rows), rows, EQUITY_COLUMNS)
+        for ax in axes.flat[panels:]:
+            ax.set_visible(False)
+        for ax, (measure, title, unit, how) in zip(axes.flat[:panels - 1], EQUITY_PANELS,
+                                                   strict=True):
             ax.set_title(title)
             ax.set_ylabel(unit)
             drawn = False
@@ -411,7 +427,7 @@ def equity_figure(ens: Ensemble, path: Path) -> Path:
             if not drawn:
                 not_available(ax)
             _quintile_axis(ax)
-        _appeal_rate_panel(axes[1, 2], ens)
+        _appeal_rate_panel(axes.flat[panels - 1], ens)
         handles = [Patch(facecolor=colours[s], label=_label(ens, s)) for s in names]
         fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5),
                    title=f"Family-resources quintile at {ens.dates[-1]:%B %Y}"

@@ -1,6 +1,7 @@
 """Family: one child and the parent(s) who advocate for them.
 
-**What it is.** A child from Reception to age 25 and the parent(s) who speak for them.
+**What it is.** A child from age 2 (two year groups before Reception, in early years:
+:mod:`sendabm.core.actors.early_years`) to age 25 and the parent(s) who speak for them.
 Their state lives in the model's numpy columns (:mod:`sendabm.core.population`); a
 :class:`Family` is a ``mesa.Agent`` view that reads and writes one row through
 attribute access (``family.need``), so it can be inspected, collected by Mesa tools
@@ -46,6 +47,7 @@ import numpy as np
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors.tribunal import legal_bar
 from sendabm.core.param import NEED_UNIT_GBP, Param, declare
 from sendabm.core.population import COLUMNS, NEVER
 
@@ -67,6 +69,7 @@ FamilyWorld = namedtuple(
         "core_offer_units",       # float need units of support available without a plan
         "fe_support_units",       # float extra support for plan holders in FE (need units)
         "onset_multipliers",      # float64[tick]: identification trend factor of each month
+        "request_factor",         # float: multiplier on request chances (school closures)
     ],
 )
 """What a family can see of the institutions this month (and nothing more: not the
@@ -95,6 +98,12 @@ PARAMS: tuple[Param, ...] = (
     declare("need_at_entry", 0.05, "share", 0.0, 1.0, "needs",
         "assumption: ~5% of Reception children have SEN identified in early years (DfE SEN 2015)",
         "Share of children who arrive in Reception with a need."),
+    declare("early_years_need_share", 0.5, "share", 0.0, 1.0, "needs",
+        "assumption: about half the needs present at Reception are already present at "
+        "age 2 (the two-year check); SEN2 shows few plans before age 3; not calibrated",
+        "Share of the needs present at Reception entry (`need_at_entry`) that are already "
+        "present when a child enters the model at age 2; the rest emerge over the two "
+        "early years at a constant hazard (:func:`early_years_onset_per_year`)."),
     declare("need_severity_median", 0.25, "need units", 0.01, 5.0, "needs",
         "assumption: median SEN support costs ~£2,500 a year",
         "Median severity of a newly emerged need (lognormal)."),
@@ -129,6 +138,11 @@ PARAMS: tuple[Param, ...] = (
         "Effect of family resources on requests and appeals."),
     declare("request_severity_weight", 1.0, "logit per need unit", 0.0, 20.0, "family",
         "assumption", "Effect of need severity on the request propensity."),
+    declare("closure_request_factor", 0.6, "ratio", 0.0, 1.0, "family",
+        "DfE SEN2: initial requests 82,329 (2019), 75,951 (2020), 93,302 (2021), while "
+        "schools were closed to most pupils in April-July 2020 and January-February 2021",
+        "Multiplier on families' and schools' monthly chance of requesting an assessment "
+        "while schools were closed (exogenous.SCHOOL_CLOSURES)."),
     declare("appeal_base_logit", -4.3, "logit", -10.0, 10.0, "family",
         "assumption; appeal rate ~1.2% of plans 2014/15 (Isos 2024)",
         "Baseline log-odds of appealing a refusal."),
@@ -142,14 +156,10 @@ PARAMS: tuple[Param, ...] = (
         "Effect of distrust in the LA on the appeal propensity."),
     declare("appeal_severity_weight", 0.5, "logit per need unit", 0.0, 20.0, "family",
         "assumption: parents (and their advisers) pursue appeals where the child's need is "
-        "plainly greater; weak cases are advised against",
-        "Effect of need severity on the appeal propensity."),
-    declare("appeal_assess_shift", 0.0, "logit", -6.0, 3.0, "family",
-        "assumption: most appeals are about the content or placement of a plan; a family "
-        "refused an assessment can ask again in six months, so fewer contest that refusal "
-        "(MoJ SEND appeals by type)",
-        "Shift of the appeal log-odds when the refusal is of an assessment (0: the same "
-        "propensity as for plans and placements)."),
+        "plainly greater than the legal test for what was refused; weak cases are advised "
+        "against",
+        "Effect on the appeal propensity of the child's need above the tribunal's bar for "
+        "what was refused (tribunal.legal_bar)."),
     declare("appeal_advice_share", 0.5, "share", 0.0, 1.0, "family",
         "assumption: IPSEA, SOSSEN, parent-carer forums and solicitors advise many but not "
         "all appellants; better-resourced families reach advice more (NAO 2019)",
@@ -309,7 +319,7 @@ class Family(mesa.Agent):
             draw: The counter-based random numbers.
         """
         year = self.year
-        for t in range(first, min(first + 12 * S.SCHOOL_YEARS + 12, len(multipliers))):
+        for t in range(first, min(first + ONSET_HORIZON, len(multipliers))):
             if t > now and t % 12 == 0:  # tick 0 is a September
                 year += 1
             if year >= S.SCHOOL_YEARS:
@@ -380,13 +390,23 @@ class Family(mesa.Agent):
             if world.fe_support_units > 0.0:
                 hit("fe_support")
             return min(need, p.ordinarily_available_units + self.topup + world.fe_support_units)
+        if self.setting == S.EARLY_YEARS:
+            hit("provision_early_years")
+            support = p.early_years_support_units
+            if self.sen == S.EHCP:
+                support += p.early_years_plan_cost_gbp / NEED_UNIT_GBP
+            return min(need, support)
         return 0.0
 
     def _identify_and_provide(self, world, p, draw, hit) -> None:
         in_school = self.setting == S.MAINSTREAM and self.year < S.SCHOOL_YEARS
-        if self.need > 0.0 and self.sen == S.SEN_NONE and in_school:
-            if draw.uniform(rng.IDENTIFY, self.uid, world.tick) < p.identification_per_month:
-                hit("need_identified")
+        early = self.setting == S.EARLY_YEARS
+        if self.need > 0.0 and self.sen == S.SEN_NONE and (in_school or early):
+            # Schools identify at their rate; early-years settings and health at theirs.
+            rate = p.identification_per_month if in_school else (
+                p.early_years_identification_per_month)
+            if draw.uniform(rng.IDENTIFY, self.uid, world.tick) < rate:
+                hit("need_identified_early_years" if early else "need_identified")
                 self.sen = S.SEN_SUPPORT
         provision = self.provision_this_month(world, p, hit)
         if self.need > 0.0 and self.private > 0.0:
@@ -406,6 +426,11 @@ class Family(mesa.Agent):
             trust = trust + p.trust_learning_rate * (met_share - trust)
             peers = world.school_mean_trust[self.school]
             self.trust_school = (1.0 - p.peer_weight) * trust + p.peer_weight * peers
+        elif self.setting == S.EARLY_YEARS:
+            # Trust in the early-years setting follows experience (no school peers).
+            met_share = 1.0 - self.unmet / self.need
+            self.trust_school = self.trust_school + p.trust_learning_rate * (
+                met_share - self.trust_school)
         trust_la = self.trust_la
         peers_la = world.la_mean_trust[self.la]
         self.trust_la = trust_la + p.trust_learning_rate * p.peer_weight * (peers_la - trust_la)
@@ -420,7 +445,8 @@ class Family(mesa.Agent):
 
     def _request(self, world, p, draw, hit) -> None:
         in_school = self.setting == S.MAINSTREAM and self.year < S.SCHOOL_YEARS
-        if self.stage != S.IDLE or not in_school or self.need <= 0.0:
+        early = self.setting == S.EARLY_YEARS
+        if self.stage != S.IDLE or not (in_school or early) or self.need <= 0.0:
             return
         months_since_request = world.tick - self.last_request_tick
         if months_since_request < REQUEST_GAP:
@@ -428,8 +454,9 @@ class Family(mesa.Agent):
         unmet_share = self.unmet / self.need
         distrust = 1.0 - self.trust_school
         if self.sen == S.EHCP:
-            # A plan holder in mainstream may ask for a special setting instead.
-            if months_since_request < PLACEMENT_GAP:
+            # A plan holder in mainstream may ask for a special setting instead (before
+            # Reception, the setting is settled at the move into Reception).
+            if early or months_since_request < PLACEMENT_GAP:
                 return
             x = (p.special_preference_base_logit
                  + p.special_preference_weight * (unmet_share + distrust)
@@ -438,7 +465,8 @@ class Family(mesa.Agent):
                 hit("special_setting_requested")
                 self._open_case(world, S.KIND_PLACEMENT)
             return
-        x = (_logit(p.request_base_per_month) + p.request_unmet_weight * unmet_share
+        x = (_logit(p.request_base_per_month * world.request_factor)
+             + p.request_unmet_weight * unmet_share
              + p.request_distrust_weight * distrust
              + p.request_resources_weight * (self.resources - 0.5)
              + p.request_severity_weight * self.need)
@@ -447,23 +475,27 @@ class Family(mesa.Agent):
             self._open_case(world, S.KIND_ASSESS)
             self.events |= S.EV_REQUEST
             return
-        # Schools short of money ask for plans for children above the notional threshold.
+        # Schools short of money ask for plans for children above the notional threshold;
+        # early-years settings and health services ask at their own rate.
         if self.sen == S.SEN_SUPPORT and self.need > p.notional_threshold_gbp / NEED_UNIT_GBP:
-            pressure = 1.0 - world.school_support_ratio[self.school]
-            chance = p.school_request_per_month * (1.0 + pressure)
+            if early:
+                chance = p.early_years_request_per_month * world.request_factor
+            else:
+                pressure = 1.0 - world.school_support_ratio[self.school]
+                chance = p.school_request_per_month * world.request_factor * (1.0 + pressure)
             if draw.uniform(rng.SCHOOL_REQUEST, self.uid, world.tick) < chance:
-                hit("school_requested")
+                hit("early_years_requested" if early else "school_requested")
                 self._open_case(world, S.KIND_ASSESS)
                 self.events |= S.EV_REQUEST | S.EV_SCHOOL_REQUEST
 
     def appeal_probability(self, world, p) -> float:
-        """Chance the family appeals a refusal this month."""
+        """Chance the family appeals a refusal this month: its child's need weighed
+        against the legal bar for what was refused (:func:`legal_bar`)."""
         x = (p.appeal_base_logit + world.la_appeal_shift[self.la]
              + p.appeal_success_weight * world.la_expected_success[self.la]
              + p.request_resources_weight * (self.resources - 0.5)
              - p.appeal_cost_weight + p.appeal_distrust_weight * (1.0 - self.trust_la)
-             + p.appeal_severity_weight * self.need
-             + (p.appeal_assess_shift if self.kind == S.KIND_ASSESS else 0.0))
+             + p.appeal_severity_weight * (self.need - legal_bar(self.kind, p)))
         return _sigmoid(x)
 
     def _dispute_choice(self, world, p, draw, hit) -> None:
@@ -558,15 +590,30 @@ def _ignore(branch: str) -> None:
 
 def _onset_chance(year: int, multiplier: float, p) -> float:
     """Monthly chance a child without a need in year group ``year`` develops one."""
-    yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * year)
+    if year < 0:
+        yearly = early_years_onset_per_year(p)
+    else:
+        yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * year)
     return yearly * multiplier / 12.0
 
 
+def early_years_onset_per_year(p) -> float:
+    """Yearly onset hazard before Reception, 1/year: the constant hazard that takes the
+    share with a need from ``early_years_need_share × need_at_entry`` at age 2 to
+    ``need_at_entry`` at Reception entry."""
+    at_two = p.early_years_need_share * p.need_at_entry
+    return math.log((1.0 - at_two) / (1.0 - p.need_at_entry)) / S.EARLY_YEARS_GROUPS
+
+
 def _sigmoid(x: float) -> float:
+    if x == -math.inf:  # a chance of 0 (below); math.exp would overflow, the kernel gives 0
+        return 0.0
     return 1.0 / (1.0 + math.exp(-x))
 
 
 def _logit(p: float) -> float:
+    if p <= 0.0:  # e.g. closure_request_factor 0: as the kernel, where log(0) is -inf
+        return -math.inf
     return math.log(p / (1.0 - p))
 
 
@@ -578,7 +625,7 @@ def _redress_odds(kind: int, need: float, unmet: float, resources: float, trust_
     distrust = 1.0 - trust_la
     unmet_share = unmet / need if need > 0.0 else 0.0
     complaint = math.exp(p.complaint_base_logit + shift + p.complaint_distrust_weight * distrust)
-    bar = p.legal_threshold * (p.tribunal_plan_bar_factor if kind == S.KIND_PLAN else 1.0)
+    bar = legal_bar(kind, p)
     law_is_clear = (kind in (S.KIND_ASSESS, S.KIND_PLAN)
                     and need >= p.judicial_review_clear_margin * bar)
     review = math.exp(p.judicial_review_base_logit + shift
@@ -657,6 +704,8 @@ MILD_NEED = 0.2
 """Needs below this may resolve on their own, need units."""
 REQUEST_GAP = 6
 """Months a family waits after a request before asking again."""
+ONSET_HORIZON = 12 * (S.SCHOOL_YEARS - S.FIRST_YEAR) + 12
+"""Months an onset search covers at most: from the first year group kept past Year 13."""
 PLACEMENT_GAP = 12
 """Months between requests for a change of setting."""
 SPECIAL_PREFERENCE_NEED_WEIGHT = 0.5
@@ -676,7 +725,8 @@ NEET_BASE_LOGIT = -2.2
 """Log-odds of being NEET after Year 13 for a child making expected progress."""
 
 BRANCHES = (
-    "need_emerges", "need_resolves", "need_identified", "provision_mainstream", "core_offer",
+    "need_emerges", "need_resolves", "need_identified", "need_identified_early_years",
+    "provision_early_years", "early_years_requested", "provision_mainstream", "core_offer",
     "provision_special", "provision_independent", "provision_further_education", "fe_support",
     "mediation_chosen", "mediation_closed", "appeal_chosen", "appeals_closed",
     "appeal_wanted_closed", "dispute_dropped", "dispute_unheard", "special_setting_requested",

@@ -15,9 +15,15 @@ places, which open in a later September; in March it sets each of its three bars
 assess, to issue a plan, to name a special setting) by weighing what a refusal of that
 type saves against what it costs: the appeals it draws, the chance it is reversed, and
 the duty to the child, which weighs more the greater the child's need
-(:meth:`LocalAuthorities.reckoned_bars`). Overspending makes savings weigh more.
-What it believes of its refusals (appeals and reversals per refusal, by type) and of its
-hearings it learns from its own and its neighbours' cases.
+(:meth:`LocalAuthorities.reckoned_bars`). Overspending makes savings weigh more. It
+settles a dispute (agrees in mediation, concedes an appeal) by the same kind of
+reckoning: when it expects going on (its chance of losing, from its lawyers' reading of
+the case and the hearings of its type it has seen lost, times the provision it would then
+fund, plus a defence) to cost more than agreeing. The money at stake has one definition,
+:func:`provision_at_stake_gbp`: for a case, the child's own provision; in its yearly
+reckoning, its expectation (:func:`expected_stake_gbp`). What it believes of its refusals
+(appeals and reversals per refusal, by type) and of its hearings (the share lost, by
+type) it learns from its own and its neighbours' cases.
 
 **What it owns.**
 
@@ -36,12 +42,15 @@ hearings it learns from its own and its neighbours' cases.
 
 from __future__ import annotations
 
+import math
+
 import mesa
 import numpy as np
 
 from sendabm.core import calendar, exogenous
 from sendabm.core import states as S
 from sendabm.core.actors.special import SpecialSchools
+from sendabm.core.actors.tribunal import LOGISTIC_PROBIT
 from sendabm.core.dispositions import FIELDS
 from sendabm.core.measures import DECISION_KINDS
 from sendabm.core.param import Param, declare
@@ -50,13 +59,16 @@ from sendabm.core.population import Families
 THRESHOLD_RANGE = (0.05, 4.0)
 """Bounds on LA thresholds, need units: an LA may be looser than the law's bar
 (``legal_threshold``, 0.2) as well as stricter."""
-CONCEDE_RANGE = (0.02, 0.9)
 WAIT_RANGE = (0, 36)
 """Bounds on the months an LA waits for a state special place before buying independent."""
 COMMISSIONING_RANGE = (0.5, 2.0)
 """Bounds on an LA's commissioning factor: its reliance on independent places may halve or
 double the state places it commissions for its waiting children, not more (an LA does
 not build places for twenty times the children waiting)."""
+TRANSFER_DEADLINE = calendar.tick_of("2018-03")
+"""Last month of the statement-to-EHC-plan transfers: the Children and Families Act 2014's
+transitional arrangements required every statement to be transferred by 1 April 2018 (LDAs
+for young people in further education by September 2016; folded in here)."""
 ASSESSMENT_TARGET_MONTHS = 5.0
 """Months in which an LA aims to clear its assessment queue (the 20-week limit)."""
 
@@ -93,9 +105,6 @@ PARAMS: tuple[Param, ...] = (
     declare("ep_growth_per_year", 0.0, "1/year", -0.2, 0.5, "la",
         "assumption: EP workforce flat in the historical period",
         "Yearly growth of EP capacity."),
-    declare("concede_base_per_month", 0.25, "1/month", 0.0, 1.0, "la",
-        "MoJ: ~75% of appeals listed settle or are conceded before hearing",
-        "Monthly chance an LA concedes a pending appeal it judges weak."),
     # --- money ---------------------------------------------------------------------------
     declare("reserves_gbp_per_pupil", 150.0, "GBP/pupil", 0.0, 5000.0, "money",
         "assumption: DSG reserves were small positive balances in 2014",
@@ -104,10 +113,12 @@ PARAMS: tuple[Param, ...] = (
         "DfE: statutory override extended to March 2028",
         "Month after which deficits count against LA reserves."),
     # --- la ------------------------------------------------------------------------------
-    declare("concede_merit_weight", 0.5, "share", 0.0, 1.0, "la",
-        "assumption: LAs' legal teams settle partly on the merits and partly on cost",
-        "How far an LA's chance of conceding an appeal rises with the case's merit (0: "
-        "not at all; 1: only strong cases are conceded)."),
+    declare("case_reading_weight", 0.5, "share", 0.0, 1.0, "la",
+        "assumption: LAs' legal teams judge a case partly on its own papers and partly on "
+        "how hearings of its kind have gone (published tribunal statistics, their own record)",
+        "Weight an LA gives its lawyers' reading of a case, against the share of hearings of "
+        "the case's type it has learned it loses, in its expected chance of losing a hearing "
+        "(mediation and concession; 0: the type's record only, 1: the reading only)."),
     declare("trust_kept_on_refusal", 0.7, "share", 0.0, 1.0, "la",
         "assumption: a refusal is the moment families most often describe losing trust "
         "(Isos 2024; parent-carer forum evidence)",
@@ -121,10 +132,10 @@ PARAMS: tuple[Param, ...] = (
     declare("mediation_spread", 0.6, "share of the stake", 0.01, 5.0, "la",
         "assumption: SEN2 records several thousand mediations a year, roughly a quarter "
         "to a third ending in agreement (not a record the model holds)",
-        "Spread of an LA's costing in mediation (cases.mediation_agreement): the logistic "
-        "scale of its expected cost of going on minus its cost of agreeing, as a share of "
-        "the provision at stake; with no tribunal an LA agrees with chance "
-        "1 / (1 + e^(1 / spread))."),
+        "Spread of an LA's costing when it settles a dispute, in mediation and on appeal "
+        "(cases.settlement_chance): the logistic scale of its expected cost of going on "
+        "minus its cost of agreeing, as a share of the provision at stake; with no tribunal "
+        "an LA agrees in mediation with chance 1 / (1 + e^(1 / spread))."),
     declare("wait_before_independent", 6, "months", 0, 36, "la",
         "assumption", "Months an LA waits for a state special place before buying independent."),
     # --- money ---------------------------------------------------------------------------
@@ -143,10 +154,14 @@ PARAMS: tuple[Param, ...] = (
     declare("plan_horizon_years", 5.0, "years", 0.5, 20.0, "money",
         "assumption: plans last several years; LAs' high-needs planning looks 3-5 years "
         "ahead (Isos 2024)",
-        "Years of provision an LA counts a decision to cost when it weighs a refusal."),
+        "Years of provision an LA counts a decision to commit it to, at most, when it "
+        "weighs a refusal, a mediation or a concession (a child's years left in school, if "
+        "fewer)."),
     declare("mainstream_plan_gbp", 8662.0, "GBP/plan/year", 0.0, 200000.0, "money",
         "Lincolnshire FOI: mainstream top-up ~£8,662",
-        "Yearly cost an LA reckons a plan in mainstream to add (2014 prices)."),
+        "Yearly cost an LA expects a plan in mainstream to add when no case is in front of "
+        "it (its yearly reckoning of its bars; 2014 prices): the expectation of a child's "
+        "own top-up."),
     declare("la_appeals_per_refusal_initial", 0.13, "appeals/refusal", 0.0, 1.0, "la",
         "assumption: 2019/20, ~29% of ~8,000 appeals were against refusals to assess, "
         "against ~18,000 refusals (MoJ tribunal statistics; DfE SEN2)",
@@ -174,6 +189,13 @@ PARAMS: tuple[Param, ...] = (
     declare("assessment_capacity_response", 0.3, "share/year", 0.0, 1.0, "la",
         "assumption: LAs buy in EP and caseworker time as assessment queues grow",
         "Share of the gap between assessment demand and capacity an LA closes each year."),
+    declare("transfer_review_effort", 0.5, "assessments/transfer", 0.0, 2.0, "la",
+        "assumption: a transfer review is an EHC needs assessment in law (SEND Code of "
+        "Practice 2015, transitional arrangements) that reuses the statement's advice; "
+        "LAs reported transfers crowding out new assessments in 2015-2017 (DfE SEN2 "
+        "20-week share 59-65% including transfers; Ofsted/CQC local area inspections)",
+        "Assessment work of transferring one statement to an EHC plan, in new assessments; "
+        "the statements held in September 2014 are transferred evenly until March 2018."),
     # --- money ---------------------------------------------------------------------------
     declare("tribunal_cost_gbp", 6000.0, "GBP/appeal", 0.0, 100000.0, "money",
         "LA defence ~£60m/year for ~10,000 appeals (2020/21-2021/22)",
@@ -222,11 +244,15 @@ class LocalAuthorities:
             p.special_threshold * column["special"]]), *THRESHOLD_RANGE)
         self.assess_threshold, self.plan_threshold, self.special_threshold = (
             self.criteria.copy())
+        # The reckoning's reference (reckoned_bars), at the criteria; a framework that
+        # moves the criteria (adapt_year's pull) keeps it.
+        self.initial_saving = initial_net_saving(p, self.criteria)
         # What each LA believes of its refusals of each type, before its own cases come
         # in: appeals per refusal and reversals per refusal.
         self.appeal_belief = np.full((len(DECISION_KINDS), n), p.la_appeals_per_refusal_initial)
         self.reversal_belief = self.appeal_belief * p.la_reversal_initial
-        self.loss_belief = np.full(n, p.la_hearing_loss_initial)
+        # The share of hearings of each type it believes it loses.
+        self.loss_belief = np.full((len(DECISION_KINDS), n), p.la_hearing_loss_initial)
         self.refusals_year = np.zeros((len(DECISION_KINDS), n))
         self.appeals_kind_year = np.zeros((len(DECISION_KINDS), n))
         self.reversals_year = np.zeros((len(DECISION_KINDS), n))
@@ -238,10 +264,10 @@ class LocalAuthorities:
         self.commissioning_factor = np.clip(reliance, *COMMISSIONING_RANGE)
         # Log-odds on the appeal decision of the LA's families (dispositions docstring).
         self.appeal_shift = offsets[:, FIELDS.index("appeal")].copy()
-        self.concede = concede_rate(p, self.loss_belief)
         self.capacity_factor = column["capacity"]
         self.ep_fte = p.ep_fte_per_10k_pupils * self.capacity_factor * sample_pupils / 10_000.0
         self.ep_fte_floor = self.ep_fte.copy()
+        self.transfers_per_month = np.zeros(n)  # set from the starting stock (set_transfers)
         self.reserves_gbp = reserves_gbp.astype(np.float64)
         self.allocation_year_gbp = np.zeros(n)
         self.cumulative_spend_gbp = np.zeros(n)
@@ -252,8 +278,8 @@ class LocalAuthorities:
         self.mean_trust = np.full(n, p.trust_initial)
         self.appeals_year = np.zeros(n)
         self.wins_year = np.zeros(n)
-        self.hearings_year = np.zeros(n)
-        self.hearings_lost_by_la_year = np.zeros(n)
+        self.hearings_year = np.zeros((len(DECISION_KINDS), n))
+        self.hearings_lost_by_la_year = np.zeros((len(DECISION_KINDS), n))
         self.conceded_year = np.zeros(n)
         self.pipeline: list[tuple[int, np.ndarray]] = []
         self.indptr, self.indices = neighbours
@@ -284,9 +310,24 @@ class LocalAuthorities:
         bars = np.stack([self.assess_threshold, self.plan_threshold, self.special_threshold])
         return np.any((bars <= THRESHOLD_RANGE[0]) | (bars >= THRESHOLD_RANGE[1]), axis=0)
 
-    def assess_capacity(self, p) -> np.ndarray:
-        """Assessments each LA can complete this month."""
-        return self.ep_fte * p.assessments_per_ep_month
+    def set_transfers(self, fam: Families, tick: int) -> None:
+        """Spread the transfer of the statements held at set-up (every plan then: the
+        September 2014 stock) evenly over the months to :data:`TRANSFER_DEADLINE`."""
+        months = max(1, TRANSFER_DEADLINE - tick + 1)
+        held = np.bincount(fam.la[(fam.active == 1) & (fam.sen == S.EHCP)], minlength=self.n)
+        self.transfers_per_month = held / months
+
+    def transfer_work(self, p, tick: int) -> np.ndarray:
+        """Assessments' worth of statement transfers each LA does in month ``tick``."""
+        if tick > TRANSFER_DEADLINE:
+            return np.zeros(self.n)
+        return self.transfers_per_month * p.transfer_review_effort
+
+    def assess_capacity(self, p, tick: int) -> np.ndarray:
+        """New assessments each LA can complete in month ``tick``: its educational
+        psychologists' capacity less the statement transfers due (never below 0)."""
+        return np.maximum(0.0, self.ep_fte * p.assessments_per_ep_month
+                          - self.transfer_work(p, tick))
 
     def set_allocation(self, tick: int, scale: float, share: np.ndarray, growth: float,
                        growth_start: int) -> None:
@@ -321,8 +362,8 @@ class LocalAuthorities:
         Args:
             appeals: Appeals decided (heard or conceded), per LA.
             wins: Of those, won by the family (and followed), per LA.
-            hearings: Hearings, per LA.
-            lost_by_la: Hearings the LA lost, per LA.
+            hearings: Hearings by decision type, (len(DECISION_KINDS), n).
+            lost_by_la: Hearings the LA lost by decision type, same shape.
             conceded: Appeals conceded, per LA.
             refusals: Refusals by decision type, (len(DECISION_KINDS), n).
             appeals_by_kind: Appeals registered by decision type, same shape.
@@ -344,7 +385,8 @@ class LocalAuthorities:
         networks and the published tribunal statistics let an LA see its neighbours'
         outcomes).
 
-        For each decision type it learns appeals per refusal and reversals per refusal
+        For each decision type it learns appeals per refusal, reversals per refusal and
+        the share of its hearings it loses
         (reversed: agreed in mediation, conceded, or decided against it and followed): an
         LA that concedes most appeals learns that its refusals do not hold as surely as
         one that loses them at hearings. It learns from what happens, not from the law: with
@@ -365,7 +407,8 @@ class LocalAuthorities:
         """The bar, per decision type and LA, at which the LA's reckoning of a refusal
         balances (need units, (len(DECISION_KINDS), n)).
 
-        Refusing the child at the bar saves the provision at stake (:func:`stake_gbp`),
+        Refusing the child at the bar saves the provision at stake in expectation
+        (:func:`expected_stake_gbp`),
         weighted up by overspend, unless the refusal is reversed, and costs the defence of
         the appeals it draws; against that the LA weighs its statutory duty to the child,
         which grows with the child's need to the power ``gatekeeping_elasticity``. So the
@@ -378,8 +421,9 @@ class LocalAuthorities:
             pressure: Each LA's overspend ratio this year (0 if within its allocation).
         """
         weight = 1.0 + p.gatekeeping_budget_weight * pressure
-        ratio = (np.maximum(net_saving(p, weight, self.appeal_belief, self.reversal_belief),
-                            NET_SAVING_FLOOR) / initial_net_saving(p))
+        stake = expected_stake_gbp(p, self.assess_threshold, self.plan_threshold)
+        saving = net_saving(p, stake, weight, self.appeal_belief, self.reversal_belief)
+        ratio = np.maximum(saving, NET_SAVING_FLOOR) / self.initial_saving
         return self.criteria * ratio ** (1.0 / p.gatekeeping_elasticity)
 
     def adapt_year(self, p, override_ended: bool, pull: float = 0.0,
@@ -416,7 +460,6 @@ class LocalAuthorities:
             bars[:2] += pull * (goal - bars[:2])
         self.assess_threshold, self.plan_threshold, self.special_threshold = np.clip(
             bars, *THRESHOLD_RANGE)
-        self.concede = concede_rate(p, self.loss_belief)
         self.ep_fte = self.ep_fte * (1.0 + p.ep_growth_per_year)
         self.ep_fte_floor = self.ep_fte_floor * (1.0 + p.ep_growth_per_year)
         for totals in (self.spend_fy_gbp, self.allocation_fy_gbp, self.hearings_year,
@@ -437,7 +480,7 @@ class LocalAuthorities:
             tick: The month (an August).
             lag_cut: Years a policy takes off ``commissioning_lag_years``.
         """
-        self.adapt_capacity(p, self.children_at_stage(fam, S.ASSESSING))
+        self.adapt_capacity(p, self.children_at_stage(fam, S.ASSESSING), tick)
         self.commission_places(p, self.children_at_stage(fam, S.AWAITING_PLACE),
                                placed_independent_year, tick, lag_cut)
 
@@ -465,12 +508,15 @@ class LocalAuthorities:
             for la in np.flatnonzero(places):
                 special.add_places(int(la), int(places[la]))
 
-    def adapt_capacity(self, p, queue: np.ndarray) -> None:
-        """LAs close part of the gap between their assessment queue and what their
-        educational psychologists can complete (target: clear a queue in 5 months)."""
+    def adapt_capacity(self, p, queue: np.ndarray, tick: int) -> None:
+        """LAs close part of the gap between their assessment work (the queue, to clear in
+        5 months, and the statement transfers due over the coming year) and what their
+        educational psychologists can complete."""
         # An LA that resources assessments well (capacity offset above 0) staffs for
-        # more than its queue, one that rations them for less.
-        needed_fte = (self.capacity_factor * queue / ASSESSMENT_TARGET_MONTHS
+        # more than its queue, one that rations them for less. Transfers are known
+        # work: the LA staffs for the coming year's mean.
+        coming = np.mean([self.transfer_work(p, tick + m) for m in range(1, 13)], axis=0)
+        needed_fte = (self.capacity_factor * (queue / ASSESSMENT_TARGET_MONTHS + coming)
                       / p.assessments_per_ep_month)
         self.ep_fte = self.ep_fte + p.assessment_capacity_response * (needed_fte - self.ep_fte)
         self.ep_fte = np.maximum(self.ep_fte, self.ep_fte_floor)
@@ -509,47 +555,113 @@ where appeals and reversals make refusing cost more than it saves, its bar falls
 far as this allows."""
 
 
-def stake_gbp(p) -> np.ndarray:
-    """The provision an LA's refusal of each decision type saves, GBP (2014 prices),
-    (len(DECISION_KINDS), 1): a plan in mainstream for ``plan_horizon_years`` (refusing
-    to assess or to issue), and a state special place's extra cost over a mainstream plan
-    for as long (refusing the setting)."""
-    plan = p.mainstream_plan_gbp * p.plan_horizon_years
-    special = (p.special_place_funding_gbp + p.special_topup_gbp + p.transport_gbp
-               - p.mainstream_plan_gbp) * p.plan_horizon_years
-    return np.array([plan, plan, max(special, 0.0)])[:, None]
+def provision_at_stake_gbp(kind: int, plan_yearly_gbp: float, setting_yearly_gbp: float,
+                           plan_chance: float, months: float, months_deferred: float) -> float:
+    """What granting a contested decision commits an LA to, GBP in 2014 prices: the one
+    definition of the money at stake, for a case in front of it (mediation, concession)
+    and in expectation (its yearly reckoning of its bars, :func:`expected_stake_gbp`).
+
+    An assessment costs ``ASSESSMENT_COST_GBP`` whenever it is done, and leads with
+    ``plan_chance`` to a plan; a plan costs its yearly mainstream top-up, and a special
+    setting its yearly cost less the top-up it replaces, for ``months`` less
+    ``months_deferred`` (the provision a later hearing would still make it fund), not
+    inflated, as a defence's cost is not. Plain arithmetic on scalars, so the case kernels
+    compile this same function.
+
+    Args:
+        kind: The decision's kind (``states.KIND_*``).
+        plan_yearly_gbp: Yearly top-up of a plan in mainstream, GBP: the child's own, or
+            ``mainstream_plan_gbp`` in expectation.
+        setting_yearly_gbp: Yearly cost of a special setting (place funding, top-up and
+            transport), GBP.
+        plan_chance: Chance an assessment leads to a plan, 0-1 (refusals to assess).
+        months: Months of provision the decision commits the LA to.
+        months_deferred: Months before a remedy would start.
+    """
+    remaining = max(0.0, months - months_deferred) / 12.0
+    if kind == S.KIND_ASSESS:
+        return ASSESSMENT_COST_GBP + plan_chance * plan_yearly_gbp * remaining
+    if kind == S.KIND_PLAN:
+        return plan_yearly_gbp * remaining
+    return max(0.0, setting_yearly_gbp - plan_yearly_gbp) * remaining
 
 
-def net_saving(p, weight, appeals, reversals) -> np.ndarray:
+def committed_months(years_left: float, horizon_years: float) -> float:
+    """Months of provision a decision commits an LA to: the child's years left in school
+    (at least one), up to the LA's planning horizon (``plan_horizon_years``)."""
+    return 12.0 * min(horizon_years, max(1.0, years_left))
+
+
+def plan_chance(view: float, plan_bar: float, observation_sd: float) -> float:
+    """Chance, as an LA reckons it, that assessing a child it reads at need ``view`` leads
+    to a plan: that its reading after the assessment (noise ``ASSESSED_VIEW_NOISE`` x
+    ``observation_sd``, log units) clears its bar to issue ``plan_bar``; the logistic
+    approximation of the normal (``LOGISTIC_PROBIT``)."""
+    if view <= 0.0:
+        return 0.0
+    z = math.log(view / plan_bar) / (ASSESSED_VIEW_NOISE * observation_sd)
+    return 1.0 / (1.0 + math.exp(-LOGISTIC_PROBIT * z))
+
+
+def setting_yearly_gbp(p) -> float:
+    """Yearly cost of a state special setting to its LA, GBP (2014 prices)."""
+    return p.special_place_funding_gbp + p.special_topup_gbp + p.transport_gbp
+
+
+def expected_stake_gbp(p, assess_bar: np.ndarray, plan_bar: np.ndarray) -> np.ndarray:
+    """The provision an LA's refusal of each decision type saves, in expectation, GBP
+    (len(DECISION_KINDS), n): :func:`provision_at_stake_gbp` for a plan costing
+    ``mainstream_plan_gbp`` a year for ``plan_horizon_years``, a refusal to assess of a
+    child at the LA's bar to assess (whose assessment would lead to a plan with
+    :func:`plan_chance`), and a special setting in place of such a plan.
+
+    Args:
+        p: Parameter vector.
+        assess_bar: Each LA's bar to assess, need units.
+        plan_bar: Each LA's bar to issue a plan, need units.
+    """
+    months = committed_months(p.plan_horizon_years, p.plan_horizon_years)
+    setting = setting_yearly_gbp(p)
+    stake = np.empty((len(DECISION_KINDS), assess_bar.size))
+    for la in range(assess_bar.size):
+        chance = plan_chance(float(assess_bar[la]), float(plan_bar[la]), p.la_observation_sd)
+        for k in range(len(DECISION_KINDS)):
+            stake[k, la] = provision_at_stake_gbp(k + 1, p.mainstream_plan_gbp, setting, chance,
+                                                  months, 0.0)
+    return stake
+
+
+def net_saving(p, stake, weight, appeals, reversals) -> np.ndarray:
     """An LA's reckoned net saving per refusal of each decision type, as a share of the
     provision at stake: the saving weighted by ``weight`` when not reversed, less the
     defence of the appeals a refusal draws.
 
     Args:
         p: Parameter vector.
+        stake: The provision at stake, GBP, (len(DECISION_KINDS), n)
+            (:func:`expected_stake_gbp`).
         weight: Weight on money saved (1 + budget weight x overspend), per LA or scalar.
         appeals: Appeals per refusal, (len(DECISION_KINDS), n) or broadcastable.
         reversals: Reversals per refusal, same shape.
     """
-    stake = stake_gbp(p)
     with np.errstate(divide="ignore"):
         defence_share = np.where(stake > 0, p.tribunal_cost_gbp / stake, np.inf)
     return weight * (1.0 - reversals) - appeals * defence_share
 
 
-def initial_net_saving(p) -> np.ndarray:
-    """The net saving under the pre-2014 beliefs and no overspend, the reckoning's
-    reference, (len(DECISION_KINDS), 1): at it each LA's bars are its criteria, so LAs
-    start in September 2014 at the resting point of their yearly rule."""
+def initial_net_saving(p, criteria: np.ndarray) -> np.ndarray:
+    """The net saving under the pre-2014 beliefs and no overspend at an LA's criteria,
+    the reckoning's reference, (len(DECISION_KINDS), n): at it each LA's bars are its
+    criteria, so LAs start in September 2014 at the resting point of their yearly rule.
+
+    Args:
+        p: Parameter vector.
+        criteria: Each LA's bars in September 2014, (len(DECISION_KINDS), n).
+    """
     appeals = p.la_appeals_per_refusal_initial
-    return np.maximum(net_saving(p, 1.0, appeals, appeals * p.la_reversal_initial),
+    stake = expected_stake_gbp(p, criteria[0], criteria[1])
+    return np.maximum(net_saving(p, stake, 1.0, appeals, appeals * p.la_reversal_initial),
                       NET_SAVING_FLOOR)
-
-
-def concede_rate(p, loss_belief: np.ndarray) -> np.ndarray:
-    """Monthly chance an LA concedes a pending appeal it judges weak: higher the more
-    hearings it believes it loses."""
-    return np.clip(p.concede_base_per_month * (0.5 + loss_belief), *CONCEDE_RANGE)
 
 
 class LocalAuthority(mesa.Agent):

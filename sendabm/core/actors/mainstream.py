@@ -109,12 +109,13 @@ class MainstreamSchools:
 
         Args:
             la: Home LA of each starting child.
-            year: Year group of each starting child.
+            year: Year group of each starting child (those before Reception, year < 0,
+                are not counted).
             n_la: Number of LAs.
             p: Parameter vector.
             key: Run key (for each school's starting inclusiveness).
         """
-        primary = np.bincount(la[year <= 6], minlength=n_la)
+        primary = np.bincount(la[(year >= 0) & (year <= 6)], minlength=n_la)
         secondary = np.bincount(la[year >= 7], minlength=n_la)
         n_primary = np.maximum(1, np.round(primary / PRIMARY_SIZE)).astype(np.int64)
         n_secondary = np.maximum(1, np.round(secondary / SECONDARY_SIZE)).astype(np.int64)

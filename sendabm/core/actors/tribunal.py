@@ -8,9 +8,11 @@ within its capacity, and finds for the family when the need it judges exceeds th
 legal bar for the kind of appeal. A mediation ends in agreement when the LA grants the
 remedy, which it does in the shadow of the tribunal: it weighs what agreeing costs (the
 provision at stake) against what it expects going on to cost (the chance of an appeal,
-the family's own, times its chance of losing the hearing, its view of the merits times
-its compliance with an advisory decision, times the provision from the hearing on, plus
-a defence's cost), with noise (``mediation_spread``). With no tribunal, or an advisory
+the family's own, times its chance of losing the hearing, from its view of the merits
+and of how hearings of the type go, times its compliance with an advisory decision,
+times the provision from the hearing on, plus a defence's cost), with noise
+(``mediation_spread``); it concedes an appeal by the same reckoning
+(:func:`sendabm.core.kernels.cases.settles`). With no tribunal, or an advisory
 one the LA ignores, going on costs it little, so it agrees less: the lever moves the
 LA's expectation, not a constant. The family accepts a granted remedy; after a failed
 mediation it may appeal, the more the more success it expects. These rules
@@ -62,6 +64,7 @@ from __future__ import annotations
 
 import mesa
 
+from sendabm.core import states as S
 from sendabm.core.param import Param, declare
 
 PARAMS: tuple[Param, ...] = (
@@ -206,3 +209,24 @@ class Tribunal(mesa.Agent):
 LOGISTIC_PROBIT = 1.702
 """Scale that makes a logistic curve approximate the normal CDF (the LA's lawyers'
 foresight of a tribunal decision)."""
+
+
+def legal_bar(kind: int, p) -> float:
+    """Need the tribunal (or a body deciding in its place: the ombudsman, the court, a
+    replacing mechanism) requires to find for the family, by what the case is about,
+    need units: ``legal_threshold`` for an assessment ('may need'), times
+    ``tribunal_plan_bar_factor`` for a plan ('necessary'), and for a placement
+    ``tribunal_placement_bar_factor`` times the national ``special_threshold`` (one law,
+    whatever the LA's own bar). The one definition the tribunal, the professionals who
+    foresee it and the families who judge their case against it use; plain arithmetic, so
+    the kernels compile this same function.
+
+    Args:
+        kind: What was refused (``states.KIND_*``).
+        p: Parameter vector.
+    """
+    if kind == S.KIND_PLAN:
+        return p.legal_threshold * p.tribunal_plan_bar_factor
+    if kind == S.KIND_PLACEMENT:
+        return p.special_threshold * p.tribunal_placement_bar_factor
+    return p.legal_threshold

@@ -108,15 +108,18 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
         setting = setting_col[i]
         need = np.float64(need_col[i])
         # Each (slot, value) pair is added to the 'all' column and to the quintile.
+        early = year < 0
         if sen == S.SEN_SUPPORT:
-            a[K.SEN_SUPPORT, la, 0] += 1.0
-            a[K.SEN_SUPPORT, la, q] += 1.0
+            slot = K.EARLY_YEARS_SEN_SUPPORT if early else K.SEN_SUPPORT
+            a[slot, la, 0] += 1.0
+            a[slot, la, q] += 1.0
         elif sen == S.EHCP:
             a[K.EHC_PLANS, la, 0] += 1.0
             a[K.EHC_PLANS, la, q] += 1.0
             if year < S.SCHOOL_YEARS:
-                a[K.EHC_PLANS_SCHOOL_AGE, la, 0] += 1.0
-                a[K.EHC_PLANS_SCHOOL_AGE, la, q] += 1.0
+                slot = K.EHC_PLANS_EARLY_YEARS if early else K.EHC_PLANS_SCHOOL_AGE
+                a[slot, la, 0] += 1.0
+                a[slot, la, q] += 1.0
             topup_gbp = np.float64(topup_col[i]) * NEED_UNIT_GBP * cost_factor / 12.0
             if setting == S.MAINSTREAM:
                 a[K.PLACEMENTS_MAINSTREAM, la, 0] += 1.0
@@ -168,6 +171,12 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
                 if events & event_bits[k] and (event_kinds[k] == 0 or event_kinds[k] == kind):
                     a[event_slots[k], la, 0] += 1.0
                     a[event_slots[k], la, q] += 1.0
+            if early and events & S.EV_REQUEST:
+                a[K.ASSESSMENT_REQUESTS_EARLY_YEARS, la, 0] += 1.0
+                a[K.ASSESSMENT_REQUESTS_EARLY_YEARS, la, q] += 1.0
+            if early and events & S.EV_PLAN_ISSUED:
+                a[K.PLANS_ISSUED_EARLY_YEARS, la, 0] += 1.0
+                a[K.PLANS_ISSUED_EARLY_YEARS, la, q] += 1.0
             if events & S.EV_APPEAL:
                 a[K.SPEND_TRIBUNAL_GBP, la, 0] += tribunal_gbp
                 a[K.SPEND_TRIBUNAL_GBP, la, q] += tribunal_gbp
@@ -248,7 +257,7 @@ def _sum_chunks(a):
 
 
 @njit(cache=True)
-def _static_chunk(fam, c, start, stop, pupils, roll, special_roll, provider_roll):
+def _static_chunk(fam, c, start, stop, pupils, early_years, roll, special_roll, provider_roll):
     active, la_col, quintile, year_col = fam.active, fam.la, fam.quintile, fam.year
     setting_col, school_col, provider_col = fam.setting, fam.school, fam.provider
     for i in range(start, stop):
@@ -261,6 +270,10 @@ def _static_chunk(fam, c, start, stop, pupils, roll, special_roll, provider_roll
             provider_roll[c, provider_col[i]] += 1
         if year_col[i] >= S.SCHOOL_YEARS:
             continue
+        if year_col[i] < 0:
+            early_years[c, la_col[i], 0] += 1.0
+            early_years[c, la_col[i], quintile[i]] += 1.0
+            continue
         pupils[c, la_col[i], 0] += 1.0
         pupils[c, la_col[i], quintile[i]] += 1.0
         if setting == S.MAINSTREAM:
@@ -268,17 +281,18 @@ def _static_chunk(fam, c, start, stop, pupils, roll, special_roll, provider_roll
 
 
 @njit(cache=True, parallel=True)
-def _static_chunks(fam, pupils, roll, special_roll, provider_roll):
+def _static_chunks(fam, pupils, early_years, roll, special_roll, provider_roll):
     n = fam.active.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        _static_chunk(fam, np.int64(c), c * size, min(n, (c + 1) * size), pupils, roll,
-                      special_roll, provider_roll)  # np.int64: see _count_chunks
+        _static_chunk(fam, np.int64(c), c * size, min(n, (c + 1) * size), pupils, early_years,
+                      roll, special_roll, provider_roll)  # np.int64: see _count_chunks
 
 
 def count_static(fam, n_la: int, n_school: int, n_special: int,
                  n_provider: int) -> tuple[np.ndarray, ...]:
-    """Pupils, mainstream school rolls and specialist rolls: one pass over all rows.
+    """Pupils, mainstream school rolls, specialist rolls and children in early years:
+    one pass over all rows.
 
     These change only in September (cohorts move, leave and arrive) and when a child
     leaves mainstream for a specialist place (the placement updates the rolls), so the
@@ -286,17 +300,21 @@ def count_static(fam, n_la: int, n_school: int, n_special: int,
 
     Returns:
         (pupils [la, quintile 0..5], roll [school], special_roll [special school],
-        provider_roll [independent provider]); the last two count children of any age.
+        provider_roll [independent provider], early_years [la, quintile 0..5]); the
+        specialist rolls count children of any age, pupils Reception to Year 13 and
+        early years the children before Reception.
     """
     # Allocated here, not in the parallel function, where numba would fill them in
     # parallel loops of their own.
     pupils = np.zeros((N_CHUNKS, n_la, 6))
+    early_years = np.zeros((N_CHUNKS, n_la, 6))
     roll = np.zeros((N_CHUNKS, n_school))
     special_roll = np.zeros((N_CHUNKS, n_special), dtype=np.int64)
     provider_roll = np.zeros((N_CHUNKS, n_provider), dtype=np.int64)
-    _static_chunks(fam, pupils, roll, special_roll, provider_roll)
+    _static_chunks(fam, pupils, early_years, roll, special_roll, provider_roll)
     # Whole counts (exact in float64), so the order of adding does not matter.
-    return tuple(a.sum(axis=0) for a in (pupils, roll, special_roll, provider_roll))
+    return tuple(a.sum(axis=0) for a in (pupils, roll, special_roll, provider_roll,
+                                         early_years))
 
 
 def count(fam, rows: np.ndarray, n_la: int, n_school: int, n_special: int, n_provider: int,

@@ -20,15 +20,15 @@ from numba import njit
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors import local_authority as LA
 from sendabm.core.actors.family import WITHDRAW_BELOW_MERIT
 from sendabm.core.actors.local_authority import (
     ASSESSED_VIEW_NOISE,
-    ASSESSMENT_COST_GBP,
     MIN_ASSESSMENT_MONTHS,
     WITHIN_20_WEEKS,
 )
 from sendabm.core.actors.tribunal import LOGISTIC_PROBIT
-from sendabm.core.kernels.family_month import appeal_logit, sigmoid
+from sendabm.core.kernels.family_month import appeal_logit, legal_bar, sigmoid
 from sendabm.core.param import NEED_UNIT_GBP
 
 CaseWorld = namedtuple(
@@ -38,7 +38,7 @@ CaseWorld = namedtuple(
         "assess_threshold",     # float64[n_la]: perceived need to agree an assessment
         "plan_threshold",       # float64[n_la]: perceived need to issue a plan
         "special_threshold",    # float64[n_la]: need to name a special setting
-        "concede",              # float64[n_la]: monthly concession propensity on weak cases
+        "la_loss_belief",       # float64[n_kind, n_la]: share of hearings of each type lost
         "assess_capacity",      # float64[n_la]: assessments the LA can complete this month
         "special_places",       # int64[n_special]
         "special_roll",         # int64[n_special] (updated as children are placed)
@@ -66,13 +66,9 @@ CaseWorld = namedtuple(
 
 @njit(cache=True, inline="always")
 def tribunal_bar(fam, i, cw, p):
-    """Need the tribunal requires to find for the family, by what the case is about."""
-    kind = fam.kind[i]
-    if kind == S.KIND_PLAN:
-        return p.legal_threshold * p.tribunal_plan_bar_factor
-    if kind == S.KIND_PLACEMENT:
-        return p.special_threshold * p.tribunal_placement_bar_factor
-    return p.legal_threshold
+    """Need the tribunal requires to find for the family, by what the case is about
+    (:func:`sendabm.core.actors.tribunal.legal_bar`)."""
+    return legal_bar(fam.kind[i], p)
 
 
 @njit(cache=True, inline="always")
@@ -85,21 +81,26 @@ def finds_for_family(fam, i, cw, p, sd, stream):
 
 
 @njit(cache=True, inline="always")
-def merit_seen(fam, i, cw, p, stream):
-    """Chance the tribunal would find for the family, as a professional foresees it from
-    their own reading of the case: the need seen with the noise of an assessed case, drawn
-    from ``stream`` once per dispute (keyed by the month it reached its stage), never the
-    true need."""
+def reading(fam, i, cw, p, stream):
+    """A professional's reading of the child's need in a dispute, need units: the need
+    seen with the noise of an assessed case, drawn from ``stream`` once per dispute (keyed
+    by the month it reached its stage), never the true need."""
     z = rng.normal(cw.key, stream, fam.uid[i], fam.stage_tick[i])
-    view = np.float64(fam.need[i]) * math.exp(ASSESSED_VIEW_NOISE * p.la_observation_sd * z)
+    return np.float64(fam.need[i]) * math.exp(ASSESSED_VIEW_NOISE * p.la_observation_sd * z)
+
+
+@njit(cache=True, inline="always")
+def merit_of(view, fam, i, cw, p):
+    """Chance the tribunal would find for the family, foreseen from the reading ``view``."""
     z = (view - tribunal_bar(fam, i, cw, p)) / p.tribunal_decision_sd
     return 1.0 / (1.0 + math.exp(-LOGISTIC_PROBIT * z))
 
 
 @njit(cache=True, inline="always")
-def merit(fam, i, cw, p):
-    """The case's merit as the LA's lawyers foresee it (:func:`merit_seen`)."""
-    return merit_seen(fam, i, cw, p, rng.LA_MERIT_VIEW)
+def merit_seen(fam, i, cw, p, stream):
+    """Chance the tribunal would find for the family, as a professional foresees it from
+    their own reading of the case (:func:`reading` from ``stream``)."""
+    return merit_of(reading(fam, i, cw, p, stream), fam, i, cw, p)
 
 
 @njit(cache=True, inline="always")
@@ -248,33 +249,37 @@ def remedy(fam, i, cw, p, ordered):
         _await_place(fam, i, cw, S.PLACE_INDEPENDENT_ORDERED if ordered else S.PLACE_SPECIAL)
 
 
+provision_at_stake_gbp = njit(cache=True, inline="always")(LA.provision_at_stake_gbp)
+committed_months = njit(cache=True, inline="always")(LA.committed_months)
+plan_chance = njit(cache=True, inline="always")(LA.plan_chance)
+"""The LA's one definition of the money at stake and its parts
+(:func:`sendabm.core.actors.local_authority.provision_at_stake_gbp`), compiled."""
+
+
 @njit(cache=True, inline="always")
-def provision_at_stake(fam, i, p, months_deferred):
+def provision_at_stake(fam, i, cw, p, view, months_deferred):
     """What granting the remedy of case ``i`` costs its LA, GBP in 2014 prices, from
-    ``months_deferred`` months on (what a later hearing would still make it pay).
-
-    An assessment costs ``ASSESSMENT_COST_GBP`` whenever it is done. A plan costs its
-    mainstream top-up, and a special place its place funding, top-up and transport less
-    the mainstream top-up it replaces, each year to the end of schooling (at least one
-    year): the LA's own costs (``money`` parameters), not inflated, as a defence's cost is
-    not.
-    """
+    ``months_deferred`` months on, as it reads the case (need ``view``): the child's own
+    top-up (a plan's, at ``view``; the one it holds, for a placement), for its years left
+    in school up to ``plan_horizon_years``; an assessment leads to such a plan with the
+    LA's :func:`plan_chance`."""
     kind = fam.kind[i]
-    if kind == S.KIND_ASSESS:
-        return ASSESSMENT_COST_GBP
-    if kind == S.KIND_PLAN:
-        yearly = plan_topup(np.float64(fam.need[i]), p) * NEED_UNIT_GBP
+    if kind == S.KIND_PLACEMENT:
+        plan_yearly = np.float64(fam.topup[i]) * NEED_UNIT_GBP
     else:
-        yearly = max(0.0, p.special_place_funding_gbp + p.special_topup_gbp + p.transport_gbp
-                     - np.float64(fam.topup[i]) * NEED_UNIT_GBP)
-    months = max(12.0, 12.0 * (S.SCHOOL_YEARS - fam.year[i]))
-    return yearly * max(0.0, months - months_deferred) / 12.0
+        plan_yearly = plan_topup(view, p) * NEED_UNIT_GBP
+    chance = 0.0
+    if kind == S.KIND_ASSESS:
+        chance = plan_chance(view, cw.plan_threshold[fam.la[i]], p.la_observation_sd)
+    setting = p.special_place_funding_gbp + p.special_topup_gbp + p.transport_gbp
+    months = committed_months(np.float64(S.SCHOOL_YEARS - fam.year[i]), p.plan_horizon_years)
+    return provision_at_stake_gbp(kind, plan_yearly, setting, chance, months, months_deferred)
 
 
 @njit(cache=True, inline="always")
-def mediation_agreement(stake, stake_after_hearing, loss, hearing, defence, spread):
-    """Chance an LA agrees in mediation: a logistic in how much more going on is expected
-    to cost it than agreeing.
+def settlement_chance(stake, stake_after_hearing, loss, hearing, defence, spread):
+    """Chance an LA settles a dispute (agrees in mediation, concedes an appeal): a
+    logistic in how much more going on is expected to cost it than agreeing.
 
     Going on costs ``hearing`` x (``loss`` x ``stake_after_hearing`` + ``defence``);
     agreeing costs ``stake``. The logistic's scale is ``spread`` times the stake (the
@@ -288,10 +293,10 @@ def mediation_agreement(stake, stake_after_hearing, loss, hearing, defence, spre
         stake: The provision at stake, GBP: what agreeing costs.
         stake_after_hearing: What losing a hearing would cost, GBP (the provision from
             the hearing on).
-        loss: The LA's expected chance that a hearing costs it the provision (its view of
-            merit, times its compliance with an advisory decision), 0-1.
-        hearing: The LA's expected chance of a hearing if mediation fails, 0-1 (0 with
-            no tribunal).
+        loss: The LA's expected chance that a hearing costs it the provision
+            (:func:`expected_loss`), 0-1.
+        hearing: The LA's expected chance of a hearing if it does not settle, 0-1 (0
+            with no tribunal).
         defence: What defending an appeal costs it, GBP.
         spread: ``mediation_spread``, > 0.
 
@@ -303,6 +308,33 @@ def mediation_agreement(stake, stake_after_hearing, loss, hearing, defence, spre
         return 1.0 if going_on > 0.0 else 0.5
     # As a ratio to the stake, so that a tiny stake cannot underflow the scale.
     return 1.0 / (1.0 + math.exp((1.0 - going_on / stake) / spread))
+
+
+@njit(cache=True, inline="always")
+def expected_loss(view, fam, i, cw, p):
+    """The LA's expected chance that a hearing of case ``i`` costs it the provision: its
+    lawyers' reading of the case (:func:`merit_of` at ``view``) weighed with the share of
+    hearings of the case's type it has learned it loses (``case_reading_weight``), times
+    its compliance if the decision would only advise it."""
+    w = p.case_reading_weight
+    loss = w * merit_of(view, fam, i, cw, p) + (1.0 - w) * cw.la_loss_belief[
+        fam.kind[i] - 1, fam.la[i]]
+    if cw.binding <= 0.0:
+        # An advisory decision it would not follow costs it nothing but trust.
+        loss *= cw.compliance
+    return loss
+
+
+@njit(cache=True, inline="always")
+def settles(fam, i, cw, p, hearing):
+    """Chance the LA settles case ``i`` (:func:`settlement_chance`) from its lawyers'
+    reading of it, given its expected chance of a hearing if it does not."""
+    view = reading(fam, i, cw, p, rng.LA_MERIT_VIEW)
+    return settlement_chance(provision_at_stake(fam, i, cw, p, view, 0.0),
+                             provision_at_stake(fam, i, cw, p, view,
+                                                np.float64(p.months_to_hearing_min)),
+                             expected_loss(view, fam, i, cw, p), hearing, p.tribunal_cost_gbp,
+                             p.mediation_spread)
 
 
 @njit(cache=True, inline="always")
@@ -320,16 +352,9 @@ def hearing_chance(fam, i, cw, p):
 
 @njit(cache=True, inline="always")
 def mediation_chance(fam, i, cw, p):
-    """Chance the LA agrees to the remedy in the mediation of case ``i``
-    (:func:`mediation_agreement` on its own expectations of a hearing)."""
-    loss = merit(fam, i, cw, p)
-    if cw.binding <= 0.0:
-        # An advisory decision it would not follow costs it nothing but trust.
-        loss *= cw.compliance
-    return mediation_agreement(provision_at_stake(fam, i, p, 0.0),
-                               provision_at_stake(fam, i, p, np.float64(p.months_to_hearing_min)),
-                               loss, hearing_chance(fam, i, cw, p), p.tribunal_cost_gbp,
-                               p.mediation_spread)
+    """Chance the LA agrees to the remedy in the mediation of case ``i`` (:func:`settles`,
+    expecting the family to appeal with its :func:`hearing_chance`)."""
+    return settles(fam, i, cw, p, hearing_chance(fam, i, cw, p))
 
 
 @njit(cache=True)
@@ -351,7 +376,8 @@ def mediate(fam, cases, cw, p):
 
 @njit(cache=True)
 def appeals(fam, cases, cw, p):
-    """Phase 6b: the LA concedes weak defences; the tribunal hears the rest in turn."""
+    """Phase 6b: the LA concedes an appeal when it expects defending to cost it more
+    (:func:`settles`); the tribunal hears the rest in turn."""
     waiting = 0
     for i in cases:
         if fam.stage[i] == S.APPEALING and cw.tick - fam.stage_tick[i] >= p.months_to_hearing_min:
@@ -361,11 +387,10 @@ def appeals(fam, cases, cw, p):
         if fam.stage[i] != S.APPEALING:
             continue
         uid = fam.uid[i]
-        m = merit(fam, i, cw, p)
-        # Settling avoids a hearing's cost whatever the merits; weak defences settle more.
-        settle = cw.concede[fam.la[i]] * (1.0 - p.concede_merit_weight
-                                             + p.concede_merit_weight * m)
-        if rng.uniform(cw.key, rng.CONCEDE, uid, cw.tick) < settle:
+        # Its lawyers decide once, on registration (one draw per appeal), and think again
+        # only when its beliefs change in March.
+        if rng.uniform(cw.key, rng.CONCEDE, uid, fam.stage_tick[i]) < settles(
+                fam, i, cw, p, 1.0 if cw.appeals_open > 0.0 else 0.0):
             fam.events[i] |= S.EV_CONCEDED
             remedy(fam, i, cw, p, True)
             continue

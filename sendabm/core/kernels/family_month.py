@@ -20,9 +20,11 @@ from numba import njit, prange
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors import tribunal as TR
 from sendabm.core.actors.family import (
     MILD_NEED,
     NEED_CAP,
+    ONSET_HORIZON,
     PLACEMENT_GAP,
     REQUEST_GAP,
     SPECIAL_PREFERENCE_NEED_WEIGHT,
@@ -30,6 +32,10 @@ from sendabm.core.actors.family import (
 from sendabm.core.kernels import parameter_record
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.population import NEVER
+
+legal_bar = njit(cache=True, inline="always")(TR.legal_bar)
+"""The legal bar by what was refused (:func:`sendabm.core.actors.tribunal.legal_bar`),
+compiled."""
 
 N_CHUNKS = 64
 """Row chunks handed to threads (rows are independent, so any number gives the same result)."""
@@ -60,8 +66,13 @@ def need_type_of(u):
 
 @njit(cache=True, inline="always")
 def onset_chance(year, onset_multiplier, p):
-    """Monthly chance a child without SEN develops a need."""
-    yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * year)
+    """Monthly chance a child without SEN develops a need (before Reception, at the
+    early-years hazard: :func:`sendabm.core.actors.family.early_years_onset_per_year`)."""
+    if year < 0:
+        at_two = p.early_years_need_share * p.need_at_entry
+        yearly = math.log((1.0 - at_two) / (1.0 - p.need_at_entry)) / S.EARLY_YEARS_GROUPS
+    else:
+        yearly = p.need_onset_per_year * (1.0 + p.need_onset_age_slope * year)
     return yearly * onset_multiplier / 12.0
 
 
@@ -76,7 +87,7 @@ def next_onset(key, uid, now, year_now, first, multipliers, p):
     without visiting the child monthly.
     """
     year = np.int64(year_now)
-    for t in range(first, min(first + 12 * S.SCHOOL_YEARS + 12, multipliers.shape[0])):
+    for t in range(first, min(first + ONSET_HORIZON, multipliers.shape[0])):
         if t > now and t % 12 == 0:  # tick 0 is September
             year += 1
         if year >= S.SCHOOL_YEARS:
@@ -128,12 +139,12 @@ def special_preference_logit(unmet_share, distrust, need, p):
 @njit(cache=True, inline="always")
 def appeal_logit(expected_success, area_shift, resources, trust_la, need, kind, p):
     """Log-odds that a family appeals a refusal of ``kind`` this month (``area_shift``:
-    its LA's appeal offset, log-odds)."""
-    shift = p.appeal_assess_shift if kind == S.KIND_ASSESS else 0.0
+    its LA's appeal offset, log-odds): the child's need is weighed against the legal bar
+    for what was refused (:func:`legal_bar`), low for an assessment."""
     return (p.appeal_base_logit + area_shift + p.appeal_success_weight * expected_success
             + p.request_resources_weight * (resources - 0.5) - p.appeal_cost_weight
-            + p.appeal_distrust_weight * (1.0 - trust_la) + p.appeal_severity_weight * need
-            + shift)
+            + p.appeal_distrust_weight * (1.0 - trust_la)
+            + p.appeal_severity_weight * (need - legal_bar(kind, p)))
 
 
 @njit(cache=True, inline="always")
@@ -153,7 +164,7 @@ def redress_route(u, kind, need, unmet, resources, trust_la, setting, year, cont
     unmet_share = unmet / need if need > 0.0 else 0.0
     complaint = math.exp(p.complaint_base_logit + shift + p.complaint_distrust_weight * distrust)
     review = private = home = 0.0
-    bar = p.legal_threshold * (p.tribunal_plan_bar_factor if kind == S.KIND_PLAN else 1.0)
+    bar = legal_bar(kind, p)
     if (kind == S.KIND_ASSESS or kind == S.KIND_PLAN) and need >= (
             p.judicial_review_clear_margin * bar):
         review = math.exp(p.judicial_review_base_logit + shift
@@ -318,10 +329,13 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
     key, tick = w.key, w.tick
     private_fade = math.exp(-1.0 / p.private_months)
     threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
-    request_base_logit = logit(p.request_base_per_month)
-    onset_by_year = np.empty(S.SCHOOL_YEARS)
-    for y in range(S.SCHOOL_YEARS):
-        onset_by_year[y] = onset_chance(y, w.onset_multiplier, p)
+    request_base_logit = logit(p.request_base_per_month * w.request_factor)
+    school_request_chance = p.school_request_per_month * w.request_factor
+    early_request_chance = p.early_years_request_per_month * w.request_factor
+    # Indexed by year group - FIRST_YEAR (the early years first).
+    onset_by_year = np.empty(S.SCHOOL_YEARS - S.FIRST_YEAR)
+    for y in range(S.FIRST_YEAR, S.SCHOOL_YEARS):
+        onset_by_year[y - S.FIRST_YEAR] = onset_chance(y, w.onset_multiplier, p)
     onset_tick = fam.onset_tick
     found = 0
     n_cases = 0
@@ -354,7 +368,7 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
         # Phase 2: needs emerge, drift, worsen when unmet, or resolve.
         if y < S.SCHOOL_YEARS:
             if new_need or (need <= 0.0 and rng.uniform(key, rng.ONSET, me, tick)
-                            < onset_by_year[y]):
+                            < onset_by_year[y - S.FIRST_YEAR]):
                 z = rng.normal(key, rng.SEVERITY, me, tick)
                 severity = p.need_severity_median * math.exp(p.need_severity_sigma * z)
                 need = min(NEED_CAP, severity)
@@ -375,10 +389,14 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
             if need != need_col[i]:
                 need_col[i] = need
         need = np.float64(need_col[i])
-        # Phase 3: the school identifies SEN support; provision and unmet need.
+        # Phase 3: the school (or early-years setting) identifies SEN support; provision
+        # and unmet need.
         in_school = setting == S.MAINSTREAM and y < S.SCHOOL_YEARS
-        if need > 0.0 and sen == S.SEN_NONE and in_school:
-            if rng.uniform(key, rng.IDENTIFY, me, tick) < p.identification_per_month:
+        early = setting == S.EARLY_YEARS
+        if need > 0.0 and sen == S.SEN_NONE and (in_school or early):
+            rate = p.identification_per_month if in_school else (
+                p.early_years_identification_per_month)
+            if rng.uniform(key, rng.IDENTIFY, me, tick) < rate:
                 sen = S.SEN_SUPPORT
         if sen != sen_col[i]:
             sen_col[i] = sen
@@ -396,6 +414,11 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
             elif setting == S.FURTHER_EDUCATION:
                 provision = min(need, p.ordinarily_available_units + np.float64(topup_col[i])
                                 + w.fe_support_units)
+            elif setting == S.EARLY_YEARS:
+                provision = p.early_years_support_units
+                if sen == S.EHCP:
+                    provision += p.early_years_plan_cost_gbp / NEED_UNIT_GBP
+                provision = min(need, provision)
             private = np.float64(private_col[i])
             if private > 0.0:
                 # Support the family pays for comes on top of the setting's, and fades.
@@ -410,6 +433,9 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
             trust = trust + p.trust_learning_rate * ((1.0 - unmet / need) - trust)
             trust_school_col[i] = ((1.0 - p.peer_weight) * trust
                                    + p.peer_weight * w.school_mean_trust[school[i]])
+        elif need > 0.0 and early:
+            trust = np.float64(trust_school_col[i])
+            trust_school_col[i] = trust + p.trust_learning_rate * ((1.0 - unmet / need) - trust)
         if need > 0.0:
             trust_la = np.float64(trust_la_col[i])
             trust_la_col[i] = trust_la + p.trust_learning_rate * p.peer_weight * (
@@ -472,12 +498,13 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
                 stage_tick[i] = tick
             stage_col[i] = stage
         # Phase 4: the family (or school) asks for an assessment or a special place.
-        if stage == S.IDLE and in_school and need > 0.0 and tick - last_request[i] >= REQUEST_GAP:
+        if stage == S.IDLE and (in_school or early) and need > 0.0 and (
+                tick - last_request[i] >= REQUEST_GAP):
             unmet_share = unmet / need
             distrust = 1.0 - np.float64(trust_school_col[i])
             kind = S.KIND_NONE
             if sen == S.EHCP:
-                if tick - last_request[i] >= PLACEMENT_GAP and rng.uniform(
+                if not early and tick - last_request[i] >= PLACEMENT_GAP and rng.uniform(
                         key, rng.SPECIAL_PREFERENCE, me, tick) < sigmoid(
                         special_preference_logit(unmet_share, distrust, need, p)):
                     kind = S.KIND_PLACEMENT
@@ -487,8 +514,9 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
                 kind = S.KIND_ASSESS
                 events |= S.EV_REQUEST
             elif sen == S.SEN_SUPPORT and need > threshold_units and rng.uniform(
-                    key, rng.SCHOOL_REQUEST, me, tick) < p.school_request_per_month * (
-                    1.0 + (1.0 - w.school_support_ratio[school[i]])):
+                    key, rng.SCHOOL_REQUEST, me, tick) < (
+                    early_request_chance if early else school_request_chance
+                    * (1.0 + (1.0 - w.school_support_ratio[school[i]]))):
                 kind = S.KIND_ASSESS
                 events |= S.EV_REQUEST | S.EV_SCHOOL_REQUEST
             if kind != S.KIND_NONE:

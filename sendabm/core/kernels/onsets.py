@@ -22,6 +22,7 @@ from numba import njit, prange
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors.family import ONSET_HORIZON
 from sendabm.core.kernels.family_month import N_CHUNKS, onset_chance
 from sendabm.core.population import NEVER
 
@@ -43,14 +44,14 @@ def onset_chances(now, multipliers, p):
         p: Parameter vector.
 
     Returns:
-        float64[year group in ``now``, tick] of monthly chances.
+        float64[year group in ``now`` - ``FIRST_YEAR``, tick] of monthly chances.
     """
-    out = np.zeros((S.SCHOOL_YEARS, multipliers.shape[0]))
-    for y0 in range(S.SCHOOL_YEARS):
+    out = np.zeros((S.SCHOOL_YEARS - S.FIRST_YEAR, multipliers.shape[0]))
+    for y0 in range(S.FIRST_YEAR, S.SCHOOL_YEARS):
         for t in range(now, multipliers.shape[0]):
             year = y0 + t // 12 - now // 12
             if year < S.SCHOOL_YEARS:
-                out[y0, t] = onset_chance(year, multipliers[t], p)
+                out[y0 - S.FIRST_YEAR, t] = onset_chance(year, multipliers[t], p)
     return out
 
 
@@ -80,7 +81,7 @@ def first_onset(child_hash, first, stop, chance):
 
 @njit(cache=True)
 def _schedule_rows(fam, rows, now, key, chances, start, stop):
-    horizon = min(now + 12 * S.SCHOOL_YEARS + 12, chances.shape[1])
+    horizon = min(now + ONSET_HORIZON, chances.shape[1])
     for k in range(start, stop):
         i = rows[k]
         if fam.need[i] > 0.0:
@@ -93,7 +94,7 @@ def _schedule_rows(fam, rows, now, key, chances, start, stop):
         # The first month past Year 13 (the child then leaves the school years).
         leaves = 12 * (S.SCHOOL_YEARS - y0 + now // 12)
         fam.onset_tick[i] = first_onset(rng.child_hash(key, rng.ONSET, fam.uid[i]), now,
-                                        min(horizon, leaves), chances[y0])
+                                        min(horizon, leaves), chances[y0 - S.FIRST_YEAR])
 
 
 @njit(cache=True, parallel=True)

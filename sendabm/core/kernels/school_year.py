@@ -1,7 +1,9 @@
 """The September move up a year (ODD §3 step 1) as one pass over the rows.
 
 Twin of the vectorised description in :func:`sendabm.core.cohorts.age_and_transfer`, which
-calls it: every child moves up a year; mainstream pupils entering Year 7 are given a
+calls it: every child moves up a year; children moving from early years into Reception
+are given a primary school (a plan-holder whose need reaches the LA's special threshold,
+with no case open, waits for a special place); mainstream pupils entering Year 7 are given a
 secondary school; plan holders entering Year 12 in mainstream may move to further
 education; after Year 13 plan holders may continue in further education and
 everyone else leaves; school cases close at 19; post-19 plans cease at a yearly rate
@@ -21,7 +23,8 @@ from sendabm.core.kernels.family_month import N_CHUNKS
 
 
 @njit(cache=True)
-def _age_chunk(fam, key, tick, shares, first_secondary, n_secondary, start, stop, leaving):
+def _age_chunk(fam, key, tick, shares, first_primary, n_primary, first_secondary, n_secondary,
+               special_threshold, start, stop, leaving):
     active, uid, la, year_col = fam.active, fam.uid, fam.la, fam.year
     setting_col, sen = fam.setting, fam.sen
     fe_share, continue_share, cease_share = shares[0], shares[1], shares[2]
@@ -31,8 +34,19 @@ def _age_chunk(fam, key, tick, shares, first_secondary, n_secondary, start, stop
             continue
         year = np.int64(year_col[i]) + 1
         year_col[i] = year
-        mainstream = setting_col[i] == S.MAINSTREAM
         plan = sen[i] == S.EHCP
+        if year == 0 and setting_col[i] == S.EARLY_YEARS:
+            setting_col[i] = S.MAINSTREAM
+            u = rng.uniform(key, rng.SCHOOL_CHOICE, uid[i], tick)
+            count = n_primary[la[i]]
+            fam.school[i] = first_primary[la[i]] + min(np.int64(u * count), count - 1)
+            if plan and fam.stage[i] == S.IDLE and (
+                    np.float64(fam.need[i]) >= special_threshold[la[i]]):
+                fam.stage[i] = S.AWAITING_PLACE
+                fam.stage_tick[i] = tick
+                fam.kind[i] = S.KIND_PLACEMENT
+                fam.place_wait[i] = S.PLACE_SPECIAL
+        mainstream = setting_col[i] == S.MAINSTREAM
         if mainstream and year == 7:
             u = rng.uniform(key, rng.SCHOOL_CHOICE, uid[i], tick)
             count = n_secondary[la[i]]
@@ -57,7 +71,8 @@ def _age_chunk(fam, key, tick, shares, first_secondary, n_secondary, start, stop
 
 
 @njit(cache=True, parallel=True)
-def age_rows(fam, key, tick, shares, first_secondary, n_secondary, leaving):
+def age_rows(fam, key, tick, shares, first_primary, n_primary, first_secondary, n_secondary,
+             special_threshold, leaving):
     """Move every active child up a year and mark who leaves (rows in parallel chunks).
 
     Args:
@@ -67,12 +82,15 @@ def age_rows(fam, key, tick, shares, first_secondary, n_secondary, leaving):
         shares: float64[3]: chance a plan holder entering Year 12 in mainstream moves
             to further education; chance a plan continues after Year 13; yearly chance
             a post-19 plan ceases.
+        first_primary, n_primary: Each LA's first primary school and number of them (a
+            child moving into Reception is given one uniformly among them).
         first_secondary, n_secondary: Each LA's first secondary school and number of
             them (a Year 7 pupil's school is drawn uniformly among them).
+        special_threshold: Each LA's need at which a plan names a special setting.
         leaving: bool[rows], set to whether each child leaves this September.
     """
     n = fam.active.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        _age_chunk(fam, key, tick, shares, first_secondary, n_secondary, c * size,
-                   min(n, (c + 1) * size), leaving)
+        _age_chunk(fam, key, tick, shares, first_primary, n_primary, first_secondary,
+                   n_secondary, special_threshold, c * size, min(n, (c + 1) * size), leaving)

@@ -104,7 +104,8 @@ TRIBUNAL = Lever(
             closed. These routes are the same under every mode; with the tribunal open
             few families take them.
           - **Pending appeals:** in the first month, each pending appeal is either
-            settled by the LA (with its usual concession chance) or lapses, counted in
+            settled by the LA (by its reckoning of costs with no hearing to fear, so
+            only through the noise of its costing) or lapses, counted in
             `disputes_dropped`. No hearings are held, and with no backlog the
             tribunal's capacity falls year by year toward its floor (`tribunal_capacity_floor`).
           - **LAs:** nothing tells them what to expect: each March they learn appeals
@@ -112,8 +113,8 @@ TRIBUNAL = Lever(
             March after appeals stop they see fewer of their refusals appealed and
             reversed (only mediation agreements are left), and their reckoning of a
             refusal's cost raises their bars as far as their duty to the child allows.
-            Their hearing-loss belief, and so their concession propensity, stays as it
-            was (no appeal is left to concede). No appeal costs are charged. In
+            Their hearing-loss beliefs stay as they were (no hearing is left to learn
+            from). No appeal costs are charged. In
             mediation they no longer expect a hearing, so going on costs them nothing
             and they agree only through the noise of their costing (`mediation_spread`;
             ODD §7.8): agreements fall through the LAs' expectation, not a set rate.

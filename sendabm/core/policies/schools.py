@@ -326,21 +326,25 @@ WORKFORCE = Lever(
 
 
 def _early(out, o, s, start):
+    # Early identification acts where needs first show: early-years settings and health
+    # visitors as well as schools, by the same relative rise.
     out.scale("identification_per_month", 1.0 + o["identification_rise"] * s)
+    out.scale("early_years_identification_per_month", 1.0 + o["identification_rise"] * s)
     out.scale("ordinarily_available_units", 1.0 + o["ordinarily_available_rise"] * s)
 
 
 EARLY_IDENTIFICATION = Lever(
     "early_identification", "early identification and intervention",
     "NCB (early identification and intervention)",
-    "Schools identify needs sooner and ordinarily available provision in mainstream "
-    "rises.",
+    "Early-years settings, health visitors and schools identify needs sooner and "
+    "ordinarily available provision in mainstream rises.",
     _early,
     strength=LINEAR,
     options={
         "identification_rise": Option(
-            2.0, "share", "Relative rise of schools' monthly identification rate "
-            "(`identification_per_month`) at full strength.",
+            2.0, "share", "Relative rise of the monthly identification rates of schools "
+            "(`identification_per_month`) and of early-years settings and health visitors "
+            "(`early_years_identification_per_month`) at full strength.",
             "assumption: systematic screening finds needs in about a third of the time; "
             "not calibrated", 0.0, 10.0),
         "ordinarily_available_rise": Option(
@@ -349,12 +353,20 @@ EARLY_IDENTIFICATION = Lever(
             "assumption: early intervention as standard adds a quarter to what schools "
             "provide without extra funding; not calibrated", 0.0, 2.0),
     },
-    affects="mainstream schools",
+    affects="early years and mainstream schools",
     evidence="""
         NCB: meet needs "at the earliest possible point", through "early intervention and
         a laser-like focus on inclusive practice". Isos (via Solihull PCV): "the early
         years sector should be at the heart of efforts to identify needs".""",
     changes="""
+        Early years (before Reception):
+
+        - **Settings and health visitors identify needs sooner:**
+          `early_years_identification_per_month ×= (1 + identification_rise × s)`, from
+          {p.early_years_identification_per_month} to
+          {p.early_years_identification_per_month * (1 + identification_rise)} a month at
+          s = 1.
+
         Mainstream schools:
 
         - **They identify needs sooner:** `identification_per_month ×= (1 +
@@ -369,7 +381,8 @@ EARLY_IDENTIFICATION = Lever(
         same notional budget, so support ratios fall. The net effect on requests
         emerges.""",
     not_modelled="""
-        - The model has no early years (no children under 5).
+        - The model has no children younger than two (they enter at the two-year check).
+        - Early-years provision does not rise with the lever (only identification does).
         - Identification does not change a need's severity by itself.
         - The rise in ordinarily available provision is free to schools.""",
     test="`test_early_identification`: more children are on SEN support.",

@@ -127,11 +127,14 @@ def _count_family(family, tally: _Tally, money, fees) -> None:
     """What one family adds to the month's totals."""
     special_gbp, transport_gbp, tribunal_gbp, threshold_units, cost_factor = money
     setting, year = family.setting, family.year
+    early = year < 0  # before Reception
     if family.sen == S.SEN_SUPPORT:
-        tally.add("sen_support", family)
+        tally.add("early_years_sen_support" if early else "sen_support", family)
     elif family.sen == S.EHCP:
         tally.add("ehc_plans", family)
-        if year < S.SCHOOL_YEARS:
+        if early:
+            tally.add("ehc_plans_early_years", family)
+        elif year < S.SCHOOL_YEARS:
             tally.add("ehc_plans_school_age", family)
         # The plan's top-up is paid monthly, at this month's costs.
         topup_gbp = family.topup * NEED_UNIT_GBP * cost_factor / 12.0
@@ -161,6 +164,10 @@ def _count_family(family, tally: _Tally, money, fees) -> None:
     for (bit, of_kind), measure in KIND_EVENT_MEASURES.items():
         if events & bit and kind == of_kind:
             tally.add(measure, family)
+    if early and events & S.EV_REQUEST:
+        tally.add("assessment_requests_early_years", family)
+    if early and events & S.EV_PLAN_ISSUED:
+        tally.add("plans_issued_early_years", family)
     if events & S.EV_APPEAL:
         tally.add("spend_tribunal_gbp", family, tribunal_gbp)
     if events & S.EV_HEARING:
@@ -213,11 +220,13 @@ def count_static(ref, fam, sizes):
 
     Returns:
         (pupils [la, quintile 0..5], roll [school], special_roll [special school],
-        provider_roll [provider]), as the kernel's; specialist rolls count children
-        of any age, pupils and mainstream rolls the school years only.
+        provider_roll [provider], early_years [la, quintile 0..5]), as the kernel's;
+        specialist rolls count children of any age, pupils and mainstream rolls the
+        school years only, early years the children before Reception.
     """
     n_la, n_school, n_special, n_provider = sizes
     pupils = np.zeros((n_la, 6))
+    early_years = np.zeros((n_la, 6))
     roll = np.zeros(n_school)
     special_roll = np.zeros(n_special, dtype=np.int64)
     provider_roll = np.zeros(n_provider, dtype=np.int64)
@@ -229,8 +238,12 @@ def count_static(ref, fam, sizes):
             provider_roll[family.provider] += 1
         if family.year >= S.SCHOOL_YEARS:
             continue
+        if family.year < 0:
+            early_years[family.la, 0] += 1.0
+            early_years[family.la, family.quintile] += 1.0
+            continue
         pupils[family.la, 0] += 1.0
         pupils[family.la, family.quintile] += 1.0
         if family.setting == S.MAINSTREAM:
             roll[family.school] += 1.0
-    return pupils, roll, special_roll, provider_roll
+    return pupils, roll, special_roll, provider_roll, early_years

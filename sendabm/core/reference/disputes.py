@@ -3,7 +3,7 @@
 The readable reference for :func:`sendabm.core.kernels.cases.mediate` and
 :func:`~sendabm.core.kernels.cases.appeals`. In mediation the LA agrees when conceding
 costs it less than it expects going on to cost; on appeal
-it concedes weak defences, and the tribunal (or the mechanism replacing it) hears the
+it concedes by the same reckoning, and the tribunal (or the mechanism replacing it) hears the
 rest within its capacity, decides on the merits, and its decision binds the LA or
 advises it. Constants come from the actor modules.
 """
@@ -14,9 +14,10 @@ import math
 
 from sendabm.core import rng
 from sendabm.core import states as S
+from sendabm.core.actors import local_authority as LA
 from sendabm.core.actors.family import WITHDRAW_BELOW_MERIT
-from sendabm.core.actors.local_authority import ASSESSED_VIEW_NOISE, ASSESSMENT_COST_GBP
-from sendabm.core.actors.tribunal import LOGISTIC_PROBIT
+from sendabm.core.actors.local_authority import ASSESSED_VIEW_NOISE
+from sendabm.core.actors.tribunal import LOGISTIC_PROBIT, legal_bar
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.reference.decisions import await_place, close, issue_plan, plan_topup
 
@@ -33,15 +34,11 @@ BRANCHES = (
 
 
 def tribunal_bar(ref, family, cw, p) -> float:
-    """Need the tribunal requires to find for the family, by what the case is about."""
-    if family.kind == S.KIND_PLAN:
-        ref.hit("bar_plan")
-        return p.legal_threshold * p.tribunal_plan_bar_factor
-    if family.kind == S.KIND_PLACEMENT:
-        ref.hit("bar_placement")
-        return p.special_threshold * p.tribunal_placement_bar_factor
-    ref.hit("bar_assessment")
-    return p.legal_threshold
+    """Need the tribunal requires to find for the family, by what the case is about
+    (:func:`sendabm.core.actors.tribunal.legal_bar`)."""
+    ref.hit({S.KIND_PLAN: "bar_plan", S.KIND_PLACEMENT: "bar_placement"}.get(
+        family.kind, "bar_assessment"))
+    return legal_bar(family.kind, p)
 
 
 def finds_for_family(ref, family, cw, p, sd: float, stream: int) -> bool:
@@ -52,14 +49,23 @@ def finds_for_family(ref, family, cw, p, sd: float, stream: int) -> bool:
     return family.need + noise >= tribunal_bar(ref, family, cw, p)
 
 
-def merit(ref, family, cw, p, stream: int = rng.LA_MERIT_VIEW) -> float:
-    """Chance the tribunal would find for the family, as a professional (by default the
-    LA's lawyers) foresees it from their own noisy reading of the case (drawn from
-    ``stream`` once per dispute, at its stage's month)."""
+def reading(ref, family, p, stream: int) -> float:
+    """A professional's noisy reading of the child's need in a dispute (drawn from
+    ``stream`` once per dispute, at its stage's month), need units."""
     z = ref.draw.normal(stream, family.uid, family.stage_tick)
-    view = family.need * math.exp(ASSESSED_VIEW_NOISE * p.la_observation_sd * z)
+    return family.need * math.exp(ASSESSED_VIEW_NOISE * p.la_observation_sd * z)
+
+
+def merit_of(ref, view: float, family, cw, p) -> float:
+    """Chance the tribunal would find for the family, foreseen from the reading ``view``."""
     z = (view - tribunal_bar(ref, family, cw, p)) / p.tribunal_decision_sd
     return 1.0 / (1.0 + math.exp(-LOGISTIC_PROBIT * z))
+
+
+def merit(ref, family, cw, p, stream: int = rng.LA_MERIT_VIEW) -> float:
+    """Chance the tribunal would find for the family, as a professional (by default the
+    LA's lawyers) foresees it from their own noisy reading of the case."""
+    return merit_of(ref, reading(ref, family, p, stream), family, cw, p)
 
 
 def remedy(ref, family, cw, p, ordered: bool) -> None:
@@ -89,27 +95,30 @@ def remedy(ref, family, cw, p, ordered: bool) -> None:
     await_place(family, cw, S.PLACE_INDEPENDENT_ORDERED if ordered else S.PLACE_SPECIAL)
 
 
-def provision_at_stake(family, p, months_deferred: float) -> float:
+def provision_at_stake(family, cw, p, view: float, months_deferred: float) -> float:
     """What granting the family's remedy costs its LA, GBP in 2014 prices, from
-    ``months_deferred`` months on: an assessment's cost, or a plan's top-up (a special
-    place's cost less the mainstream top-up) each year to the end of schooling."""
-    if family.kind == S.KIND_ASSESS:
-        return ASSESSMENT_COST_GBP
-    if family.kind == S.KIND_PLAN:
-        yearly = plan_topup(family.need, p) * NEED_UNIT_GBP
+    ``months_deferred`` months on, as it reads the case (need ``view``): the LA's one
+    definition (:func:`~sendabm.core.actors.local_authority.provision_at_stake_gbp`) for
+    the child's own top-up over its years left, up to the LA's horizon."""
+    if family.kind == S.KIND_PLACEMENT:
+        plan_yearly = family.topup * NEED_UNIT_GBP
     else:
-        yearly = max(0.0, p.special_place_funding_gbp + p.special_topup_gbp + p.transport_gbp
-                     - family.topup * NEED_UNIT_GBP)
-    months = max(12.0, 12.0 * (S.SCHOOL_YEARS - family.year))
-    return yearly * max(0.0, months - months_deferred) / 12.0
+        plan_yearly = plan_topup(view, p) * NEED_UNIT_GBP
+    chance = 0.0
+    if family.kind == S.KIND_ASSESS:
+        chance = LA.plan_chance(view, cw.plan_threshold[family.la], p.la_observation_sd)
+    setting = p.special_place_funding_gbp + p.special_topup_gbp + p.transport_gbp
+    months = LA.committed_months(float(S.SCHOOL_YEARS - family.year), p.plan_horizon_years)
+    return LA.provision_at_stake_gbp(family.kind, plan_yearly, setting, chance, months,
+                                     months_deferred)
 
 
-def mediation_agreement(stake: float, stake_after_hearing: float, loss: float,
-                        hearing: float, defence: float, spread: float) -> float:
-    """Chance an LA agrees in mediation: a logistic in its expected cost of going on,
-    ``hearing`` x (``loss`` x ``stake_after_hearing`` + ``defence``), minus the cost of
-    agreeing, ``stake``, on the scale ``spread`` x ``stake``; with nothing at stake it
-    agrees if going on costs anything (else 1/2)."""
+def settlement_chance(stake: float, stake_after_hearing: float, loss: float,
+                      hearing: float, defence: float, spread: float) -> float:
+    """Chance an LA settles (agrees in mediation, concedes an appeal): a logistic in its
+    expected cost of going on, ``hearing`` x (``loss`` x ``stake_after_hearing`` +
+    ``defence``), minus the cost of agreeing, ``stake``, on the scale ``spread`` x
+    ``stake``; with nothing at stake it agrees if going on costs anything (else 1/2)."""
     going_on = hearing * (loss * stake_after_hearing + defence)
     if stake <= 0.0:
         return 1.0 if going_on > 0.0 else 0.5
@@ -117,17 +126,34 @@ def mediation_agreement(stake: float, stake_after_hearing: float, loss: float,
     return 1.0 / (1.0 + math.exp((1.0 - going_on / stake) / spread))
 
 
-def mediation_chance(ref, family, cw, p) -> float:
-    """Chance the LA agrees to the remedy in this mediation, from what it expects of a
-    hearing: none with no tribunal, else the family's own chance of appealing; lost on
-    the merits, and costing it only if it would follow an advisory decision."""
-    loss = merit(ref, family, cw, p)
+def expected_loss(ref, view: float, family, cw, p) -> float:
+    """The LA's expected chance that a hearing costs it the provision: its lawyers'
+    reading weighed with the share of hearings of the type it believes it loses, and
+    costing it only if it would follow an advisory decision."""
+    w = p.case_reading_weight
+    loss = (w * merit_of(ref, view, family, cw, p)
+            + (1.0 - w) * cw.la_loss_belief[family.kind - 1, family.la])
     if cw.binding <= 0.0:
         loss *= cw.compliance
+    return loss
+
+
+def settles(ref, family, cw, p, hearing: float) -> float:
+    """Chance the LA settles this dispute, from its lawyers' reading of it, given its
+    expected chance of a hearing if it does not."""
+    view = reading(ref, family, p, rng.LA_MERIT_VIEW)
+    return settlement_chance(provision_at_stake(family, cw, p, view, 0.0),
+                             provision_at_stake(family, cw, p, view,
+                                                float(p.months_to_hearing_min)),
+                             expected_loss(ref, view, family, cw, p), hearing,
+                             p.tribunal_cost_gbp, p.mediation_spread)
+
+
+def mediation_chance(ref, family, cw, p) -> float:
+    """Chance the LA agrees to the remedy in this mediation, expecting a hearing with
+    none with no tribunal, else the family's own chance of appealing."""
     hearing = family.appeal_probability(cw, p) if cw.appeals_open > 0.0 else 0.0
-    return mediation_agreement(provision_at_stake(family, p, 0.0),
-                               provision_at_stake(family, p, float(p.months_to_hearing_min)),
-                               loss, hearing, p.tribunal_cost_gbp, p.mediation_spread)
+    return settles(ref, family, cw, p, hearing)
 
 
 def mediate(ref, cases, cw, p) -> None:
@@ -150,19 +176,19 @@ def mediate(ref, cases, cw, p) -> None:
 
 
 def appeals(ref, cases, cw, p) -> None:
-    """Phase 6b: the LA concedes weak defences; the tribunal hears the appeals that have
-    waited long enough, each with chance capacity / waiting, and decides on the merits."""
+    """Phase 6b: the LA concedes when it expects defending to cost it more; the tribunal
+    hears the appeals that have waited long enough, each with chance capacity / waiting,
+    and decides on the merits."""
     waiting = sum(1 for row in cases if _hearing_due(ref.family(row), cw, p))
     heard_share = min(1.0, cw.hearing_capacity / waiting) if waiting > 0 else 0.0
     for row in cases:
         family = ref.family(row)
         if family.stage != S.APPEALING:
             continue
-        m = merit(ref, family, cw, p)
-        # Settling avoids a hearing's cost whatever the merits; weak defences settle more.
-        settle = cw.concede[family.la] * (1.0 - p.concede_merit_weight
-                                          + p.concede_merit_weight * m)
-        if ref.draw.uniform(rng.CONCEDE, family.uid, cw.tick) < settle:
+        # Decided once, on registration, and again only when its beliefs change.
+        hearing = 1.0 if cw.appeals_open > 0.0 else 0.0
+        if ref.draw.uniform(rng.CONCEDE, family.uid, family.stage_tick) < settles(
+                ref, family, cw, p, hearing):
             ref.hit("appeal_conceded")
             family.events |= S.EV_CONCEDED
             remedy(ref, family, cw, p, ordered=True)

@@ -63,19 +63,15 @@ class ReferenceBackend:
         school_year.init_rows(self, fam, rows, la, year, uid, tick, p, key, plan_threshold,
                               special_threshold, initial, independent_need)
 
-    def assign_schools(self, fam, rows, schools, key, tick) -> None:
-        """Schools of children in mainstream or further education."""
-        school_year.assign_schools(self, fam, rows, schools, key, tick)
-
     def schedule_onsets(self, fam, rows, now, key, multipliers, p) -> None:
         """Onset months (:func:`sendabm.core.reference.onsets.schedule_onsets`)."""
         onsets.schedule_onsets(self, fam, rows, now, key, multipliers, p)
 
-    def age_and_transfer(self, fam, p, key, tick, schools,
+    def age_and_transfer(self, fam, p, key, tick, schools, special_threshold,
                          neet_logit_shift: float = 0.0) -> dict[str, float]:
         """The move up a year (:func:`sendabm.core.reference.school_year.age_and_transfer`)."""
         return school_year.age_and_transfer(self, fam, p, key, tick, schools,
-                                            neet_logit_shift)
+                                            special_threshold, neet_logit_shift)
 
     # ---- the month -------------------------------------------------------------
     def families_month(self, fam, world, p, last_busy, onsets_now):

@@ -1,12 +1,13 @@
 """The school year (ODD §3 step 1) and new children, child by child.
 
 The readable reference for :func:`sendabm.core.cohorts.age_and_transfer` (with its
-kernel :func:`sendabm.core.kernels.school_year.age_rows`), :func:`sendabm.core.cohorts.init_rows`
-and the model's school choice: each September every child moves up a year, mainstream
-pupils entering Year 7 are given a secondary school, plan holders may move to further
-education at 16 and continue after Year 13, post-19 plans cease at a yearly rate,
-leavers go (some NEET) and a new Reception cohort arrives. Constants come from the
-actor modules.
+kernel :func:`sendabm.core.kernels.school_year.age_rows`) and
+:func:`sendabm.core.cohorts.init_rows`: each September every child moves up a year,
+children moving from early years into Reception are given a primary school (plan-holders
+with a specialist need wait for a special place), mainstream pupils entering Year 7 a
+secondary school, plan holders may move to further education at 16 and continue after
+Year 13, post-19 plans cease at a yearly rate, leavers go (some NEET) and a new cohort of
+two-year-olds arrives in early years. Constants come from the actor modules.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sendabm.core.actors.family import (
     INITIAL_WELLBEING,
     NEED_CAP,
     NEET_BASE_LOGIT,
+    early_years_onset_per_year,
     need_type_of,
 )
 from sendabm.core.actors.mainstream import PRIMARY, SECONDARY
@@ -31,12 +33,13 @@ from sendabm.core.population import NEVER
 BRANCHES = (
     "secondary_transfer", "post16_further_education", "post16_stays", "plan_continues_post19",
     "plan_ends_at_19", "post19_plan_ceases", "leaves", "leaves_neet",
-    "starts_special", "starts_independent", "starts_further_education", "arrives_awaiting_place",
+    "starts_special", "starts_independent", "starts_further_education", "moves_into_reception",
+    "reception_awaits_place", "starts_early_years_plan",
 )
 """Branches of the school year, counted by :class:`~sendabm.core.reference.branches.Branches`."""
 
 
-def age_and_transfer(ref, fam, p, key, tick: int, schools,
+def age_and_transfer(ref, fam, p, key, tick: int, schools, special_threshold,
                      neet_logit_shift: float = 0.0) -> dict[str, float]:
     """Move every child up a year; transfers at Year 7 and post-16; leavers leave.
 
@@ -46,7 +49,8 @@ def age_and_transfer(ref, fam, p, key, tick: int, schools,
         p: Parameters.
         key: Run key (the draws are ``ref``'s, made with the same key).
         tick: Current tick (a September).
-        schools: The mainstream schools (each LA's secondaries).
+        schools: The mainstream schools (each LA's primaries and secondaries).
+        special_threshold: Each LA's need at which a plan names a special setting.
         neet_logit_shift: Shift of the NEET log-odds of leavers with SEN.
 
     Returns:
@@ -55,7 +59,7 @@ def age_and_transfer(ref, fam, p, key, tick: int, schools,
     leavers = neet = 0
     for row in np.flatnonzero(fam.active):
         family = ref.family(row)
-        if not _moves_up(ref, family, p, tick, schools):
+        if not _moves_up(ref, family, p, tick, schools, special_threshold):
             continue
         leavers += 1
         # A destinations service (policy R5) supports leavers with SEN only.
@@ -70,12 +74,23 @@ def age_and_transfer(ref, fam, p, key, tick: int, schools,
     return {"leavers": float(leavers), "leavers_neet": float(neet)}
 
 
-def _moves_up(ref, family, p, tick: int, schools) -> bool:
+def _moves_up(ref, family, p, tick: int, schools, special_threshold) -> bool:
     """The child moves up a year; returns whether it leaves."""
     year = family.year + 1
     family.year = year
-    mainstream = family.setting == S.MAINSTREAM
     plan = family.sen == S.EHCP
+    if year == 0 and family.setting == S.EARLY_YEARS:
+        ref.hit("moves_into_reception")
+        family.setting = S.MAINSTREAM
+        family.school = pick_school(schools, PRIMARY, family.la,
+                                    ref.draw.uniform(rng.SCHOOL_CHOICE, family.uid, tick))
+        if plan and family.stage == S.IDLE and family.need >= special_threshold[family.la]:
+            ref.hit("reception_awaits_place")
+            family.stage = S.AWAITING_PLACE
+            family.stage_tick = tick
+            family.kind = S.KIND_PLACEMENT
+            family.place_wait = S.PLACE_SPECIAL
+    mainstream = family.setting == S.MAINSTREAM
     if mainstream and year == 7:
         ref.hit("secondary_transfer")
         family.school = pick_school(schools, SECONDARY, family.la,
@@ -114,24 +129,26 @@ def pick_school(schools, phase: int, la: int, u: float) -> int:
     return int(schools.first[phase][la]) + min(int(u * count), count - 1)
 
 
-def assign_schools(ref, fam, rows, schools, key, tick: int) -> None:
-    """Each child in ``rows`` in mainstream or further education is given a school of
-    its phase in its LA (the last attended, for those past Year 13); others none."""
-    for row in rows:
-        family = ref.family(row)
-        phase = PRIMARY if family.year <= 6 else SECONDARY
-        u = ref.draw.uniform(rng.SCHOOL_CHOICE, family.uid, tick)
-        in_school = family.setting in (S.MAINSTREAM, S.FURTHER_EDUCATION)
-        family.school = pick_school(schools, phase, family.la, u) if in_school else -1
-
-
 def prevalence(year: int, p) -> float:
     """Share of children in year group ``year`` with a need in 2014: the cumulative onset
-    hazard from entry (``need_at_entry``) to the start of the year."""
+    hazard from Reception entry (``need_at_entry``) to the start of the year; before
+    Reception, less the early-years hazard of the years still to come before it."""
     onset_hazard = 0.0
     for age in range(min(year, S.SCHOOL_YEARS)):
         onset_hazard += p.need_onset_per_year * (1.0 + p.need_onset_age_slope * age)
+    if year < 0:
+        onset_hazard = early_years_onset_per_year(p) * year
     return 1.0 - math.exp(-(-math.log(1.0 - p.need_at_entry) + onset_hazard))
+
+
+def identified_share(year: int, p) -> float:
+    """Chance a starting or arriving child's need is recorded as SEN support: at school
+    age ``INITIAL_IDENTIFIED``; before Reception, that of identification at the
+    early-years rate over the months since the middle of its first year (age 2)."""
+    if year >= 0:
+        return INITIAL_IDENTIFIED
+    months = 12.0 * (year - S.FIRST_YEAR) + 6.0
+    return -math.expm1(-p.early_years_identification_per_month * months)
 
 
 def init_rows(ref, fam, rows, la, year, uid, tick: int, p, key, plan_threshold,
@@ -180,21 +197,25 @@ def _new_child(ref, family, tick: int, p, plan_threshold: float, special_thresho
                                                      * z(rng.INIT_SEVERITY)), NEED_CAP)
     family.need = need
     family.need_type = need_type_of(u(rng.INIT_NEED_TYPE)) if has_need else -1
-    identified = has_need and u(rng.INIT_IDENTIFY) < INITIAL_IDENTIFIED
+    identified = has_need and u(rng.INIT_IDENTIFY) < identified_share(family.year, p)
     view = need * math.exp(p.la_observation_sd * z(rng.INIT_STATUS))
-    plan = identified and view >= plan_threshold
+    early = family.year < 0
+    # An arriving two-year-old has no plan yet; the 2014 population's plans are its stock.
+    plan = identified and view >= plan_threshold and (initial or not early)
     family.sen = S.EHCP if plan else S.SEN_SUPPORT if identified else S.SEN_NONE
     threshold_units = p.notional_threshold_gbp / NEED_UNIT_GBP
     family.topup = (max(0.0, need - threshold_units - p.ordinarily_available_units)
                     * p.topup_rate if plan else 0.0)
     setting, stage = S.MAINSTREAM, S.IDLE
     specialist = plan and need >= special_threshold
-    if initial:
+    if early:
+        # Before Reception a plan names the early-years setting.
+        setting = S.EARLY_YEARS
+        if plan:
+            ref.hit("starts_early_years_plan")
+    elif initial:
         setting = _starting_setting(ref, family, p, plan, specialist, need, u,
                                      independent_need)
-    elif specialist:
-        ref.hit("arrives_awaiting_place")
-        stage = S.AWAITING_PLACE
     family.setting, family.stage = setting, stage
     waiting = stage == S.AWAITING_PLACE
     family.kind = S.KIND_PLACEMENT if waiting else S.KIND_NONE
