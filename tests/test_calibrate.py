@@ -63,6 +63,7 @@ def study_trials(study: Path) -> int:
                                  storage=f"sqlite:///{study / 'study.db'}").trials)
 
 
+@pytest.mark.slow
 def test_tiny_calibration_runs_end_to_end_and_resumes(tmp_path):
     spec = tmp_path / "spec.toml"
     spec.write_text(TINY_SPEC)

@@ -138,6 +138,7 @@ def test_the_report_of_a_study_begun_before_roles_finds_its_priors():
     assert result.prior_score == pytest.approx(study.trials[0].value)
 
 
+@pytest.mark.slow
 def test_a_trial_left_running_by_the_model_is_run_again(tmp_path):
     """The same with the model itself, through the command line."""
     spec_file = tmp_path / "spec.toml"

@@ -35,6 +35,7 @@ def runs():
 
 
 @pytest.mark.parametrize("name", sorted(TOLERANCE_MAPE))
+@pytest.mark.slow
 def test_series_within_tolerance(runs, name):
     years = T.fit_years(name)
     model = np.mean([T.model_series(T.BY_NAME[name], d, n, years) for d, n in runs], axis=0)

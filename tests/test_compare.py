@@ -231,6 +231,7 @@ def sendabm(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_writes_the_comparison_folder(files, tmp_path):
     base, policy = files
     out = tmp_path / "cmp"

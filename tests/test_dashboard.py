@@ -173,6 +173,7 @@ def _appeals(text: str) -> int:
     return int(re.search(r"appeals registered: ([\d,]+)", text).group(1).replace(",", ""))
 
 
+@pytest.mark.slow
 def test_a_lever_changes_the_plotted_series(dashboard_url, browser):
     browser.get(dashboard_url)
     _button(browser, "STEP")

@@ -87,6 +87,7 @@ def _run_with_threads(threads: int, path: Path) -> dict[str, np.ndarray]:
         return dict(data)
 
 
+@pytest.mark.slow
 def test_thread_count_does_not_change_results(tmp_path):
     one = _run_with_threads(1, tmp_path / "one.npz")
     two = _run_with_threads(2, tmp_path / "two.npz")

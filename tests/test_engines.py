@@ -31,6 +31,7 @@ def worker_path(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
 
 
+@pytest.mark.slow
 def test_serial_pool_and_dask_stores_are_identical(tmp_path):
     spec = parse_spec(MODEL)
     run_sweep(spec, tmp_path / "serial", workers=1)

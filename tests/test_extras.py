@@ -52,6 +52,7 @@ def test_the_extras_are_the_ones_pyproject_declares():
     assert not core & {p for packages in extras.EXTRAS.values() for p in packages}
 
 
+@pytest.mark.slow
 def test_run_compare_and_report_import_no_extra(tmp_path):
     done = subprocess.run([sys.executable, "-c", CORE_COMMANDS, str(BASELINE), str(tmp_path)],
                           capture_output=True, text=True, cwd=ROOT, check=False)

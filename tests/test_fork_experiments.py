@@ -20,6 +20,9 @@ from sendabm.experiments.compare import compare, fork_month, plan_runs
 from sendabm.experiments.sweep import parse_spec, shares_pasts
 from sendabm.experiments.sweep_run import run_sweep
 
+# Whole experiments forked and run in full (about 95 s on two cores): CI runs them.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "experiments" / "scenarios"
 SCALE = 0.005

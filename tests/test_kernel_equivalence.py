@@ -206,6 +206,7 @@ def _step_and_compare(fast: SendModel, slow: SendModel) -> str | None:
 
 @pytest.mark.parametrize("run", [(name, seed) for name, (_, seeds, _) in RUNS.items()
                                  for seed in seeds], ids=lambda run: f"{run[0]}-{run[1]}")
+@pytest.mark.slow
 def test_kernels_match_the_reference_every_month(runs, run):
     found, _, _ = runs
     assert found[run] is None, f"{run[0]} seed {run[1]}: engines differ {found[run]}"

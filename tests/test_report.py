@@ -95,6 +95,7 @@ def test_run_report_has_every_figure(run_folder, tmp_path):
     _check_report(out, RUN_FIGURES)
 
 
+@pytest.mark.slow
 def test_comparison_report_has_bands_and_outcomes(tmp_path):
     (tmp_path / "base.toml").write_bytes(
         (ROOT / "experiments" / "scenarios" / "baseline.toml").read_bytes())
@@ -118,6 +119,7 @@ def test_reference_comparison_without_series_still_reports(tmp_path):
     _check_report(out, {"compare_national.png", "compare_equity.png", "outcomes.png"})
 
 
+@pytest.mark.slow
 def test_sweep_reports(tmp_path):
     spec_file = tmp_path / "tiny.toml"
     spec_file.write_text(SWEEP_TOML.format(

@@ -4,6 +4,7 @@ months schools were closed to most pupils, and only then."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sendabm.core import calendar, exogenous
 from sendabm.core.model import SendModel
@@ -39,6 +40,7 @@ def test_closures_cut_requests_in_those_months_and_not_before():
 
 
 
+@pytest.mark.slow
 def test_no_requests_while_closed_at_factor_zero_in_both_engines():
     """A factor of 0 (in range) stops requests in the closure months, in the kernels and
     in the plain-Python twin alike."""

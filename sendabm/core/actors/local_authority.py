@@ -314,7 +314,7 @@ class LocalAuthorities:
         """Spread the transfer of the statements held at set-up (every plan then: the
         September 2014 stock) evenly over the months to :data:`TRANSFER_DEADLINE`."""
         months = max(1, TRANSFER_DEADLINE - tick + 1)
-        held = np.bincount(fam.la[(fam.active == 1) & (fam.sen == S.EHCP)], minlength=self.n)
+        held = self.children_where(fam, fam.sen == S.EHCP)
         self.transfers_per_month = held / months
 
     def transfer_work(self, p, tick: int) -> np.ndarray:
@@ -486,7 +486,11 @@ class LocalAuthorities:
 
     def children_at_stage(self, fam: Families, stage: int) -> np.ndarray:
         """Children of each LA whose case is at ``stage``."""
-        return np.bincount(fam.la[(fam.active == 1) & (fam.stage == stage)], minlength=self.n)
+        return self.children_where(fam, fam.stage == stage)
+
+    def children_where(self, fam: Families, which: np.ndarray) -> np.ndarray:
+        """Active children of each LA for whom ``which`` (a family column mask) holds."""
+        return np.bincount(fam.la[(fam.active == 1) & which], minlength=self.n)
 
     def commission_places(self, p, waiting: np.ndarray, placed_independent_year: np.ndarray,
                           tick: int, lag_cut: int) -> None:

@@ -252,6 +252,7 @@ def remedy(fam, i, cw, p, ordered):
 provision_at_stake_gbp = njit(cache=True, inline="always")(LA.provision_at_stake_gbp)
 committed_months = njit(cache=True, inline="always")(LA.committed_months)
 plan_chance = njit(cache=True, inline="always")(LA.plan_chance)
+setting_yearly_gbp = njit(cache=True, inline="always")(LA.setting_yearly_gbp)
 """The LA's one definition of the money at stake and its parts
 (:func:`sendabm.core.actors.local_authority.provision_at_stake_gbp`), compiled."""
 
@@ -271,7 +272,7 @@ def provision_at_stake(fam, i, cw, p, view, months_deferred):
     chance = 0.0
     if kind == S.KIND_ASSESS:
         chance = plan_chance(view, cw.plan_threshold[fam.la[i]], p.la_observation_sd)
-    setting = p.special_place_funding_gbp + p.special_topup_gbp + p.transport_gbp
+    setting = setting_yearly_gbp(p)
     months = committed_months(np.float64(S.SCHOOL_YEARS - fam.year[i]), p.plan_horizon_years)
     return provision_at_stake_gbp(kind, plan_yearly, setting, chance, months, months_deferred)
 

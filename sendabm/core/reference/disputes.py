@@ -107,7 +107,7 @@ def provision_at_stake(family, cw, p, view: float, months_deferred: float) -> fl
     chance = 0.0
     if family.kind == S.KIND_ASSESS:
         chance = LA.plan_chance(view, cw.plan_threshold[family.la], p.la_observation_sd)
-    setting = p.special_place_funding_gbp + p.special_topup_gbp + p.transport_gbp
+    setting = LA.setting_yearly_gbp(p)
     months = LA.committed_months(float(S.SCHOOL_YEARS - family.year), p.plan_horizon_years)
     return LA.provision_at_stake_gbp(family.kind, plan_yearly, setting, chance, months,
                                      months_deferred)
