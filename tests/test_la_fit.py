@@ -177,6 +177,7 @@ def runs(tmp_path_factory) -> list[Path]:
     return folders
 
 
+@pytest.mark.slow
 def test_la_fit_of_run_folders(runs, tmp_path):
     la_fit = F.fit_folders(runs)
     assert la_fit.seeds == 2 and la_fit.years() == list(F.FIT_YEARS)
@@ -184,7 +185,11 @@ def test_la_fit_of_run_folders(runs, tmp_path):
     assert len(rows) == 150 * len(F.FIT_YEARS) * len(F.FIT_MEASURES)
     model = np.array([r["model"] for r in rows])
     assert np.isfinite(model).mean() > 0.5
-    assert np.nanmin(model) >= 0 and np.nanmax(model) <= 1
+    assert np.nanmin(model) >= 0
+    # every measure is a share but plans per request agreed (a year's plans can come
+    # from earlier years' requests)
+    shares = np.array([r["model"] for r in rows if r["measure"] != "plans_per_agreed_request"])
+    assert np.nanmax(shares) <= 1
     # each LA's model value is the median of its seeds' values (of two: their mean, or
     # the one seed with a value)
     one, two = F.fit_folders(runs[:1]), F.fit_folders(runs[1:])

@@ -1,6 +1,6 @@
 """The LA fit: the model against the published record, local authority by local authority.
 
-For every LA and every record year 2019-2022, six measures are read off the model's
+For every LA and every record year 2019-2022, seven measures are read off the model's
 per-LA panel (quintile 0, all families) and off the LA record
 (:mod:`sendabm.core.la_record`), side by side (:data:`FIT_MEASURES`):
 
@@ -10,6 +10,9 @@ per-LA panel (quintile 0, all families) and off the LA record
   same January (both at England scale, so the sample size cancels).
 - **refusal share**: assessment requests refused over requests received, calendar year
   (record: ``requests_refused / requests_received``).
+- **plans per request agreed**: new plans over requests agreed (received less refused),
+  calendar year (record: ``new_plans / (requests_received - requests_refused)``): how
+  many assessments the LA turns into plans, the work of its bar to issue a plan.
 - **20-week share**: new plans issued within 20 weeks over plans issued, calendar year
   (record: ``plans_issued_within_20_weeks_pct / 100``).
 - **appeal rate**: appeals registered over appealable decisions, calendar year. The
@@ -328,6 +331,15 @@ FIT_MEASURES: tuple[FitMeasure, ...] = (
         lambda u: _ratio(u.calendar("assessments_refused"), u.calendar("assessment_requests")),
         lambda r, y, _: _record_ratio(r, "requests_refused", "requests_received", str(y)),
         "assessments refused / assessment requests, January-December"),
+    FitMeasure(
+        "plans_per_agreed_request", "New plans per request agreed",
+        lambda u: _ratio(u.calendar("plans_issued"),
+                         u.calendar("assessment_requests") - u.calendar("assessments_refused")),
+        lambda r, y, _: _ratio(_get(r, "new_plans", str(y)),
+                               _get(r, "requests_received", str(y))
+                               - _get(r, "requests_refused", str(y))),
+        "new plans / (assessment requests - requests refused), January-December (above 1 "
+        "when plans from earlier requests or appeals outnumber the year's agreed requests)"),
     FitMeasure(
         "share_within_20_weeks", "New plans within 20 weeks",
         lambda u: _ratio(u.calendar("plans_issued_within_20_weeks"), u.calendar("plans_issued")),

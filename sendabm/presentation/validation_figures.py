@@ -232,8 +232,10 @@ def la_fit_figure(la_fit: F.LAFit, path: Path) -> Path:
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=(13.0, 8.8), layout="constrained")
         axes = fig.subplots(2, (len(F.FIT_MEASURES) + 1) // 2)
-        for ax, m in zip(axes.flat, F.FIT_MEASURES, strict=True):
+        for ax, m in zip(axes.flat[:len(F.FIT_MEASURES)], F.FIT_MEASURES, strict=True):
             _la_fit_panel(ax, m, la_fit.pairs[(m.name, year)], la_fit.summary[(m.name, year)])
+        for ax in axes.flat[len(F.FIT_MEASURES):]:
+            ax.set_visible(False)
         handles, labels = axes.flat[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
         fig.suptitle(f"The model against the record, local authority by local authority, "
