@@ -11,6 +11,7 @@ from sendabm.core.model import SendModel
 from sendabm.experiments import la_offsets as L
 
 HEADER = "code," + ",".join(D.FIELDS)
+ZEROS = ",".join("0" * len(D.FIELDS))
 
 
 def test_packaged_table_covers_every_built_in_la_and_differs_between_them():
@@ -23,7 +24,8 @@ def test_packaged_table_covers_every_built_in_la_and_differs_between_them():
 
 
 def test_csv_round_trip_and_unknown_codes_get_national_practice():
-    table = D.Dispositions(("A", "B"), np.array([[0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0.0] * 6]))
+    n = len(D.FIELDS)
+    table = D.Dispositions(("A", "B"), np.array([[0.1 * (k + 1) for k in range(n)], [0.0] * n]))
     again = D.parse(table.to_csv(), "test")
     assert again.codes == table.codes
     assert np.allclose(again.offsets, table.offsets)
@@ -32,9 +34,9 @@ def test_csv_round_trip_and_unknown_codes_get_national_practice():
 
 @pytest.mark.parametrize("text, words", [
     ("code,assess\nA,0\n", "missing: plan"),
-    (f"{HEADER}\nA,x,0,0,0,0,0\n", "not a number"),
-    (f"{HEADER}\nA,9,0,0,0,0,0\n", "-3.0..3.0"),
-    (f"{HEADER}\nA,0,0,0,0,0,0\nA,0,0,0,0,0,0\n", "twice"),
+    (f"{HEADER}\nA,x{ZEROS[1:]}\n", "not a number"),
+    (f"{HEADER}\nA,9{ZEROS[1:]}\n", "-3.0..3.0"),
+    (f"{HEADER}\nA,{ZEROS}\nA,{ZEROS}\n", "twice"),
 ])
 def test_bad_tables_give_one_line_errors(text, words):
     with pytest.raises(D.DispositionsError, match=words) as err:

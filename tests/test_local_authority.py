@@ -42,19 +42,20 @@ def record_year(las, refusals, appeals, reversals, hearings=None, lost=None) -> 
 
 def test_offsets_set_each_las_own_practice():
     offsets = np.zeros((2, len(D.FIELDS)))
-    offsets[1] = [0.5, -0.5, 0.2, np.log(2.0), np.log(2.0), 0.7]
+    offsets[1] = [0.5, 0.4, 0.2, np.log(2.0), np.log(2.0), 0.7, -0.3]
     las, p = make_las(offsets, wait_before_independent=10)
     assert las.assess_threshold[0] == p.assess_threshold_initial
     assert las.assess_threshold[1] == pytest.approx(p.assess_threshold_initial * np.exp(0.5))
-    assert las.plan_threshold[1] == pytest.approx(p.plan_threshold_initial * np.exp(-0.5))
+    assert las.plan_threshold[1] == pytest.approx(p.plan_threshold_initial * np.exp(0.4))
     assert las.special_threshold[1] == pytest.approx(p.special_threshold * np.exp(0.2))
     assert las.ep_fte[1] == pytest.approx(2.0 * las.ep_fte[0])
     assert list(las.wait_before_independent) == [10, 5]
     assert list(las.appeal_shift) == [0.0, 0.7]
+    assert list(las.request_shift) == [0.0, -0.3]
 
 
 def test_weight_zero_makes_las_alike():
-    offsets = np.tile([0.5, -0.5, 0.2, 0.3, -0.3, 0.4], (2, 1))
+    offsets = np.tile([0.5, -0.5, 0.2, 0.3, -0.3, 0.4, 0.6], (2, 1))
     offsets[0] = 0.0
     las, _ = make_las(offsets * 0.0)
     built = LocalAuthorities.build(as_vector({**defaults(), "la_disposition_weight": 0.0}),
@@ -62,7 +63,7 @@ def test_weight_zero_makes_las_alike():
                                                             np.array([], dtype=np.int64)),
                                    offsets)
     for name in ("assess_threshold", "plan_threshold", "special_threshold", "ep_fte",
-                 "wait_before_independent", "appeal_shift"):
+                 "wait_before_independent", "appeal_shift", "request_shift"):
         assert np.array_equal(getattr(built, name), getattr(las, name))
 
 

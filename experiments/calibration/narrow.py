@@ -1,6 +1,6 @@
 """Write a local-search calibration spec around a calibrated set.
 
-TPE over the packaged spec's 26 parameters finds the region but cannot refine a good
+TPE over the packaged spec's 32 parameters finds the region but cannot refine a good
 point in it, so the shipped calibration chains local searches (results/calibration/
 README.md): each narrows every range to a fraction of the packaged spec's width,
 centred on the previous stage's result (in log space for log ranges, clipped to the

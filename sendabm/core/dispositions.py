@@ -20,7 +20,14 @@ each LA code, its standing practice as log offsets from the national parameters:
   advocacy, the quality of the LA's decision letters and plans, the disputes over a
   plan's contents), which keep an LA's appeal rate where it was: across LAs the 2019 and
   2022 appeal rates have a rank correlation of 0.72, and appeal rates barely follow
-  refusal shares (0.24 in 2022). It is the one offset not about the LA's own decisions.
+  refusal shares (0.24 in 2022).
+- ``request``: log-odds added to its families' decision to request an assessment. It
+  stands for the local conditions of requesting the model does not otherwise represent
+  (what schools' SEN support offers before a plan, parent-carer advice, the LA's own
+  local offer): in 2022 requests per pupil ran from 0.85% to 1.64% between the 10th and
+  90th percentiles of LAs, and across LAs plans per pupil has a rank correlation of 0.48
+  with requests per pupil and 0.10 with the refusal share. With ``appeal``, one of
+  the two offsets not about the LA's own decisions.
 
 Offsets are LA state, not constants: they set each LA's criteria (its 2014 bars), which
 its yearly reckoning of what a refusal saves and costs scales, so its bars move with its
@@ -48,9 +55,10 @@ from pathlib import Path
 
 import numpy as np
 
-FIELDS: tuple[str, ...] = ("assess", "plan", "special", "capacity", "independent", "appeal")
+FIELDS: tuple[str, ...] = ("assess", "plan", "special", "capacity", "independent", "appeal",
+                           "request")
 """The offsets, in file-column order (0 is the national value; log units, but log-odds for
-``appeal``)."""
+``appeal`` and ``request``)."""
 
 OFFSET_LIMIT = 3.0
 """Largest offset magnitude accepted (a factor of e^3 ~ 20 either way)."""

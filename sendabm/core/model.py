@@ -423,7 +423,7 @@ class SendModel(mesa.Model):
             special_quality=self.special.quality() * self.effects.special_quality_factor,
             la_mean_trust=self.las.mean_trust,
             la_expected_success=self.las.expected_success,
-            la_appeal_shift=self.las.appeal_shift,
+            la_appeal_shift=self.las.appeal_shift, la_request_shift=self.las.request_shift,
             appeals_open=self.effects.appeals_open, mediation_open=self.effects.mediation_open,
             core_offer_units=self.effects.core_offer_units,
             fe_support_units=self.effects.fe_support_units,

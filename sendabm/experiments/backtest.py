@@ -44,6 +44,8 @@ TARGET_YEAR = 2022
 
 LABELS = {
     "plans_per_pupil": "EHC plans per pupil (January)",
+    "requests_per_pupil": "Requests for assessment per pupil",
+    "plans_per_agreed_request": "New plans per request agreed",
     "refusal_share": "Share of requests refused",
     "share_within_20_weeks": "New plans within 20 weeks",
     "special_share": "Share of plans in special schools",
@@ -51,6 +53,9 @@ LABELS = {
     "appeal_rate": "Appeal rate (appeals / appealable decisions)",
 }
 """Measure -> label in the report."""
+RELATIVE = frozenset({"plans_per_pupil", "requests_per_pupil", "plans_per_agreed_request"})
+"""Measures compared relative to the record and projected on a log scale (rates that are
+not shares; the others are shares, compared in points)."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ class Backtest:
         if not got:
             return {}
         rec, model, trend, last = (np.array([r[k] for r in got]) for k in (2, 3, 4, 5))
-        scale = rec if measure == "plans_per_pupil" else np.ones_like(rec)
+        scale = rec if measure in RELATIVE else np.ones_like(rec)
         err = {name: np.abs(v - rec) / scale for name, v in
                (("model", model), ("trend", trend), ("persistence", last))}
         return {"model": float(np.median(err["model"])), "trend": float(np.median(err["trend"])),
@@ -131,7 +136,7 @@ def backtest(seeds: Sequence[int], scale: float, iterations: int, pool: WorkerPo
                     or FIT_YEARS[-1] not in past:
                 continue
             rows.append((unit.code, name, float(want), float(have),
-                         trend_projection(past, name == "plans_per_pupil"),
+                         trend_projection(past, name in RELATIVE),
                          float(past[FIT_YEARS[-1]])))
     return Backtest(tuple(rows), tuple(seeds), float(scale), int(iterations))
 
@@ -155,7 +160,7 @@ def report_text(result: Backtest, command: str) -> str:
         if not e:
             continue
         unit = 100.0
-        fmt = "{:.1f}%" if name == "plans_per_pupil" else "{:.1f} pp"
+        fmt = "{:.1f}%" if name in RELATIVE else "{:.1f} pp"
         lines.append(f"| {label} | {e['las']} | {fmt.format(unit * e['model'])} | "
                      f"{fmt.format(unit * e['trend'])} | {fmt.format(unit * e['persistence'])}"
                      f" | {100 * e['model_closer']:.0f}% of LAs |")

@@ -1,6 +1,6 @@
 """The LA fit: the model against the published record, local authority by local authority.
 
-For every LA and every record year 2019-2022, seven measures are read off the model's
+For every LA and every record year 2019-2022, eight measures are read off the model's
 per-LA panel (quintile 0, all families) and off the LA record
 (:mod:`sendabm.core.la_record`), side by side (:data:`FIT_MEASURES`):
 
@@ -8,6 +8,8 @@ per-LA panel (quintile 0, all families) and off the LA record
   its plans are divided by the LA's pupils in the areas file (the built-in areas'
   ``pupils``, about January 2024); the model's plans by the model's own pupils in the
   same January (both at England scale, so the sample size cancels).
+- **requests per pupil**: assessment requests in the calendar year over pupils in its
+  January (record: ``requests_received`` over the LA's pupils in the areas file).
 - **refusal share**: assessment requests refused over requests received, calendar year
   (record: ``requests_refused / requests_received``).
 - **plans per request agreed**: new plans over requests agreed (received less refused),
@@ -326,6 +328,12 @@ FIT_MEASURES: tuple[FitMeasure, ...] = (
         "EHC plans in January / pupils. Model: its pupils in that January; record: the "
         "LA's pupils in the areas file (about January 2024), since the record has none",
         period="january"),
+    FitMeasure(
+        "requests_per_pupil", "Requests for assessment per pupil",
+        lambda u: _ratio(u.calendar("assessment_requests"), u.january("pupils")),
+        lambda r, y, pupils: float(_ratio(_get(r, "requests_received", str(y)), pupils)),
+        "assessment requests, January-December / pupils in January. Model: its pupils; "
+        "record: the LA's pupils in the areas file (about January 2024)", decimals=2),
     FitMeasure(
         "refusal_share", "Requests refused assessment",
         lambda u: _ratio(u.calendar("assessments_refused"), u.calendar("assessment_requests")),

@@ -64,6 +64,7 @@ FamilyWorld = namedtuple(
         "la_mean_trust",          # float64[n_la]: families' mean trust in the LA last month
         "la_expected_success",    # float64[n_la]: appeal success parents expect
         "la_appeal_shift",        # float64[n_la]: log-odds of appealing in the LA's area
+        "la_request_shift",       # float64[n_la]: log-odds of requesting in the LA's area
         "appeals_open",           # float 1.0 if families can appeal to a tribunal
         "mediation_open",         # float 1.0 if mediation is available
         "core_offer_units",       # float need units of support available without a plan
@@ -466,6 +467,7 @@ class Family(mesa.Agent):
                 self._open_case(world, S.KIND_PLACEMENT)
             return
         x = (_logit(p.request_base_per_month * world.request_factor)
+             + world.la_request_shift[self.la]
              + p.request_unmet_weight * unmet_share
              + p.request_distrust_weight * distrust
              + p.request_resources_weight * (self.resources - 0.5)

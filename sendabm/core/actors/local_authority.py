@@ -264,6 +264,8 @@ class LocalAuthorities:
         self.commissioning_factor = np.clip(reliance, *COMMISSIONING_RANGE)
         # Log-odds on the appeal decision of the LA's families (dispositions docstring).
         self.appeal_shift = offsets[:, FIELDS.index("appeal")].copy()
+        # Log-odds on the request decision of the LA's families (dispositions docstring).
+        self.request_shift = offsets[:, FIELDS.index("request")].copy()
         self.capacity_factor = column["capacity"]
         self.ep_fte = p.ep_fte_per_10k_pupils * self.capacity_factor * sample_pupils / 10_000.0
         self.ep_fte_floor = self.ep_fte.copy()

@@ -119,8 +119,9 @@ def mainstream_provision(need, sen, topup, inclusiveness, support_ratio, core_of
 def request_logit(unmet_share, distrust, resources, need, base_logit, p):
     """Log-odds that a family requests an EHC needs assessment this month.
 
-    ``base_logit`` is ``logit(p.request_base_per_month)``, which the caller works out
-    once per month rather than once per family.
+    ``base_logit`` is ``logit(p.request_base_per_month)`` (times the month's request factor)
+    plus the family's LA's request offset, which the caller works out once per month
+    rather than once per family.
     """
     return (base_logit + p.request_unmet_weight * unmet_share
             + p.request_distrust_weight * distrust
@@ -510,7 +511,7 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
                     kind = S.KIND_PLACEMENT
             elif rng.uniform(key, rng.REQUEST, me, tick) < sigmoid(request_logit(
                     unmet_share, distrust, np.float64(resources_col[i]), need,
-                    request_base_logit, p)):
+                    request_base_logit + w.la_request_shift[la[i]], p)):
                 kind = S.KIND_ASSESS
                 events |= S.EV_REQUEST
             elif sen == S.SEN_SUPPORT and need > threshold_units and rng.uniform(
