@@ -230,8 +230,10 @@ def la_fit_figure(la_fit: F.LAFit, path: Path) -> Path:
     years = la_fit.years()
     year = F.REPORT_YEAR if F.REPORT_YEAR in years else years[-1]
     with mpl.rc_context(STYLE):
-        fig = Figure(figsize=(13.0, 8.8), layout="constrained")
-        axes = fig.subplots(2, (len(F.FIT_MEASURES) + 1) // 2)
+        columns = (len(F.FIT_MEASURES) + 1) // 2
+        # Wide enough per panel that neighbouring titles do not run into each other.
+        fig = Figure(figsize=(4.6 * columns, 8.8), layout="constrained")
+        axes = fig.subplots(2, columns)
         for ax, m in zip(axes.flat[:len(F.FIT_MEASURES)], F.FIT_MEASURES, strict=True):
             _la_fit_panel(ax, m, la_fit.pairs[(m.name, year)], la_fit.summary[(m.name, year)])
         for ax in axes.flat[len(F.FIT_MEASURES):]:
