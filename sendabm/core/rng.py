@@ -14,6 +14,11 @@ The generator is the SplitMix64 finaliser applied to a combination of the key wo
 it passes BigCrush as a hash of a counter (Steele et al., 2014). Numba kernels use the
 ``@njit`` functions; :class:`PyRandom` reimplements them in plain Python integers
 as the independent oracle for the per-family reference step.
+
+The draws are plain ``@njit`` functions, not numba-inlined (``inline="always"``): LLVM
+inlines them into the kernels anyway, while numba's own inlining copies and re-types
+each one at every call site (about 190 in the kernels), which took about a quarter of a
+first run's compiling and left the family month slower (benchmarks/COMPILE_PROFILE.md).
 """
 
 from __future__ import annotations
@@ -96,14 +101,14 @@ def seed_key(seed: int) -> np.uint64:
     return np.uint64(_mix_py((int(seed) * _GAMMA + 0x2545F4914F6CDD1D) & _MASK))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _mix(z):
     z = (z ^ (z >> uint64(30))) * uint64(_M1)
     z = (z ^ (z >> uint64(27))) * uint64(_M2)
     return z ^ (z >> uint64(31))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def uniform(key, stream, uid, tick):
     """Uniform draw in [0, 1) for (key, stream, uid, tick); all integers."""
     h = _mix(key ^ (uint64(stream) * uint64(_GAMMA)))
@@ -112,7 +117,7 @@ def uniform(key, stream, uid, tick):
     return float(h >> uint64(11)) * _TWO53
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def child_hash(key, stream, uid):
     """The part of :func:`uniform` that does not depend on the tick.
 
@@ -123,7 +128,7 @@ def child_hash(key, stream, uid):
     return _mix(h ^ uint64(uid))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def uniform_at(child, tick):
     """Uniform draw in [0, 1) for a :func:`child_hash` and a tick."""
     h = _mix(child ^ (uint64(tick) * uint64(_M2)))
@@ -143,7 +148,7 @@ _D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
 _P_LOW = 0.02425
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def inverse_normal(u):
     """Standard normal quantile of u in (0, 1) (Acklam's approximation)."""
     if u < _P_LOW:
@@ -160,7 +165,7 @@ def inverse_normal(u):
             / (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def normal(key, stream, uid, tick):
     """Standard normal draw: the inverse CDF of an open-interval uniform."""
     h = _mix(key ^ (uint64(stream) * uint64(_GAMMA)))
