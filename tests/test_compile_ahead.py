@@ -37,7 +37,7 @@ helper = compile_ahead._helper
 model.run()
 print(json.dumps({
     "helper": helper is not None,
-    "loaded": [k.py_func.__name__ for k in (*backends.CASE_KERNELS, school_year.age_rows)
+    "loaded": [k.py_func.__name__ for k in (*backends.CASE_KERNELS, school_year._age_chunk)
                if sum(k.stats.cache_hits.values()) and not sum(k.stats.cache_misses.values())],
     "national": {name: np.asarray(v, dtype=float).tolist() for name, v in model.national.items()},
 }))
@@ -70,8 +70,7 @@ def _same_as_this_process(national: dict) -> None:
 def test_an_empty_cache_loads_the_late_kernels_the_helper_compiled(tmp_path):
     found = _run(tmp_path, "run", switch="1")  # however busy the machine
     assert found["helper"]
-    assert found["loaded"] == ["la_decides_requests", "la_assesses", "mediate", "appeals",
-                               "redress", "place", "age_rows"]
+    assert found["loaded"] == ["appeals", "redress", "place", "_age_chunk"]
     _same_as_this_process(found["national"])
     assert not (tmp_path / compile_ahead.LOCK_NAME).exists()
     # Warm: no helper, nothing compiled.

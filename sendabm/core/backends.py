@@ -34,6 +34,11 @@ CASE_KERNELS = (case_kernels.la_decides_requests, case_kernels.la_assesses, case
                 case_kernels.appeals, case_kernels.redress, case_kernels.place)
 """Phases 5-7, each over the open cases, in the order they run."""
 
+AHEAD_CASE_KERNELS = CASE_KERNELS[3:]
+"""The case kernels the compile helper compiles on an empty cache (appeals, redress and
+placements, about 12 s on one core), while the run compiles the rest itself: with all
+six in the helper the run waited for it (benchmarks/COMPILE_PROFILE.md)."""
+
 KERNEL_LOCK = threading.RLock()
 """Held while a model (:class:`~sendabm.core.model.SendModel`) sets up or steps. The
 kernels' default threading layer (numba's workqueue, :data:`sendabm.FORK_SAFE_LAYER`)
@@ -91,7 +96,7 @@ class KernelBackend:
         # With an empty cache, a helper process compiles these on the second core
         # (sendabm.core.compile_ahead); the first call of each waits for it.
         compile_ahead.start(sum(not _is_cached(kernel)
-                                for kernel in (*CASE_KERNELS, school_year.age_rows)))
+                                for kernel in (*AHEAD_CASE_KERNELS, school_year._age_chunk)))
 
     init_rows = staticmethod(cohorts.init_rows)
 
@@ -110,9 +115,10 @@ class KernelBackend:
     @staticmethod
     def decide_cases(fam, cases, cw, p) -> None:
         """Phases 5-7 for the open cases (:mod:`sendabm.core.kernels.cases`)."""
-        compile_ahead.ready("decide_cases")
         p = parameter_record(p)[0]
         for kernel in CASE_KERNELS:
+            if kernel is AHEAD_CASE_KERNELS[0]:
+                compile_ahead.ready("decide_cases")
             kernel(fam, cases, cw, p)
 
     @staticmethod

@@ -3,9 +3,10 @@ kernels a run needs last while the run compiles the ones it needs first.
 
 Numba compiles one function at a time in a process, so a first run used one core for
 its whole compiling (``benchmarks/COMPILE_PROFILE.md``). The kernels a run first calls
-in its set-up and first family month are compiled by the run itself, in its own order;
-the case kernels (phases 5-7, first called after the first family month) and the
-September kernel are compiled by a helper process at the same time, into numba's cache
+in its set-up and first family month, and the LA decisions and mediation, are compiled
+by the run itself, in its own order; the appeal, redress and placement kernels (phases
+6-7, first called after the first family month) and the September kernel are compiled
+by a helper process at the same time, into numba's cache
 folder, from a tiny model of its own (:mod:`sendabm.core.compile_helper`). When the run
 reaches one of :data:`AHEAD`, it waits for the helper to finish that group
 (:func:`ready`), and numba then loads the machine code from the cache instead of
@@ -35,7 +36,8 @@ from pathlib import Path
 
 AHEAD = ("decide_cases", "age_and_transfer")
 """Backend methods whose kernels the helper compiles, in the order it compiles them
-(the order a run first calls them: the case kernels after the first family month, the
+(the order a run first calls them: the appeal, redress and placement kernels,
+:data:`~sendabm.core.backends.AHEAD_CASE_KERNELS`, after the first family month, the
 move up a year in the first September)."""
 
 SWITCH = "SENDABM_COMPILE_AHEAD"

@@ -10,12 +10,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sendabm.core.backends import KernelBackend
+from sendabm.core.backends import AHEAD_CASE_KERNELS, KernelBackend
 from sendabm.core.compile_ahead import AHEAD
-from sendabm.core.kernels import onset_schedule
+from sendabm.core.kernels import onset_schedule, parameter_record
 from sendabm.core.model import SendModel
 
-SOURCE_ONLY = (onset_schedule, ("_bucket", "_month_counts", "_month_fill"))
+SOURCE_ONLY = (onset_schedule, ("_month_counts", "_month_fill"))
 """Kernels the set-up calls whatever the engine, which the run compiles itself early on:
 the helper runs their Python source on its tiny model instead (the same results), which
 took it about two seconds sooner to the case kernels."""
@@ -33,7 +33,7 @@ class _MarkingBackend:
     def __getattr__(self, name):
         if name not in AHEAD:
             return getattr(self._reference, name)
-        method = getattr(self._kernels, name)
+        method = _ahead_cases if name == "decide_cases" else getattr(self._kernels, name)
 
         def marked(*args, **kwargs):
             result = method(*args, **kwargs)
@@ -41,6 +41,15 @@ class _MarkingBackend:
             return result
 
         return marked
+
+
+def _ahead_cases(fam, cases, cw, p) -> None:
+    """The helper's case phases: only :data:`~sendabm.core.backends.AHEAD_CASE_KERNELS`
+    (the run compiles the others itself; what the helper's tiny model then holds does
+    not matter, only the kernels' argument types, which are the run's)."""
+    p = parameter_record(p)[0]
+    for kernel in AHEAD_CASE_KERNELS:
+        kernel(fam, cases, cw, p)
 
 
 def main(marks: Path) -> None:

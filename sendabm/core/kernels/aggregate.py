@@ -13,12 +13,13 @@ Readable twin: :mod:`sendabm.core.reference.counting` (which adds in the same or
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from sendabm.core import slots as K
 from sendabm.core import states as S
 from sendabm.core.actors.mainstream import SCHOOL_TOTALS
 from sendabm.core.kernels.outcomes import outcome_row
+from sendabm.core.kernels.threads import over_chunks
 from sendabm.core.measures import DECISION_KINDS, SLOT, SLOTS
 from sendabm.core.param import NEED_UNIT_GBP
 
@@ -68,7 +69,7 @@ N_CHUNKS = 32
 
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provider_roll, money,
                  fees, event_bits, event_slots, event_kinds, progress_gain, with_outcomes):
     """Totals of ``rows[start:stop]`` into slot ``c`` of the partial-sum arrays.
@@ -221,17 +222,17 @@ def _count_hearing(a, la, q, events):
         a[WAIT_BY_KIND[k], la, q] += wait
 
 
-@njit(cache=True, parallel=True)
 def _count_chunks(fam, rows, money, fees, event_bits, event_slots, event_kinds, progress_gain,
                   with_outcomes, acc, school_acc, special_roll, provider_roll):
     n = rows.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
-    for c in prange(N_CHUNKS):
-        # np.int64(c): numba types the loop index int64 here and uint64 in the parallel
-        # body, and would compile the chunk function once for each.
-        _count_chunk(fam, rows, np.int64(c), c * size, min(n, (c + 1) * size), acc, school_acc,
+
+    def chunk(c: int) -> None:
+        _count_chunk(fam, rows, c, c * size, min(n, (c + 1) * size), acc, school_acc,
                      special_roll, provider_roll, money, fees, event_bits, event_slots,
                      event_kinds, progress_gain, with_outcomes)
+
+    over_chunks(N_CHUNKS, chunk)
 
 
 def partial_sums(n_la: int, n_school: int, n_special: int, n_provider: int) -> tuple:
@@ -256,7 +257,7 @@ def _sum_chunks(a):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _static_chunk(fam, c, start, stop, pupils, early_years, roll, special_roll, provider_roll):
     active, la_col, quintile, year_col = fam.active, fam.la, fam.quintile, fam.year
     setting_col, school_col, provider_col = fam.setting, fam.school, fam.provider
@@ -280,13 +281,12 @@ def _static_chunk(fam, c, start, stop, pupils, early_years, roll, special_roll, 
             roll[c, school_col[i]] += 1.0
 
 
-@njit(cache=True, parallel=True)
 def _static_chunks(fam, pupils, early_years, roll, special_roll, provider_roll):
     n = fam.active.shape[0]
     size = (n + N_CHUNKS - 1) // N_CHUNKS
-    for c in prange(N_CHUNKS):
-        _static_chunk(fam, np.int64(c), c * size, min(n, (c + 1) * size), pupils, early_years,
-                      roll, special_roll, provider_roll)  # np.int64: see _count_chunks
+    over_chunks(N_CHUNKS, lambda c: _static_chunk(
+        fam, c, c * size, min(n, (c + 1) * size), pupils, early_years, roll, special_roll,
+        provider_roll))
 
 
 def count_static(fam, n_la: int, n_school: int, n_special: int,

@@ -85,7 +85,8 @@ def reading(fam, i, cw, p, stream):
     """A professional's reading of the child's need in a dispute, need units: the need
     seen with the noise of an assessed case, drawn from ``stream`` once per dispute (keyed
     by the month it reached its stage), never the true need."""
-    z = rng.normal(cw.key, stream, fam.uid[i], fam.stage_tick[i])
+    # np.int64: the stage month is int16, and the draws are compiled for an int64 tick.
+    z = rng.normal(cw.key, stream, fam.uid[i], np.int64(fam.stage_tick[i]))
     return np.float64(fam.need[i]) * math.exp(ASSESSED_VIEW_NOISE * p.la_observation_sd * z)
 
 
@@ -112,7 +113,7 @@ def withdraws(fam, i, cw, p):
     if cw.tick - fam.stage_tick[i] < 1:
         return False
     advised = min(1.0, p.appeal_advice_share * (0.5 + np.float64(fam.resources[i])))
-    if rng.uniform(cw.key, rng.ADVICE, fam.uid[i], fam.stage_tick[i]) >= advised:
+    if rng.uniform(cw.key, rng.ADVICE, fam.uid[i], np.int64(fam.stage_tick[i])) >= advised:
         return False
     return merit_seen(fam, i, cw, p, rng.ADVICE_VIEW) < WITHDRAW_BELOW_MERIT
 
@@ -390,7 +391,7 @@ def appeals(fam, cases, cw, p):
         uid = fam.uid[i]
         # Its lawyers decide once, on registration (one draw per appeal), and think again
         # only when its beliefs change in March.
-        if rng.uniform(cw.key, rng.CONCEDE, uid, fam.stage_tick[i]) < settles(
+        if rng.uniform(cw.key, rng.CONCEDE, uid, np.int64(fam.stage_tick[i])) < settles(
                 fam, i, cw, p, 1.0 if cw.appeals_open > 0.0 else 0.0):
             fam.events[i] |= S.EV_CONCEDED
             remedy(fam, i, cw, p, True)

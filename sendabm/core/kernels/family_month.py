@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from sendabm.core import rng
 from sendabm.core import states as S
@@ -30,16 +30,13 @@ from sendabm.core.actors.family import (
     SPECIAL_PREFERENCE_NEED_WEIGHT,
 )
 from sendabm.core.kernels import parameter_record
+from sendabm.core.kernels.threads import over_chunks, row_chunks
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.population import NEVER
 
 legal_bar = njit(cache=True, inline="always")(TR.legal_bar)
 """The legal bar by what was refused (:func:`sendabm.core.actors.tribunal.legal_bar`),
 compiled."""
-
-N_CHUNKS = 64
-"""Row chunks handed to threads (rows are independent, so any number gives the same result)."""
-
 
 @njit(cache=True, inline="always")
 def sigmoid(x):
@@ -195,13 +192,15 @@ def redress_route(u, kind, need, unmet, resources, trust_la, setting, year, cont
     return S.ROUTE_NONE
 
 
-@njit(cache=True, parallel=True)
 def _family_chunks(fam, w, params, rows, busy, cases, moved, found):
-    n = rows.shape[0]
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
-    for c in prange(N_CHUNKS):
+    n, n_chunks = rows.shape[0], found.shape[0]
+    size = (n + n_chunks - 1) // n_chunks
+
+    def chunk(c: int) -> None:
         found[c, 0], found[c, 1], found[c, 2] = family_rows(
             fam, w, params, rows, c * size, min(n, (c + 1) * size), busy, cases, moved)
+
+    over_chunks(n_chunks, chunk)
 
 
 def family_month(fam, w, p, last_busy: np.ndarray,
@@ -241,10 +240,11 @@ def family_month(fam, w, p, last_busy: np.ndarray,
     busy = np.empty(rows.shape[0], dtype=np.int32)
     cases = np.empty(rows.shape[0], dtype=np.int64)
     moved = np.empty(rows.shape[0], dtype=np.int32)
-    found = np.zeros((N_CHUNKS, 3), dtype=np.int64)
+    n_chunks = row_chunks()
+    found = np.zeros((n_chunks, 3), dtype=np.int64)
     _family_chunks(fam, w, parameter_record(p), rows, busy, cases, moved, found)
-    size = (rows.shape[0] + N_CHUNKS - 1) // N_CHUNKS
-    return tuple(np.concatenate([out[c * size:c * size + found[c, k]] for c in range(N_CHUNKS)])
+    size = (rows.shape[0] + n_chunks - 1) // n_chunks
+    return tuple(np.concatenate([out[c * size:c * size + found[c, k]] for c in range(n_chunks)])
                  for k, out in enumerate((busy, cases, moved)))
 
 
@@ -308,7 +308,7 @@ def _drift_block(rows, lo, hi, active, year, need_col, unmet_col, uid, key, tick
                                     rng.normal(key, rng.DRIFT, uid[i], tick), p)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
     """One month for ``rows[start:stop]``; returns how many rows it wrote to ``busy``,
     to ``cases`` (busy rows with an open case) and to ``moved`` (rows given a new

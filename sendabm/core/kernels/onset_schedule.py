@@ -11,17 +11,16 @@ need resolves, the child's next onset is drawn) are added as they are made.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from sendabm.core.kernels.threads import over_chunks, row_chunks
 
 MONTHS = 12
 """Months a schedule covers: from a September to the next August."""
 
 
-CHUNKS = 16
-"""Fixed row chunks read in parallel (the lists come out the same for any thread count)."""
 
-
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _month_counts(onset_tick, start, months, lo, hi, counts):
     for i in range(lo, hi):
         offset = np.int64(onset_tick[i]) - start
@@ -29,7 +28,7 @@ def _month_counts(onset_tick, start, months, lo, hi, counts):
             counts[offset] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _month_fill(onset_tick, start, months, lo, hi, fill, rows):
     for i in range(lo, hi):
         offset = np.int64(onset_tick[i]) - start
@@ -38,28 +37,23 @@ def _month_fill(onset_tick, start, months, lo, hi, fill, rows):
             fill[offset] += 1
 
 
-@njit(cache=True, parallel=True)
-def _bucket(onset_tick, start, months):
+def _bucket(onset_tick: np.ndarray, start: int, months: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose onset falls in [start, start + months), ascending within each month,
     as (CSR pointers by month offset, rows)."""
-    n = onset_tick.shape[0]
-    size = (n + CHUNKS - 1) // CHUNKS
-    counts = np.zeros((months, CHUNKS), dtype=np.int64)
-    for c in prange(CHUNKS):
-        _month_counts(onset_tick, start, months, c * size, min(n, (c + 1) * size), counts[:, c])
+    # Any chunking gives the same lists: each month's rows come out ascending.
+    n, chunks = onset_tick.shape[0], row_chunks()
+    size = (n + chunks - 1) // chunks
+    counts = np.zeros((chunks, months), dtype=np.int64)
+    over_chunks(chunks, lambda c: _month_counts(onset_tick, start, months, c * size,
+                                                min(n, (c + 1) * size), counts[c]))
     # Month by month, then chunk by chunk: each month's rows come out ascending.
-    at = np.zeros(months * CHUNKS + 1, dtype=np.int64)
-    at[1:] = np.cumsum(counts.ravel())
+    at = np.zeros(months * chunks + 1, dtype=np.int64)
+    at[1:] = np.cumsum(counts.T.ravel())
     rows = np.empty(at[-1], dtype=np.int32)
-    for c in prange(CHUNKS):
-        fill = np.empty(months, dtype=np.int64)
-        for m in range(months):
-            fill[m] = at[m * CHUNKS + c]
-        _month_fill(onset_tick, start, months, c * size, min(n, (c + 1) * size), fill, rows)
-    ptr = np.empty(months + 1, dtype=np.int64)
-    for m in range(months + 1):
-        ptr[m] = at[m * CHUNKS]
-    return ptr, rows
+    firsts = np.arange(months) * chunks
+    over_chunks(chunks, lambda c: _month_fill(onset_tick, start, months, c * size,
+                                              min(n, (c + 1) * size), at[firsts + c], rows))
+    return at[::chunks].copy(), rows
 
 
 class OnsetSchedule:

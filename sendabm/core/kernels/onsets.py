@@ -18,12 +18,13 @@ Readable twin: :func:`sendabm.core.reference.onsets.schedule_onsets`.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from sendabm.core import rng
 from sendabm.core import states as S
 from sendabm.core.actors.family import ONSET_HORIZON
-from sendabm.core.kernels.family_month import N_CHUNKS, onset_chance
+from sendabm.core.kernels.family_month import onset_chance
+from sendabm.core.kernels.threads import over_chunks, row_chunks
 from sendabm.core.population import NEVER
 
 BLOCK = 32
@@ -79,7 +80,7 @@ def first_onset(child_hash, first, stop, chance):
     return NEVER
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _schedule_rows(fam, rows, now, key, chances, start, stop):
     horizon = min(now + ONSET_HORIZON, chances.shape[1])
     for k in range(start, stop):
@@ -97,8 +98,8 @@ def _schedule_rows(fam, rows, now, key, chances, start, stop):
                                         min(horizon, leaves), chances[y0 - S.FIRST_YEAR])
 
 
-@njit(cache=True, parallel=True)
-def schedule_onsets(fam, rows, now, key, multipliers, p):
+def schedule_onsets(fam, rows: np.ndarray, now: int, key: np.uint64, multipliers: np.ndarray,
+                    p) -> None:
     """Set ``onset_tick`` for ``rows`` from month ``now`` (NEVER for those with a need).
 
     The same months as :func:`family_month.next_onset` with ``first = now`` for each
@@ -115,6 +116,7 @@ def schedule_onsets(fam, rows, now, key, multipliers, p):
     """
     chances = onset_chances(now, multipliers, p)
     n = rows.shape[0]
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
-    for c in prange(N_CHUNKS):
-        _schedule_rows(fam, rows, now, key, chances, c * size, min(n, (c + 1) * size))
+    chunks = row_chunks()
+    size = (n + chunks - 1) // chunks
+    over_chunks(chunks, lambda c: _schedule_rows(fam, rows, now, key, chances, c * size,
+                                                   min(n, (c + 1) * size)))

@@ -6,11 +6,11 @@ Twin: :meth:`sendabm.core.actors.family.Family.outcomes`.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from sendabm.core import states as S
 from sendabm.core.actors.family import CASE_STRAIN, WELLBEING_RATE
-from sendabm.core.kernels.family_month import N_CHUNKS
+from sendabm.core.kernels.threads import over_chunks, row_chunks
 
 
 @njit(cache=True, inline="always")
@@ -32,7 +32,7 @@ def outcome_row(i, need_col, unmet_col, progress_col, wellbeing_col, stage_col, 
     wellbeing_col[i] = wellbeing + WELLBEING_RATE * (target - wellbeing)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def outcomes_rows(fam, progress_gain, rows, start, stop):
     """:func:`outcome_row` for ``rows[start:stop]``."""
     need_col, unmet_col = fam.need, fam.unmet
@@ -49,14 +49,14 @@ def outcomes(fam, p, rows) -> None:
     (:func:`sendabm.core.kernels.aggregate.count` with ``progress_gain``), which reads the
     same rows anyway; this stand-alone kernel serves benchmarks and tests.
     """
-    # Only the one parameter goes into the parallel region: numba cannot pass a
-    # parameter tuple of more than 100 fields into one.
+    # Only the one parameter goes to the chunks: typing a 100-field tuple at each call
+    # would cost more than the chunk.
     _outcome_chunks(fam, float(p.progress_gain), rows)
 
 
-@njit(cache=True, parallel=True)
 def _outcome_chunks(fam, progress_gain, rows):
     n = rows.shape[0]
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
-    for c in prange(N_CHUNKS):
-        outcomes_rows(fam, progress_gain, rows, c * size, min(n, (c + 1) * size))
+    chunks = row_chunks()
+    size = (n + chunks - 1) // chunks
+    over_chunks(chunks, lambda c: outcomes_rows(fam, progress_gain, rows, c * size,
+                                                  min(n, (c + 1) * size)))

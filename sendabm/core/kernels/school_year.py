@@ -15,14 +15,14 @@ Readable twin: :func:`sendabm.core.reference.school_year.age_and_transfer`.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from sendabm.core import rng
 from sendabm.core import states as S
-from sendabm.core.kernels.family_month import N_CHUNKS
+from sendabm.core.kernels.threads import over_chunks, row_chunks
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _age_chunk(fam, key, tick, shares, first_primary, n_primary, first_secondary, n_secondary,
                special_threshold, start, stop, leaving):
     active, uid, la, year_col = fam.active, fam.uid, fam.la, fam.year
@@ -70,9 +70,9 @@ def _age_chunk(fam, key, tick, shares, first_primary, n_primary, first_secondary
         leaving[i] = (completed and not continues) or ceased or year > S.FINAL_YEAR
 
 
-@njit(cache=True, parallel=True)
-def age_rows(fam, key, tick, shares, first_primary, n_primary, first_secondary, n_secondary,
-             special_threshold, leaving):
+def age_rows(fam, key: np.uint64, tick: int, shares: np.ndarray, first_primary: np.ndarray,
+             n_primary: np.ndarray, first_secondary: np.ndarray, n_secondary: np.ndarray,
+             special_threshold: np.ndarray, leaving: np.ndarray) -> None:
     """Move every active child up a year and mark who leaves (rows in parallel chunks).
 
     Args:
@@ -90,7 +90,8 @@ def age_rows(fam, key, tick, shares, first_primary, n_primary, first_secondary, 
         leaving: bool[rows], set to whether each child leaves this September.
     """
     n = fam.active.shape[0]
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
-    for c in prange(N_CHUNKS):
-        _age_chunk(fam, key, tick, shares, first_primary, n_primary, first_secondary,
-                   n_secondary, special_threshold, c * size, min(n, (c + 1) * size), leaving)
+    chunks = row_chunks()
+    size = (n + chunks - 1) // chunks
+    over_chunks(chunks, lambda c: _age_chunk(
+        fam, key, tick, shares, first_primary, n_primary, first_secondary, n_secondary,
+        special_threshold, c * size, min(n, (c + 1) * size), leaving))
