@@ -24,17 +24,18 @@ from sendabm.core.scenario import Scenario
 from sendabm.core.snapshot import Snapshot, SnapshotError
 from sendabm.experiments.results import FigureDrawer, RunOutput, write_run
 
-COLD_COMPILE_SECONDS = 31.0
-"""CPU seconds to compile every kernel on one core with an empty cache (31.4 s measured
-by ``benchmarks/compile_profile.py`` at f428e97, benchmarks/COMPILE_PROFILE.md). Numba
+COLD_COMPILE_SECONDS = 33.0
+"""CPU seconds to compile every kernel on one core with an empty cache (30.5 and 35.9 s
+measured by ``benchmarks/compile_profile.py`` at 14ee154, benchmarks/COMPILE_PROFILE.md). Numba
 compiles one kernel at a time in a process, so on a busy machine it takes as many times
 longer as there are runnable processes per core."""
 
-TWO_CORE_SHARE = 0.6
+TWO_CORE_SHARE = 0.63
 """Share of :data:`COLD_COMPILE_SECONDS` a first run spends compiling or waiting when
 a helper process compiles its late kernels on a second core
-(:mod:`sendabm.core.compile_ahead`): 19.0-19.2 s of compiling wall time measured by
-``benchmarks/paired.py --cold`` on an idle 2-core machine (benchmarks/COLD_START.md)."""
+(:mod:`sendabm.core.compile_ahead`): 19.9-22.3 s of compiling wall time measured by
+``benchmarks/paired.py --cold`` on a 2-core machine at load average about 1
+(benchmarks/COLD_START.md)."""
 
 
 LEVELS_MIN_SCALE = 0.03
