@@ -35,8 +35,10 @@ _pool_lock = threading.Lock()
 
 
 def _forget_pool_after_fork() -> None:
-    global _pool
-    _pool = None  # a forked child has none of its parent's threads
+    global _pool, _pool_lock
+    # A forked child has none of its parent's threads, and a lock another thread held
+    # at the fork would stay held.
+    _pool, _pool_lock = None, threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_pool_after_fork)
