@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,17 @@ def test_out_folder_is_checked_before_simulating(foreign_folder):
     done = sendabm("run", BASELINE, "--scale", "0.001", "--end", "2014-10",
                    "--out", str(foreign_folder))
     _assert_usage_error(done, "not empty")
+
+
+def test_git_commit_marks_edited_package_source(monkeypatch):
+    from sendabm.experiments import run as run_module
+
+    assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?|unknown", run_module.git_commit())
+    for diff_code, expected in ((0, "ab" * 20), (1, "ab" * 20 + "-dirty")):
+        def fake(args, diff_code=diff_code, **kwargs):
+            if args[:2] == ["git", "rev-parse"]:
+                return subprocess.CompletedProcess(args, 0, stdout="ab" * 20 + "\n")
+            return subprocess.CompletedProcess(args, diff_code)
+
+        monkeypatch.setattr(run_module.subprocess, "run", fake)
+        assert run_module.git_commit() == expected

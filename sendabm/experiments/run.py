@@ -125,14 +125,20 @@ class CompileClock:
 
 
 def git_commit() -> str:
-    """Commit of the source tree the package runs from, or 'unknown'."""
-    here = Path(__file__).resolve().parent
+    """Commit of the source tree the package runs from, ending in ``-dirty`` when the
+    package's tracked source differs from that commit (so a result made from edited code
+    is not credited to the commit), or 'unknown'."""
+    package = Path(__file__).resolve().parents[1]
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=package, capture_output=True,
                              text=True, timeout=5, check=False)
+        if out.returncode != 0:
+            return "unknown"
+        diff = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "."], cwd=package,
+                              capture_output=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return out.stdout.strip() if out.returncode == 0 else "unknown"
+    return out.stdout.strip() + ("-dirty" if diff.returncode == 1 else "")
 
 
 def output_of(model: SendModel, wall_seconds: float) -> RunOutput:
