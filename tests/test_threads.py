@@ -75,3 +75,17 @@ def test_a_forked_child_runs_chunks_on_a_pool_of_its_own(thread_count):
     _, status = os.waitpid(pid, 0)
     assert os.read(read, 2) == bytes([4, numba.get_num_threads() >= 2])
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize("n_rows", [0, 1, 5, 64, 1001])
+@pytest.mark.parametrize("n_chunks", [1, 8, 32])
+def test_row_chunks_cover_every_row_once(thread_count, n_rows, n_chunks):
+    thread_count(2)
+    covered, lock = [], threading.Lock()
+
+    def task(c: int, start: int, stop: int) -> None:
+        with lock:
+            covered.extend(range(start, stop))
+
+    T.over_row_chunks(n_rows, n_chunks, task)
+    assert sorted(covered) == list(range(n_rows))

@@ -19,7 +19,7 @@ from sendabm.core import slots as K
 from sendabm.core import states as S
 from sendabm.core.actors.mainstream import SCHOOL_TOTALS
 from sendabm.core.kernels.outcomes import outcome_row
-from sendabm.core.kernels.threads import over_chunks
+from sendabm.core.kernels.threads import over_row_chunks
 from sendabm.core.measures import DECISION_KINDS, SLOT, SLOTS
 from sendabm.core.param import NEED_UNIT_GBP
 
@@ -224,15 +224,9 @@ def _count_hearing(a, la, q, events):
 
 def _count_chunks(fam, rows, money, fees, event_bits, event_slots, event_kinds, progress_gain,
                   with_outcomes, acc, school_acc, special_roll, provider_roll):
-    n = rows.shape[0]
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
-
-    def chunk(c: int) -> None:
-        _count_chunk(fam, rows, c, c * size, min(n, (c + 1) * size), acc, school_acc,
-                     special_roll, provider_roll, money, fees, event_bits, event_slots,
-                     event_kinds, progress_gain, with_outcomes)
-
-    over_chunks(N_CHUNKS, chunk)
+    over_row_chunks(rows.shape[0], N_CHUNKS, lambda c, start, stop: _count_chunk(
+        fam, rows, c, start, stop, acc, school_acc, special_roll, provider_roll, money, fees,
+        event_bits, event_slots, event_kinds, progress_gain, with_outcomes))
 
 
 def partial_sums(n_la: int, n_school: int, n_special: int, n_provider: int) -> tuple:
@@ -282,11 +276,8 @@ def _static_chunk(fam, c, start, stop, pupils, early_years, roll, special_roll, 
 
 
 def _static_chunks(fam, pupils, early_years, roll, special_roll, provider_roll):
-    n = fam.active.shape[0]
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
-    over_chunks(N_CHUNKS, lambda c: _static_chunk(
-        fam, c, c * size, min(n, (c + 1) * size), pupils, early_years, roll, special_roll,
-        provider_roll))
+    over_row_chunks(fam.active.shape[0], N_CHUNKS, lambda c, start, stop: _static_chunk(
+        fam, c, start, stop, pupils, early_years, roll, special_roll, provider_roll))
 
 
 def count_static(fam, n_la: int, n_school: int, n_special: int,

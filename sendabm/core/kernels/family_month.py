@@ -30,7 +30,7 @@ from sendabm.core.actors.family import (
     SPECIAL_PREFERENCE_NEED_WEIGHT,
 )
 from sendabm.core.kernels import parameter_record
-from sendabm.core.kernels.threads import over_chunks, row_chunks
+from sendabm.core.kernels.threads import over_row_chunks, row_chunks
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.population import NEVER
 
@@ -193,14 +193,11 @@ def redress_route(u, kind, need, unmet, resources, trust_la, setting, year, cont
 
 
 def _family_chunks(fam, w, params, rows, busy, cases, moved, found):
-    n, n_chunks = rows.shape[0], found.shape[0]
-    size = (n + n_chunks - 1) // n_chunks
-
-    def chunk(c: int) -> None:
+    def chunk(c: int, start: int, stop: int) -> None:
         found[c, 0], found[c, 1], found[c, 2] = family_rows(
-            fam, w, params, rows, c * size, min(n, (c + 1) * size), busy, cases, moved)
+            fam, w, params, rows, start, stop, busy, cases, moved)
 
-    over_chunks(n_chunks, chunk)
+    over_row_chunks(rows.shape[0], found.shape[0], chunk)
 
 
 def family_month(fam, w, p, last_busy: np.ndarray,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sendabm.core.kernels.threads import over_chunks, row_chunks
+from sendabm.core.kernels.threads import over_row_chunks, row_chunks
 
 MONTHS = 12
 """Months a schedule covers: from a September to the next August."""
@@ -42,17 +42,16 @@ def _bucket(onset_tick: np.ndarray, start: int, months: int) -> tuple[np.ndarray
     as (CSR pointers by month offset, rows)."""
     # Any chunking gives the same lists: each month's rows come out ascending.
     n, chunks = onset_tick.shape[0], row_chunks()
-    size = (n + chunks - 1) // chunks
     counts = np.zeros((chunks, months), dtype=np.int64)
-    over_chunks(chunks, lambda c: _month_counts(onset_tick, start, months, c * size,
-                                                min(n, (c + 1) * size), counts[c]))
+    over_row_chunks(n, chunks, lambda c, lo, hi: _month_counts(onset_tick, start, months, lo,
+                                                               hi, counts[c]))
     # Month by month, then chunk by chunk: each month's rows come out ascending.
     at = np.zeros(months * chunks + 1, dtype=np.int64)
     at[1:] = np.cumsum(counts.T.ravel())
     rows = np.empty(at[-1], dtype=np.int32)
     firsts = np.arange(months) * chunks
-    over_chunks(chunks, lambda c: _month_fill(onset_tick, start, months, c * size,
-                                              min(n, (c + 1) * size), at[firsts + c], rows))
+    over_row_chunks(n, chunks, lambda c, lo, hi: _month_fill(onset_tick, start, months, lo,
+                                                             hi, at[firsts + c], rows))
     return at[::chunks].copy(), rows
 
 

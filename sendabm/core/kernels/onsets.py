@@ -24,7 +24,7 @@ from sendabm.core import rng
 from sendabm.core import states as S
 from sendabm.core.actors.family import ONSET_HORIZON
 from sendabm.core.kernels.family_month import onset_chance
-from sendabm.core.kernels.threads import over_chunks, row_chunks
+from sendabm.core.kernels.threads import over_row_chunks, row_chunks
 from sendabm.core.population import NEVER
 
 BLOCK = 32
@@ -115,8 +115,5 @@ def schedule_onsets(fam, rows: np.ndarray, now: int, key: np.uint64, multipliers
         p: Parameter vector.
     """
     chances = onset_chances(now, multipliers, p)
-    n = rows.shape[0]
-    chunks = row_chunks()
-    size = (n + chunks - 1) // chunks
-    over_chunks(chunks, lambda c: _schedule_rows(fam, rows, now, key, chances, c * size,
-                                                   min(n, (c + 1) * size)))
+    over_row_chunks(rows.shape[0], row_chunks(), lambda c, start, stop: _schedule_rows(
+        fam, rows, now, key, chances, start, stop))

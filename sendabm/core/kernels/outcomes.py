@@ -10,7 +10,7 @@ from numba import njit
 
 from sendabm.core import states as S
 from sendabm.core.actors.family import CASE_STRAIN, WELLBEING_RATE
-from sendabm.core.kernels.threads import over_chunks, row_chunks
+from sendabm.core.kernels.threads import over_row_chunks, row_chunks
 
 
 @njit(cache=True, inline="always")
@@ -55,8 +55,5 @@ def outcomes(fam, p, rows) -> None:
 
 
 def _outcome_chunks(fam, progress_gain, rows):
-    n = rows.shape[0]
-    chunks = row_chunks()
-    size = (n + chunks - 1) // chunks
-    over_chunks(chunks, lambda c: outcomes_rows(fam, progress_gain, rows, c * size,
-                                                  min(n, (c + 1) * size)))
+    over_row_chunks(rows.shape[0], row_chunks(), lambda c, start, stop: outcomes_rows(
+        fam, progress_gain, rows, start, stop))

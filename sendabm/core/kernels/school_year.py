@@ -19,7 +19,7 @@ from numba import njit
 
 from sendabm.core import rng
 from sendabm.core import states as S
-from sendabm.core.kernels.threads import over_chunks, row_chunks
+from sendabm.core.kernels.threads import over_row_chunks, row_chunks
 
 
 @njit(cache=True, nogil=True)
@@ -89,9 +89,6 @@ def age_rows(fam, key: np.uint64, tick: int, shares: np.ndarray, first_primary: 
         special_threshold: Each LA's need at which a plan names a special setting.
         leaving: bool[rows], set to whether each child leaves this September.
     """
-    n = fam.active.shape[0]
-    chunks = row_chunks()
-    size = (n + chunks - 1) // chunks
-    over_chunks(chunks, lambda c: _age_chunk(
+    over_row_chunks(fam.active.shape[0], row_chunks(), lambda c, start, stop: _age_chunk(
         fam, key, tick, shares, first_primary, n_primary, first_secondary, n_secondary,
-        special_threshold, c * size, min(n, (c + 1) * size), leaving))
+        special_threshold, start, stop, leaving))

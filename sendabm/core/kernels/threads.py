@@ -101,3 +101,11 @@ def over_chunks(n_chunks: int, task: Callable[[int], None]) -> None:
     finally:
         for future in futures:
             future.result()
+
+
+def over_row_chunks(n_rows: int, n_chunks: int, task: Callable[[int, int, int], None]) -> None:
+    """:func:`over_chunks` over ``n_rows`` rows cut into ``n_chunks`` runs of
+    ceil(n_rows / n_chunks) rows (the last ones shorter or empty): ``task(c, start,
+    stop)`` for each chunk ``c`` and its rows ``start:stop``."""
+    size = (n_rows + n_chunks - 1) // n_chunks
+    over_chunks(n_chunks, lambda c: task(c, c * size, min(n_rows, (c + 1) * size)))
