@@ -17,8 +17,9 @@ as the independent oracle for the per-family reference step.
 
 The draws are plain ``@njit`` functions, not numba-inlined (``inline="always"``): LLVM
 inlines them into the kernels anyway, while numba's own inlining copies and re-types
-each one at every call site (about 170 inlinings in the kernels), which took about a quarter of a
-first run's compiling and left the family month slower (benchmarks/COMPILE_PROFILE.md).
+each one at every call site (about 170 inlinings in the kernels), which took about a
+quarter of a first run's compiling and left the family month slower
+(benchmarks/COMPILE_PROFILE.md).
 """
 
 from __future__ import annotations

@@ -222,13 +222,6 @@ def _count_hearing(a, la, q, events):
         a[WAIT_BY_KIND[k], la, q] += wait
 
 
-def _count_chunks(fam, rows, money, fees, event_bits, event_slots, event_kinds, progress_gain,
-                  with_outcomes, acc, school_acc, special_roll, provider_roll):
-    over_row_chunks(rows.shape[0], N_CHUNKS, lambda c, start, stop: _count_chunk(
-        fam, rows, c, start, stop, acc, school_acc, special_roll, provider_roll, money, fees,
-        event_bits, event_slots, event_kinds, progress_gain, with_outcomes))
-
-
 def partial_sums(n_la: int, n_school: int, n_special: int, n_provider: int) -> tuple:
     """Per-chunk partial-sum buffers for :func:`count` (allocate once, reuse monthly).
 
@@ -275,11 +268,6 @@ def _static_chunk(fam, c, start, stop, pupils, early_years, roll, special_roll, 
             roll[c, school_col[i]] += 1.0
 
 
-def _static_chunks(fam, pupils, early_years, roll, special_roll, provider_roll):
-    over_row_chunks(fam.active.shape[0], N_CHUNKS, lambda c, start, stop: _static_chunk(
-        fam, c, start, stop, pupils, early_years, roll, special_roll, provider_roll))
-
-
 def count_static(fam, n_la: int, n_school: int, n_special: int,
                  n_provider: int) -> tuple[np.ndarray, ...]:
     """Pupils, mainstream school rolls, specialist rolls and children in early years:
@@ -302,7 +290,8 @@ def count_static(fam, n_la: int, n_school: int, n_special: int,
     roll = np.zeros((N_CHUNKS, n_school))
     special_roll = np.zeros((N_CHUNKS, n_special), dtype=np.int64)
     provider_roll = np.zeros((N_CHUNKS, n_provider), dtype=np.int64)
-    _static_chunks(fam, pupils, early_years, roll, special_roll, provider_roll)
+    over_row_chunks(fam.active.shape[0], N_CHUNKS, lambda c, start, stop: _static_chunk(
+        fam, c, start, stop, pupils, early_years, roll, special_roll, provider_roll))
     # Whole counts (exact in float64), so the order of adding does not matter.
     return tuple(a.sum(axis=0) for a in (pupils, roll, special_roll, provider_roll,
                                          early_years))
@@ -343,7 +332,10 @@ def count(fam, rows: np.ndarray, n_la: int, n_school: int, n_special: int, n_pro
         partials = partial_sums(n_la, n_school, n_special, n_provider)
     money = np.array([special_gbp, transport_gbp, tribunal_gbp, threshold_units, cost_factor])
     with_outcomes = progress_gain is not None
-    _count_chunks(fam, rows, money, fees.astype(np.float64), EVENT_BITS, EVENT_SLOTS, EVENT_KINDS,
-                  float(progress_gain) if with_outcomes else 0.0, with_outcomes, *partials)
+    fees, gain = fees.astype(np.float64), float(progress_gain) if with_outcomes else 0.0
+    acc, school_acc, special_roll, provider_roll = partials
+    over_row_chunks(rows.shape[0], N_CHUNKS, lambda c, start, stop: _count_chunk(
+        fam, rows, c, start, stop, acc, school_acc, special_roll, provider_roll, money, fees,
+        EVENT_BITS, EVENT_SLOTS, EVENT_KINDS, gain, with_outcomes))
     # Summed as (chunk, cell) matrices: one compile per dtype instead of one per shape.
     return tuple(_sum_chunks(a.reshape(a.shape[0], -1)).reshape(a.shape[1:]) for a in partials)

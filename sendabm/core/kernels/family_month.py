@@ -30,7 +30,7 @@ from sendabm.core.actors.family import (
     SPECIAL_PREFERENCE_NEED_WEIGHT,
 )
 from sendabm.core.kernels import parameter_record
-from sendabm.core.kernels.threads import over_row_chunks, row_chunks
+from sendabm.core.kernels.threads import chunk_size, over_row_chunks, row_chunks
 from sendabm.core.param import NEED_UNIT_GBP
 from sendabm.core.population import NEVER
 
@@ -192,14 +192,6 @@ def redress_route(u, kind, need, unmet, resources, trust_la, setting, year, cont
     return S.ROUTE_NONE
 
 
-def _family_chunks(fam, w, params, rows, busy, cases, moved, found):
-    def chunk(c: int, start: int, stop: int) -> None:
-        found[c, 0], found[c, 1], found[c, 2] = family_rows(
-            fam, w, params, rows, start, stop, busy, cases, moved)
-
-    over_row_chunks(rows.shape[0], found.shape[0], chunk)
-
-
 def family_month(fam, w, p, last_busy: np.ndarray,
                  onsets: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -239,8 +231,14 @@ def family_month(fam, w, p, last_busy: np.ndarray,
     moved = np.empty(rows.shape[0], dtype=np.int32)
     n_chunks = row_chunks()
     found = np.zeros((n_chunks, 3), dtype=np.int64)
-    _family_chunks(fam, w, parameter_record(p), rows, busy, cases, moved, found)
-    size = (rows.shape[0] + n_chunks - 1) // n_chunks
+    params = parameter_record(p)
+
+    def chunk(c: int, start: int, stop: int) -> None:
+        found[c, 0], found[c, 1], found[c, 2] = family_rows(
+            fam, w, params, rows, start, stop, busy, cases, moved)
+
+    over_row_chunks(rows.shape[0], n_chunks, chunk)
+    size = chunk_size(rows.shape[0], n_chunks)
     return tuple(np.concatenate([out[c * size:c * size + found[c, k]] for c in range(n_chunks)])
                  for k, out in enumerate((busy, cases, moved)))
 

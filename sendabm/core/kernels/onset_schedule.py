@@ -40,12 +40,12 @@ def _month_fill(onset_tick, start, months, lo, hi, fill, rows):
 def _bucket(onset_tick: np.ndarray, start: int, months: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose onset falls in [start, start + months), ascending within each month,
     as (CSR pointers by month offset, rows)."""
-    # Any chunking gives the same lists: each month's rows come out ascending.
     n, chunks = onset_tick.shape[0], row_chunks()
     counts = np.zeros((chunks, months), dtype=np.int64)
     over_row_chunks(n, chunks, lambda c, lo, hi: _month_counts(onset_tick, start, months, lo,
                                                                hi, counts[c]))
-    # Month by month, then chunk by chunk: each month's rows come out ascending.
+    # Month by month, then chunk by chunk: each month's rows come out ascending, so any
+    # chunking gives the same lists.
     at = np.zeros(months * chunks + 1, dtype=np.int64)
     at[1:] = np.cumsum(counts.T.ravel())
     rows = np.empty(at[-1], dtype=np.int32)

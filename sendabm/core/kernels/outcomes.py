@@ -49,11 +49,6 @@ def outcomes(fam, p, rows) -> None:
     (:func:`sendabm.core.kernels.aggregate.count` with ``progress_gain``), which reads the
     same rows anyway; this stand-alone kernel serves benchmarks and tests.
     """
-    # Only the one parameter goes to the chunks: typing a 100-field tuple at each call
-    # would cost more than the chunk.
-    _outcome_chunks(fam, float(p.progress_gain), rows)
-
-
-def _outcome_chunks(fam, progress_gain, rows):
+    progress_gain = float(p.progress_gain)  # the one parameter the chunks read
     over_row_chunks(rows.shape[0], row_chunks(), lambda c, start, stop: outcomes_rows(
         fam, progress_gain, rows, start, stop))

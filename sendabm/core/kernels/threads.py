@@ -3,11 +3,12 @@ set-up's vectors of draws, :func:`sendabm.core.rng.uniforms` and ``normals``, ke
 numba's parallel loops: they are small to compile).
 
 A parallel kernel is a serial ``@njit(nogil=True)`` function over one chunk of rows
-(``start:stop``), called for a fixed number of chunks by :func:`over_chunks` from
-Python threads. The chunks, not the threads, decide what each call computes: every
-row's draws and arithmetic are its own, each chunk writes only its own slice or its own
-row of partial sums, and partial sums are added in chunk order afterwards, so no result
-depends on the thread count.
+(``start:stop``), called for each chunk by :func:`over_chunks` from Python threads.
+Every row's draws and arithmetic are its own and each chunk writes only its own slice
+or its own row of partial sums, so no result depends on the thread count: kernels with
+partial sums have a fixed number of chunks, added in chunk order afterwards, and
+kernels whose rows are independent, with outputs joined in row order, have
+:func:`row_chunks`, which follows the thread count.
 
 Numba's parallel loops (``prange``) did the same dispatch, but each one is compiled as
 a function of its own with its chunk function inlined and optimised again: six thin
@@ -103,9 +104,15 @@ def over_chunks(n_chunks: int, task: Callable[[int], None]) -> None:
             future.result()
 
 
+def chunk_size(n_rows: int, n_chunks: int) -> int:
+    """Rows in each chunk of :func:`over_row_chunks`, ceil(n_rows / n_chunks): chunk ``c``
+    starts at row ``c * chunk_size`` (the last chunks are shorter or empty)."""
+    return (n_rows + n_chunks - 1) // n_chunks
+
+
 def over_row_chunks(n_rows: int, n_chunks: int, task: Callable[[int, int, int], None]) -> None:
     """:func:`over_chunks` over ``n_rows`` rows cut into ``n_chunks`` runs of
-    ceil(n_rows / n_chunks) rows (the last ones shorter or empty): ``task(c, start,
-    stop)`` for each chunk ``c`` and its rows ``start:stop``."""
-    size = (n_rows + n_chunks - 1) // n_chunks
+    :func:`chunk_size` rows: ``task(c, start, stop)`` for each chunk ``c`` and its rows
+    ``start:stop``."""
+    size = chunk_size(n_rows, n_chunks)
     over_chunks(n_chunks, lambda c: task(c, c * size, min(n_rows, (c + 1) * size)))
