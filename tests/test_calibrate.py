@@ -98,12 +98,21 @@ def test_first_trial_is_the_prior(tmp_path):
     assert values["request_base_per_month"] == pytest.approx(PRIORS["request_base_per_month"])
 
 
+def test_start_plans_is_off_unless_the_spec_asks(tmp_path):
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(TINY_SPEC)
+    assert calibrate.load_spec(spec_file).las["start_plans"] is False
+    spec_file.write_text(TINY_SPEC.replace("iterations = 1", "iterations = 1\nstart_plans = true"))
+    assert calibrate.load_spec(spec_file).las["start_plans"] is True
+
+
 @pytest.mark.parametrize("change, message", [
     (('name = "request_base_per_month"', 'name = "no_such_parameter"'), "not a numeric model"),
     (("low = 0.0005", "low = -1.0"), "out of range"),
     (("ehc_plans = 1.0", "ehc_plan = 1.0"), "unknown target"),
     (("seeds = 2", "seedz = 2"), "unknown [calibration] key"),
     (("high = 12", "high = 2"), "must be below high"),
+    (("iterations = 1", "iterations = 1\nstart_plans = 1"), "must be true or false"),
 ])
 def test_bad_spec_is_one_line_error(tmp_path, capsys, change, message):
     spec = tmp_path / "spec.toml"

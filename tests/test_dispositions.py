@@ -20,7 +20,10 @@ def test_packaged_table_covers_every_built_in_la_and_differs_between_them():
     assert set(areas.codes) <= set(table.codes)
     offsets = table.for_codes(areas.codes)
     assert np.abs(offsets).max() <= D.OFFSET_LIMIT
-    assert np.all(np.std(offsets, axis=0) > 0.05)   # 152 systems, not clones
+    decisions = offsets[:, :len(D.DECISION_FIELDS)]
+    assert np.all(np.std(decisions, axis=0) > 0.05)   # 152 systems, not clones
+    # The starting-stock correction is not installed (results/calibration/README.md).
+    assert np.all(offsets[:, D.FIELDS.index("start_plans")] == 0.0)
 
 
 def test_csv_round_trip_and_unknown_codes_get_national_practice():
@@ -85,7 +88,7 @@ def test_a_step_moves_each_la_towards_its_record():
     # the record must raise their bar relative to those refusing less.
     median = float(np.nanmedian(record["refusal_share"]))
     model = _measured(areas, {name: (lambda u, r=record[name]: np.where(np.isfinite(r), r, 0.5))
-                              for name in L.TARGETS})
+                              for name in L.ALL_TARGETS})
     model.values["refusal_share"][:] = median
     new = L.step(np.zeros((areas.n, len(D.FIELDS))), model, record, scale=1.0)
     assess = D.FIELDS.index("assess")
@@ -97,6 +100,28 @@ def test_a_step_moves_each_la_towards_its_record():
     # The merged Dorset unit's three areas move together.
     dorset = next(u for u in unit_list if "+" in u.code)
     assert len(set(new[list(dorset.members), assess])) == 1
+
+
+def test_the_start_correction_is_centred_and_the_decision_offsets_are_not():
+    # England's starting plans are the national parameter's: a step moves only the LAs'
+    # differences in start_plans, while a decision offset keeps a move common to all LAs.
+    areas = synthetic_england()
+    from sendabm.experiments import la_fit as F
+
+    unit_list = tuple(F.units(areas.names, 2022))
+    record = L.record_measures(unit_list, areas.names, L.YEARS)
+    model = _measured(areas, {name: (lambda u, r=record[name]: np.where(np.isfinite(r), r, 0.5))
+                              for name in L.ALL_TARGETS})
+    # Every LA's model holds 20% too many plans, the first half's 44%; every LA refuses
+    # a fifth less than its record.
+    high = np.arange(len(unit_list)) < len(unit_list) // 2
+    model.values["plans_per_pupil"] = model.values["plans_per_pupil"] * np.where(high, 1.44, 1.2)
+    model.values["refusal_share"] = model.values["refusal_share"] * 0.8
+    new = L.step(np.zeros((areas.n, len(D.FIELDS))), model, record, scale=1.0)
+    start = np.array([new[u.members[0], D.FIELDS.index("start_plans")] for u in unit_list])
+    assert abs(new[:, D.FIELDS.index("start_plans")].mean()) < 1e-12
+    assert start[high].max() < 0 < start[~high].min()
+    assert new[:, D.FIELDS.index("assess")].mean() > 0.05
 
 
 def test_offsets_reach_the_model_and_weight_zero_removes_them():

@@ -22,7 +22,8 @@ def make_las(offsets=None, n=2, neighbours=None, **changes) -> tuple[LocalAuthor
     p = as_vector(values)
     if neighbours is None:
         neighbours = (np.zeros(n + 1, dtype=np.int64), np.array([], dtype=np.int64))
-    offsets = np.zeros((n, len(D.FIELDS))) if offsets is None else np.asarray(offsets, float)
+    offsets = (np.zeros((n, len(D.DECISION_FIELDS))) if offsets is None
+               else np.asarray(offsets, float))
     las = LocalAuthorities(n, p, np.full(n, 1000.0), np.zeros(n), neighbours, offsets)
     return las, p
 
@@ -41,7 +42,7 @@ def record_year(las, refusals, appeals, reversals, hearings=None, lost=None) -> 
 
 
 def test_offsets_set_each_las_own_practice():
-    offsets = np.zeros((2, len(D.FIELDS)))
+    offsets = np.zeros((2, len(D.DECISION_FIELDS)))
     offsets[1] = [0.5, 0.4, 0.2, np.log(2.0), np.log(2.0), 0.7, -0.3]
     las, p = make_las(offsets, wait_before_independent=10)
     assert las.assess_threshold[0] == p.assess_threshold_initial
@@ -130,7 +131,7 @@ def test_reversals_relax_bars_and_overspend_tightens_them():
 
 
 def test_bars_move_part_of_the_way_and_keep_each_las_order():
-    offsets = np.zeros((2, len(D.FIELDS)))
+    offsets = np.zeros((2, len(D.DECISION_FIELDS)))
     offsets[:, 0] = [0.0, 1.0]
     las, p = make_las(offsets, gatekeeping_adjustment=0.5)
     start = las.assess_threshold.copy()

@@ -101,3 +101,22 @@ def test_a_higher_plan_share_lowers_every_bar(england):
 def test_areas_without_a_record_start_at_the_national_shares():
     relative = starting_state.relative_positions(["X1", "X2"], np.array([100.0, 200.0]))
     assert all(np.array_equal(v, np.ones(2)) for v in relative.values())
+
+
+def test_start_plans_moves_las_and_keeps_englands_plans(england):
+    # The fitted correction raises one LA's starting plans against the others', while
+    # England's starting plans (relative position times pupils) stay the national ones.
+    relative = starting_state.relative_positions(england.codes, england.pupils)
+    r = relative["plans_per_pupil"]
+    start = np.zeros(england.n)
+    start[0] = 0.5
+    corrected = starting_state.corrected(r, start, england.pupils)
+    assert np.sum(corrected * england.pupils) == pytest.approx(np.sum(r * england.pupils))
+    assert corrected[0] / r[0] == pytest.approx(np.exp(0.5) * corrected[1] / r[1])
+    assert np.array_equal(starting_state.corrected(r, np.zeros(england.n), england.pupils), r)
+    p = as_vector(defaults())
+    bars = starting_state.starting_bars(p, england.codes, england.pupils, start)
+    plain = starting_state.starting_bars(p, england.codes, england.pupils)
+    # More plans at the start: a lower bar for LA 0, a slightly higher one elsewhere.
+    assert bars.plan[0] < plain.plan[0]
+    assert np.all(bars.plan[1:] >= plain.plan[1:])

@@ -28,6 +28,16 @@ each LA code, its standing practice as log offsets from the national parameters:
   90th percentiles of LAs, and across LAs plans per pupil has a rank correlation of 0.48
   with requests per pupil and 0.10 with the refusal share. With ``appeal``, one of
   the two offsets not about the LA's own decisions.
+- ``start_plans``: not a disposition but the correction of the LA's starting state: a
+  log factor on the plans per pupil it holds in September 2014
+  (:mod:`sendabm.core.starting_state`), England's starting plans kept. The back-cast
+  keeps each LA's January 2019 position relative to England; the LA's own flows from
+  2014 then move it, so without this factor the model's LAs reach January 2019
+  compressed towards England (the log error of plans per pupil had a rank correlation of
+  -0.67 with the record's level in 2019). ``sendabm calibrate`` fits it to the LA's plans
+  per pupil only when the spec asks (``[las] start_plans = true``): the packaged table
+  holds 0, because fitted it sets off a national catch-up of new plans
+  (results/calibration/README.md).
 
 Offsets are LA state, not constants: they set each LA's criteria (its 2014 bars), which
 its yearly reckoning of what a refusal saves and costs scales, so its bars move with its
@@ -37,9 +47,9 @@ packaged ``sendabm/data/la_dispositions.csv`` is estimated from each LA's 2019-2
 record by ``sendabm calibrate`` (:mod:`sendabm.experiments.la_offsets`), with the
 national parameters; the parameter ``la_disposition_weight`` scales every offset
 (0: 152 LAs alike but for size). Areas whose code is not in the table (user areas
-files) get offset 0. The offsets govern decisions from September 2014 on; the plans and
-placements each LA holds at the start are back-cast from its record separately
-(:mod:`sendabm.core.starting_state`).
+files) get offset 0. The decision offsets govern decisions from September 2014 on; the
+plans and placements each LA holds at the start are back-cast from its record separately
+(:mod:`sendabm.core.starting_state`), corrected by ``start_plans``.
 """
 
 from __future__ import annotations
@@ -56,9 +66,13 @@ from pathlib import Path
 import numpy as np
 
 FIELDS: tuple[str, ...] = ("assess", "plan", "special", "capacity", "independent", "appeal",
-                           "request")
+                           "request", "start_plans")
 """The offsets, in file-column order (0 is the national value; log units, but log-odds for
 ``appeal`` and ``request``)."""
+
+DECISION_FIELDS: tuple[str, ...] = FIELDS[:7]
+"""The offsets that govern decisions (the LA's and its families'): all but
+``start_plans``, which sets the starting state only."""
 
 OFFSET_LIMIT = 3.0
 """Largest offset magnitude accepted (a factor of e^3 ~ 20 either way)."""

@@ -30,7 +30,7 @@ from sendabm.core.actors.special import SpecialSchool, SpecialSchools
 from sendabm.core.actors.tribunal import Tribunal
 from sendabm.core.areas import Areas, load_areas, synthetic_england
 from sendabm.core.backends import backend_of
-from sendabm.core.dispositions import Dispositions
+from sendabm.core.dispositions import DECISION_FIELDS, FIELDS, Dispositions
 from sendabm.core.kernels import cases as case_kernels
 from sendabm.core.kernels.aggregate import M, partial_sums
 from sendabm.core.kernels.family_month import busy_rows, merge_sorted
@@ -189,6 +189,18 @@ class SendModel(mesa.Model):
         self.running = self.tick <= self.end_tick
 
     # ------------------------------------------------------------------ set-up --
+    def _starting_bars(self) -> starting_state.StartingBars:
+        """The bars that place the starting children, with each LA's weighted
+        ``start_plans`` correction (:mod:`sendabm.core.starting_state`)."""
+        areas = self.areas
+        start = self._offsets()[:, FIELDS.index("start_plans")]
+        return starting_state.starting_bars(self.p, areas.codes, areas.pupils,
+                                            self.p.la_disposition_weight * start)
+
+    def _offsets(self) -> np.ndarray:
+        """Each area's offsets (:data:`FIELDS` columns, unweighted)."""
+        return self.dispositions.for_codes(self.areas.codes)
+
     def _setup(self) -> None:
         p, areas = self.p, self.areas
         n_la = areas.n
@@ -196,7 +208,7 @@ class SendModel(mesa.Model):
         la_pupils = np.round(self.scale * areas.pupils * factor).astype(np.int64)
         self.la_sample_pupils = la_pupils
         self.las = LocalAuthorities.build(p, la_pupils, areas.neighbours_csr(),
-                                          self.dispositions.for_codes(areas.codes))
+                                          self._offsets()[:, :len(DECISION_FIELDS)])
         # The children before Reception: the cohorts that start Reception in the next
         # years, sized as their intakes would have been.
         start = calendar.date_of(self.tick).year
@@ -209,7 +221,7 @@ class SendModel(mesa.Model):
         # The starting stock is back-cast from each LA's record; its decisions from now on
         # follow its own thresholds (sendabm.core.starting_state).
         cohorts.init_population(self.families, la, year, self.tick, p, self.key,
-                                starting_state.starting_bars(p, areas.codes, areas.pupils),
+                                self._starting_bars(),
                                 init_rows=self.backend.init_rows)
         # Only the run's months: onsets are scheduled up to its end and no later.
         self.las.set_transfers(self.families, self.tick)

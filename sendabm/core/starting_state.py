@@ -13,7 +13,11 @@ population is drawn so that
   relative to England's.
 
 That is the back-cast: **an LA keeps its January 2019 position relative to England**,
-while England's level follows the national series. It rests on how persistent the
+while England's level follows the national series, corrected by the LA's
+``start_plans`` factor (:mod:`sendabm.core.dispositions`; 0 in the packaged table): from
+September 2014 the LA's own flows move its position, so the factor can be fitted to make
+its plans per pupil in 2019-2022 its record's, with England's starting plans kept
+(:func:`corrected`). It rests on how persistent the
 positions are in the record: :func:`persistence` gives the rank correlation across LAs
 of plans per pupil in January 2019 and January 2022 (``tests/test_starting_state.py``
 checks it stays above 0.7; ``docs/areas.md`` quotes its value). Every relative position
@@ -125,7 +129,25 @@ def _relative(values: np.ndarray, england: float) -> np.ndarray:
     return np.where(np.isfinite(values), values / england, 1.0)
 
 
-def starting_bars(p, codes: Sequence[str], pupils: np.ndarray) -> StartingBars:
+def corrected(relative: np.ndarray, start_plans: np.ndarray | None,
+              pupils: np.ndarray) -> np.ndarray:
+    """Relative plans per pupil times ``e^start_plans``, rescaled so England's starting
+    plans (relative position times pupils, summed) are unchanged.
+
+    Args:
+        relative: Each LA's plans per pupil relative to England's (:func:`relative_positions`).
+        start_plans: Each LA's log correction, or None for none.
+        pupils: Pupils in each area.
+    """
+    if start_plans is None:
+        return relative
+    weighted = np.asarray(pupils, dtype=np.float64) * relative
+    factor = np.exp(np.asarray(start_plans, dtype=np.float64))
+    return relative * factor * (weighted.sum() / (weighted * factor).sum())
+
+
+def starting_bars(p, codes: Sequence[str], pupils: np.ndarray,
+                  start_plans: np.ndarray | None = None) -> StartingBars:
     """The bars that give each LA its back-cast starting plans and setting mix.
 
     Args:
@@ -133,8 +155,11 @@ def starting_bars(p, codes: Sequence[str], pupils: np.ndarray) -> StartingBars:
             bars and ``la_disposition_weight``).
         codes: The areas' codes.
         pupils: Pupils in each area.
+        start_plans: Each LA's ``start_plans`` correction (log factor on its starting
+            plans per pupil, :mod:`sendabm.core.dispositions`), or None for none.
     """
     relative = relative_positions(codes, pupils)
+    relative["plans_per_pupil"] = corrected(relative["plans_per_pupil"], start_plans, pupils)
     weight = p.la_disposition_weight
     log_view_sd = np.hypot(p.need_severity_sigma, p.la_observation_sd)
     # Share of pupils identified with a need at the start, years spread evenly.

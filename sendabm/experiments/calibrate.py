@@ -39,9 +39,11 @@ from sendabm.experiments.results import check_writable, replace_files
 from sendabm.experiments.run import run_national
 
 SPEC_KEYS = ("name", "scenario", "scale", "seeds", "trials", "end", "sampler_seed")
-LAS_KEYS = ("scale", "seeds", "iterations")
-"""Keys of the spec's ``[las]`` section: the LA offsets' fit (:mod:`la_offsets`)."""
-LAS_DEFAULTS = {"scale": 0.05, "seeds": 4, "iterations": 16}
+LAS_KEYS = ("scale", "seeds", "iterations", "start_plans")
+"""Keys of the spec's ``[las]`` section: the LA offsets' fit (:mod:`la_offsets`);
+``start_plans = true`` also fits each LA's starting-stock correction (off by default:
+results/calibration/README.md says why)."""
+LAS_DEFAULTS = {"scale": 0.05, "seeds": 4, "iterations": 16, "start_plans": False}
 
 
 class CalibrationError(ValueError):
@@ -130,7 +132,11 @@ def load_spec(path: str | os.PathLike | None = None) -> Spec:
            "seeds": int(_number(las_head.get("seeds", LAS_DEFAULTS["seeds"]), "las.seeds", file,
                                 low=1, high=100, whole=True)),
            "iterations": int(_number(las_head.get("iterations", LAS_DEFAULTS["iterations"]),
-                                     "las.iterations", file, low=0, high=200, whole=True))}
+                                     "las.iterations", file, low=0, high=200, whole=True)),
+           "start_plans": las_head.get("start_plans", LAS_DEFAULTS["start_plans"])}
+    if not isinstance(las["start_plans"], bool):
+        raise CalibrationError(f"[las] start_plans = {las['start_plans']!r} in {file} must be "
+                               "true or false")
     weights = {k: _number(v, f"weight '{k}'", file, low=0.0) for k, v in
                _table(data, "weights", file).items()}
     _reject_unknown(weights, tuple(T.BY_NAME), "target", file)
@@ -509,15 +515,18 @@ def fit_las(spec: Spec, values: Mapping[str, Any], study_dir: Path, workers: int
     seeds = list(range(1, int(spec.las["seeds"]) + 1))
     with WorkerPool(workers) as pool:
         fitted = la_offsets.fit(scen, seeds, int(spec.las["iterations"]), pool,
-                                start=dispositions.packaged(), progress=step)
+                                start=dispositions.packaged(), progress=step,
+                                fit_start=spec.las["start_plans"])
     report = Path(study_dir) / "REPORT.md"
 
     def write(stage: Path) -> None:
         (stage / dispositions.PACKAGED_FILE).write_text(fitted.to_csv(), encoding="utf-8")
-        if report.is_file():
-            (stage / report.name).write_text(report.read_text(encoding="utf-8")
-                                             + las_report_text(spec, history),
-                                             encoding="utf-8")
+        # A study of the offsets alone (--las-only) has no national report to extend.
+        head = (report.read_text(encoding="utf-8") if report.is_file() else
+                f"# Calibration report: {spec.name}, LA offsets only\n\nUnder the packaged "
+                "calibrated set (`sendabm calibrate --las-only`).\n")
+        (stage / report.name).write_text(head + las_report_text(spec, history),
+                                         encoding="utf-8")
 
     replace_files(study_dir, write)
     return Path(study_dir) / dispositions.PACKAGED_FILE
@@ -525,18 +534,19 @@ def fit_las(spec: Spec, values: Mapping[str, Any], study_dir: Path, workers: int
 
 def las_report_text(spec: Spec, history: Sequence[tuple[int, Mapping[str, float]]]) -> str:
     """The LA offsets' section of REPORT.md: rank correlation with the record by step."""
-    from sendabm.experiments.la_offsets import TARGETS
+    from sendabm.experiments.la_offsets import START_TARGETS, TARGETS
 
+    names = [*TARGETS, *(START_TARGETS if spec.las.get("start_plans") else ())]
     lines = ["", "## LA offsets", "",
              f"Fitted to each LA's 2019-2022 record under the calibrated set: "
              f"{spec.las['iterations']} steps of {spec.las['seeds']} runs at scale "
              f"{spec.las['scale']:g}, from the packaged offsets (docs/calibration.md). "
              "Rank correlation of model and record over LAs, pooled 2019-2022, before "
              "each step:", "",
-             "| step | " + " | ".join(TARGETS) + " |", "|---|" + "---|" * len(TARGETS)]
+             "| step | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for it, rho in history:
         lines.append(f"| {it + 1} | " + " | ".join(f"{rho.get(k, float('nan')):.2f}"
-                                                   for k in TARGETS) + " |")
+                                                   for k in names) + " |")
     return "\n".join(lines) + "\n"
 
 

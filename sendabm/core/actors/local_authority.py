@@ -51,7 +51,7 @@ from sendabm.core import calendar, exogenous
 from sendabm.core import states as S
 from sendabm.core.actors.special import SpecialSchools
 from sendabm.core.actors.tribunal import LOGISTIC_PROBIT
-from sendabm.core.dispositions import FIELDS
+from sendabm.core.dispositions import DECISION_FIELDS
 from sendabm.core.measures import DECISION_KINDS
 from sendabm.core.param import Param, declare
 from sendabm.core.population import Families
@@ -226,14 +226,14 @@ class LocalAuthorities:
         sample_pupils: Pupils modelled in each LA at the start.
         reserves_gbp: Reserves against which deficits are compared, GBP (sample scale).
         neighbours: (indptr, indices) CSR of the local-areas network.
-        offsets: float64 (n, len(dispositions.FIELDS)), each LA's log offsets from the
-            national practice (:mod:`sendabm.core.dispositions`), already weighted.
+        offsets: float64 (n, len(dispositions.DECISION_FIELDS)), each LA's log offsets
+            from the national practice (:mod:`sendabm.core.dispositions`), already weighted.
     """
 
     def __init__(self, n, p, sample_pupils, reserves_gbp, neighbours, offsets):
         self.n = n
         stance = np.exp(offsets)  # the multiplicative offsets (all but 'appeal')
-        column = {name: stance[:, k] for k, name in enumerate(FIELDS)}
+        column = {name: stance[:, k] for k, name in enumerate(DECISION_FIELDS)}
         # Each LA's bars in September 2014, one per decision type (DECISION_KINDS): the
         # national bars times its own offsets. Its criteria, which its yearly reckoning
         # (adapt_year) scales; they are also the reckoning's resting point under the
@@ -263,9 +263,9 @@ class LocalAuthorities:
             np.round(p.wait_before_independent * reliance), *WAIT_RANGE).astype(np.int64)
         self.commissioning_factor = np.clip(reliance, *COMMISSIONING_RANGE)
         # Log-odds on the appeal decision of the LA's families (dispositions docstring).
-        self.appeal_shift = offsets[:, FIELDS.index("appeal")].copy()
+        self.appeal_shift = offsets[:, DECISION_FIELDS.index("appeal")].copy()
         # Log-odds on the request decision of the LA's families (dispositions docstring).
-        self.request_shift = offsets[:, FIELDS.index("request")].copy()
+        self.request_shift = offsets[:, DECISION_FIELDS.index("request")].copy()
         self.capacity_factor = column["capacity"]
         self.ep_fte = p.ep_fte_per_10k_pupils * self.capacity_factor * sample_pupils / 10_000.0
         self.ep_fte_floor = self.ep_fte.copy()
@@ -295,8 +295,9 @@ class LocalAuthorities:
             p: Parameter vector.
             sample_pupils: Pupils modelled in each LA at the start.
             neighbours: (indptr, indices) CSR of the local-areas network.
-            offsets: Each LA's log offsets (:meth:`Dispositions.for_codes` of its areas),
-                scaled here by ``la_disposition_weight``.
+            offsets: Each LA's decision offsets (the :data:`DECISION_FIELDS` columns of
+                :meth:`Dispositions.for_codes` of its areas), scaled here by
+                ``la_disposition_weight``.
         """
         reserves = p.reserves_gbp_per_pupil * sample_pupils
         return cls(sample_pupils.size, p, sample_pupils, reserves, neighbours,
