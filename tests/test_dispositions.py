@@ -117,7 +117,8 @@ def test_the_start_correction_is_centred_and_the_decision_offsets_are_not():
     high = np.arange(len(unit_list)) < len(unit_list) // 2
     model.values["plans_per_pupil"] = model.values["plans_per_pupil"] * np.where(high, 1.44, 1.2)
     model.values["refusal_share"] = model.values["refusal_share"] * 0.8
-    new = L.step(np.zeros((areas.n, len(D.FIELDS))), model, record, scale=1.0)
+    new = L.step(np.zeros((areas.n, len(D.FIELDS))), model, record, scale=1.0,
+                 targets=L.ALL_TARGETS)
     start = np.array([new[u.members[0], D.FIELDS.index("start_plans")] for u in unit_list])
     assert abs(new[:, D.FIELDS.index("start_plans")].mean()) < 1e-12
     assert start[high].max() < 0 < start[~high].min()

@@ -65,14 +65,14 @@ from pathlib import Path
 
 import numpy as np
 
-FIELDS: tuple[str, ...] = ("assess", "plan", "special", "capacity", "independent", "appeal",
-                           "request", "start_plans")
-"""The offsets, in file-column order (0 is the national value; log units, but log-odds for
-``appeal`` and ``request``)."""
-
-DECISION_FIELDS: tuple[str, ...] = FIELDS[:7]
+DECISION_FIELDS: tuple[str, ...] = ("assess", "plan", "special", "capacity", "independent",
+                                    "appeal", "request")
 """The offsets that govern decisions (the LA's and its families'): all but
 ``start_plans``, which sets the starting state only."""
+
+FIELDS: tuple[str, ...] = (*DECISION_FIELDS, "start_plans")
+"""The offsets, in file-column order (0 is the national value; log units, but log-odds for
+``appeal`` and ``request``)."""
 
 OFFSET_LIMIT = 3.0
 """Largest offset magnitude accepted (a factor of e^3 ~ 20 either way)."""

@@ -189,17 +189,14 @@ class SendModel(mesa.Model):
         self.running = self.tick <= self.end_tick
 
     # ------------------------------------------------------------------ set-up --
-    def _starting_bars(self) -> starting_state.StartingBars:
+    def _starting_bars(self, offsets: np.ndarray) -> starting_state.StartingBars:
         """The bars that place the starting children, with each LA's weighted
-        ``start_plans`` correction (:mod:`sendabm.core.starting_state`)."""
+        ``start_plans`` correction (a column of ``offsets``, :data:`FIELDS`;
+        :mod:`sendabm.core.starting_state`)."""
         areas = self.areas
-        start = self._offsets()[:, FIELDS.index("start_plans")]
+        start = offsets[:, FIELDS.index("start_plans")]
         return starting_state.starting_bars(self.p, areas.codes, areas.pupils,
                                             self.p.la_disposition_weight * start)
-
-    def _offsets(self) -> np.ndarray:
-        """Each area's offsets (:data:`FIELDS` columns, unweighted)."""
-        return self.dispositions.for_codes(self.areas.codes)
 
     def _setup(self) -> None:
         p, areas = self.p, self.areas
@@ -207,8 +204,9 @@ class SendModel(mesa.Model):
         factor = exogenous.pupils(calendar.date_of(self.tick).year) / areas.pupils.sum()
         la_pupils = np.round(self.scale * areas.pupils * factor).astype(np.int64)
         self.la_sample_pupils = la_pupils
+        offsets = self.dispositions.for_codes(areas.codes)
         self.las = LocalAuthorities.build(p, la_pupils, areas.neighbours_csr(),
-                                          self._offsets()[:, :len(DECISION_FIELDS)])
+                                          offsets[:, :len(DECISION_FIELDS)])
         # The children before Reception: the cohorts that start Reception in the next
         # years, sized as their intakes would have been.
         start = calendar.date_of(self.tick).year
@@ -221,7 +219,7 @@ class SendModel(mesa.Model):
         # The starting stock is back-cast from each LA's record; its decisions from now on
         # follow its own thresholds (sendabm.core.starting_state).
         cohorts.init_population(self.families, la, year, self.tick, p, self.key,
-                                self._starting_bars(),
+                                self._starting_bars(offsets),
                                 init_rows=self.backend.init_rows)
         # Only the run's months: onsets are scheduled up to its end and no later.
         self.las.set_transfers(self.families, self.tick)

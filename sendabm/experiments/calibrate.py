@@ -536,7 +536,7 @@ def las_report_text(spec: Spec, history: Sequence[tuple[int, Mapping[str, float]
     """The LA offsets' section of REPORT.md: rank correlation with the record by step."""
     from sendabm.experiments.la_offsets import START_TARGETS, TARGETS
 
-    names = [*TARGETS, *(START_TARGETS if spec.las.get("start_plans") else ())]
+    names = [*TARGETS, *(START_TARGETS if spec.las["start_plans"] else ())]
     lines = ["", "## LA offsets", "",
              f"Fitted to each LA's 2019-2022 record under the calibrated set: "
              f"{spec.las['iterations']} steps of {spec.las['seeds']} runs at scale "

@@ -179,7 +179,7 @@ def _transform(value: np.ndarray, logit: bool) -> np.ndarray:
 
 
 def step(offsets: np.ndarray, model: Measured, record: dict[str, np.ndarray],
-         scale: float, targets: dict[str, Target] = ALL_TARGETS) -> np.ndarray:
+         scale: float, targets: dict[str, Target] = TARGETS) -> np.ndarray:
     """One fixed-point step: offsets moved towards each unit's record (not centred).
 
     Args:
@@ -187,7 +187,8 @@ def step(offsets: np.ndarray, model: Measured, record: dict[str, np.ndarray],
         model: :func:`measure` of runs with these offsets.
         record: :func:`record_measures` of the same units.
         scale: Share of England the runs modelled (events are counted in the sample).
-        targets: The measures fitted and the offsets they move.
+        targets: The measures fitted and the offsets they move (default: the decision
+            offsets', as :func:`fit` without ``fit_start``).
     """
     new = offsets.copy()
     for name, target in targets.items():
