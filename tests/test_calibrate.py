@@ -113,6 +113,9 @@ def test_start_plans_is_off_unless_the_spec_asks(tmp_path):
     (("seeds = 2", "seedz = 2"), "unknown [calibration] key"),
     (("high = 12", "high = 2"), "must be below high"),
     (("iterations = 1", "iterations = 1\nstart_plans = 1"), "must be true or false"),
+    (("iterations = 1", "iterations = 1\nyearly = \"yes\""), "yearly = 'yes'"),
+    (("iterations = 1", "iterations = 1\nyearly = [\"staff\"]"), "must be a list of distinct"),
+    (("iterations = 1", "iterations = 1\nstanding = 0"), "standing = 0"),
 ])
 def test_bad_spec_is_one_line_error(tmp_path, capsys, change, message):
     spec = tmp_path / "spec.toml"

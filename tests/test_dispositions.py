@@ -24,6 +24,12 @@ def test_packaged_table_covers_every_built_in_la_and_differs_between_them():
     assert np.all(np.std(decisions, axis=0) > 0.05)   # 152 systems, not clones
     # The starting-stock correction is not installed (results/calibration/README.md).
     assert np.all(offsets[:, D.FIELDS.index("start_plans")] == 0.0)
+    # Each LA's stance to assess moves year by year over the record's years; its staffing
+    # does not (not fitted in the shipped calibration).
+    assert table.years == (2019, 2020, 2021, 2022)
+    yearly = table.yearly_for_codes(areas.codes)
+    assert np.all(np.std(yearly[:, D.YEARLY_FIELDS.index("assess")], axis=0) > 0.1)
+    assert np.all(yearly[:, D.YEARLY_FIELDS.index("capacity")] == 0.0)
 
 
 def test_csv_round_trip_and_unknown_codes_get_national_practice():
@@ -58,8 +64,9 @@ def _measured(areas, values):
 
     unit_list = tuple(F.units(areas.names, 2022))
     n = len(unit_list)
-    return L.Measured(unit_list, {k: np.asarray(v(unit_list), float) for k, v in values.items()},
-                      {k: np.full(n, 1e6) for k in values})
+    values = {k: np.asarray(v(unit_list), float) for k, v in values.items()}
+    return L.Measured(unit_list, values, {k: np.full(n, 1e6) for k in values},
+                      {k: np.tile(v, (len(L.YEARS), 1)) for k, v in values.items()})
 
 
 def test_record_measures_average_the_years_and_map_dorset():
@@ -138,3 +145,121 @@ def test_offsets_reach_the_model_and_weight_zero_removes_them():
     bars = model.las.assess_threshold
     assert bars.max() / bars.min() == pytest.approx(np.exp(2.0))
     assert np.ptp(alike.las.assess_threshold) == 0.0
+
+
+def _yearly_table(codes, years=(2019, 2020)):
+    n = len(codes)
+    yearly = np.arange(n * len(D.YEARLY_FIELDS) * len(years), dtype=float).reshape(
+        n, len(D.YEARLY_FIELDS), len(years)) / 100.0
+    return D.Dispositions(tuple(codes), np.zeros((n, len(D.FIELDS))), years, yearly)
+
+
+def test_yearly_deviations_round_trip_through_the_csv():
+    table = _yearly_table(("A", "B"))
+    text = table.to_csv()
+    assert "assess_2019,assess_2020,capacity_2019,capacity_2020" in text.splitlines()[0]
+    again = D.parse(text, "test")
+    assert again.years == (2019, 2020)
+    assert np.allclose(again.yearly, table.yearly)
+    assert np.allclose(again.yearly_for_codes(["Z", "B"])[1], table.yearly[1])
+    assert np.all(again.yearly_for_codes(["Z", "B"])[0] == 0.0)
+    # A table without yearly columns (as written before they existed) has none.
+    plain = D.parse(f"{HEADER}\nA,{ZEROS}\n", "test")
+    assert plain.years == () and plain.yearly.shape == (1, len(D.YEARLY_FIELDS), 0)
+
+
+@pytest.mark.parametrize("extra_head, extra_row, words", [
+    (",assess_2019,capacity_2020", ",0,0", "same years"),
+    (",assess_2019,capacity_2019", ",4,0", "-3.0..3.0"),
+    (",assess_2019,assess_2021,capacity_2019,capacity_2021", ",0,0,0,0", "consecutive"),
+])
+def test_bad_yearly_columns_give_one_line_errors(extra_head, extra_row, words):
+    with pytest.raises(D.DispositionsError, match=words) as err:
+        D.parse(f"{HEADER}{extra_head}\nA,{ZEROS}{extra_row}\n", "file.csv")
+    assert "\n" not in str(err.value)
+
+
+def test_a_deviation_holds_in_its_year_and_decays_after_the_last():
+    table = _yearly_table(("A", "B"))
+    decay = np.array([0.5, 0.25])
+    assert np.all(D.deviation(table.yearly, table.years, 2018, decay) == 0.0)
+    assert np.array_equal(D.deviation(table.yearly, table.years, 2020, decay),
+                          table.yearly[:, :, 1].T)
+    later = D.deviation(table.yearly, table.years, 2022, decay)
+    assert np.allclose(later, table.yearly[:, :, 1].T * (decay[:, None] ** 2))
+    assert np.all(D.deviation(table.yearly, (), 2022, decay) == 0.0)
+
+
+def test_the_records_yearly_movements_persist_partly():
+    # The record's LA-year movements neither vanish in a year nor last for ever.
+    for field in D.YEARLY_FIELDS:
+        assert 0.1 < D.persistence(field) < 0.9
+
+
+def test_a_yearly_step_follows_each_las_own_years_and_is_centred_both_ways():
+    areas = synthetic_england()
+    from sendabm.experiments import la_fit as F
+
+    unit_list = tuple(F.units(areas.names, 2022))
+    by_year = L.record_by_year(unit_list, areas.names, L.YEARS)
+    record = L.record_measures(unit_list, areas.names, L.YEARS)
+    # The model holds each LA at its own 2019-2022 mean every year: the step gives each LA
+    # the record's movement around that mean.
+    model = _measured(areas, {name: (lambda u, r=record[name]: np.where(np.isfinite(r), r, 0.5))
+                              for name in L.ALL_TARGETS})
+    yearly = L.step_yearly(np.zeros((areas.n, len(D.YEARLY_FIELDS), len(L.YEARS))), model,
+                           by_year, scale=1.0)
+    for name, target in L.YEARLY_TARGETS.items():
+        dev = yearly[:, D.YEARLY_FIELDS.index(target.offset)]
+        # Centred over years within each LA, and over LAs each year (weighted by events,
+        # here all alike), up to the few LA-years clipped at the limit (a record share of
+        # 0 or 1).
+        free = np.abs(dev).max(axis=1) < D.OFFSET_LIMIT
+        assert np.allclose(np.exp(dev[free]).mean(axis=1), 1.0, atol=0.01)
+        weight = np.array([1.0 / len(u.members) for u in unit_list for _ in u.members])
+        order = np.concatenate([u.members for u in unit_list])
+        factor = weight @ np.exp(dev[order]) / weight.sum()
+        assert np.allclose(factor, 1.0, atol=0.01)
+        moved = np.array([dev[u.members[0]] for u in unit_list]).T      # (year, unit)
+        known = np.isfinite(by_year[name]).all(axis=0)
+        wanted = by_year[name][:, known] - record[name][known]
+        # The stricter a year against the LA's own mean, the higher its assessment bar
+        # (and the faster, the more capacity): same sign, year by year.
+        agree = np.sign(moved[:, known]) == np.sign(wanted)
+        assert agree[np.abs(wanted) > 0.05].mean() > 0.9
+
+
+def test_centring_keeps_each_las_mean_factor_and_englands_yearly_factor():
+    rng = np.random.default_rng(1)
+    deviation = rng.normal(0.0, 0.8, (50, 4)) + np.array([0.5, 0.0, -0.2, 0.3])
+    weight = rng.uniform(1.0, 10.0, 50)
+    d = L.centred(deviation, weight)
+    assert np.allclose(np.exp(d).mean(axis=1), 1.0, atol=1e-3)
+    assert np.allclose(weight @ np.exp(d) / weight.sum(), 1.0, atol=1e-3)
+    # A log-scale centring alone would raise England's factor by about e^(0.7^2 / 2) (the
+    # within-LA centring leaves an SD of about 0.8 * (3/4) ** 0.5).
+    logs = deviation - deviation.mean(axis=1, keepdims=True)
+    logs -= weight @ logs / weight.sum()
+    assert (weight @ np.exp(logs) / weight.sum()).min() > 1.1
+
+
+def test_yearly_deviations_reach_the_model_in_their_january():
+    areas = synthetic_england()
+    base = D.packaged()
+    plain = D.Dispositions(base.codes, base.offsets)
+    yearly = np.zeros((len(base.codes), len(D.YEARLY_FIELDS), 1))
+    yearly[:, D.YEARLY_FIELDS.index("assess"), 0] = 0.5
+    shifted = D.Dispositions(base.codes, base.offsets, (2019,), yearly)
+    before = SendModel(seed=1, scale=0.002, end="2019-01", dispositions=plain)
+    after = SendModel(seed=1, scale=0.002, end="2019-01", dispositions=shifted)
+    for model in (before, after):
+        while model.tick < model.end_tick:   # to December 2018: the same runs
+            model.step()
+    assert np.array_equal(before.las.assess_threshold, after.las.assess_threshold)
+    before.step()
+    after.step()                             # January 2019
+    from sendabm.core.actors.local_authority import THRESHOLD_RANGE
+
+    bars = np.clip(before.las.assess_threshold * np.exp(0.5), *THRESHOLD_RANGE)
+    assert np.allclose(after.las.assess_threshold, bars)
+    assert areas.n == before.las.n

@@ -182,3 +182,42 @@ def test_one_definition_serves_a_case_and_the_expectation():
     assert LA.provision_at_stake_gbp(2, 1200.0, 0.0, 0.0, 24.0, 6.0) == pytest.approx(1800.0)
     assert LA.provision_at_stake_gbp(1, 1200.0, 0.0, 0.0, 24.0, 6.0) == LA.ASSESSMENT_COST_GBP
     assert LA.provision_at_stake_gbp(3, 1200.0, 500.0, 0.0, 24.0, 0.0) == 0.0
+
+
+def test_a_yearly_deviation_moves_the_bar_in_its_january_and_the_staff_in_the_september_before():
+    las, p = make_las()
+    yearly = np.zeros((2, len(D.YEARLY_FIELDS), 2))
+    yearly[1, D.YEARLY_FIELDS.index("assess")] = [0.3, -0.2]
+    yearly[1, D.YEARLY_FIELDS.index("capacity")] = [-0.5, 0.0]
+    moved = LocalAuthorities(2, p, np.full(2, 1000.0), np.zeros(2), (las.indptr, las.indices),
+                             np.zeros((2, len(D.DECISION_FIELDS))), yearly, (2019, 2020))
+    fte = moved.ep_fte.copy()
+    moved.enter_month(1, 2018)
+    assert np.array_equal(moved.assess_threshold, las.assess_threshold)
+    moved.enter_month(9, 2018)      # staffing for the plans of 2019
+    assert moved.ep_fte[1] == pytest.approx(fte[1] * np.exp(-0.5))
+    assert np.array_equal(moved.assess_threshold, las.assess_threshold)
+    moved.enter_month(1, 2019)
+    assert moved.assess_threshold[1] == pytest.approx(las.assess_threshold[1] * np.exp(0.3))
+    assert moved.criteria[0, 1] == pytest.approx(las.criteria[0, 1] * np.exp(0.3))
+    assert moved.assess_threshold[0] == las.assess_threshold[0]
+    moved.enter_month(6, 2019)      # no change mid-year
+    assert moved.assess_threshold[1] == pytest.approx(las.assess_threshold[1] * np.exp(0.3))
+    moved.enter_month(9, 2019)
+    assert moved.ep_fte[1] == pytest.approx(fte[1])
+    moved.enter_month(1, 2020)
+    assert moved.assess_threshold[1] == pytest.approx(las.assess_threshold[1] * np.exp(-0.2))
+    # After the last year the deviation decays at the record's persistence.
+    moved.enter_month(1, 2021)
+    decay = D.persistence("assess")
+    assert moved.assess_threshold[1] == pytest.approx(
+        las.assess_threshold[1] * np.exp(-0.2 * decay))
+
+
+def test_without_yearly_deviations_a_january_changes_nothing():
+    las, _ = make_las()
+    before = (las.assess_threshold.copy(), las.ep_fte.copy(), las.criteria.copy())
+    las.enter_month(1, 2019)
+    las.enter_month(9, 2019)
+    assert all(np.array_equal(a, b) for a, b in
+               zip(before, (las.assess_threshold, las.ep_fte, las.criteria), strict=True))

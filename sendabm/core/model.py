@@ -206,7 +206,9 @@ class SendModel(mesa.Model):
         self.la_sample_pupils = la_pupils
         offsets = self.dispositions.for_codes(areas.codes)
         self.las = LocalAuthorities.build(p, la_pupils, areas.neighbours_csr(),
-                                          offsets[:, :len(DECISION_FIELDS)])
+                                          offsets[:, :len(DECISION_FIELDS)],
+                                          self.dispositions.yearly_for_codes(areas.codes),
+                                          self.dispositions.years)
         # The children before Reception: the cohorts that start Reception in the next
         # years, sized as their intakes would have been.
         start = calendar.date_of(self.tick).year
@@ -347,8 +349,10 @@ class SendModel(mesa.Model):
 
     # ------------------------------------------------------------ the phases --
     def _calendar(self) -> None:
-        """This month's policies; the school year in September, the allocation in April."""
+        """This month's policies; each LA's yearly practice (January, September), the
+        school year in September, the allocation in April."""
         self._apply_policies()
+        self.las.enter_month(calendar.month_of(self.tick), calendar.date_of(self.tick).year)
         if calendar.is_september(self.tick) and self.tick > 0:
             self._new_school_year()
         if calendar.is_april(self.tick):

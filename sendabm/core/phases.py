@@ -33,8 +33,9 @@ class Phase:
 
 
 PHASES: tuple[Phase, ...] = (
-    Phase("calendar", "1", "the policies in force; in September the school year and intake; "
-          "in April the high-needs allocation", "_calendar"),
+    Phase("calendar", "1", "the policies in force; each LA's yearly practice (January, "
+          "September); in September the school year and intake; in April the high-needs allocation",
+          "_calendar"),
     Phase("family_kernel", "2-4", "needs, identification and provision, trust, the choice "
           "after a refusal and requests", "_families_month"),
     Phase("institutions", "5-7", "LA decisions and assessments, mediation, appeals and the "

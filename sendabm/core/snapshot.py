@@ -471,8 +471,12 @@ def areas_hash(areas: Any) -> str:
 
 
 def dispositions_hash(dispositions: Any, areas: Any) -> str:
-    """Hash of the dispositions the areas' LAs get."""
-    return _digest(np.ascontiguousarray(dispositions.for_codes(areas.codes)).tobytes())
+    """Hash of the dispositions the areas' LAs get (their yearly deviations too, if any)."""
+    data = np.ascontiguousarray(dispositions.for_codes(areas.codes)).tobytes()
+    if dispositions.years:
+        data += json.dumps(list(dispositions.years)).encode() + np.ascontiguousarray(
+            dispositions.yearly_for_codes(areas.codes)).tobytes()
+    return _digest(data)
 
 
 def _digest(data: bytes) -> str:

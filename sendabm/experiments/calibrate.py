@@ -39,15 +39,30 @@ from sendabm.experiments.results import check_writable, replace_files
 from sendabm.experiments.run import run_national
 
 SPEC_KEYS = ("name", "scenario", "scale", "seeds", "trials", "end", "sampler_seed")
-LAS_KEYS = ("scale", "seeds", "iterations", "start_plans")
+LAS_KEYS = ("scale", "seeds", "iterations", "start_plans", "yearly", "standing")
 """Keys of the spec's ``[las]`` section: the LA offsets' fit (:mod:`la_offsets`);
 ``start_plans = true`` also fits each LA's starting-stock correction (off by default:
-results/calibration/README.md says why)."""
-LAS_DEFAULTS = {"scale": 0.05, "seeds": 4, "iterations": 16, "start_plans": False}
+results/calibration/README.md says why); ``yearly = ["assess"]`` also fits each LA's
+yearly deviations of its stance to assess (and ``"capacity"`` of its assessment staffing;
+the packaged spec fits ``assess`` only); ``standing = false`` fits only those, keeping
+the packaged standing offsets."""
+LAS_DEFAULTS = {"scale": 0.05, "seeds": 4, "iterations": 16, "start_plans": False,
+                "yearly": [], "standing": True}
 
 
 class CalibrationError(ValueError):
     """A calibration specification or study folder that cannot be used (one line)."""
+
+
+def _yearly_fields(value, file) -> list[str]:
+    """The spec's ``[las] yearly``: a list of yearly fields, each at most once."""
+    from sendabm.core.dispositions import YEARLY_FIELDS
+
+    if not (isinstance(value, list) and all(v in YEARLY_FIELDS for v in value)
+            and len(set(value)) == len(value)):
+        raise CalibrationError(f"[las] yearly = {value!r} in {file} must be a list of "
+                               f"distinct names among {list(YEARLY_FIELDS)}, e.g. [\"assess\"]")
+    return list(value)
 
 
 @dataclass(frozen=True)
@@ -133,10 +148,13 @@ def load_spec(path: str | os.PathLike | None = None) -> Spec:
                                 low=1, high=100, whole=True)),
            "iterations": int(_number(las_head.get("iterations", LAS_DEFAULTS["iterations"]),
                                      "las.iterations", file, low=0, high=200, whole=True)),
-           "start_plans": las_head.get("start_plans", LAS_DEFAULTS["start_plans"])}
-    if not isinstance(las["start_plans"], bool):
-        raise CalibrationError(f"[las] start_plans = {las['start_plans']!r} in {file} must be "
-                               "true or false")
+           "start_plans": las_head.get("start_plans", LAS_DEFAULTS["start_plans"]),
+           "standing": las_head.get("standing", LAS_DEFAULTS["standing"]),
+           "yearly": _yearly_fields(las_head.get("yearly", LAS_DEFAULTS["yearly"]), file)}
+    for key in ("start_plans", "standing"):
+        if not isinstance(las[key], bool):
+            raise CalibrationError(f"[las] {key} = {las[key]!r} in {file} must be "
+                                   "true or false")
     weights = {k: _number(v, f"weight '{k}'", file, low=0.0) for k, v in
                _table(data, "weights", file).items()}
     _reject_unknown(weights, tuple(T.BY_NAME), "target", file)
@@ -516,7 +534,9 @@ def fit_las(spec: Spec, values: Mapping[str, Any], study_dir: Path, workers: int
     with WorkerPool(workers) as pool:
         fitted = la_offsets.fit(scen, seeds, int(spec.las["iterations"]), pool,
                                 start=dispositions.packaged(), progress=step,
-                                fit_start=spec.las["start_plans"])
+                                fit_start=spec.las["start_plans"],
+                                fit_yearly=spec.las["yearly"],
+                                fit_standing=spec.las["standing"])
     report = Path(study_dir) / "REPORT.md"
 
     def write(stage: Path) -> None:
@@ -540,7 +560,9 @@ def las_report_text(spec: Spec, history: Sequence[tuple[int, Mapping[str, float]
     lines = ["", "## LA offsets", "",
              f"Fitted to each LA's 2019-2022 record under the calibrated set: "
              f"{spec.las['iterations']} steps of {spec.las['seeds']} runs at scale "
-             f"{spec.las['scale']:g}, from the packaged offsets (docs/calibration.md). "
+             f"{spec.las['scale']:g}, from the packaged offsets (docs/calibration.md); "
+             f"standing offsets {'fitted' if spec.las['standing'] else 'kept'}; yearly "
+             f"deviations fitted: {', '.join(spec.las['yearly']) or 'none'}. "
              "Rank correlation of model and record over LAs, pooled 2019-2022, before "
              "each step:", "",
              "| step | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]

@@ -29,7 +29,16 @@ offset                     measure                                 direction
 ``appeal``                 appeals / appealable decisions          higher, more appeals
 ``request``                requests for assessment per pupil       higher, more requests
 ``start_plans`` (asked)    EHC plans per pupil (January)           higher, more plans
+``assess_<year>`` (asked)  share refused that year, less its mean  higher bar, more refusals
+``capacity_<year>``        share within 20 weeks that year, less   more staff, faster
+(asked)                    its mean
 =========================  ======================================  ===========================
+
+The yearly deviations (``fit_yearly``, the spec's ``[las] yearly``; :func:`step_yearly`;
+the shipped calibration fits ``assess``'s only, results/calibration/README.md says why)
+carry what is particular to an LA in a year, centred on their factor both ways
+(:func:`centred`). The fit returns the mean of its iterates over the second half of its
+steps (Polyak-Ruppert averaging), not the last, which keeps the last step's seed noise.
 
 The bar to issue a plan is fitted to what it decides, the share of agreed requests that
 become plans, not to the LA's plans per pupil. Fitted to the stock, it had to absorb
@@ -62,7 +71,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sendabm.core.areas import Areas, synthetic_england
-from sendabm.core.dispositions import FIELDS, OFFSET_LIMIT, Dispositions
+from sendabm.core.dispositions import FIELDS, OFFSET_LIMIT, YEARLY_FIELDS, Dispositions
 from sendabm.experiments import la_fit as F
 from sendabm.experiments.pool import WorkerPool
 
@@ -127,6 +136,17 @@ it the fit meets plans per pupil LA by LA but the national stock overshoots
 
 ALL_TARGETS = {**TARGETS, **START_TARGETS}
 
+YEARLY_TARGETS: dict[str, Target] = {
+    "refusal_share": Target("assess", 0.5, +1.0, True,
+                            lambda u: u.calendar("assessment_requests")),
+    # Half the standing gain: a year's 20-week share also carries the queue the year
+    # before left, so a full step overshoots and the years alternate.
+    "share_within_20_weeks": Target("capacity", 0.3, +1.0, True,
+                                    lambda u: u.calendar("plans_issued")),
+}
+"""Measure -> the yearly field (:data:`sendabm.core.dispositions.YEARLY_FIELDS`) its
+year-by-year gap moves; events as its :data:`TARGETS` entry's."""
+
 
 @dataclass(frozen=True)
 class Measured:
@@ -138,26 +158,38 @@ class Measured:
             have a value.
         events: Each measure the offsets are fitted on -> (unit,) events per year and
             seed, England-scaled.
+        by_year: Each measure of the LA fit -> (year, unit) mean over the seeds.
     """
 
     units: tuple[F.Unit, ...]
     values: dict[str, np.ndarray]
     events: dict[str, np.ndarray]
+    by_year: dict[str, np.ndarray]
 
 
 def measure(counts: F.LACounts, years: Sequence[int]) -> Measured:
     """The model's measures of stacked runs (:func:`sendabm.experiments.la_fit.stack`)."""
     unit_list = tuple(F.units(counts.la_names, years[-1]))
     by_year = [F.unit_year(counts, unit_list, y) for y in years]
-    values, events = {}, {}
+    values, events, yearly = {}, {}, {}
     with warnings.catch_warnings():  # a unit with no value in any year stays NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         for m in F.FIT_MEASURES:
-            values[m.name] = np.nanmean(np.stack([m.model(u) for u in by_year]), axis=(0, 1))
+            stacked = np.stack([m.model(u) for u in by_year])  # (year, seed, unit)
+            values[m.name] = np.nanmean(stacked, axis=(0, 1))
+            yearly[m.name] = np.nanmean(stacked, axis=1)
         for name, target in ALL_TARGETS.items():
             events[name] = np.nanmean(np.stack([target.events(u) for u in by_year]),
                                       axis=(0, 1))
-    return Measured(unit_list, values, events)
+    return Measured(unit_list, values, events, yearly)
+
+
+def record_by_year(unit_list: Sequence[F.Unit], la_names: Sequence[str],
+                   years: Sequence[int]) -> dict[str, np.ndarray]:
+    """Measure of the LA fit -> (year, unit) the record's value (NaN where it has none)."""
+    rows = [[F.record_values(unit, y, la_names) for unit in unit_list] for y in years]
+    return {m.name: np.array([[v[m.name] for v in per_year] for per_year in rows])
+            for m in F.FIT_MEASURES}
 
 
 def record_measures(unit_list: Sequence[F.Unit], la_names: Sequence[str],
@@ -209,6 +241,64 @@ def step(offsets: np.ndarray, model: Measured, record: dict[str, np.ndarray],
     return np.clip(new, -OFFSET_LIMIT, OFFSET_LIMIT)
 
 
+def step_yearly(yearly: np.ndarray, model: Measured, record: dict[str, np.ndarray],
+                scale: float, fields: Sequence[str] = YEARLY_FIELDS) -> np.ndarray:
+    """One fixed-point step of the yearly deviations (:data:`YEARLY_TARGETS`).
+
+    Each unit's gap in a year, less its mean gap over the years (which its standing
+    offset takes, :func:`step`), moves its deviation in that year, shrunk as in
+    :func:`step`. The deviations are then centred over years within each LA and over
+    LAs each year (:func:`centred`), so they carry neither the LA's own level (its
+    standing offset's) nor England's yearly level (the national parameters' work).
+
+    Args:
+        yearly: Current deviations (areas, len(YEARLY_FIELDS), years).
+        model: :func:`measure` of runs with these offsets.
+        record: :func:`record_by_year` of the same units and years.
+        scale: Share of England the runs modelled.
+        fields: The yearly fields fitted (the others are left as they are).
+    """
+    new = yearly.copy()
+    for name, target in YEARLY_TARGETS.items():
+        if target.offset not in fields:
+            continue
+        col = YEARLY_FIELDS.index(target.offset)
+        want, have = record[name], model.by_year[name]
+        usable = np.isfinite(want) & np.isfinite(have)
+        gap = np.where(usable, _transform(np.where(usable, want, 0.5), target.logit)
+                       - _transform(np.where(usable, have, 0.5), target.logit), np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            residual = np.nan_to_num(gap - np.nanmean(gap, axis=0))
+        events = np.nan_to_num(model.events[name]) * scale
+        move = target.sign * target.gain * events / (events + SHRINK_EVENTS) * residual
+        weight = np.zeros(new.shape[0])
+        for k, unit in enumerate(model.units):
+            new[list(unit.members), col, :] += move[:, k]
+            weight[list(unit.members)] = events[k] / len(unit.members)
+        new[:, col] = centred(np.clip(new[:, col], -OFFSET_LIMIT, OFFSET_LIMIT), weight)
+    # A record share of 0 or 1 in some LA-year can take its deviation to the limit; the
+    # clip leaves the centring off by that LA-year's excess over the limit alone.
+    return np.clip(new, -OFFSET_LIMIT, OFFSET_LIMIT)
+
+
+def centred(deviation: np.ndarray, weight: np.ndarray, passes: int = 20) -> np.ndarray:
+    """Yearly deviations (area, year) centred both ways on the factor ``e^d`` they
+    apply: its mean over years is 1 for each LA, and each year its events-weighted mean
+    over LAs is 1, so England's year keeps the national parameters' bar and staffing.
+    (Centred in logs instead, deviations with an SD of 0.8 would raise England's
+    assessment staffing by about e^(0.8^2 / 2) - 1 = 38%; and the two log centrings
+    cannot both hold with the factor's.) The two are alternated ``passes`` times
+    (Sinkhorn's scaling of a positive matrix, which converges to both)."""
+    factor = np.exp(deviation)
+    total = weight.sum()
+    for _ in range(passes):
+        factor /= factor.mean(axis=1, keepdims=True)
+        if total > 0:
+            factor /= weight @ factor / total
+    return np.log(factor)
+
+
 def gap_summary(model: Measured, record: dict[str, np.ndarray]) -> dict[str, float]:
     """Per measure: the rank correlation of model and record over the units with both."""
     return {name: F.rank_correlation(model.values[name], record[name]) for name in ALL_TARGETS}
@@ -239,7 +329,8 @@ def model_measures(scenario, dispositions: Dispositions, seeds: Sequence[int],
 def fit(scenario, seeds: Sequence[int], iterations: int, pool: WorkerPool,
         start: Dispositions | None = None, areas: Areas | None = None,
         progress: Callable[[int, dict[str, float]], None] | None = None,
-        years: Sequence[int] = YEARS, fit_start: bool = False) -> Dispositions:
+        years: Sequence[int] = YEARS, fit_start: bool = False,
+        fit_yearly: Sequence[str] = (), fit_standing: bool = True) -> Dispositions:
     """Estimate every LA's offsets under ``scenario``'s national parameters.
 
     Args:
@@ -255,21 +346,44 @@ def fit(scenario, seeds: Sequence[int], iterations: int, pool: WorkerPool,
         years: Record years fitted on (the backtest fits on 2019-2021).
         fit_start: Also fit each LA's ``start_plans`` correction (:data:`START_TARGETS`);
             otherwise it stays as ``start`` has it.
+        fit_yearly: The yearly fields (of :data:`YEARLY_FIELDS`) whose deviations over
+            ``years`` are fitted too (:data:`YEARLY_TARGETS`), starting from ``start``'s if
+            it has the same years; with none, ``start``'s are kept as they are.
+        fit_standing: Fit the standing offsets (:data:`TARGETS`); without, they stay as
+            ``start`` has them and only the yearly deviations are fitted (a block of the
+            descent on its own, as the shipped calibration's last stage).
 
     Returns:
-        The fitted :class:`Dispositions`, for ``areas.codes``.
+        The fitted :class:`Dispositions`, for ``areas.codes``: the mean of the iterates
+        after the steps of the second half (Polyak-Ruppert averaging), since each step
+        also moves with its runs' seed noise and a last iterate keeps that noise.
     """
     areas = areas or synthetic_england()
-    offsets = (start or Dispositions.none(areas.codes)).for_codes(areas.codes)
+    start = start or Dispositions.none(areas.codes)
+    offsets = start.for_codes(areas.codes)
+    kept_years = tuple(years) if fit_yearly else start.years
+    yearly = (start.yearly_for_codes(areas.codes) if start.years == kept_years
+              else np.zeros((areas.n, len(YEARLY_FIELDS), len(kept_years))))
     scale = float(scenario.run["scale"])
-    record = None
+    record = by_year = None
+    averaged: list[tuple[np.ndarray, np.ndarray]] = []
     for it in range(iterations):
-        model = model_measures(scenario, Dispositions(areas.codes, offsets), seeds, years, pool)
+        table = Dispositions(areas.codes, offsets, kept_years, yearly)
+        model = model_measures(scenario, table, seeds, years, pool)
         if record is None:
             record = record_measures(model.units, areas.names, years)
+            by_year = record_by_year(model.units, areas.names, years)
         if progress is not None:
             progress(it, gap_summary(model, record))
-        offsets = step(offsets, model, record, scale,
-                       ALL_TARGETS if fit_start else TARGETS)
-    return Dispositions(areas.codes, offsets)
+        if fit_standing:
+            offsets = step(offsets, model, record, scale,
+                           ALL_TARGETS if fit_start else TARGETS)
+        if fit_yearly:
+            yearly = step_yearly(yearly, model, by_year, scale, fit_yearly)
+        if it >= iterations // 2:
+            averaged.append((offsets, yearly))
+    if averaged:
+        offsets = np.mean([a for a, _ in averaged], axis=0)
+        yearly = np.mean([b for _, b in averaged], axis=0)
+    return Dispositions(areas.codes, offsets, kept_years, yearly)
 

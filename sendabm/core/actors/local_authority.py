@@ -47,11 +47,11 @@ import math
 import mesa
 import numpy as np
 
-from sendabm.core import calendar, exogenous
+from sendabm.core import calendar, dispositions, exogenous
 from sendabm.core import states as S
 from sendabm.core.actors.special import SpecialSchools
 from sendabm.core.actors.tribunal import LOGISTIC_PROBIT
-from sendabm.core.dispositions import DECISION_FIELDS
+from sendabm.core.dispositions import DECISION_FIELDS, YEARLY_FIELDS
 from sendabm.core.measures import DECISION_KINDS
 from sendabm.core.param import Param, declare
 from sendabm.core.population import Families
@@ -228,10 +228,20 @@ class LocalAuthorities:
         neighbours: (indptr, indices) CSR of the local-areas network.
         offsets: float64 (n, len(dispositions.DECISION_FIELDS)), each LA's log offsets
             from the national practice (:mod:`sendabm.core.dispositions`), already weighted.
+        yearly: float64 (n, len(dispositions.YEARLY_FIELDS), len(years)), each LA's log
+            deviation from its offset in each of ``years``, already weighted (default none).
+        years: The calendar years of ``yearly``.
     """
 
-    def __init__(self, n, p, sample_pupils, reserves_gbp, neighbours, offsets):
+    def __init__(self, n, p, sample_pupils, reserves_gbp, neighbours, offsets,
+                 yearly: np.ndarray | None = None, years: tuple[int, ...] = ()):
         self.n = n
+        self.yearly = np.zeros((n, len(YEARLY_FIELDS), 0)) if yearly is None else yearly
+        self.yearly_years = tuple(years)
+        self.yearly_decay = np.array([dispositions.persistence(f) if self.yearly.size else 0.0
+                                      for f in YEARLY_FIELDS])
+        # The deviation in force (len(YEARLY_FIELDS), n): none before the first January.
+        self.year_shift = np.zeros((len(YEARLY_FIELDS), n))
         stance = np.exp(offsets)  # the multiplicative offsets (all but 'appeal')
         column = {name: stance[:, k] for k, name in enumerate(DECISION_FIELDS)}
         # Each LA's bars in September 2014, one per decision type (DECISION_KINDS): the
@@ -267,6 +277,7 @@ class LocalAuthorities:
         # Log-odds on the request decision of the LA's families (dispositions docstring).
         self.request_shift = offsets[:, DECISION_FIELDS.index("request")].copy()
         self.capacity_factor = column["capacity"]
+        self.standing_capacity_factor = self.capacity_factor
         self.ep_fte = p.ep_fte_per_10k_pupils * self.capacity_factor * sample_pupils / 10_000.0
         self.ep_fte_floor = self.ep_fte.copy()
         self.transfers_per_month = np.zeros(n)  # set from the starting stock (set_transfers)
@@ -287,8 +298,9 @@ class LocalAuthorities:
         self.indptr, self.indices = neighbours
 
     @classmethod
-    def build(cls, p, sample_pupils: np.ndarray, neighbours,
-              offsets: np.ndarray) -> LocalAuthorities:
+    def build(cls, p, sample_pupils: np.ndarray, neighbours, offsets: np.ndarray,
+              yearly: np.ndarray | None = None,
+              years: tuple[int, ...] = ()) -> LocalAuthorities:
         """The LAs at set-up, with reserves of ``reserves_gbp_per_pupil`` per pupil.
 
         Args:
@@ -298,10 +310,48 @@ class LocalAuthorities:
             offsets: Each LA's decision offsets (the :data:`DECISION_FIELDS` columns of
                 :meth:`Dispositions.for_codes` of its areas), scaled here by
                 ``la_disposition_weight``.
+            yearly: Each LA's yearly deviations
+                (:meth:`Dispositions.yearly_for_codes`), scaled likewise; default none.
+            years: Their calendar years.
         """
         reserves = p.reserves_gbp_per_pupil * sample_pupils
+        weighted = None if yearly is None else p.la_disposition_weight * yearly
         return cls(sample_pupils.size, p, sample_pupils, reserves, neighbours,
-                   p.la_disposition_weight * offsets)
+                   p.la_disposition_weight * offsets, weighted, years)
+
+    def enter_month(self, month: int, year: int) -> None:
+        """Each LA's stance to assess and its assessment staffing move to their deviation
+        from its standing practice for the year they now serve
+        (:data:`sendabm.core.dispositions.YEARLY_MONTHS`,
+        :func:`sendabm.core.dispositions.deviation`).
+
+        The assessment deviation scales its criterion and its bar to assess at once (a
+        new panel policy); the capacity deviation scales the educational psychologists it
+        has now (posts filled or left empty) and the staffing it aims at in August. With
+        no deviations (a table without yearly columns) nothing changes.
+
+        Args:
+            month: Calendar month, 1-12.
+            year: Calendar year.
+        """
+        if not self.yearly.any() and not self.year_shift.any():
+            return
+        for k, field in enumerate(YEARLY_FIELDS):
+            first, ahead = dispositions.YEARLY_MONTHS[field]
+            if month == first:
+                self._shift(k, field, dispositions.deviation(
+                    self.yearly, self.yearly_years, year + ahead, self.yearly_decay)[k])
+
+    def _shift(self, k: int, field: str, shift: np.ndarray) -> None:
+        change = np.exp(shift - self.year_shift[k])
+        if field == "assess":
+            self.criteria[0] = np.clip(self.criteria[0] * change, *THRESHOLD_RANGE)
+            self.assess_threshold = np.clip(self.assess_threshold * change, *THRESHOLD_RANGE)
+        else:
+            self.capacity_factor = self.standing_capacity_factor * np.exp(shift)
+            self.ep_fte = self.ep_fte * change
+            self.ep_fte_floor = self.ep_fte_floor * change
+        self.year_shift[k] = shift
 
     @property
     def deficit_gbp(self) -> np.ndarray:
