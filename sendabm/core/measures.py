@@ -556,6 +556,11 @@ REGISTRY: tuple[Measure, ...] = (
     _counted("assessment_requests_early_years", FLOW, "requests",
              "Assessment requests for children before Reception", owner=EARLY_YEARS,
              short="Requests (early years)"),
+    _counted("repeat_requests", FLOW, "requests",
+             "Assessment requests for children who had asked before", owner=FAMILY,
+             short="Repeat requests",
+             note="Most are families asking again after a refusal, once the wait between "
+                  "requests has passed."),
     _counted("assessments_refused", FLOW, "requests", "Assessments refused", LOWER,
              owner=LOCAL_AUTHORITY, short="Requests refused", contract=8, compare=16),
     _counted("plans_refused", FLOW, "children", "Plans refused after an assessment", LOWER,

@@ -89,6 +89,9 @@ EV_REVERSED = 1 << 21
 and followed (:func:`sendabm.core.kernels.cases.remedy`)."""
 EV_WITHDRAWN = 1 << 22
 """The family withdrew its appeal on advice that it would more likely lose than win."""
+EV_REPEAT_REQUEST = 1 << 23
+"""An assessment request for a child who had asked before (for an assessment or a place):
+most are families asking again after a refusal, once ``REQUEST_GAP`` has passed."""
 # Bits 25-30: the redress routes beyond the tribunal.
 EV_COMPLAINT = 1 << 25
 """The family complained to the ombudsman about a refusal."""

@@ -437,6 +437,8 @@ class Family(mesa.Agent):
         self.trust_la = trust_la + p.trust_learning_rate * p.peer_weight * (peers_la - trust_la)
 
     def _open_case(self, world, kind: int) -> None:
+        if kind == S.KIND_ASSESS and self.last_request_tick != NEVER:
+            self.events |= S.EV_REPEAT_REQUEST
         self.stage = S.REQUESTED
         self.kind = kind
         self.stage_tick = world.tick

@@ -41,7 +41,7 @@ _EVENT_MEASURES = (
     (S.EV_DECISION_NOT_FOLLOWED, M["decisions_not_followed"]),
     (S.EV_DISPUTE_TO_APPEAL, M["disputes_to_appeal"]),
     (S.EV_DISPUTE_UNHEARD, M["disputes_unheard"]),
-    (S.EV_WITHDRAWN, M["appeals_withdrawn"]),
+    (S.EV_WITHDRAWN, M["appeals_withdrawn"]), (S.EV_REPEAT_REQUEST, M["repeat_requests"]),
     (S.EV_DISPUTE_TO_REDRESS, M["disputes_to_redress"]), (S.EV_COMPLAINT, M["complaints"]),
     (S.EV_JUDICIAL_REVIEW, M["judicial_reviews"]),
     (S.EV_PRIVATE_PROVISION, M["private_provision"]),

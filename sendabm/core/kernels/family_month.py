@@ -516,6 +516,8 @@ def family_rows(fam, w, params, rows, start, stop, busy, cases, moved):
                 kind = S.KIND_ASSESS
                 events |= S.EV_REQUEST | S.EV_SCHOOL_REQUEST
             if kind != S.KIND_NONE:
+                if kind == S.KIND_ASSESS and last_request[i] != NEVER:
+                    events |= S.EV_REPEAT_REQUEST
                 stage_col[i] = S.REQUESTED
                 kind_col[i] = kind
                 stage_tick[i] = tick

@@ -36,7 +36,7 @@ EVENT_MEASURES = {
     S.EV_ASSESSMENT_DONE: "assessments_completed",
     S.EV_DECISION_NOT_FOLLOWED: "decisions_not_followed",
     S.EV_DISPUTE_TO_APPEAL: "disputes_to_appeal", S.EV_DISPUTE_UNHEARD: "disputes_unheard",
-    S.EV_WITHDRAWN: "appeals_withdrawn",
+    S.EV_WITHDRAWN: "appeals_withdrawn", S.EV_REPEAT_REQUEST: "repeat_requests",
     S.EV_DISPUTE_TO_REDRESS: "disputes_to_redress", S.EV_COMPLAINT: "complaints",
     S.EV_JUDICIAL_REVIEW: "judicial_reviews", S.EV_PRIVATE_PROVISION: "private_provision",
     S.EV_HOME_EDUCATION: "home_education_exits", S.EV_REDRESS_UPHELD: "redress_upheld",
