@@ -219,6 +219,7 @@ def test_report_la_writes_the_page(runs, tmp_path, capsys):
     assert "LA report of Kent, 2 figures" in capsys.readouterr().out
     html = (out / "report.html").read_text()
     assert "Kent: the model against its record" in html and "Medway" in html
+    assert "Its practice" in html and "Stance to assess in 2022" in html
     for name in ("la_series.png", "la_map.png"):
         assert (out / name).stat().st_size > 10_000
 
@@ -271,3 +272,26 @@ def test_mean_fit_averages_each_la_over_its_years_and_measures_their_movement():
     assert f.model_yearly_sd == pytest.approx(0.0)
     # record: E1 deviates by +-0.1 and E2 by 0 (2 degrees of freedom; E3 has one year)
     assert f.record_yearly_sd == pytest.approx(np.sqrt(0.02 / 2))
+
+
+def test_practice_table_reads_the_las_own_offsets():
+    from sendabm.core import dispositions as D
+    from sendabm.presentation.report_la import practice_table
+
+    codes = ("A", "B", "C")
+    offsets = np.zeros((3, len(D.FIELDS)))
+    offsets[0, D.FIELDS.index("assess")] = np.log(1.5)
+    offsets[:, D.FIELDS.index("plan")] = np.log([4.0, 2.0, 2.0])
+    offsets[0, D.FIELDS.index("request")] = -0.5
+    yearly = np.zeros((3, len(D.YEARLY_FIELDS), 2))
+    yearly[0, D.YEARLY_FIELDS.index("assess")] = [0.2, -0.2]
+    table = D.Dispositions(codes, offsets, (2021, 2022), yearly)
+    rows = {r[0]: r[1:] for r in practice_table(["A"], table)}
+    assert rows["Bar to agree an assessment"] == ["×1.50", "×1.50", "stricter than the median LA"]
+    # Against the national value and against the median LA (here at twice the national).
+    assert rows["Bar to issue a plan"] == ["×4.00", "×2.00", "stricter than the median LA"]
+    assert rows["Families' requests for assessment"][2] == "fewer than the median LA"
+    assert rows["Stance to assess in 2021"] == ["", "×1.22 its own mean",
+                                                "stricter than its own mean"]
+    assert rows["Stance to assess in 2022"][2] == "more lenient than its own mean"
+    assert practice_table(["B"], table)[2][3] == "about as the median LA"

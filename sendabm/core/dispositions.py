@@ -46,8 +46,9 @@ its staff turnover, and the record shows it: across LAs the refusal share of 201
 values move around its own 2019-2022 mean by a pooled SD of 8.9 and 19.9 points. The
 table's ``assess_<year>`` and ``capacity_<year>`` columns (:data:`YEARLY_FIELDS`, for
 the record years fitted) hold each LA's log deviation in that calendar year from its
-standing offset, centred over LAs each year and over years within each LA, so they carry
-only what is particular to that LA in that year: England's level and trend stay with the
+standing offset, centred on the factor ``e^d`` they apply over years within each LA and
+over LAs each year (:func:`sendabm.experiments.la_offsets.centred`), so they carry only
+what is particular to that LA in that year: England's level and trend stay with the
 national parameters and the LA's level with its standing offset. A year's stance applies
 from its January, its staffing from the September before (:data:`YEARLY_MONTHS`). Before
 the first year the deviation is 0; after the last it decays geometrically, at the year-to-year

@@ -4,7 +4,8 @@ The page shows the LA's model series against its published record (EHC plans, an
 six measures of the LA fit, :data:`sendabm.experiments.la_fit.FIT_MEASURES`, read the
 same way), beside its neighbours in the areas network (their median and range in the
 model, and the median of their record), a map of the local areas with the LA and its
-neighbours ringed and labelled, and a table of the record years. The merged unit
+neighbours ringed and labelled, a table of the record years, and the LA's own practice
+as the packaged dispositions table holds it (:func:`practice_table`). The merged unit
 Bournemouth, Poole and Dorset (:data:`sendabm.core.la_record.DORSET_GROUP`) can be
 given too: its three areas are then summed, as the record is from 2019.
 """
@@ -21,6 +22,7 @@ import numpy as np
 from matplotlib import ticker as mticker
 from matplotlib.figure import Figure
 
+from sendabm.core import dispositions as D
 from sendabm.core import la_record
 from sendabm.experiments import la_fit as F
 from sendabm.experiments.results import ResultsError, RunOutput, read_run
@@ -232,6 +234,50 @@ def _note(view: LAView) -> str:
     return ""
 
 
+PRACTICE = (
+    ("assess", "Bar to agree an assessment", "factor", "stricter", "more lenient"),
+    ("plan", "Bar to issue a plan", "factor", "stricter", "more lenient"),
+    ("special", "Bar to name a special setting", "factor", "stricter", "more lenient"),
+    ("capacity", "Assessment staffing", "factor", "more", "fewer"),
+    ("independent", "Reliance on independent places", "factor", "more", "less"),
+    ("request", "Families' requests for assessment", "odds", "more", "fewer"),
+    ("appeal", "Families' appeals", "odds", "more", "fewer"),
+)
+"""The standing offsets shown (:data:`sendabm.core.dispositions.DECISION_FIELDS`): name,
+label, how it applies (a factor on the national value, or on the odds of the family's
+decision) and the words for above and below England's."""
+
+
+def _reading(value: float, above: str, below: str, than: str) -> str:
+    if abs(value) < 0.05:
+        return f"about as {than}"
+    return f"{above if value > 0 else below} than {than}"
+
+
+def practice_table(codes: list[str], table: D.Dispositions | None = None) -> list[list[str]]:
+    """The LA's practice from ``table`` (default the packaged one): each standing offset as
+    a factor on the national value and against the median LA's, read against the median
+    LA; then its stance to assess in each year of the table's yearly deviations, against
+    its own mean. ``codes`` are the LA's areas (a merged unit's several); their mean is
+    shown."""
+    table = table or D.packaged()
+    offsets = table.for_codes(codes).mean(axis=0)
+    median = np.median(table.offsets, axis=0)
+    rows = [["practice", "national value", "median LA", "reads as"]]
+    for name, label, how, above, below in PRACTICE:
+        k = D.FIELDS.index(name)
+        on = " on the odds" if how == "odds" else ""
+        rows.append([label, f"×{np.exp(offsets[k]):.2f}{on}",
+                     f"×{np.exp(offsets[k] - median[k]):.2f}{on}",
+                     _reading(float(offsets[k] - median[k]), above, below, "the median LA")])
+    yearly = table.yearly_for_codes(codes).mean(axis=0)
+    for k, year in enumerate(table.years):
+        value = float(yearly[D.YEARLY_FIELDS.index("assess"), k])
+        rows.append([f"Stance to assess in {year}", "", f"×{np.exp(value):.2f} its own mean",
+                     _reading(value, "stricter", "more lenient", "its own mean")])
+    return rows
+
+
 def build_la(folder: Path, out: Path, name_or_code: str, map_measure: str | None = None) -> Report:
     """Draw the LA's figures into ``out`` and describe them.
 
@@ -262,6 +308,20 @@ def build_la(folder: Path, out: Path, name_or_code: str, map_measure: str | None
         "another measure with --map." if drawn else "Not available: the map needs the "
         f"built-in local areas and the per-LA measure '{measure}' in panel.parquet.",
         drawn.name if drawn else None))
+    if view.unit.code in la_record.names_by_code() or view.unit.code in la_record.GROUP_NAMES:
+        codes = [view.output.la_names[m] for m in view.unit.members]
+        code_of = {name: code for code, name in la_record.names_by_code().items()}
+        sections.append(Section(
+            "Its practice", "How the LA differs in the packaged dispositions table "
+            "(sendabm/data/la_dispositions.csv, the one runs of this version use), each "
+            "offset fitted to its own 2019-2022 record (docs/calibration.md): a factor on the "
+            "national parameter's bar, staffing or wait, or on the odds of its families' "
+            "decision, and the same against the median LA's (the national parameters "
+            "and the offsets are fitted together, so the median LA need not sit at the "
+            "national value); then its stance to assess in each record year against its "
+            "own mean, which fades after the last year (docs/ODD.md §2.7a)."
+            + (" A merged unit shows its areas' mean." if len(codes) > 1 else ""),
+            None, practice_table([code_of.get(n, n) for n in codes])))
     return Report("run", f"{view.unit.name}: the model against its record",
                   _facts(view), sections)
 
