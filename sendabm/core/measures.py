@@ -561,6 +561,11 @@ REGISTRY: tuple[Measure, ...] = (
              short="Repeat requests",
              note="Most are families asking again after a refusal, once the wait between "
                   "requests has passed."),
+    _counted("repeat_requests_refused", FLOW, "requests",
+             "Repeat requests refused assessment", LOWER, owner=LOCAL_AUTHORITY,
+             short="Repeat requests refused",
+             note="A request is decided in the month it is made, so these are the refusals "
+                  "in the month of a repeat request."),
     _counted("assessments_refused", FLOW, "requests", "Assessments refused", LOWER,
              owner=LOCAL_AUTHORITY, short="Requests refused", contract=8, compare=16),
     _counted("plans_refused", FLOW, "children", "Plans refused after an assessment", LOWER,

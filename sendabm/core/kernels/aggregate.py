@@ -178,6 +178,11 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
             if early and events & S.EV_PLAN_ISSUED:
                 a[K.PLANS_ISSUED_EARLY_YEARS, la, 0] += 1.0
                 a[K.PLANS_ISSUED_EARLY_YEARS, la, q] += 1.0
+            # A request is decided in the month it is made (phase 5a), so a refusal in
+            # the month of a repeat request is that request's.
+            if events & S.EV_REPEAT_REQUEST and events & S.EV_REFUSED_ASSESS:
+                a[K.REPEAT_REQUESTS_REFUSED, la, 0] += 1.0
+                a[K.REPEAT_REQUESTS_REFUSED, la, q] += 1.0
             if events & S.EV_APPEAL:
                 a[K.SPEND_TRIBUNAL_GBP, la, 0] += tribunal_gbp
                 a[K.SPEND_TRIBUNAL_GBP, la, q] += tribunal_gbp

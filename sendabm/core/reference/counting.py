@@ -168,6 +168,10 @@ def _count_family(family, tally: _Tally, money, fees) -> None:
         tally.add("assessment_requests_early_years", family)
     if early and events & S.EV_PLAN_ISSUED:
         tally.add("plans_issued_early_years", family)
+    # A request is decided in the month it is made, so a refusal in the month of a repeat
+    # request is that request's.
+    if events & S.EV_REPEAT_REQUEST and events & S.EV_REFUSED_ASSESS:
+        tally.add("repeat_requests_refused", family)
     if events & S.EV_APPEAL:
         tally.add("spend_tribunal_gbp", family, tribunal_gbp)
     if events & S.EV_HEARING:
