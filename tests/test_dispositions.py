@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sendabm.core import dispositions as D
 from sendabm.core.areas import synthetic_england
@@ -263,3 +265,14 @@ def test_yearly_deviations_reach_the_model_in_their_january():
     bars = np.clip(before.las.assess_threshold * np.exp(0.5), *THRESHOLD_RANGE)
     assert np.allclose(after.las.assess_threshold, bars)
     assert areas.n == before.las.n
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(2, 40), st.integers(1, 5), st.floats(0.0, 1.5), st.integers(0, 2**31 - 1))
+def test_centring_holds_both_ways_for_any_deviations(n, years, sd, seed):
+    rng = np.random.default_rng(seed)
+    deviation, weight = rng.normal(0.0, sd, (n, years)), rng.uniform(0.1, 10.0, n)
+    d = L.centred(deviation, weight)
+    assert np.all(np.isfinite(d))
+    assert np.allclose(np.exp(d).mean(axis=1), 1.0, atol=1e-3)
+    assert np.allclose(weight @ np.exp(d) / weight.sum(), 1.0, atol=1e-3)
