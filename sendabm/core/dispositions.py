@@ -147,8 +147,8 @@ class Dispositions:
             raise DispositionsError(
                 f"dispositions need {len(FIELDS)} offsets ({', '.join(FIELDS)}) for each of "
                 f"{len(self.codes)} codes, got shape {offsets.shape}")
-        if yearly.shape != shape or list(years) != list(range(years[0], years[0] + len(years))
-                                                        if years else []):
+        consecutive = not years or years == tuple(range(years[0], years[-1] + 1))
+        if yearly.shape != shape or not consecutive:
             raise DispositionsError(
                 f"dispositions need a deviation of {', '.join(YEARLY_FIELDS)} for each code "
                 f"and each of consecutive years {years}, got shape {yearly.shape}")
@@ -303,8 +303,9 @@ def persistence(field: str) -> float:
             total = la_record.value(code, bottom, str(y)) if bottom else 100.0
             shares.append(value / total if value is not None and total else np.nan)
         rows.append(shares)
-    logit = np.log(np.clip(rows, 1e-3, 1 - 1e-3) / (1 - np.clip(rows, 1e-3, 1 - 1e-3)))
-    logit = logit[np.all(np.isfinite(np.asarray(rows, float)), axis=1)]
+    shares = np.asarray(rows, float)
+    shares = np.clip(shares[np.all(np.isfinite(shares), axis=1)], 1e-3, 1 - 1e-3)
+    logit = np.log(shares / (1 - shares))
     lags = (1, 2, 3)
     corr = np.array([np.mean([np.corrcoef(logit[:, t], logit[:, t + k])[0, 1]
                               for t in range(len(years) - k)]) for k in lags])

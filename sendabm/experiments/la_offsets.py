@@ -195,11 +195,21 @@ def record_by_year(unit_list: Sequence[F.Unit], la_names: Sequence[str],
 def record_measures(unit_list: Sequence[F.Unit], la_names: Sequence[str],
                     years: Sequence[int]) -> dict[str, np.ndarray]:
     """Measure of the LA fit -> (unit,) the record's mean over ``years`` (NaN where it has none)."""
-    rows = [[F.record_values(unit, y, la_names) for y in years] for unit in unit_list]
-    with warnings.catch_warnings():
+    return pooled(record_by_year(unit_list, la_names, years))
+
+
+def pooled(by_year: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Measure -> (unit,) the mean over the years of :func:`record_by_year`'s values."""
+    with warnings.catch_warnings():  # a unit with no value in any year stays NaN
         warnings.simplefilter("ignore", RuntimeWarning)
-        return {m.name: np.array([np.nanmean([v[m.name] for v in per_unit])
-                                  for per_unit in rows]) for m in F.FIT_MEASURES}
+        return {name: np.nanmean(values, axis=0) for name, values in by_year.items()}
+
+
+def _gap(want: np.ndarray, have: np.ndarray, logit: bool) -> np.ndarray:
+    """Record less model on the fit's scale (:func:`_transform`), NaN where either is."""
+    usable = np.isfinite(want) & np.isfinite(have)
+    return np.where(usable, _transform(np.where(usable, want, 0.5), logit)
+                    - _transform(np.where(usable, have, 0.5), logit), np.nan)
 
 
 def _transform(value: np.ndarray, logit: bool) -> np.ndarray:
@@ -225,10 +235,7 @@ def step(offsets: np.ndarray, model: Measured, record: dict[str, np.ndarray],
     new = offsets.copy()
     for name, target in targets.items():
         col = FIELDS.index(target.offset)
-        want, have = record[name], model.values[name]
-        usable = np.isfinite(want) & np.isfinite(have)
-        gap = np.where(usable, _transform(np.where(usable, want, 0.5), target.logit)
-                       - _transform(np.where(usable, have, 0.5), target.logit), 0.0)
+        gap = np.nan_to_num(_gap(record[name], model.values[name], target.logit))
         events = np.nan_to_num(model.events[name]) * scale
         move = target.sign * target.gain * events / (events + SHRINK_EVENTS) * gap
         for k, unit in enumerate(model.units):
@@ -263,10 +270,7 @@ def step_yearly(yearly: np.ndarray, model: Measured, record: dict[str, np.ndarra
         if target.offset not in fields:
             continue
         col = YEARLY_FIELDS.index(target.offset)
-        want, have = record[name], model.by_year[name]
-        usable = np.isfinite(want) & np.isfinite(have)
-        gap = np.where(usable, _transform(np.where(usable, want, 0.5), target.logit)
-                       - _transform(np.where(usable, have, 0.5), target.logit), np.nan)
+        gap = _gap(record[name], model.by_year[name], target.logit)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             residual = np.nan_to_num(gap - np.nanmean(gap, axis=0))
@@ -371,8 +375,8 @@ def fit(scenario, seeds: Sequence[int], iterations: int, pool: WorkerPool,
         table = Dispositions(areas.codes, offsets, kept_years, yearly)
         model = model_measures(scenario, table, seeds, years, pool)
         if record is None:
-            record = record_measures(model.units, areas.names, years)
             by_year = record_by_year(model.units, areas.names, years)
+            record = pooled(by_year)
         if progress is not None:
             progress(it, gap_summary(model, record))
         if fit_standing:
