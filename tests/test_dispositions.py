@@ -263,7 +263,9 @@ def test_yearly_deviations_reach_the_model_in_their_january():
     from sendabm.core.actors.local_authority import THRESHOLD_RANGE
 
     bars = np.clip(before.las.assess_threshold * np.exp(0.5), *THRESHOLD_RANGE)
-    assert np.allclose(after.las.assess_threshold, bars)
+    assert np.allclose(after.las.assess_bar, bars)
+    # The standing bar the stance scales is left as it was.
+    assert np.array_equal(after.las.assess_threshold, before.las.assess_threshold)
     assert areas.n == before.las.n
 
 

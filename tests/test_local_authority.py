@@ -193,25 +193,51 @@ def test_a_yearly_deviation_moves_the_bar_in_its_january_and_the_staff_in_the_se
                              np.zeros((2, len(D.DECISION_FIELDS))), yearly, (2019, 2020))
     fte = moved.ep_fte.copy()
     moved.enter_month(1, 2018)
-    assert np.array_equal(moved.assess_threshold, las.assess_threshold)
+    assert np.array_equal(moved.assess_bar, las.assess_threshold)
     moved.enter_month(9, 2018)      # staffing for the plans of 2019
     assert moved.ep_fte[1] == pytest.approx(fte[1] * np.exp(-0.5))
-    assert np.array_equal(moved.assess_threshold, las.assess_threshold)
+    assert np.array_equal(moved.assess_bar, las.assess_threshold)
     moved.enter_month(1, 2019)
-    assert moved.assess_threshold[1] == pytest.approx(las.assess_threshold[1] * np.exp(0.3))
-    assert moved.criteria[0, 1] == pytest.approx(las.criteria[0, 1] * np.exp(0.3))
-    assert moved.assess_threshold[0] == las.assess_threshold[0]
+    assert moved.assess_bar[1] == pytest.approx(las.assess_threshold[1] * np.exp(0.3))
+    assert moved.assess_bar[0] == las.assess_threshold[0]
+    # The standing bar and criterion, which the yearly reckoning moves, stay as they were.
+    assert np.array_equal(moved.assess_threshold, las.assess_threshold)
+    assert np.array_equal(moved.criteria, las.criteria)
     moved.enter_month(6, 2019)      # no change mid-year
-    assert moved.assess_threshold[1] == pytest.approx(las.assess_threshold[1] * np.exp(0.3))
+    assert moved.assess_bar[1] == pytest.approx(las.assess_threshold[1] * np.exp(0.3))
     moved.enter_month(9, 2019)
     assert moved.ep_fte[1] == pytest.approx(fte[1])
     moved.enter_month(1, 2020)
-    assert moved.assess_threshold[1] == pytest.approx(las.assess_threshold[1] * np.exp(-0.2))
+    assert moved.assess_bar[1] == pytest.approx(las.assess_threshold[1] * np.exp(-0.2))
     # After the last year the deviation decays at the record's persistence.
     moved.enter_month(1, 2021)
     decay = D.persistence("assess")
-    assert moved.assess_threshold[1] == pytest.approx(
+    assert moved.assess_bar[1] == pytest.approx(
         las.assess_threshold[1] * np.exp(-0.2 * decay))
+
+
+def test_a_lenient_year_held_at_the_floor_leaves_no_ratchet():
+    # An LA whose bar sits just above the floor has a lenient year that the floor clips,
+    # then a neutral one. Through the yearly reckoning in between, its bar must come back
+    # to that of its twin without the lenient year, not be ratcheted stricter.
+    _, p = make_las()
+    offsets = np.zeros((2, len(D.DECISION_FIELDS)))
+    offsets[1, D.DECISION_FIELDS.index("assess")] = np.log(
+        1.2 * LA.THRESHOLD_RANGE[0] / p.assess_threshold_initial)
+    yearly = np.zeros((2, len(D.YEARLY_FIELDS), 3))
+    yearly[1, D.YEARLY_FIELDS.index("assess")] = [-1.5, 0.0, 0.0]
+    plain, _ = make_las(offsets)
+    moved = LocalAuthorities(2, p, np.full(2, 1000.0), np.zeros(2),
+                             (plain.indptr, plain.indices), offsets, yearly, (2019, 2020, 2021))
+    for las in (plain, moved):
+        las.enter_month(1, 2019)
+    assert moved.assess_bar[1] == LA.THRESHOLD_RANGE[0] < plain.assess_bar[1]
+    for las in (plain, moved):
+        record_year(las, refusals=[10.0, 10.0], appeals=[2.0, 2.0], reversals=[1.0, 1.0])
+        las.adapt_year(p, override_ended=False)
+        las.enter_month(1, 2020)
+    assert moved.assess_bar == pytest.approx(plain.assess_bar)
+    assert np.array_equal(moved.criteria, plain.criteria)
 
 
 def test_without_yearly_deviations_a_january_changes_nothing():

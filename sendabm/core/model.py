@@ -454,7 +454,7 @@ class SendModel(mesa.Model):
     def _case_world(self) -> case_kernels.CaseWorld:
         las, special, providers = self.las, self.special, self.providers
         return case_kernels.CaseWorld(
-            key=self.key, tick=np.int64(self.tick), assess_threshold=las.assess_threshold,
+            key=self.key, tick=np.int64(self.tick), assess_threshold=las.assess_bar,
             plan_threshold=las.plan_threshold + self.effects.plan_threshold_add,
             special_threshold=las.special_threshold,
             la_loss_belief=las.loss_belief,
@@ -562,7 +562,7 @@ class SendModel(mesa.Model):
             "high_needs_allocation_gbp": las.allocation_year_gbp / 12.0 / self.scale,
             "cumulative_deficit_gbp": las.deficit_gbp / self.scale,
             "las_deficit_over_reserves": over,
-            "assess_threshold": las.assess_threshold,
+            "assess_threshold": las.assess_bar,
             "plan_threshold": las.plan_threshold,
             "special_threshold": las.special_threshold,
             "las_at_bar_bound": las.at_bar_bound().astype(np.float64),

@@ -325,10 +325,12 @@ class LocalAuthorities:
         (:data:`sendabm.core.dispositions.YEARLY_MONTHS`,
         :func:`sendabm.core.dispositions.deviation`).
 
-        The assessment deviation scales its criterion and its bar to assess at once (a
-        new panel policy); the capacity deviation scales the educational psychologists it
-        has now (posts filled or left empty) and the staffing it aims at in August. With
-        no deviations (a table without yearly columns) nothing changes.
+        The assessment deviation scales the bar to assess its cases meet this year (a new
+        panel policy, :attr:`assess_bar`), leaving its standing bar and criterion, which
+        its yearly reckoning moves, as they are; the capacity deviation scales the
+        educational psychologists it has now (posts filled or left empty) and the staffing
+        it aims at in August. With no deviations (a table without yearly columns) nothing
+        changes.
 
         Args:
             month: Calendar month, 1-12.
@@ -343,15 +345,23 @@ class LocalAuthorities:
                     self.yearly, self.yearly_years, year + ahead, self.yearly_decay)[k])
 
     def _shift(self, k: int, field: str, shift: np.ndarray) -> None:
-        change = np.exp(shift - self.year_shift[k])
-        if field == "assess":
-            self.criteria[0] = np.clip(self.criteria[0] * change, *THRESHOLD_RANGE)
-            self.assess_threshold = np.clip(self.assess_threshold * change, *THRESHOLD_RANGE)
-        else:
+        # The stance's deviation is held apart from the standing bar it scales
+        # (assess_bar), never folded into it: folded in and clipped at the range's floor
+        # in a lenient year, undoing it the next year would ratchet the LA stricter.
+        if field == "capacity":
+            change = np.exp(shift - self.year_shift[k])
             self.capacity_factor = self.standing_capacity_factor * np.exp(shift)
             self.ep_fte = self.ep_fte * change
             self.ep_fte_floor = self.ep_fte_floor * change
         self.year_shift[k] = shift
+
+    @property
+    def assess_bar(self) -> np.ndarray:
+        """The bar to assess each LA applies this year, need units: its standing bar
+        (``assess_threshold``, which its yearly reckoning moves) times its stance's
+        deviation for the year, within :data:`THRESHOLD_RANGE`."""
+        shift = self.year_shift[YEARLY_FIELDS.index("assess")]
+        return np.clip(self.assess_threshold * np.exp(shift), *THRESHOLD_RANGE)
 
     @property
     def deficit_gbp(self) -> np.ndarray:
@@ -360,7 +370,7 @@ class LocalAuthorities:
 
     def at_bar_bound(self) -> np.ndarray:
         """Whether each LA has any of its three bars at a bound of :data:`THRESHOLD_RANGE`."""
-        bars = np.stack([self.assess_threshold, self.plan_threshold, self.special_threshold])
+        bars = np.stack([self.assess_bar, self.plan_threshold, self.special_threshold])
         return np.any((bars <= THRESHOLD_RANGE[0]) | (bars >= THRESHOLD_RANGE[1]), axis=0)
 
     def set_transfers(self, fam: Families, tick: int) -> None:
@@ -732,8 +742,9 @@ class LocalAuthority(mesa.Agent):
     def _get(self, attr: str) -> float:
         return float(getattr(self.model.las, attr)[self.index])
 
-    assess_threshold = property(lambda self: self._get("assess_threshold"),
-                                doc="Perceived need to agree an assessment, need units.")
+    assess_threshold = property(lambda self: self._get("assess_bar"),
+                                doc="Perceived need to agree an assessment this year, "
+                                    "need units.")
     plan_threshold = property(lambda self: self._get("plan_threshold"),
                               doc="Perceived need to issue a plan, need units.")
     deficit_gbp = property(lambda self: float(self.model.las.deficit_gbp[self.index]),
