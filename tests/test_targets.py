@@ -46,6 +46,17 @@ def test_periods_sum_the_right_months():
     assert np.isnan(T.model_value(T.BY_NAME["appeals_registered"], dates, national, 2017))
 
 
+def test_financial_year_stocks_are_read_in_march():
+    dates = _months(dt.date(2014, 9, 1), 36)
+    month_index = np.arange(36, dtype=float)
+    national = {"cumulative_deficit_gbp": month_index, "share_las_overspending": month_index}
+    # Financial year 2015/16 ends in March 2016, the nineteenth month.
+    assert T.model_value(T.BY_NAME["cumulative_deficit_gbp"], dates, national, 2015) == 18
+    assert T.model_value(T.BY_NAME["share_las_overspending"], dates, national, 2014) == 6
+    # March 2018 is past the last simulated month.
+    assert np.isnan(T.model_value(T.BY_NAME["cumulative_deficit_gbp"], dates, national, 2017))
+
+
 def test_mape_is_a_percentage():
     assert T.mape(np.array([110.0, 90.0]), np.array([100.0, 100.0])) == pytest.approx(10.0)
     assert T.mape(np.array([1.0]), np.array([1.0])) == 0.0

@@ -340,44 +340,53 @@ def check_capacity(model: SendModel, month: str) -> None:
 
 
 def check_spend(model: SendModel, month: str) -> None:
-    """(c): high-needs spend is the sum of its categories.
+    """(c): spend is the sum of its categories, and high-needs spend of the DSG's.
 
     Why: the deficit, gatekeeping pressure and every cost result are built on
-    ``high_needs_spend_gbp``; a category left out of the total (or counted twice), or
-    an LA's spend missing from the national total, would shift the feedback loops
-    silently.
+    ``high_needs_spend_gbp`` and ``send_spend_gbp``; a category left out of a total (or
+    counted twice), or an LA's spend missing from the national total, would shift the
+    feedback loops silently.
 
-    Checked (relative tolerance 1e-6): national spend == sum of every recorded
-    ``spend_*_gbp`` measure (so a category added to the counting but not to the total
-    is caught); per LA, panel spend == sum of its categories; national ==
-    sum of the LA panel; every category >= 0. (The numbers of children each category
-    pays for are checked under (a).)
+    Checked (relative tolerance 1e-6): national ``send_spend_gbp`` == sum of every
+    recorded ``spend_*_gbp`` measure (so a category added to the counting but not to the
+    total is caught) and ``high_needs_spend_gbp`` == sum of the high-needs categories
+    (:data:`SPEND`); per LA, the panel's two totals == the sums of their categories;
+    national == sum of the LA panel; every category >= 0. (The numbers of children each
+    category pays for are checked under (a).)
     """
     if not model.panel:
         return
-    national = model.national
     categories = spend_categories(model)
     missing = [name for name in SPEND if name not in categories]
     if missing:
         _fail(SPEND_SUM, month, f"spend category '{missing[0]}' was not recorded")
-    total = national["high_needs_spend_gbp"][-1]
-    parts = sum(national[name][-1] for name in categories)
-    if _mismatch(total, parts):
-        _fail(SPEND_SUM, month, f"national high_needs_spend_gbp is {_num(total)} but its "
-              f"categories {', '.join(categories)} add up to {_num(parts)}")
-    panel_total = _panel(model, "high_needs_spend_gbp")[:, 0]
-    panel_parts = {name: _panel(model, name)[:, 0] for name in categories}
-    bad = _first(_mismatch(panel_total, sum(panel_parts.values())))
-    if bad is not None:
-        _fail(SPEND_SUM, month, f"{_la_name(model, bad)}: spend {_num(panel_total[bad])} is not "
-              f"the sum of its categories {_num(sum(v[bad] for v in panel_parts.values()))}")
-    for name, values in panel_parts.items():
+    for total_name, parts in (("send_spend_gbp", categories),
+                              ("high_needs_spend_gbp", list(SPEND))):
+        _check_spend_total(model, month, total_name, parts)
+    for name in categories:
+        values = _panel(model, name)[:, 0]
         bad = _first(values < 0)
         if bad is not None:
             _fail(SPEND_SUM, month, f"{_la_name(model, bad)}: {name} is negative "
                   f"({_num(values[bad])})")
+
+
+def _check_spend_total(model: SendModel, month: str, total_name: str,
+                       categories: list[str]) -> None:
+    national = model.national
+    total = national[total_name][-1]
+    parts = sum(national[name][-1] for name in categories)
+    if _mismatch(total, parts):
+        _fail(SPEND_SUM, month, f"national {total_name} is {_num(total)} but its "
+              f"categories {', '.join(categories)} add up to {_num(parts)}")
+    panel_total = _panel(model, total_name)[:, 0]
+    panel_parts = sum(_panel(model, name)[:, 0] for name in categories)
+    bad = _first(_mismatch(panel_total, panel_parts))
+    if bad is not None:
+        _fail(SPEND_SUM, month, f"{_la_name(model, bad)}: {total_name} {_num(panel_total[bad])} "
+              f"is not the sum of its categories {_num(panel_parts[bad])}")
     if _mismatch(total, panel_total.sum()):
-        _fail(SPEND_SUM, month, f"national high_needs_spend_gbp is {_num(total)} but the LA "
+        _fail(SPEND_SUM, month, f"national {total_name} is {_num(total)} but the LA "
               f"panel adds up to {_num(panel_total.sum())}")
 
 
@@ -391,36 +400,39 @@ def spend_categories(model: SendModel) -> list[str]:
 
 
 def check_deficit(model: SendModel, month: str) -> None:
-    """(d): the deficit is cumulative spend minus cumulative allocation.
+    """(d): the deficit is cumulative spend minus cumulative allocation and transfers.
 
     Why: the deficit drives gatekeeping (and, once the statutory override ends, the
     count of LAs past their reserves); it must be exactly the money recorded month by
     month, with nothing spent or allocated off the books.
 
     Checked (relative tolerance 1e-6 of the cumulative spend): per LA,
-    ``las.deficit_gbp == las.cumulative_spend_gbp - las.cumulative_allocation_gbp``;
-    cumulative spend and allocation equal the sums over recorded months of the LA's
-    panel spend and allocation (rescaled to the sample); nationally, for every month,
+    ``las.deficit_gbp == las.cumulative_spend_gbp - las.cumulative_allocation_gbp -
+    las.cumulative_transfer_gbp``; cumulative spend, allocation and transfers equal the
+    sums over recorded months of the LA's panel spend, allocation and schools-block
+    transfers (rescaled to the sample); nationally, for every month,
     ``cumulative_deficit_gbp`` equals the running sum of ``high_needs_spend_gbp -
-    high_needs_allocation_gbp``; the last month's national deficit equals the sum of
-    the LAs' deficits; and ``las_deficit_over_reserves`` counts the LAs whose deficit
-    exceeds their reserves.
+    high_needs_allocation_gbp - schools_block_transfer_gbp``; the last month's national
+    deficit equals the sum of the LAs' deficits; and ``las_deficit_over_reserves``
+    counts the LAs whose deficit exceeds their reserves.
     """
     las, scale = model.las, model.scale
     spend, allocation = las.cumulative_spend_gbp, las.cumulative_allocation_gbp
-    bad = _first(_mismatch(las.deficit_gbp, spend - allocation, ref=spend))
+    transfer = las.cumulative_transfer_gbp
+    bad = _first(_mismatch(las.deficit_gbp, spend - allocation - transfer, ref=spend))
     if bad is not None:
         _fail(DEFICIT, month, f"{_la_name(model, bad)}: deficit {_num(las.deficit_gbp[bad])} "
               f"!= cumulative spend {_num(spend[bad])} - cumulative allocation "
-              f"{_num(allocation[bad])}")
+              f"{_num(allocation[bad])} - cumulative transfers {_num(transfer[bad])}")
     if not model.panel:
-        bad = _first((spend != 0) | (allocation != 0))
+        bad = _first((spend != 0) | (allocation != 0) | (transfer != 0))
         if bad is not None:
             _fail(DEFICIT, month, f"{_la_name(model, bad)} has money on its books before "
                   "any month was recorded")
         return
     for what, books, name in (("spend", spend, "high_needs_spend_gbp"),
-                              ("allocation", allocation, "high_needs_allocation_gbp")):
+                              ("allocation", allocation, "high_needs_allocation_gbp"),
+                              ("transfers", transfer, "schools_block_transfer_gbp")):
         recorded = np.sum([cell[:, 0] for cell in model.panel[name]], axis=0) * scale
         bad = _first(_mismatch(books, recorded, ref=spend))
         if bad is not None:
@@ -428,7 +440,8 @@ def check_deficit(model: SendModel, month: str) -> None:
                   f"{_num(books[bad])} but the months recorded add up to {_num(recorded[bad])}")
     national = model.national
     flows = (np.asarray(national["high_needs_spend_gbp"])
-             - np.asarray(national["high_needs_allocation_gbp"]))
+             - np.asarray(national["high_needs_allocation_gbp"])
+             - np.asarray(national["schools_block_transfer_gbp"]))
     running = np.cumsum(flows)
     cumulative_spend = np.cumsum(national["high_needs_spend_gbp"])
     deficit = np.asarray(national["cumulative_deficit_gbp"])
@@ -436,7 +449,7 @@ def check_deficit(model: SendModel, month: str) -> None:
     if bad is not None:
         _fail(DEFICIT, f"{month} (recorded month {model.dates[bad].isoformat()[:7]})",
               f"national cumulative_deficit_gbp is {_num(deficit[bad])} but the running sum of "
-              f"spend - allocation is {_num(running[bad])}")
+              f"spend - allocation - transfers is {_num(running[bad])}")
     la_sum = las.deficit_gbp.sum() / scale
     if _mismatch(deficit[-1], la_sum, ref=cumulative_spend[-1]):
         _fail(DEFICIT, month, f"national cumulative_deficit_gbp is {_num(deficit[-1])} but the "

@@ -488,7 +488,16 @@ _SPENDING: tuple[Measure, ...] = (
     _spend("spend_core_offer_gbp", "Core offer",
            note="Per child with a need in mainstream; LA cells only (quintile cells are 0)."),
 )
-"""Spend counted per LA x quintile in the month; together ``high_needs_spend_gbp``."""
+"""Spend counted per LA x quintile in the month, every payer."""
+GENERAL_FUND_SPENDING: tuple[str, ...] = ("spend_transport_gbp", "spend_tribunal_gbp")
+"""The spend an LA pays from its general fund, not the DSG: home-to-school transport and
+defending appeals are council duties funded by council tax and the local government
+settlement (DfE high needs operational guide; CIPFA section 251 returns report them
+outside the DSG)."""
+HIGH_NEEDS_SPENDING: tuple[str, ...] = tuple(
+    m.name for m in _SPENDING if m.name not in GENERAL_FUND_SPENDING)
+"""The spend paid from the DSG's high-needs block: ``high_needs_spend_gbp``, which the
+LA's high-needs accounts and its deficit count."""
 
 REGISTRY: tuple[Measure, ...] = (
     # ---- counted per LA x quintile: stocks at the month
@@ -651,8 +660,17 @@ REGISTRY: tuple[Measure, ...] = (
     *_SPENDING,
     # ---- derived per LA x quintile
     Measure("high_needs_spend_gbp", FLOW, GBP, "High-needs spend", LOWER, LOCAL_AUTHORITY,
-            short="Spend", formula=Total(tuple(m.name for m in _SPENDING)), contract=17,
-            compare=25, evaluate=6),
+            short="Spend", formula=Total(HIGH_NEEDS_SPENDING), contract=17,
+            compare=25, evaluate=6,
+            note="Paid from the DSG's high-needs block: every spend measure but transport and "
+                 "tribunal costs, which the LA's general fund pays."),
+    Measure("general_fund_send_spend_gbp", FLOW, GBP, "SEND spend from the LA's general fund",
+            LOWER, LOCAL_AUTHORITY, short="General-fund spend",
+            formula=Total(GENERAL_FUND_SPENDING),
+            note="Home-to-school transport and the cost of defending appeals."),
+    Measure("send_spend_gbp", FLOW, GBP, "SEND spend, every payer", LOWER, LOCAL_AUTHORITY,
+            short="SEND spend", formula=Total(tuple(m.name for m in _SPENDING)), compare=37,
+            note="High-needs spend plus the general fund's."),
     Measure("share_sen_support", SHARE, "share of pupils", "Share of pupils on SEN support",
             owner=MAINSTREAM, formula=Ratio("sen_support", "pupils")),
     Measure("share_ehcp_school_age", SHARE, "share of pupils",
@@ -736,10 +754,25 @@ REGISTRY: tuple[Measure, ...] = (
     Measure("high_needs_allocation_gbp", FLOW, GBP, "High-needs allocation", owner=SYSTEM,
             short="Allocation", scope=LA, contract=16,
             note="This month's 1/12 of the yearly allocation."),
+    Measure("schools_block_transfer_gbp", FLOW, GBP,
+            "Transfers from the schools block to high needs", owner=LOCAL_AUTHORITY,
+            short="Schools-block transfers", scope=LA, compare=38,
+            note="This month's 1/12 of the financial year's transfer, agreed in April by the "
+                 "schools forum (up to `transfer_forum_cap_share` of the schools block) or the "
+                 "Secretary of State (up to `transfer_approval_cap_share`); it comes out of "
+                 "the LA's mainstream schools' budgets."),
     Measure("cumulative_deficit_gbp", STOCK, GBP, "Cumulative high-needs deficit", LOWER,
             LOCAL_AUTHORITY, short="Cumulative deficit", scope=LA, contract=18, compare=6,
             key=True, evaluate=5,
-            note="The national value is the sum over LAs, so surpluses offset deficits."),
+            note="High-needs spend less the allocation and the schools-block transfers since "
+                 "September 2014. The national value is the sum over LAs, so surpluses "
+                 "offset deficits."),
+    Measure("las_overspending", STOCK, LAS, "LAs overspending their high-needs budget",
+            LOWER, LOCAL_AUTHORITY, short="LAs overspending", scope=LA,
+            national="share_las_overspending", across_las="mean",
+            note="1 if the LA's high-needs spend so far this financial year exceeds its "
+                 "allocation and transfers so far (read in March: the year's outturn); the "
+                 "national value is the share of LAs."),
     Measure("las_deficit_over_reserves", STOCK, LAS, "LAs with a deficit over their reserves",
             LOWER, LOCAL_AUTHORITY, short="LAs with deficit over reserves", scope=LA,
             contract=19, compare=26, evaluate=10,
@@ -879,7 +912,8 @@ EVALUATE_OUTCOMES: tuple[Measure, ...] = _positions("evaluate", REGISTRY)
 """Outcomes of :func:`sendabm.experiments.evaluate.evaluate`, in order."""
 
 SPEND: tuple[str, ...] = MEASURES["high_needs_spend_gbp"].formula.parts
-"""The spend categories, which add up to ``high_needs_spend_gbp``."""
+"""The spend categories the LAs' high-needs accounts count, which add up to
+``high_needs_spend_gbp`` (:data:`HIGH_NEEDS_SPENDING`)."""
 
 _DERIVED = tuple(m for m in REGISTRY if m.scope == CELL)
 
@@ -930,4 +964,5 @@ def derive(totals: np.ndarray, last_year: np.ndarray, scale: float) -> dict[str,
 __all__ = ["Measure", "REGISTRY", "MEASURES", "measure", "derive", "adversarial_index",
            "reference_levels", "appealable_decisions",
            "SLOTS", "SLOT", "NATIONAL_ORDER", "NATIONAL", "PANEL", "COMPARE_OUTCOMES",
-           "KEY_OUTCOMES", "EQUITY_OUTCOMES", "EVALUATE_OUTCOMES", "SPEND"]
+           "KEY_OUTCOMES", "EQUITY_OUTCOMES", "EVALUATE_OUTCOMES", "SPEND",
+           "GENERAL_FUND_SPENDING", "HIGH_NEEDS_SPENDING"]

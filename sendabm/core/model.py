@@ -517,10 +517,18 @@ class SendModel(mesa.Model):
         return self.areas.n, self.schools.n, self.special.n, self.providers.n
 
     def _set_allocation(self) -> None:
-        effects = self.effects
+        """April: each LA's high-needs allocation for the financial year, and the transfer
+        from its schools block its schools forum (or the Secretary of State) agrees, which
+        comes out of its mainstream schools' budgets: the second loop."""
+        effects, p, schools, n_la = self.effects, self.p, self.schools, self.areas.n
         self.las.set_allocation(self.tick, self.scale, self.areas.share(),
                                 effects.allocation_growth_per_year,
                                 effects.allocation_growth_start)
+        block = (schools.rolls_by_la(n_la) * p.schools_block_gbp_per_pupil
+                 * self.cost_factor() * schools.funding_factor)
+        transfer = self.las.propose_transfers(p, block, schools.forum_agreement(p, n_la))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            schools.take_transfers(p, np.where(block > 0, transfer / block, 0.0))
 
     def _account_and_record(self, la_tot: np.ndarray) -> None:
         p, las = self.p, self.las
@@ -560,7 +568,9 @@ class SendModel(mesa.Model):
         over = (las.deficit_gbp > las.reserves_gbp).astype(np.float64)
         la_level = {
             "high_needs_allocation_gbp": las.allocation_year_gbp / 12.0 / self.scale,
+            "schools_block_transfer_gbp": las.transfer_year_gbp / 12.0 / self.scale,
             "cumulative_deficit_gbp": las.deficit_gbp / self.scale,
+            "las_overspending": las.overspending().astype(np.float64),
             "las_deficit_over_reserves": over,
             "assess_threshold": las.assess_bar,
             "plan_threshold": las.plan_threshold,

@@ -4,8 +4,9 @@ The record lives in ``sendabm/data/national_series.csv`` (rows of kind ``target`
 with its source). Publications count things on different calendars, so each target
 series says how the model's monthly national series is reduced to one value per
 period: a January stock (SEN2 and the school census), a sum over an academic year
-(tribunal statistics, September to August) or over a calendar year (SEN2 flows), or
-a ratio of two such sums.
+(tribunal statistics, September to August) or over a calendar year (SEN2 flows), a
+ratio of two such sums, or a stock at the end of a financial year (March: LAs' high-needs
+accounts).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ class Target:
         label: Title for figures and reports.
         measure: National measure (numerator for ratios).
         period: ``january`` (stock in January of the year), ``academic`` (sum over
-            September of the year to August of the next) or ``calendar`` (sum over
-            January to December of the year).
+            September of the year to August of the next), ``calendar`` (sum over
+            January to December of the year) or ``march`` (stock at the end of the
+            financial year that starts in April of the year, read in March of the next).
         denominator: For a ratio of sums, the measure summed as denominator.
         unit: Unit for display.
     """
@@ -71,8 +73,14 @@ TARGETS: tuple[Target, ...] = (
            "appeals_placement", "academic", "appeals_registered", unit="share of appeals"),
     Target("share_plans_issued_early_years", "New EHC plans for children before Reception",
            "plans_issued_early_years", "calendar", "plans_issued", unit="share of new plans"),
+    Target("cumulative_deficit_gbp", "Cumulative high-needs deficit (March)",
+           "cumulative_deficit_gbp", "march", unit="£"),
+    Target("share_las_overspending", "LAs overspending their high-needs budget",
+           "share_las_overspending", "march", unit="share of LAs"),
 )
 BY_NAME = {t.name: t for t in TARGETS}
+SINGLE_MONTH = ("january", "march")
+"""Periods read off one month (stocks) rather than summed over twelve."""
 FIT_YEARS = (2014, 2022)
 """Periods (first and last year label) of the record the calibration fits: 2015-2022."""
 
@@ -89,6 +97,8 @@ def _window(period: str, year: int) -> tuple[dt.date, dt.date]:
         return dt.date(year, 1, 1), dt.date(year, 1, 1)
     if period == "academic":
         return dt.date(year, 9, 1), dt.date(year + 1, 8, 1)
+    if period == "march":
+        return dt.date(year + 1, 3, 1), dt.date(year + 1, 3, 1)
     return dt.date(year, 1, 1), dt.date(year, 12, 1)
 
 
@@ -104,7 +114,7 @@ def model_value(target: Target, dates: Sequence[dt.date],
     """
     first, last = _window(target.period, year)
     months = np.array([first <= d <= last for d in dates])
-    expected = 1 if target.period == "january" else 12
+    expected = 1 if target.period in SINGLE_MONTH else 12
     if months.sum() < expected:
         return float("nan")
     top = float(np.sum(np.asarray(national[target.measure])[months]))

@@ -140,7 +140,7 @@ def _window_years(target: T.Target) -> list[int]:
     """Period years that fall wholly inside September 2014 to August 2025."""
     if target.period == "january":
         return list(range(2015, 2026))
-    if target.period == "academic":
+    if target.period in ("academic", "march"):
         return list(range(2014, 2025))
     return list(range(2015, 2025))
 

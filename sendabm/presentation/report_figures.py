@@ -34,6 +34,7 @@ from sendabm.core.measures import (
     EQUITY_OUTCOMES,
     FLOW,
     GBP,
+    GENERAL_FUND_SPENDING,
     KEY_OUTCOMES,
     LAST,
     MEAN_12,
@@ -94,8 +95,9 @@ FUNNEL: tuple[tuple[str, str, str], ...] = tuple(
 _SPEND_COLOURS = ("sky", "blue", "vermillion", "green", "orange", "purple", "grey", "yellow")
 SPEND_CATEGORIES: tuple[tuple[str, str, str], ...] = tuple(
     (name, LABELS[name], _SPEND_COLOURS[k % len(_SPEND_COLOURS)])
-    for k, name in enumerate(SPEND))
-"""The spend categories of the registry: measure, legend label and colour."""
+    for k, name in enumerate((*SPEND, *GENERAL_FUND_SPENDING)))
+"""The spend categories of the registry, high needs then the general fund's: measure,
+legend label and colour."""
 
 
 TITLE_CHARS = 40

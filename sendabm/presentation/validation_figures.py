@@ -48,7 +48,7 @@ def _period_date(target: T.Target, year: int) -> dt.date:
     """Where a period's value is drawn on a time axis: its middle (or January)."""
     if target.period == "january":
         return dt.date(year, 1, 1)
-    if target.period == "academic":
+    if target.period in ("academic", "march"):
         return dt.date(year + 1, 3, 1)
     return dt.date(year, 7, 1)
 
@@ -60,12 +60,16 @@ def _period_end_date(target: T.Target, year: int) -> dt.date:
         return dt.date(year, 1, 1)
     if target.period == "academic":
         return dt.date(year + 1, 8, 1)
+    if target.period == "march":
+        return dt.date(year + 1, 3, 1)
     return dt.date(year, 12, 1)
 
 
 def _formatter(target: T.Target) -> mticker.Formatter:
-    if target.denominator is not None:
+    if target.denominator is not None or target.unit.startswith("share"):
         return mticker.PercentFormatter(xmax=1.0, decimals=1)
+    if target.unit == "£":
+        return mticker.FuncFormatter(lambda x, _: f"£{x / 1e9:,.1f}bn")
     return ThousandsFormatter()
 
 
@@ -83,9 +87,14 @@ def _fit_panel(ax, target: T.Target, rows: Sequence[dict], mape: dict[str, float
     ax.set_title(f"{target.label}\nMAPE 2015-22: {mape['median']:.1f}%", fontsize=9)
     ax.set_ylabel(target.unit)
     ax.yaxis.set_major_formatter(_formatter(target))
-    if target.denominator is None or np.nanmin(med) > 0:
-        ax.set_ylim(bottom=0)
+    _floor_at_zero(ax)
     _time_axis(ax, dt.date(2014, 9, 1), dt.date(2025, 8, 31))
+
+
+def _floor_at_zero(ax) -> None:
+    """Start the value axis at zero, unless the values go below it (a deficit can be a
+    surplus): then the automatic lower limit stands."""
+    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
 
 
 def _time_axis(ax, first: dt.date, last: dt.date) -> None:
@@ -126,7 +135,8 @@ PROJECTION_PANELS = (
      ("placements_mainstream", "placements_special", "placements_independent"), None),
     ("High-needs spend and allocation", "£bn/year",
      ("high_needs_spend_gbp", "high_needs_allocation_gbp"), None),
-    ("Cumulative high-needs deficit", "£bn", ("cumulative_deficit_gbp",), None),
+    ("Cumulative high-needs deficit", "£bn", ("cumulative_deficit_gbp",),
+     "cumulative_deficit_gbp"),
     ("LAs with a deficit over their reserves", "LAs (of 152)", ("las_deficit_over_reserves",),
      None),
 )
@@ -159,7 +169,8 @@ def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[
         data = T.record()[record]
         # The model's flows are trailing 12-month sums dated by their last month, so an
         # academic year's record sits at its August, not at its middle.
-        ax.plot([_period_end_date(target, y) for y in data], list(data.values()),
+        ax.plot([_period_end_date(target, y) for y in data],
+                np.array(list(data.values())) / (1e9 if money else 1.0),
                 linestyle="none", marker="D", markersize=4, color=RECORD, label="record")
     if record == "ehc_plans":
         _published_projections(ax, v)
@@ -169,7 +180,7 @@ def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[
     ax.set_title(title, fontsize=9.5)
     ax.set_ylabel(unit)
     ax.yaxis.set_major_formatter(ThousandsFormatter())
-    ax.set_ylim(bottom=0)
+    _floor_at_zero(ax)
     _time_axis(ax, v.dates[0], v.dates[-1])
     ax.legend(loc="upper left", fontsize=7.5)
 

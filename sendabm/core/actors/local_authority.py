@@ -112,6 +112,28 @@ PARAMS: tuple[Param, ...] = (
     declare("statutory_override_end", "2028-03", "YYYY-MM", None, None, "money",
         "DfE: statutory override extended to March 2028",
         "Month after which deficits count against LA reserves."),
+    declare("schools_block_gbp_per_pupil", 5200.0, "GBP/year per pupil", 0.0, 20000.0,
+        "money", "DfE schools block 2015/16, ~£5,200 per pupil (as notional_sen_budget_per_pupil)",
+        "Schools-block funding of a mainstream pupil in 2014 prices; it moves with cost "
+        "inflation and school_funding_real_growth_per_year."),
+    declare("transfer_forum_cap_share", 0.005, "share of schools block", 0.0, 0.05, "money",
+        "DfE school funding regulations: up to 0.5% of the schools block with the schools "
+        "forum's agreement",
+        "Largest transfer to high needs a schools forum can agree in a year."),
+    declare("transfer_approval_cap_share", 0.015, "share of schools block", 0.0, 0.1, "money",
+        "assumption: disapplication requests to the Secretary of State were mostly for "
+        "0.5-2% of the schools block (DfE block movement decisions 2019-2023)",
+        "Largest transfer an LA past its reserves asks the Secretary of State to approve."),
+    declare("schools_forum_agreement", 0.6, "share", 0.0, 1.0, "money",
+        "assumption: schools forums agreed many but not all proposed transfers (DfE block "
+        "movement decisions 2019-2023)",
+        "Share of a proposed transfer a schools forum agrees when its schools can fund "
+        "their SEN support; scaled by their mean support ratio (schools short of money "
+        "agree less)."),
+    declare("transfer_approval_share", 0.5, "share", 0.0, 1.0, "money",
+        "assumption: about half the transfer requested above the forum's cap is approved",
+        "Share of the transfer above the forum's agreement that the Secretary of State "
+        "approves for an LA past its reserves."),
     # --- la ------------------------------------------------------------------------------
     declare("case_reading_weight", 0.5, "share", 0.0, 1.0, "la",
         "assumption: LAs' legal teams judge a case partly on its own papers and partly on "
@@ -287,6 +309,12 @@ class LocalAuthorities:
         self.cumulative_allocation_gbp = np.zeros(n)
         self.spend_fy_gbp = np.zeros(n)
         self.allocation_fy_gbp = np.zeros(n)
+        # Schools-block transfers: this financial year's, the total since 2014, and the
+        # last financial year's overspend (spend less allocation and transfer), which the
+        # next April's proposal covers.
+        self.transfer_year_gbp = np.zeros(n)
+        self.cumulative_transfer_gbp = np.zeros(n)
+        self.overspend_last_fy_gbp = np.zeros(n)
         self.expected_success = np.full(n, p.expected_success_initial)
         self.mean_trust = np.full(n, p.trust_initial)
         self.appeals_year = np.zeros(n)
@@ -365,8 +393,10 @@ class LocalAuthorities:
 
     @property
     def deficit_gbp(self) -> np.ndarray:
-        """Cumulative high-needs spend minus cumulative allocation, GBP."""
-        return self.cumulative_spend_gbp - self.cumulative_allocation_gbp
+        """Cumulative high-needs spend minus cumulative allocation and schools-block
+        transfers, GBP."""
+        return (self.cumulative_spend_gbp - self.cumulative_allocation_gbp
+                - self.cumulative_transfer_gbp)
 
     def at_bar_bound(self) -> np.ndarray:
         """Whether each LA has any of its three bars at a bound of :data:`THRESHOLD_RANGE`."""
@@ -410,13 +440,48 @@ class LocalAuthorities:
             national *= (1.0 + growth) ** max(0.0, years)
         self.allocation_year_gbp = national * scale * share
 
+    def propose_transfers(self, p, schools_block_gbp: np.ndarray, forum_agreement: np.ndarray
+                          ) -> np.ndarray:
+        """April: each LA that overspent its high-needs budget last financial year asks to
+        move money from its schools block to cover it; this year's transfer, GBP.
+
+        The LA asks its schools forum for last year's overspend, up to
+        ``transfer_forum_cap_share`` of its schools block, and the forum agrees the share
+        ``forum_agreement`` of it. An LA whose deficit is past its reserves also asks the
+        Secretary of State for the rest of its overspend, up to
+        ``transfer_approval_cap_share`` of the block, who approves
+        ``transfer_approval_share`` of it. The LA knows its own accounts and its schools'
+        answer; it does not foresee next year's spend.
+
+        Args:
+            p: Parameter vector.
+            schools_block_gbp: Each LA's schools block this year, GBP (sample scale).
+            forum_agreement: Share of a proposal each LA's schools forum agrees, in [0, 1].
+        """
+        gap = np.maximum(0.0, self.overspend_last_fy_gbp)
+        forum = forum_agreement * np.minimum(gap, p.transfer_forum_cap_share * schools_block_gbp)
+        beyond = np.minimum(gap, p.transfer_approval_cap_share * schools_block_gbp) - forum
+        past_reserves = self.deficit_gbp > self.reserves_gbp
+        approved = np.where(past_reserves, p.transfer_approval_share * np.maximum(0.0, beyond),
+                            0.0)
+        self.transfer_year_gbp = forum + approved
+        return self.transfer_year_gbp
+
     def account_month(self, spend_gbp: np.ndarray) -> None:
-        """Add this month's spend and 1/12 of the year's allocation to the accounts."""
+        """Add this month's high-needs spend, and 1/12 of the year's allocation and of its
+        schools-block transfer, to the accounts."""
         allocation = self.allocation_year_gbp / 12.0
+        transfer = self.transfer_year_gbp / 12.0
         self.cumulative_spend_gbp += spend_gbp
         self.cumulative_allocation_gbp += allocation
+        self.cumulative_transfer_gbp += transfer
         self.spend_fy_gbp += spend_gbp
-        self.allocation_fy_gbp += allocation
+        self.allocation_fy_gbp += allocation + transfer
+
+    def overspending(self) -> np.ndarray:
+        """Whether each LA's high-needs spend so far this financial year exceeds its
+        allocation and transfers so far."""
+        return self.spend_fy_gbp > self.allocation_fy_gbp
 
     def record_disputes(self, appeals, wins, hearings, lost_by_la, conceded, refusals,
                         appeals_by_kind, reversals) -> None:
@@ -505,6 +570,7 @@ class LocalAuthorities:
             overspend = np.where(self.allocation_fy_gbp > 0,
                                  self.spend_fy_gbp / self.allocation_fy_gbp - 1.0, 0.0)
         pressure = np.maximum(0.0, overspend)
+        self.overspend_last_fy_gbp = self.spend_fy_gbp - self.allocation_fy_gbp
         if override_ended:
             pressure = pressure * np.where(self.deficit_gbp > self.reserves_gbp, 2.0, 1.0)
         self.learn_challenges()

@@ -62,6 +62,11 @@ PARAMS: tuple[Param, ...] = (
         "assumption: Progress 8 and league tables reward less inclusive schools "
         "(Isos 2024, Solihull PCV)",
         "Yearly push away from inclusion per unit of SEN share above the LA mean."),
+    declare("transfer_sen_incidence", 0.5, "share", 0.0, 1.0, "school",
+        "assumption: schools protect teaching posts, so a cut in their budget falls mostly "
+        "on discretionary support such as teaching assistants (pro rata would be ~0.1, the "
+        "notional SEN budget's share of the schools block)",
+        "Share of a schools-block transfer that comes out of schools' notional SEN budgets."),
     declare("budget_stress_response", 0.06, "1/year", 0.0, 1.0, "school",
         "assumption", "Yearly fall of inclusiveness per unit of SEN budget shortfall."),
     declare("school_request_per_month", 0.01, "1/month", 0.0, 1.0, "school",
@@ -91,6 +96,9 @@ class MainstreamSchools:
         self.sen = np.zeros(n)
         self.sen_demand = np.zeros(n)
         self.funding_factor = 1.0
+        # Share of each school's notional SEN budget taken this financial year by its LA's
+        # transfer from the schools block to high needs.
+        self.transfer_cut = np.zeros(n)
         self.first = {}
         self.count = {}
         n_la = int(self.la.max()) + 1 if n else 0
@@ -163,7 +171,7 @@ class MainstreamSchools:
             trust_default: Trust assumed where a school has no families with needs.
         """
         self.roll, self.sen, self.sen_demand = totals[0], totals[1], totals[2]
-        budget = self.roll * p.notional_sen_budget_per_pupil * self.funding_factor
+        budget = self.notional_budgets(p)
         spent_on_sen = budget * (0.5 + 0.5 * self.inclusiveness)
         demand_gbp = self.sen_demand * NEED_UNIT_GBP
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -171,6 +179,40 @@ class MainstreamSchools:
             trust = np.where(totals[4] > 0, totals[3] / totals[4], trust_default)
         self.support_ratio = np.minimum(1.0, ratio)
         self.mean_trust = trust
+
+    def notional_budgets(self, p) -> np.ndarray:
+        """Each school's notional SEN budget this year, GBP a year in 2014 terms (sample
+        scale): its roll times the notional budget per pupil, moved by real funding growth
+        and cut by its LA's transfer to high needs."""
+        return (self.roll * p.notional_sen_budget_per_pupil * self.funding_factor
+                * (1.0 - self.transfer_cut))
+
+    def rolls_by_la(self, n_la: int) -> np.ndarray:
+        """Mainstream pupils on roll in each LA (sample scale)."""
+        return np.bincount(self.la, weights=self.roll, minlength=n_la)
+
+    def forum_agreement(self, p, n_la: int) -> np.ndarray:
+        """The share of a proposed transfer to high needs each LA's schools forum agrees:
+        ``schools_forum_agreement`` times its schools' mean support ratio, weighted by
+        roll (schools that cannot fund the SEN support they have give less away)."""
+        roll = self.rolls_by_la(n_la)
+        funded = np.bincount(self.la, weights=self.roll * self.support_ratio, minlength=n_la)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(roll > 0, funded / roll, 1.0)
+        return p.schools_forum_agreement * ratio
+
+    def take_transfers(self, p, transfer_share: np.ndarray) -> None:
+        """April: each school's notional SEN budget loses ``transfer_sen_incidence`` of its
+        LA's transfer for the financial year.
+
+        Args:
+            p: Parameter vector.
+            transfer_share: Each LA's transfer as a share of its schools block.
+        """
+        per_sen_pound = p.schools_block_gbp_per_pupil / max(p.notional_sen_budget_per_pupil,
+                                                            1e-9)
+        cut = p.transfer_sen_incidence * transfer_share * per_sen_pound
+        self.transfer_cut = np.clip(cut, 0.0, 1.0)[self.la]
 
     def adapt_year(self, p, incentive: float) -> None:
         """Schools move towards or away from inclusion (ODD §3 step 10).
@@ -211,9 +253,8 @@ class MainstreamSchool(mesa.Agent):
 
     @property
     def notional_sen_budget_gbp(self) -> float:
-        """Notional SEN budget, GBP/year."""
-        p = self.model.p
-        return self.roll * p.notional_sen_budget_per_pupil * self.state.funding_factor
+        """Notional SEN budget, GBP/year (after its LA's transfer to high needs)."""
+        return float(self.state.notional_budgets(self.model.p)[self.index])
 
 
 # ---- What families' counting gives each school (its one home) ---------------------
