@@ -57,6 +57,17 @@ def test_financial_year_stocks_are_read_in_march():
     assert np.isnan(T.model_value(T.BY_NAME["cumulative_deficit_gbp"], dates, national, 2017))
 
 
+def test_a_spec_without_weights_fits_only_the_fitted_targets(tmp_path):
+    from sendabm.experiments import calibrate
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[calibration]\ntrials = 2\n\n[[parameters]]\n'
+                    'name = "need_onset_per_year"\nlow = 0.01\nhigh = 0.03\n')
+    weights = calibrate.load_spec(spec).weights
+    assert "ehc_plans" in weights
+    assert "cumulative_deficit_gbp" not in weights
+    assert "share_las_overspending" not in weights
+
+
 def test_mape_is_a_percentage():
     assert T.mape(np.array([110.0, 90.0]), np.array([100.0, 100.0])) == pytest.approx(10.0)
     assert T.mape(np.array([1.0]), np.array([1.0])) == 0.0

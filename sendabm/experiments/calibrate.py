@@ -190,7 +190,7 @@ def load_spec(path: str | os.PathLike | None = None) -> Spec:
         end=str(head.get("end", "2022-12")),
         sampler_seed=int(_number(head.get("sampler_seed", 1), "sampler_seed", file, low=0,
                                  high=2**32 - 1, whole=True)),
-        weights=weights or {t.name: 1.0 for t in T.TARGETS},
+        weights=weights or {t.name: 1.0 for t in T.TARGETS if t.fitted},
         parameters=fitted,
         bounds=bounds,
         las=las,
