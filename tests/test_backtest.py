@@ -38,6 +38,17 @@ def test_errors_compare_model_and_trend_per_la():
     assert not math.isnan(plans["persistence"])
 
 
+def test_a_zero_record_leaves_relative_measures_but_counts_in_absolute_ones():
+    rows = (("A", "requests_per_pupil", 0.0, 0.01, 0.01, 0.01),
+            ("B", "requests_per_pupil", 0.01, 0.011, 0.012, 0.01),
+            ("A", "refusal_share", 0.0, 0.05, 0.02, 0.0),
+            ("B", "refusal_share", 0.2, 0.21, 0.25, 0.2))
+    result = B.Backtest(rows, (1,), 0.1, 1)
+    requests = result.errors("requests_per_pupil")
+    assert requests["las"] == 1 and requests["model"] == pytest.approx(0.1)
+    assert result.errors("refusal_share")["las"] == 2
+
+
 @pytest.mark.parametrize("args, words", [
     (["--seeds", "0"], "--seeds must be at least 1"),
     (["--scale", "2"], "--scale must be in"),

@@ -75,8 +75,12 @@ class Backtest:
 
     def errors(self, measure: str) -> dict[str, float]:
         """Median absolute error of model, trend and persistence (relative for plans),
-        the share of LAs the model projects closer than the trend, and the LA count."""
-        got = [r for r in self.rows if r[1] == measure]
+        the share of LAs the model projects closer than the trend, and the LA count.
+
+        A relative error is undefined where the LA's 2022 record is 0 (one LA reports no
+        requests in 2022), so those LAs are left out of relative measures."""
+        got = [r for r in self.rows if r[1] == measure
+               and not (measure in RELATIVE and r[2] == 0)]
         if not got:
             return {}
         rec, model, trend, last = (np.array([r[k] for r in got]) for k in (2, 3, 4, 5))
