@@ -95,8 +95,9 @@ def record() -> dict[str, dict[int, float]]:
     return {t.name: exogenous.series(t.name) for t in TARGETS}
 
 
-def _window(period: str, year: int) -> tuple[dt.date, dt.date]:
-    """First and last month (inclusive) a period year covers."""
+def window(period: str, year: int) -> tuple[dt.date, dt.date]:
+    """First and last month (inclusive) a period year covers: a flow's total is the
+    trailing 12-month sum at the last, a stock is read there."""
     if period == "january":
         return dt.date(year, 1, 1), dt.date(year, 1, 1)
     if period == "academic":
@@ -116,7 +117,7 @@ def model_value(target: Target, dates: Sequence[dt.date],
         national: National measures (England scale), one value per month.
         year: Period year as in the data file.
     """
-    first, last = _window(target.period, year)
+    first, last = window(target.period, year)
     months = np.array([first <= d <= last for d in dates])
     expected = 1 if target.period in SINGLE_MONTH else 12
     if months.sum() < expected:

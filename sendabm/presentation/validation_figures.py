@@ -53,18 +53,6 @@ def _period_date(target: T.Target, year: int) -> dt.date:
     return dt.date(year, 7, 1)
 
 
-def _period_end_date(target: T.Target, year: int) -> dt.date:
-    """The month whose trailing 12-month sum is the period's total (flows), or the
-    January of a stock: where a record point belongs beside a trailing-sum line."""
-    if target.period == "january":
-        return dt.date(year, 1, 1)
-    if target.period == "academic":
-        return dt.date(year + 1, 8, 1)
-    if target.period == "march":
-        return dt.date(year + 1, 3, 1)
-    return dt.date(year, 12, 1)
-
-
 def _formatter(target: T.Target) -> mticker.Formatter:
     if target.denominator is not None or target.unit.startswith("share"):
         return mticker.PercentFormatter(xmax=1.0, decimals=1)
@@ -169,7 +157,7 @@ def _projection_panel(ax, v: Validation, title: str, unit: str, names: Sequence[
         data = T.record()[record]
         # The model's flows are trailing 12-month sums dated by their last month, so an
         # academic year's record sits at its August, not at its middle.
-        ax.plot([_period_end_date(target, y) for y in data],
+        ax.plot([T.window(target.period, y)[1] for y in data],
                 np.array(list(data.values())) / (1e9 if money else 1.0),
                 linestyle="none", marker="D", markersize=4, color=RECORD, label="record")
     if record == "ehc_plans":
