@@ -247,3 +247,24 @@ def test_without_yearly_deviations_a_january_changes_nothing():
     las.enter_month(9, 2019)
     assert all(np.array_equal(a, b) for a, b in
                zip(before, (las.assess_threshold, las.ep_fte, las.criteria), strict=True))
+
+
+def test_places_commissioned_in_a_year_are_limited_by_what_can_be_built():
+    # Both LAs have 100 children waiting; the first has 1,000 places, the second 50.
+    las, p = make_las(commissioning_share=0.6, special_build_share_per_year=0.1,
+                      commissioning_lag_years=2)
+    waiting, placed_independent = np.array([100, 100]), np.array([0, 0])
+    las.commission_places(p, waiting, placed_independent, np.array([1000, 50]), tick=11,
+                          lag_cut=0)
+    opens, places = las.pipeline[-1]
+    # 60 wanted each: the first can build 100 a year, the second 5.
+    assert list(places) == [60, 5]
+    assert opens == 11 + 1 + 2 * 12
+
+
+def test_without_a_building_limit_places_follow_the_queue():
+    las, p = make_las(commissioning_share=0.6, special_build_share_per_year=1.0)
+    las.commission_places(p, np.array([100, 7]), np.array([10, 0]), np.array([1000, 50]),
+                          tick=11, lag_cut=0)
+    # 0.6 of the waiting and last year's independent placements, rounded down.
+    assert list(las.pipeline[-1][1]) == [66, 4]

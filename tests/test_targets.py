@@ -24,10 +24,28 @@ def test_every_target_has_record_with_sources():
     with resources.files("sendabm.data").joinpath("national_series.csv").open() as handle:
         rows = [r for r in csv.DictReader(handle) if r["kind"] == "target"]
     names = {r["series"] for r in rows}
-    assert names == {t.name for t in T.TARGETS}
+    assert names == {t.name for t in T.TARGETS if t.from_la_record is None}
     assert all(len(r["source"]) > 10 for r in rows)
     assert T.record()["ehc_plans"][2015] == 240185
     assert T.record()["appeals_registered"][2021] == 11052
+
+
+def test_the_setting_mix_is_read_from_the_la_records_england_rows():
+    record = T.record()
+    for name in ("share_mainstream", "share_special", "share_independent"):
+        assert sorted(record[name]) == [2019, 2020, 2021, 2022]
+    # SEN2 January 2022: 40.5% of plans in mainstream, 34.8% in special schools of all
+    # types, 20,324 of 473,255 in independent special schools.
+    assert record["share_mainstream"][2022] == pytest.approx(0.405)
+    assert record["share_special"][2022] == pytest.approx(0.348)
+    assert record["share_independent"][2022] == pytest.approx(20_324 / 473_255)
+
+
+def test_a_target_sums_its_measures():
+    dates = _months(dt.date(2018, 9, 1), 6)
+    national = {"placements_special": np.full(6, 30.0), "placements_independent": np.full(6, 5.0),
+                "ehc_plans": np.full(6, 100.0)}
+    assert T.model_value(T.BY_NAME["share_special"], dates, national, 2019) == pytest.approx(0.35)
 
 
 def test_periods_sum_the_right_months():

@@ -612,7 +612,8 @@ class SendModel(mesa.Model):
         self.tribunal.adapt_year(p, effects.hearing_capacity_factor)
         placed_independent = np.sum(np.stack(self._year_totals), axis=0)[
             M["placed_independent"], :, 0]
-        self.las.adapt_school_year(p, self.families, placed_independent, self.tick,
+        self.las.adapt_school_year(p, self.families, placed_independent,
+                                   self.special.places_by_la(self.las.n), self.tick,
                                    effects.commissioning_lag_cut)
 
 

@@ -1,12 +1,14 @@
 """Calibration targets: the national record and the model's matching values.
 
 The record lives in ``sendabm/data/national_series.csv`` (rows of kind ``target``, each
-with its source). Publications count things on different calendars, so each target
-series says how the model's monthly national series is reduced to one value per
-period: a January stock (SEN2 and the school census), a sum over an academic year
-(tribunal statistics, September to August) or over a calendar year (SEN2 flows), a
-ratio of two such sums, or a stock at the end of a financial year (March: LAs' high-needs
-accounts).
+with its source), except the setting mix of plans, which is read from the England rows
+of the LA record (:mod:`sendabm.core.la_record`, SEN2 January 2019-2022), so nobody
+types or rounds it (:attr:`Target.from_la_record`). Publications count things on
+different calendars, so each target series says how the model's monthly national series
+is reduced to one value per period: a January stock (SEN2 and the school census), a sum
+over an academic year (tribunal statistics, September to August) or over a calendar year
+(SEN2 flows), a ratio of two such sums, or a stock at the end of a financial year
+(March: LAs' high-needs accounts).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class Target:
     Attributes:
         name: Series name in the data file.
         label: Title for figures and reports.
-        measure: National measure (numerator for ratios).
+        measure: National measure (numerator for ratios), or several summed.
         period: ``january`` (stock in January of the year), ``academic`` (sum over
             September of the year to August of the next), ``calendar`` (sum over
             January to December of the year) or ``march`` (stock at the end of the
@@ -38,15 +40,24 @@ class Target:
         fitted: Whether a calibration spec without weights fits it (weight 1); the
             money targets are only reported, because the model's deficit is high needs
             alone from September 2014 while the record's is the whole grant.
+        from_la_record: Where the record is the England rows of the LA record instead of
+            the national data file: (count, denominator) for a ratio of two counts, or
+            (percentage, None) for a published percentage; None for the data file.
     """
 
     name: str
     label: str
-    measure: str
+    measure: str | tuple[str, ...]
     period: str
     denominator: str | None = None
     unit: str = ""
     fitted: bool = True
+    from_la_record: tuple[str, str | None] | None = None
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        """The national measures summed as the numerator."""
+        return (self.measure,) if isinstance(self.measure, str) else tuple(self.measure)
 
 
 TARGETS: tuple[Target, ...] = (
@@ -69,8 +80,18 @@ TARGETS: tuple[Target, ...] = (
     Target("share_within_20_weeks", "New plans within 20 weeks",
            "plans_issued_within_20_weeks", "calendar", "plans_issued",
            unit="share of new plans"),
+    # The setting mix (SEN2's "placed in" columns, England rows of the LA record): the
+    # model's mainstream is mainstream schools; its special schools, state and
+    # independent, are the record's special schools of all types.
+    Target("share_mainstream", "EHC plans in mainstream schools (January)",
+           "placements_mainstream", "january", "ehc_plans", unit="share of plans",
+           from_la_record=("ehc_mainstream_pct", None)),
+    Target("share_special", "EHC plans in special schools, all types (January)",
+           ("placements_special", "placements_independent"), "january", "ehc_plans",
+           unit="share of plans", from_la_record=("ehc_special_pct", None)),
     Target("share_independent", "EHC plans in independent special schools (January)",
-           "placements_independent", "january", "ehc_plans", unit="share of plans"),
+           "placements_independent", "january", "ehc_plans", unit="share of plans",
+           from_la_record=("ehc_special_independent", "ehc_plans")),
     Target("share_appeals_assess", "Appeals against a refusal to assess", "appeals_assess",
            "academic", "appeals_registered", unit="share of appeals"),
     Target("share_appeals_placement", "Appeals against a plan's contents (incl. placement)",
@@ -92,7 +113,24 @@ FIT_YEARS = (2014, 2022)
 @functools.cache
 def record() -> dict[str, dict[int, float]]:
     """The published values: {series: {period year: value}} for every target."""
-    return {t.name: exogenous.series(t.name) for t in TARGETS}
+    return {t.name: (_la_record_series(t) if t.from_la_record else exogenous.series(t.name))
+            for t in TARGETS}
+
+
+def _la_record_series(target: Target) -> dict[int, float]:
+    """A January target's values from the LA record's England rows, as a share."""
+    from sendabm.core import la_record
+
+    top, bottom = target.from_la_record
+    out: dict[int, float] = {}
+    for period in la_record.PROMISED[top]:
+        value = la_record.value(la_record.ENGLAND, top, period)
+        below = 100.0 if bottom is None else la_record.value(la_record.ENGLAND, bottom, period)
+        if value is not None and below:
+            out[int(period[:4])] = value / below
+    if not out:
+        raise KeyError(f"no England rows of '{top}' in the LA record")
+    return out
 
 
 def window(period: str, year: int) -> tuple[dt.date, dt.date]:
@@ -122,7 +160,7 @@ def model_value(target: Target, dates: Sequence[dt.date],
     expected = 1 if target.period in SINGLE_MONTH else 12
     if months.sum() < expected:
         return float("nan")
-    top = float(np.sum(np.asarray(national[target.measure])[months]))
+    top = float(sum(np.sum(np.asarray(national[m])[months]) for m in target.measures))
     if target.denominator is None:
         return top
     bottom = float(np.sum(np.asarray(national[target.denominator])[months]))

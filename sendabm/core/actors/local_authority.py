@@ -597,7 +597,7 @@ class LocalAuthorities:
             totals[...] = 0.0
 
     def adapt_school_year(self, p, fam: Families, placed_independent_year: np.ndarray,
-                          tick: int, lag_cut: int) -> None:
+                          places: np.ndarray, tick: int, lag_cut: int) -> None:
         """August: adapt assessment capacity to the queue, then commission special places.
 
         Args:
@@ -606,12 +606,13 @@ class LocalAuthorities:
                 place are read from them).
             placed_independent_year: Children each LA placed with independent providers
                 over the last 12 months.
+            places: State special places each LA has now.
             tick: The month (an August).
             lag_cut: Years a policy takes off ``commissioning_lag_years``.
         """
         self.adapt_capacity(p, self.children_at_stage(fam, S.ASSESSING), tick)
         self.commission_places(p, self.children_at_stage(fam, S.AWAITING_PLACE),
-                               placed_independent_year, tick, lag_cut)
+                               placed_independent_year, places, tick, lag_cut)
 
     def children_at_stage(self, fam: Families, stage: int) -> np.ndarray:
         """Children of each LA whose case is at ``stage``."""
@@ -622,13 +623,18 @@ class LocalAuthorities:
         return np.bincount(fam.la[(fam.active == 1) & which], minlength=self.n)
 
     def commission_places(self, p, waiting: np.ndarray, placed_independent_year: np.ndarray,
-                          tick: int, lag_cut: int) -> None:
+                          places_now: np.ndarray, tick: int, lag_cut: int) -> None:
         """Commission state special places for the children waiting and those placed
-        independently in the last year; they open ``commissioning_lag_years`` (less
-        ``lag_cut``) after the next month, in the pipeline until then."""
+        independently in the last year, no more than its building programme can deliver
+        (``special_build_share_per_year`` of the places it has); they open
+        ``commissioning_lag_years`` (less ``lag_cut``) after the next month, in the
+        pipeline until then."""
         demand = waiting + placed_independent_year
-        places = np.floor(p.commissioning_share * self.commissioning_factor * demand
-                          ).astype(np.int64)
+        wanted = np.floor(p.commissioning_share * self.commissioning_factor * demand)
+        # Places need capital and a building: an LA cannot open a new school's worth of
+        # places every year for every queue, whatever its waiting list.
+        buildable = np.floor(p.special_build_share_per_year * places_now)
+        places = np.minimum(wanted, buildable).astype(np.int64)
         lag = max(0, int(p.commissioning_lag_years) - lag_cut)
         opens = tick + 1 + lag * 12
         self.pipeline.append((opens, places))

@@ -41,6 +41,13 @@ PARAMS: tuple[Param, ...] = (
         "Delay between an LA commissioning special places and their opening."),
     declare("commissioning_share", 0.6, "share of waiting list", 0.0, 5.0, "market",
         "assumption", "State places an LA commissions yearly per child waiting."),
+    declare("special_build_share_per_year", 1.0, "share of places", 0.0, 1.0, "market",
+        "assumption: new special places need capital and a building (DfE special free "
+        "schools, High Needs Provision Capital Allocations; SCAP May 2023: ~148,000 "
+        "places, about two thirds of schools at or over capacity); fitted to the setting "
+        "mix of plans",
+        "Most new state special places an LA can commission in one year, as a share of "
+        "the places it has: what its capital and building programme can deliver."),
 )
 """Parameters of state special places: spare places in 2014 and the commissioning of new
 ones (group ``market``)."""
@@ -95,6 +102,10 @@ class SpecialSchools:
     def n(self) -> int:
         """Number of special schools."""
         return self.la.size
+
+    def places_by_la(self, n_la: int) -> np.ndarray:
+        """Commissioned places in each LA's special schools (int64, length ``n_la``)."""
+        return np.bincount(self.la, weights=self.places, minlength=n_la).astype(np.int64)
 
     def quality(self) -> np.ndarray:
         """Share of need each school meets.

@@ -60,6 +60,8 @@ DESTINATIONS_SERVICE = Lever(
 
 def _lip(out, o, s, start):
     out.scale("commissioning_share", 1.0 + o["commissioning_rise"] * s)
+    # Joint funding brings the capital to build what is commissioned.
+    out.scale("special_build_share_per_year", 1.0 + o["commissioning_rise"] * s)
     out.commissioning_lag_cut = max(out.commissioning_lag_cut,
                                     o["lag_cut_years"] if s > 0 else 0)
 
@@ -98,6 +100,10 @@ LOCAL_INCLUSION_PARTNERSHIPS = Lever(
         - **More places:** `commissioning_share ×= (1 + commissioning_rise × s)`, from
           {p.commissioning_share} to {p.commissioning_share * (1 + commissioning_rise)}
           places per child waiting or placed independently in the last year at s = 1.
+        - **More building:** what an LA can build in a year rises in proportion,
+          `special_build_share_per_year ×= (1 + commissioning_rise × s)`, from
+          {p.special_build_share_per_year} to
+          {p.special_build_share_per_year * (1 + commissioning_rise)} of its places.
         - **Faster openings:** `commissioning_lag_cut = lag_cut_years` for any s > 0, so
           places open after {p.commissioning_lag_years - lag_cut_years} years instead of
           {p.commissioning_lag_years}. Places already in the pipeline keep their date.""",
@@ -106,7 +112,7 @@ LOCAL_INCLUSION_PARTNERSHIPS = Lever(
         independent placements with state places, faster than now.""",
     not_modelled="""
         - **Places are free until filled:** places cost nothing until a child fills them;
-          capital costs are not modelled.
+          the capital that raises what LAs can build is not charged to any payer.
         - **No joint funding:** health services bring no money.
         - **Governance and co-production** are not represented.
         - **The lag cut is all or nothing:** it does not scale with strength.""",
