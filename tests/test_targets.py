@@ -95,3 +95,17 @@ def test_fit_years_stay_inside_2015_to_2022():
     for target in T.TARGETS:
         years = T.fit_years(target.name)
         assert years and min(years) >= 2014 and max(years) <= 2022
+
+
+def test_a_period_is_drawn_at_its_middle_and_counted_where_it_fits_whole():
+    # An academic year's middle is the March after its September; a calendar year's July.
+    assert T.middle("academic", 2019) == dt.date(2020, 3, 1)
+    assert T.middle("calendar", 2019) == dt.date(2019, 7, 1)
+    assert T.middle("january", 2019) == dt.date(2019, 1, 1)
+    assert T.middle("march", 2019) == dt.date(2020, 3, 1)
+    start, end = dt.date(2014, 9, 1), dt.date(2025, 8, 1)
+    assert T.years_within("academic", start, end) == list(range(2014, 2025))
+    assert T.years_within("calendar", start, end) == list(range(2015, 2025))
+    assert T.years_within("january", start, end) == list(range(2015, 2026))
+    # The financial year 2024/25 ends in March 2025, inside; 2025/26 ends after.
+    assert T.years_within("march", start, end) == list(range(2014, 2025))

@@ -145,6 +145,22 @@ def window(period: str, year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 1, 1), dt.date(year, 12, 1)
 
 
+def middle(period: str, year: int) -> dt.date:
+    """The month at the middle of a period year (:func:`window`; the later of two middle
+    months): where a figure draws the period's value on a time axis."""
+    first, last = window(period, year)
+    months = (last.year - first.year) * 12 + last.month - first.month
+    index = first.month - 1 + (months + 1) // 2
+    return dt.date(first.year + index // 12, index % 12 + 1, 1)
+
+
+def years_within(period: str, start: dt.date, end: dt.date) -> list[int]:
+    """The period years whose whole window (:func:`window`) lies from ``start`` to
+    ``end`` (first days of months, inclusive)."""
+    return [y for y in range(start.year - 1, end.year + 1)
+            if window(period, y)[0] >= start and window(period, y)[1] <= end]
+
+
 def model_value(target: Target, dates: Sequence[dt.date],
                 national: Mapping[str, np.ndarray], year: int) -> float:
     """The model's value of ``target`` for period ``year``, or NaN if not simulated.

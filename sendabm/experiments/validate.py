@@ -138,11 +138,7 @@ def fit_table(v: Validation) -> list[dict]:
 
 def _window_years(target: T.Target) -> list[int]:
     """Period years that fall wholly inside September 2014 to August 2025."""
-    if target.period == "january":
-        return list(range(2015, 2026))
-    if target.period in ("academic", "march"):
-        return list(range(2014, 2025))
-    return list(range(2015, 2025))
+    return T.years_within(target.period, dt.date(2014, 9, 1), dt.date(2025, 8, 1))
 
 
 def mape_table(v: Validation) -> dict[str, dict[str, float]]:

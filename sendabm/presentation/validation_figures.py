@@ -45,12 +45,9 @@ PROJECTION_START = dt.date(2025, 9, 1)
 
 
 def _period_date(target: T.Target, year: int) -> dt.date:
-    """Where a period's value is drawn on a time axis: its middle (or January)."""
-    if target.period == "january":
-        return dt.date(year, 1, 1)
-    if target.period in ("academic", "march"):
-        return dt.date(year + 1, 3, 1)
-    return dt.date(year, 7, 1)
+    """Where a period's value is drawn on a time axis: its middle month
+    (:func:`sendabm.experiments.targets.middle`)."""
+    return T.middle(target.period, year)
 
 
 def _formatter(target: T.Target) -> mticker.Formatter:
