@@ -21,6 +21,7 @@ import datetime as dt
 import math
 import os
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -287,7 +288,11 @@ def score(outputs: Sequence[tuple[Sequence[dt.date], Mapping[str, np.ndarray]]],
     for name in weights:
         years = T.fit_years(name)
         runs = [T.model_series(T.BY_NAME[name], d, n, years) for d, n in outputs]
-        model = np.nanmean(np.stack(runs), axis=0)
+        with warnings.catch_warnings():
+            # A period no run simulated whole (a run ending inside the fitting window) is
+            # NaN in every run: its mean stays NaN, and the score is the sentinel below.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            model = np.nanmean(np.stack(runs), axis=0)
         data = np.array([T.record()[name][y] for y in years])
         per_series[name] = T.mape(model, data)
     total = sum(weights.values())
