@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sendabm.core import exogenous
+from sendabm.core import exogenous, la_record
 
 
 @dataclass(frozen=True)
@@ -119,13 +119,14 @@ def record() -> dict[str, dict[int, float]]:
 
 def _la_record_series(target: Target) -> dict[int, float]:
     """A January target's values from the LA record's England rows, as a share."""
-    from sendabm.core import la_record
-
     top, bottom = target.from_la_record
     out: dict[int, float] = {}
     for period in la_record.PROMISED[top]:
-        value = la_record.value(la_record.ENGLAND, top, period)
-        below = 100.0 if bottom is None else la_record.value(la_record.ENGLAND, bottom, period)
+        if bottom is None:  # a published percentage
+            value, below = la_record.value(la_record.ENGLAND, top, period), 100.0
+        else:
+            value = la_record.england_total(top, period)
+            below = la_record.england_total(bottom, period)
         if value is not None and below:
             out[int(period[:4])] = value / below
     if not out:

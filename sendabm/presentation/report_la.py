@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from sendabm.core import dispositions as D
 from sendabm.core import la_record
 from sendabm.experiments import la_fit as F
+from sendabm.experiments import targets as T
 from sendabm.experiments.results import ResultsError, RunOutput, read_run
 from sendabm.presentation import areamap
 from sendabm.presentation.report_base import Report, Section, number
@@ -113,9 +114,9 @@ class LAView:
 
 
 def _x(measure: F.FitMeasure, years: list[int]) -> np.ndarray:
-    """Where a year's value is drawn: its January (stocks) or its middle (flows)."""
-    month = 1 if measure.period == "january" else 7
-    return np.array([dt.date(y, month, 1) for y in years], dtype="datetime64[D]")
+    """Where a year's value is drawn: its January (stocks) or its middle (flows),
+    :func:`sendabm.experiments.targets.middle`."""
+    return np.array([T.middle(measure.period, y) for y in years], dtype="datetime64[D]")
 
 
 def _measure_panel(ax, view: LAView, measure: F.FitMeasure) -> None:
