@@ -8,6 +8,7 @@ the fit LA by LA.
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,7 +70,9 @@ def _fit_panel(ax, target: T.Target, rows: Sequence[dict], mape: dict[str, float
     if rec:
         ax.plot(*zip(*rec, strict=True), linestyle="none", marker="D", markersize=4.5, color=RECORD,
                 label="record")
-    ax.set_title(f"{target.label}\nMAPE 2015-22: {mape['median']:.1f}%", fontsize=9)
+    # Wrapped to the panel's width: a long label otherwise runs into the next panel's.
+    title = textwrap.fill(target.label, TITLE_CHARS)
+    ax.set_title(f"{title}\nMAPE 2015-22: {mape['median']:.1f}%", fontsize=9)
     ax.set_ylabel(target.unit)
     ax.yaxis.set_major_formatter(_formatter(target))
     _floor_at_zero(ax)
@@ -91,6 +94,8 @@ def _time_axis(ax, first: dt.date, last: dt.date) -> None:
 
 FIT_COLUMNS = 5
 """Panels per row of the validation figure (one panel per target)."""
+TITLE_CHARS = 38
+"""Characters of a panel's title per line in that figure, at its 9-point titles."""
 
 
 def validation_figure(v: Validation, path: Path) -> Path:
