@@ -9,6 +9,9 @@
 - ``sendabm sensitivity STORE [--method sobol|morris|src] [--out DIR]
   [--allow-incomplete]``: sensitivity
   indices of a sweep's outcomes (:mod:`sendabm.experiments.sensitivity`).
+- ``sendabm appraise SPEC.toml [--out DIR] [--workers N]``: policies appraised over a
+  hypercube of their options and the uncertain parameters, with the assumptions that
+  decide each effect (:mod:`sendabm.experiments.appraise`).
 - ``sendabm calibrate [--spec FILE] [--study DIR] [--trials N] [--out FILE]``: fit
   behavioural parameters to the national record (:mod:`sendabm.experiments.calibrate`).
 - ``sendabm validate [--seeds N] [--scale X] [--out DIR]``: the calibrated baseline
@@ -37,6 +40,7 @@ from pathlib import Path
 
 from sendabm.core.areas import AreasError, load_areas
 from sendabm.core.scenario import ScenarioError, load_scenario
+from sendabm.experiments.appraise import AppraisalError
 from sendabm.experiments.calibrate import CalibrationError
 from sendabm.experiments.extras import MissingExtra, require
 from sendabm.experiments.results import ResultsError, check_out_dir, safe_name
@@ -201,6 +205,27 @@ def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
     sens.add_argument("--allow-incomplete", action="store_true",
                       help="analyse the finished runs of a sweep with runs missing or failed "
                            "(refused otherwise; the report says so)")
+    appraise = sub.add_parser(
+        "appraise", help="appraise policies under uncertainty: paired runs over a hypercube",
+        description="Run the base and every policy of an appraisal specification (TOML: "
+                    "[appraisal], [[policies]], [[options]], [[uncertainties]], [outcomes]) "
+                    "at each point of a Latin hypercube over the policies' options and the "
+                    "uncertain parameters, with one seed per point shared by every arm, and "
+                    "write a folder: effects.csv (each policy's change, the probability it "
+                    "improves each outcome and the assumptions that decide it), cost.csv "
+                    "(cost per child helped), runs.csv, appraisal.md, appraisal.png and "
+                    "appraisal.json.")
+    appraise.add_argument("spec", type=Path, metavar="SPEC",
+                          help="appraisal specification, e.g. "
+                               "experiments/appraisals/tribunal.toml")
+    appraise.add_argument("--out", type=Path, default=None, metavar="DIR",
+                          help="appraisal folder (created, or replaced if it holds an earlier "
+                               "appraisal); default: results/appraisals/<name>")
+    appraise.add_argument("--workers", type=int, default=None, metavar="N",
+                          help="worker processes (results do not depend on it); default: all "
+                               "cores; 1 runs in this process")
+    appraise.add_argument("--no-figures", action="store_true", help="skip appraisal.png")
+    appraise.add_argument("--quiet", action="store_true", help="no progress count")
     _view_parsers(sub)
 
 
@@ -392,6 +417,25 @@ def _sweep(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
+def _appraise(args: argparse.Namespace) -> int:
+    from sendabm.experiments.appraisal_folder import check_appraisal_out_dir, write_appraisal
+    from sendabm.experiments.appraise import appraise, load_appraisal
+    from sendabm.presentation import appraisal_figures
+
+    spec = load_appraisal(args.spec)
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError(f"--workers must be at least 1, got {args.workers}")
+    require("appraise", "sendabm appraise")
+    out = args.out if args.out is not None else (
+        Path("results") / "appraisals" / safe_name(spec.name, "appraisal"))
+    check_appraisal_out_dir(out)
+    result = appraise(spec, workers=args.workers, progress=not args.quiet)
+    write_appraisal(result, out, figures=None if args.no_figures else appraisal_figures.draw)
+    print(f"wrote {out} ({spec.samples} points x {1 + len(spec.arms)} runs, scale "
+          f"{spec.scale:g}, {result.wall_time_seconds:.1f} s)")
+    return 0
+
+
 def _sensitivity(args: argparse.Namespace) -> int:
     from sendabm.experiments.sensitivity import analyse, write_sensitivity
 
@@ -516,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "sensitivity":
             return _sensitivity(args)
+        if args.command == "appraise":
+            return _appraise(args)
         if args.command == "calibrate":
             return _calibrate(args)
         if args.command == "validate":
@@ -526,8 +572,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "dashboard":
             return _dashboard(args)
-    except (ScenarioError, AreasError, ResultsError, SweepError, CalibrationError,
-            MissingExtra) as error:
+    except (ScenarioError, AreasError, ResultsError, SweepError, AppraisalError,
+            CalibrationError, MissingExtra) as error:
         print(f"sendabm: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_USAGE

@@ -545,6 +545,10 @@ REGISTRY: tuple[Measure, ...] = (
              "Children with a need in home education after a dispute", LOWER, owner=FAMILY,
              short="Home educated", compare=35),
     _counted("with_need", STOCK, "children", "Children with a need", owner=FAMILY),
+    _counted("with_unmet_need", STOCK, "children", "Children whose need is not fully met",
+             LOWER, owner=FAMILY, short="Need not fully met", evaluate=12,
+             note="Children with a need whose provision falls short of it (unmet need "
+                  "above 0); the children a policy helps are the fall in this count."),
     # ---- counted sums behind the means
     _total("need_sum", "need units", "Need of children with a need, summed"),
     _total("unmet_sum", "need units", "Unmet need of children with a need, summed"),
@@ -670,6 +674,7 @@ REGISTRY: tuple[Measure, ...] = (
             note="Home-to-school transport and the cost of defending appeals."),
     Measure("send_spend_gbp", FLOW, GBP, "SEND spend, every payer", LOWER, LOCAL_AUTHORITY,
             short="SEND spend", formula=Total(tuple(m.name for m in _SPENDING)), compare=37,
+            evaluate=11,
             note="High-needs spend plus the general fund's."),
     Measure("share_sen_support", SHARE, "share of pupils", "Share of pupils on SEN support",
             owner=MAINSTREAM, formula=Ratio("sen_support", "pupils")),
@@ -820,7 +825,7 @@ REGISTRY: tuple[Measure, ...] = (
             scope=NATIONAL_ONLY, note="Non-zero only in September."),
     Measure("leavers_neet", FLOW, "children",
             "Leavers not in education, employment or training", LOWER, FAMILY,
-            scope=NATIONAL_ONLY, note="Non-zero only in September."),
+            scope=NATIONAL_ONLY, evaluate=13, note="Non-zero only in September."),
 )
 """Every measure, in counting-slot and panel order."""
 

@@ -13,6 +13,7 @@ EXTRAS: dict[str, dict[str, str]] = {
     "dask": {"dask[distributed]": "distributed"},
     "calibrate": {"optuna": "optuna"},
     "sensitivity": {"SALib": "SALib"},
+    "appraise": {"scikit-learn": "sklearn"},
     "dashboard": {"solara": "solara", "solara-assets": "solara_assets",
                   "ipyvuetify": "ipyvuetify", "pandas": "pandas", "altair": "altair"},
 }

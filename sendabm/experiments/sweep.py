@@ -264,9 +264,9 @@ def parse_spec(data: Mapping[str, Any], label: str = "spec",
     common_seeds = head.get("common_seeds", False)
     if not isinstance(common_seeds, bool):
         raise fail(f"[sweep] common_seeds = {common_seeds!r} must be true or false")
-    factors = [_factor(entry, "levers", i, design, fail)
+    factors = [parse_factor(entry, "levers", i, design, fail)
                for i, entry in enumerate(_entries(data, "levers", fail), 1)]
-    factors += [_factor(entry, "uncertainties", i, design, fail)
+    factors += [parse_factor(entry, "uncertainties", i, design, fail)
                 for i, entry in enumerate(_entries(data, "uncertainties", fail), 1)]
     if not factors:
         raise fail("no inputs to vary; add [[levers]] or [[uncertainties]] entries")
@@ -325,18 +325,23 @@ def _outcomes(section: Any, fail: Callable[[str], SweepError]) -> tuple[str, ...
     return tuple(dict.fromkeys(names))
 
 
-def _factor(entry: dict, section: str, index: int, design: str,
-            fail: Callable[[str], SweepError]) -> Factor:
-    """Validate one [[levers]] or [[uncertainties]] entry."""
+def parse_factor(entry: dict, section: str, index: int, design: str,
+                 fail: Callable[[str], ValueError]) -> Factor:
+    """Validate one ``[[<section>]]`` entry: ``uncertainties`` name model parameters, any
+    other section (a sweep's ``levers``, an appraisal's ``options``) lever inputs.
+
+    Raises:
+        The error ``fail(message)`` returns: one line naming the entry and the fix.
+    """
     at = f"[[{section}]] #{index}"
     for key in entry:
         if key not in FACTOR_KEYS:
             raise fail(f"{at} has unknown key '{key}'; valid keys: {', '.join(FACTOR_KEYS)}")
     name = entry.get("name")
-    valid = LEVER_INPUTS if section == "levers" else PARAMETERS
+    levers = section != "uncertainties"
+    valid = LEVER_INPUTS if levers else PARAMETERS
     if not isinstance(name, str) or name not in valid:
-        what = ("lever names and <lever>__<option>" if section == "levers"
-                else "parameter names")
+        what = "lever names and <lever>__<option>" if levers else "parameter names"
         import difflib
 
         close = difflib.get_close_matches(str(name), list(valid), n=3)
@@ -349,7 +354,7 @@ def _factor(entry: dict, section: str, index: int, design: str,
         raise fail(f"{at} needs exactly one of range = [lo, hi], choices = [...] or "
                    "levels = [...]")
     check, low_high, integer = _checker(name)
-    kind = "lever" if section == "levers" else "uncertainty"
+    kind = "lever" if levers else "uncertainty"
     key = given[0]
     values = entry[key]
     if key == "levels" and design != "factorial":
