@@ -545,10 +545,14 @@ REGISTRY: tuple[Measure, ...] = (
              "Children with a need in home education after a dispute", LOWER, owner=FAMILY,
              short="Home educated", compare=35),
     _counted("with_need", STOCK, "children", "Children with a need", owner=FAMILY),
-    _counted("with_unmet_need", STOCK, "children", "Children whose need is not fully met",
-             LOWER, owner=FAMILY, short="Need not fully met", evaluate=12,
-             note="Children with a need whose provision falls short of it (unmet need "
-                  "above 0); the children a policy helps are the fall in this count."),
+    _counted("with_unmet_need", STOCK, "children",
+             "Children before Year 14 whose need is not fully met", LOWER, owner=FAMILY,
+             short="Need not fully met", evaluate=12,
+             note="Children in early years to Year 13 with a need whose provision falls "
+                  "short of it (unmet need above 0). Births fix how many children that age "
+                  "there are, whatever a policy does (young people aged 19-25 stay longer "
+                  "with a plan), so a policy moves it only through provision: the children "
+                  "it helps are the fall in this count."),
     # ---- counted sums behind the means
     _total("need_sum", "need units", "Need of children with a need, summed"),
     _total("unmet_sum", "need units", "Unmet need of children with a need, summed"),

@@ -207,8 +207,7 @@ def _cost_text(row: dict[str, Any]) -> str:
     elif cost < 0:
         per = "on average it saves money and helps children (no cost per child helped)"
     else:
-        per = (f"{format_value(cost, 'gbp')} a year per child helped "
-               f"[{format_value(row['cost_low95'], 'gbp')}, "
-               f"{format_value(row['cost_high95'], 'gbp')}]")
+        per = (f"£{cost:,.0f} a year per child helped "
+               f"[£{row['cost_low95']:,.0f}, £{row['cost_high95']:,.0f}]")
     return f"**Cost:** extra SEND spend {spend}; {helped}; {per}."
 

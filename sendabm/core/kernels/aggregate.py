@@ -202,7 +202,7 @@ def _count_chunk(fam, rows, c, start, stop, acc, school_acc, special_roll, provi
             for k in range(6):
                 a[slots[k], la, 0] += values[k]
                 a[slots[k], la, q] += values[k]
-            if unmet_col[i] > 0.0:
+            if unmet_col[i] > 0.0 and year < S.SCHOOL_YEARS:
                 a[K.WITH_UNMET_NEED, la, 0] += 1.0
                 a[K.WITH_UNMET_NEED, la, q] += 1.0
             if setting == S.HOME_EDUCATION:

@@ -202,7 +202,7 @@ def _count_need(family, tally: _Tally, threshold_units: float) -> None:
     tally.add("with_need", family)
     tally.add("need_sum", family, need)
     tally.add("unmet_sum", family, family.unmet)
-    if family.unmet > 0.0:
+    if family.unmet > 0.0 and family.year < S.SCHOOL_YEARS:
         tally.add("with_unmet_need", family)
     tally.add("trust_la_sum", family, family.trust_la)
     tally.add("progress_sum", family, family.progress)
