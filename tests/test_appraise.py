@@ -8,6 +8,7 @@ import copy
 import csv
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -194,3 +195,30 @@ def test_results_do_not_depend_on_the_number_of_workers():
     for arm in one.arm_names:
         for outcome in spec.outcomes:
             assert np.array_equal(one.values[arm][outcome], two.values[arm][outcome])
+
+
+APPRAISALS = sorted((Path(__file__).resolve().parents[1] / "experiments" / "appraisals")
+                    .glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", APPRAISALS, ids=lambda p: p.stem)
+def test_each_appraisal_loads_and_brackets_the_defaults(path):
+    """The specifications' headers promise their ranges bracket the defaults (calibrated
+    parameters, lever options): a recalibration that moves a default outside its range
+    must move the range too."""
+    from sendabm.core.policies import LEVERS
+    from sendabm.core.scenario import load_scenario
+    from sendabm.experiments.appraise import load_appraisal
+
+    spec = load_appraisal(path)
+    parameters = load_scenario(path.parent / "../scenarios/baseline.toml").parameters
+    for factor in spec.uncertainties:
+        assert factor.low < parameters[factor.name] < factor.high, factor.name
+    for option in spec.options:
+        f = option.factor
+        lever, key = f.name.split("__", 1)
+        default = LEVERS[lever].options[key].default
+        if f.choices is not None:
+            assert default in f.choices, f.name
+        else:
+            assert f.low <= default <= f.high, f.name
