@@ -70,18 +70,26 @@ import numpy as np
 
 from sendabm.core.measures import CONTESTED, HIGHER, LOWER, MEASURES
 from sendabm.core.policies import LEVERS
-from sendabm.core.scenario import Scenario, ScenarioError, default_scenario, load_scenario
+from sendabm.core.scenario import Scenario, default_scenario
 from sendabm.core.tomlfile import read_toml
 from sendabm.experiments.evaluate import (
     LEVER_INPUTS,
     OPTION_SEPARATOR,
-    OUTCOME_NAMES,
-    RUN_INPUTS,
-    calendar_ok,
     lever_policies,
 )
+from sendabm.experiments.outcomes import Window
 from sendabm.experiments.paired import mean_interval
-from sendabm.experiments.sweep import Factor, SweepSpec, make_design, parse_factor, plan
+from sendabm.experiments.sweep import (
+    Factor,
+    SweepSpec,
+    make_design,
+    parse_entries,
+    parse_factor,
+    parse_outcomes,
+    parse_run,
+    parse_whole,
+    plan,
+)
 
 SECTIONS = ("appraisal", "policies", "options", "uncertainties", "outcomes")
 HEAD_KEYS = ("name", "question", "base", "samples", "seed", "scale", "end", "policy_start")
@@ -148,6 +156,11 @@ class AppraisalSpec:
     outcomes: tuple[str, ...]
     base: Scenario = field(default_factory=default_scenario)
     base_path: str | None = None
+
+    @property
+    def arm_names(self) -> list[str]:
+        """The base, then every policy: the order of each point's runs (:func:`tasks`)."""
+        return [BASE, *(a.name for a in self.arms)]
 
     @property
     def factors(self) -> tuple[Factor, ...]:
@@ -219,23 +232,27 @@ def parse_appraisal(data: Mapping[str, Any], label: str = "spec",
     question = head.get("question", "")
     if not isinstance(question, str):
         raise fail("[appraisal] question must be a string in quotes")
-    samples = _whole(head.get("samples", 32), "[appraisal] samples", 2, fail)
+    samples = parse_whole(head.get("samples", 32), "[appraisal] samples", 2, fail)
     if samples > MAX_POINTS:
         raise fail(f"[appraisal] samples = {samples} is more than {MAX_POINTS:,}; give fewer")
-    seed = _whole(head.get("seed", 1), "[appraisal] seed", 0, fail)
-    base, base_path = _base(head.get("base"), folder, fail)
-    scale, end, policy_start = _run(head, base, fail)
+    seed = parse_whole(head.get("seed", 1), "[appraisal] seed", 0, fail)
+    base, base_path, checked, policy_start = parse_run(head, "[appraisal]", folder, fail)
+    start, end = checked.run["start"], checked.run["end"]
+    # Strictly after the start: the arms of a point share the past before the policies.
+    if not start < policy_start <= end:
+        raise fail(f"[appraisal] policy_start = {policy_start!r} must fall after {start} and "
+                   f"by {end}; give a policy_start in that span or a later end")
     arms = tuple(_arm(entry, i, policy_start, fail)
-                 for i, entry in enumerate(_entries(data, "policies", fail), 1))
+                 for i, entry in enumerate(parse_entries(data, "policies", fail), 1))
     if not arms:
         raise fail("no policies to appraise; add [[policies]] entries with name and inputs")
     names = [a.name for a in arms]
     if len(set(names)) != len(names) or BASE in names:
         raise fail(f"policy names {names} must be distinct and not '{BASE}'")
     options = tuple(_option(entry, i, arms, fail)
-                    for i, entry in enumerate(_entries(data, "options", fail), 1))
+                    for i, entry in enumerate(parse_entries(data, "options", fail), 1))
     uncertainties = tuple(parse_factor(entry, "uncertainties", i, "lhs", fail)
-                          for i, entry in enumerate(_entries(data, "uncertainties", fail), 1))
+                          for i, entry in enumerate(parse_entries(data, "uncertainties", fail), 1))
     if not uncertainties:
         raise fail("no uncertainties; add [[uncertainties]] entries (model parameters with "
                    "a range): an appraisal asks which assumptions decide a policy")
@@ -244,55 +261,11 @@ def parse_appraisal(data: Mapping[str, Any], label: str = "spec",
     if duplicate:
         raise fail(f"input '{duplicate}' is listed twice; list each input once")
     return AppraisalSpec(name=name, question=question, samples=samples, seed=seed,
-                         scale=scale, end=end, policy_start=policy_start, arms=arms,
+                         scale=float(checked.run["scale"]), end=end,
+                         policy_start=policy_start, arms=arms,
                          options=options, uncertainties=uncertainties,
                          outcomes=_outcomes(data.get("outcomes", {}), fail), base=base,
                          base_path=base_path)
-
-
-def _whole(value: Any, key: str, least: int, fail: Callable[[str], AppraisalError]) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise fail(f"{key} = {value!r} must be a whole number >= {least}")
-    return int(value)
-
-
-def _base(base_path: Any, folder: Path | None,
-          fail: Callable[[str], AppraisalError]) -> tuple[Scenario, str | None]:
-    if base_path is None:
-        return default_scenario(), None
-    if not isinstance(base_path, str):
-        raise fail(f"[appraisal] base = {base_path!r} must be a scenario file path in quotes")
-    try:
-        return load_scenario((folder or Path.cwd()) / base_path), base_path
-    except ScenarioError as error:
-        raise fail(f"[appraisal] base: {error}") from None
-
-
-def _run(head: Mapping[str, Any], base: Scenario,
-         fail: Callable[[str], AppraisalError]) -> tuple[float, str, str]:
-    """(scale, end, policy_start), checked as a sweep checks them."""
-    scale = head.get("scale", RUN_INPUTS["scale"])
-    end = head.get("end", RUN_INPUTS["end"])
-    policy_start = head.get("policy_start", RUN_INPUTS["policy_start"])
-    try:
-        checked = base.with_overrides(run={"scale": scale, "end": end})
-        calendar_ok(policy_start, "policy_start")
-    except ValueError as error:
-        message = str(error).removeprefix("override: ").removeprefix("input ")
-        raise fail(f"[appraisal] {message.removeprefix('[run] ')}") from None
-    start, last = checked.run["start"], checked.run["end"]
-    if not start < policy_start <= last:
-        raise fail(f"[appraisal] policy_start = {policy_start!r} must fall after {start} and "
-                   f"by {last}; give a policy_start in that span or a later end")
-    return float(checked.run["scale"]), last, policy_start
-
-
-def _entries(data: Mapping[str, Any], section: str,
-             fail: Callable[[str], AppraisalError]) -> list[dict]:
-    entries = data.get(section, [])
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise fail(f"'{section}' must be written as [[{section}]] tables")
-    return entries
 
 
 def _arm(entry: dict, index: int, start: str, fail: Callable[[str], AppraisalError]) -> Arm:
@@ -346,14 +319,7 @@ def _option(entry: dict, index: int, arms: tuple[Arm, ...],
 
 
 def _outcomes(section: Any, fail: Callable[[str], AppraisalError]) -> tuple[str, ...]:
-    if not isinstance(section, dict) or any(k != "names" for k in section):
-        raise fail("[outcomes] takes one key, names = [...]")
-    names = section.get("names", list(OUTCOMES))
-    if not isinstance(names, list) or not names:
-        raise fail("[outcomes] names must be a non-empty list of outcome names")
-    for outcome in names:
-        if outcome not in OUTCOME_NAMES:
-            raise fail(f"unknown outcome '{outcome}'; valid outcomes: {', '.join(OUTCOME_NAMES)}")
+    names = parse_outcomes(section, fail, default=OUTCOMES)
     # The cost per child helped needs both, whatever else is appraised.
     return tuple(dict.fromkeys([*names, UNMET, SPEND]))
 
@@ -426,7 +392,8 @@ class Appraisal:
 
     @property
     def arm_names(self) -> list[str]:
-        return [BASE, *(a.name for a in self.spec.arms)]
+        """The base, then every policy: the order of each point's runs."""
+        return self.spec.arm_names
 
     def difference(self, policy: str, outcome: str) -> np.ndarray:
         """Policy minus base at each point."""
@@ -448,9 +415,8 @@ def appraise(spec: AppraisalSpec, workers: int | None = None,
                 print(f"\r{spec.name}: {done}/{len(todo)} points", end="", flush=True)
     if progress:
         print()
-    names = [BASE, *(a.name for a in spec.arms)]
     values = {arm: {o: np.array([r[k][o] for r in results], dtype=np.float64)
-                    for o in spec.outcomes} for k, arm in enumerate(names)}
+                    for o in spec.outcomes} for k, arm in enumerate(spec.arm_names)}
     return Appraisal(spec, [t.varied for t in todo], [t.seed for t in todo], values,
                      time.perf_counter() - started)
 
@@ -544,7 +510,7 @@ def costs(appraisal: Appraisal) -> list[dict[str, Any]]:
     """One row per policy (:data:`COST_COLUMNS`): extra spend a year, children helped and
     the cost per child helped, each with a bootstrap 95% interval over points."""
     spec = appraisal.spec
-    years = _window_years(spec)
+    years = Window.of(spec.base.run["start"], spec.policy_start, spec.end).months / 12.0
     rng = np.random.default_rng(np.random.SeedSequence(spec.seed).spawn(3)[2])
     rows = []
     for arm in spec.arms:
@@ -567,14 +533,6 @@ def costs(appraisal: Appraisal) -> list[dict[str, Any]]:
                      "cost_high95": _q(boot_cost, 97.5) if math.isfinite(cost) else math.nan,
                      "n": n})
     return rows
-
-
-def _window_years(spec: AppraisalSpec) -> float:
-    """Years from ``policy_start`` to the end (the window flows are summed over)."""
-    from sendabm.core import calendar
-
-    months = calendar.tick_of(spec.end) - calendar.tick_of(spec.policy_start) + 1
-    return months / 12.0
 
 
 def _q(values: np.ndarray, q: float) -> float:

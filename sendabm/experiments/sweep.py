@@ -235,28 +235,11 @@ def parse_spec(data: Mapping[str, Any], label: str = "spec",
     design = head.get("design", "lhs")
     if design not in DESIGNS:
         raise fail(f"[sweep] design = {design!r}; choose one of: {', '.join(DESIGNS)}")
-    samples = _whole(head.get("samples", 0 if design == "factorial" else None),
+    samples = parse_whole(head.get("samples", 0 if design == "factorial" else None),
                      "[sweep] samples", 0 if design == "factorial" else 1, fail)
-    replications = _whole(head.get("replications", 1), "[sweep] replications", 1, fail)
-    seed = _whole(head.get("seed", 1), "[sweep] seed", 0, fail)
-    base_path = head.get("base")
-    base = default_scenario()
-    if base_path is not None:
-        if not isinstance(base_path, str):
-            raise fail(f"[sweep] base = {base_path!r} must be a scenario file path in quotes")
-        try:
-            base = load_scenario((folder or Path.cwd()) / base_path)
-        except ScenarioError as error:
-            raise fail(f"[sweep] base: {error}") from None
-    scale = head.get("scale", RUN_INPUTS["scale"])
-    end = head.get("end", RUN_INPUTS["end"])
-    policy_start = head.get("policy_start", RUN_INPUTS["policy_start"])
-    try:
-        checked = base.with_overrides(run={"scale": scale, "end": end})
-        calendar_ok(policy_start, "policy_start")
-    except ValueError as error:
-        message = str(error).removeprefix("override: ").removeprefix("input ")
-        raise fail(f"[sweep] {message.removeprefix('[run] ')}") from None
+    replications = parse_whole(head.get("replications", 1), "[sweep] replications", 1, fail)
+    seed = parse_whole(head.get("seed", 1), "[sweep] seed", 0, fail)
+    base, base_path, checked, policy_start = parse_run(head, "[sweep]", folder, fail)
     span = (checked.run["start"], checked.run["end"])
     if not span[0] <= policy_start <= span[1]:
         raise fail(f"[sweep] policy_start = {policy_start!r} is outside the runs, which span "
@@ -265,16 +248,16 @@ def parse_spec(data: Mapping[str, Any], label: str = "spec",
     if not isinstance(common_seeds, bool):
         raise fail(f"[sweep] common_seeds = {common_seeds!r} must be true or false")
     factors = [parse_factor(entry, "levers", i, design, fail)
-               for i, entry in enumerate(_entries(data, "levers", fail), 1)]
+               for i, entry in enumerate(parse_entries(data, "levers", fail), 1)]
     factors += [parse_factor(entry, "uncertainties", i, design, fail)
-                for i, entry in enumerate(_entries(data, "uncertainties", fail), 1)]
+                for i, entry in enumerate(parse_entries(data, "uncertainties", fail), 1)]
     if not factors:
         raise fail("no inputs to vary; add [[levers]] or [[uncertainties]] entries")
     names = [f.name for f in factors]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
         raise fail(f"input '{duplicate}' is listed twice; list each input once")
-    outcomes = _outcomes(data.get("outcomes", {}), fail)
+    outcomes = parse_outcomes(data.get("outcomes", {}), fail)
     runs = _n_points(design, samples, factors) * replications
     if runs > MAX_RUNS:
         raise fail(f"{design} design of {runs:,} runs (design points x replications) is "
@@ -297,7 +280,44 @@ def _n_points(design: str, samples: int, factors: list[Factor]) -> int:
     return samples
 
 
-def _whole(value: Any, key: str, least: int, fail: Callable[[str], SweepError]) -> int:
+def parse_run(head: Mapping[str, Any], section: str, folder: Path | None,
+              fail: Callable[[str], ValueError]) -> tuple[Scenario, str | None, Scenario, str]:
+    """The base scenario and run settings of a specification's head table.
+
+    Args:
+        head: The head table (``[sweep]``, ``[appraisal]``), with optional ``base``,
+            ``scale``, ``end`` and ``policy_start``.
+        section: Its name in messages, e.g. "[sweep]".
+        folder: The folder ``base`` is relative to (default: the working folder).
+        fail: Makes the error to raise from a one-line message.
+
+    Returns:
+        (base scenario, its path as given or None, the base with the scale and end
+        applied and checked, the policy start month).
+    """
+    base_path = head.get("base")
+    base = default_scenario()
+    if base_path is not None:
+        if not isinstance(base_path, str):
+            raise fail(f"{section} base = {base_path!r} must be a scenario file path in quotes")
+        try:
+            base = load_scenario((folder or Path.cwd()) / base_path)
+        except ScenarioError as error:
+            raise fail(f"{section} base: {error}") from None
+    scale = head.get("scale", RUN_INPUTS["scale"])
+    end = head.get("end", RUN_INPUTS["end"])
+    policy_start = head.get("policy_start", RUN_INPUTS["policy_start"])
+    try:
+        checked = base.with_overrides(run={"scale": scale, "end": end})
+        calendar_ok(policy_start, "policy_start")
+    except ValueError as error:
+        message = str(error).removeprefix("override: ").removeprefix("input ")
+        raise fail(f"{section} {message.removeprefix('[run] ')}") from None
+    return base, base_path, checked, policy_start
+
+
+def parse_whole(value: Any, key: str, least: int, fail: Callable[[str], ValueError]) -> int:
+    """``value`` as a whole number of at least ``least`` (``key`` names it in messages)."""
     if value is None:
         raise fail(f"missing {key}; add {key.split()[-1]} = <whole number >= {least}>")
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
@@ -305,18 +325,21 @@ def _whole(value: Any, key: str, least: int, fail: Callable[[str], SweepError]) 
     return int(value)
 
 
-def _entries(data: Mapping[str, Any], section: str,
-             fail: Callable[[str], SweepError]) -> list[dict]:
+def parse_entries(data: Mapping[str, Any], section: str,
+                  fail: Callable[[str], ValueError]) -> list[dict]:
+    """The ``[[section]]`` tables of a specification (none if absent)."""
     entries = data.get(section, [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise fail(f"'{section}' must be written as [[{section}]] tables")
     return entries
 
 
-def _outcomes(section: Any, fail: Callable[[str], SweepError]) -> tuple[str, ...]:
+def parse_outcomes(section: Any, fail: Callable[[str], ValueError],
+                   default: tuple[str, ...] = OUTCOME_NAMES) -> tuple[str, ...]:
+    """The ``[outcomes]`` table's names, checked (``default`` if it gives none)."""
     if not isinstance(section, dict) or any(k != "names" for k in section):
         raise fail("[outcomes] takes one key, names = [...]")
-    names = section.get("names", list(OUTCOME_NAMES))
+    names = section.get("names", list(default))
     if not isinstance(names, list) or not names:
         raise fail("[outcomes] names must be a non-empty list of outcome names")
     for outcome in names:
