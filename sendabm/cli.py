@@ -205,6 +205,16 @@ def _sweep_parsers(sub: argparse._SubParsersAction) -> None:
     sens.add_argument("--allow-incomplete", action="store_true",
                       help="analyse the finished runs of a sweep with runs missing or failed "
                            "(refused otherwise; the report says so)")
+    rank = sub.add_parser(
+        "rank", help="levers ranked with and without their costs, from two twin sweeps",
+        description="Standardised regression coefficients of every lever on every outcome of "
+                    "a costed sweep store and of its uncosted twin (the same design on a base "
+                    "with lever_cost_factor = 0), side by side: writes ranking.csv, "
+                    "ranking.md and ranking.png.")
+    rank.add_argument("costed", type=Path, metavar="COSTED", help="store of the costed sweep")
+    rank.add_argument("free", type=Path, metavar="FREE", help="store of its uncosted twin")
+    rank.add_argument("--out", type=Path, required=True, metavar="DIR",
+                      help="output folder (its other files are kept)")
     appraise = sub.add_parser(
         "appraise", help="appraise policies under uncertainty: paired runs over a hypercube",
         description="Run the base and every policy of an appraisal specification (TOML: "
@@ -449,6 +459,17 @@ def _sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rank(args: argparse.Namespace) -> int:
+    from sendabm.experiments.ranking import rank, write_ranking
+    from sendabm.presentation.ranking_figures import draw
+
+    ranking = rank(args.costed, args.free)
+    write_ranking(ranking, args.out, figure=draw)
+    print(f"wrote {args.out} ({len(ranking.levers)} levers ranked with and without costs "
+          f"over {ranking.n_points} design points x {ranking.replications} replications)")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from sendabm.presentation.report import write_report
     from sendabm.presentation.report_la import default_name
@@ -560,6 +581,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "sensitivity":
             return _sensitivity(args)
+        if args.command == "rank":
+            return _rank(args)
         if args.command == "appraise":
             return _appraise(args)
         if args.command == "calibrate":

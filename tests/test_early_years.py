@@ -127,7 +127,8 @@ def test_school_age_measures_leave_the_early_years_out(ready):
 
 def test_the_early_identification_lever_acts_in_early_years():
     params = defaults()
-    entry = {"name": "early_identification", "start": "2014-09", "strength": 1.0}
+    entry = {"name": "early_identification", "start": "2014-09", "strength": 1.0,
+             "ramp_years": 0}
     effects = policies.effects([entry], 0, params)
     rise = 1.0 + policies.LEVERS["early_identification"].options["identification_rise"].default
     assert effects.parameters["early_years_identification_per_month"] == pytest.approx(

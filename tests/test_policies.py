@@ -115,16 +115,47 @@ def test_effects_start_at_the_policy_start():
 
 def test_options_change_the_effects():
     tick = tick_of("2027-01")
-    default = effects(({"name": "core_offer", "start": "2026-09", "strength": 0.5},),
-                      tick, defaults())
+    default = effects(({"name": "core_offer", "start": "2026-09", "strength": 0.5,
+                        "ramp_years": 0},), tick, defaults())
     doubled = effects(({"name": "core_offer", "start": "2026-09", "strength": 0.5,
-                        "units": 0.3, "la_paid_share": 0.5},), tick, defaults())
-    assert default.core_offer_units == 0.075 == default.core_offer_paid_units
-    assert doubled.core_offer_units == 0.15 and doubled.core_offer_paid_units == 0.075
+                        "units": 0.3, "la_paid_share": 0.5, "ramp_years": 0},), tick,
+                      defaults())
+    assert default.core_offer_units == 0.075
+    assert default.charges == [("high_needs", "mainstream_need", 750.0),
+                               ("health", "mainstream_need", 0.0)]
+    assert doubled.core_offer_units == 0.15
+    assert doubled.charges == [("high_needs", "mainstream_need", 750.0),
+                               ("health", "mainstream_need", 750.0)]
     prohibited = effects(({"name": "independent_sector", "start": "2026-09",
                            "fee_cut_years": 5},), tick, defaults())
     assert prohibited.fee_cut_years == 5
     assert prohibited.fee_cut_per_year == defaults()["independent_margin"] / 5
+
+
+def test_a_ramp_builds_the_strength_up_over_its_years():
+    # core_offer builds up over ramp_years = 3 by default: a twelfth of a third in its
+    # first month, half after 18 months, all of it from 36 months on.
+    entry = ({"name": "core_offer", "start": "2026-09"},)
+    units = LEVERS["core_offer"].options["units"].default
+    at = lambda month: effects(entry, tick_of(month), defaults()).core_offer_units  # noqa: E731
+    assert at("2026-09") == pytest.approx(units / 36)
+    assert at("2028-02") == pytest.approx(units / 2)
+    assert at("2029-08") == at("2031-01") == pytest.approx(units)
+
+
+def test_a_framework_of_current_practice_sets_no_target():
+    framework = effects(({"name": "national_framework", "start": "2026-09"},),
+                        tick_of("2027-03"), defaults())
+    assert framework.threshold_from_current and framework.threshold_target is None
+    given = effects(({"name": "national_framework", "start": "2026-09", "bar": "threshold",
+                      "threshold": 0.8},), tick_of("2027-03"), defaults())
+    assert not given.threshold_from_current and given.threshold_target == 0.8
+    # Right first time comes later in the order: the legal test wins over the framework.
+    both = effects(({"name": "national_framework", "start": "2026-09"},
+                    {"name": "right_first_time", "start": "2026-09"}),
+                   tick_of("2027-03"), defaults())
+    assert not both.threshold_from_current
+    assert both.threshold_target == defaults()["legal_threshold"]
 
 
 def test_the_example_in_the_lever_docs_loads(tmp_path):

@@ -485,17 +485,37 @@ _SPENDING: tuple[Measure, ...] = (
     _spend("spend_tribunal_gbp", "Tribunal costs", owner=TRIBUNAL),
     _spend("spend_other_high_needs_gbp", "Other high needs",
            note="Per pupil; LA cells only (quintile cells are 0)."),
-    _spend("spend_core_offer_gbp", "Core offer",
-           note="Per child with a need in mainstream; LA cells only (quintile cells are 0)."),
+    _spend("spend_levers_high_needs_gbp", "Levers: high-needs block",
+           note="The policy levers' charges to the LA's high-needs block (docs/policies.md), "
+                "e.g. the core offer's; LA cells only (quintile cells are 0)."),
+    _spend("spend_levers_general_fund_gbp", "Levers: LA general fund",
+           note="The policy levers' charges to the LA's general fund; LA cells only."),
+    _spend("spend_levers_schools_gbp", "Levers: schools' budgets", owner=MAINSTREAM,
+           note="The policy levers' charges to mainstream schools' own budgets; LA cells "
+                "only."),
+    _spend("spend_levers_dfe_gbp", "Levers: DfE",
+           note="The policy levers' charges to the DfE's programmes; LA cells only."),
+    _spend("spend_levers_health_gbp", "Levers: health services",
+           note="The policy levers' charges to health services; LA cells only."),
+    _spend("spend_special_capital_gbp", "Capital of new special places", owner=SPECIAL,
+           note="`special_place_capital_gbp` for each state special place an LA commissions, "
+                "in the month after it does (August); DfE capital. LA cells only."),
 )
 """Spend counted per LA x quintile in the month, every payer."""
-GENERAL_FUND_SPENDING: tuple[str, ...] = ("spend_transport_gbp", "spend_tribunal_gbp")
+GENERAL_FUND_SPENDING: tuple[str, ...] = ("spend_transport_gbp", "spend_tribunal_gbp",
+                                          "spend_levers_general_fund_gbp")
 """The spend an LA pays from its general fund, not the DSG: home-to-school transport and
 defending appeals are council duties funded by council tax and the local government
 settlement (DfE high needs operational guide; CIPFA section 251 returns report them
 outside the DSG)."""
+OUTSIDE_LA_SPENDING: tuple[str, ...] = ("spend_levers_schools_gbp", "spend_levers_dfe_gbp",
+                                         "spend_levers_health_gbp",
+                                         "spend_special_capital_gbp")
+"""SEND spend that the LA does not pay: schools' own budgets, the DfE's programmes and
+capital, and health services. Counted in ``send_spend_gbp``, not in the LA's accounts."""
 HIGH_NEEDS_SPENDING: tuple[str, ...] = tuple(
-    m.name for m in _SPENDING if m.name not in GENERAL_FUND_SPENDING)
+    m.name for m in _SPENDING
+    if m.name not in GENERAL_FUND_SPENDING + OUTSIDE_LA_SPENDING)
 """The spend paid from the DSG's high-needs block: ``high_needs_spend_gbp``, which the
 LA's high-needs accounts and its deficit count."""
 
@@ -670,16 +690,19 @@ REGISTRY: tuple[Measure, ...] = (
     Measure("high_needs_spend_gbp", FLOW, GBP, "High-needs spend", LOWER, LOCAL_AUTHORITY,
             short="Spend", formula=Total(HIGH_NEEDS_SPENDING), contract=17,
             compare=25, evaluate=6,
-            note="Paid from the DSG's high-needs block: every spend measure but transport and "
-                 "tribunal costs, which the LA's general fund pays."),
+            note="Paid from the DSG's high-needs block: every spend measure but the general "
+                 "fund's (transport, tribunal costs and levers' charges to it) and what "
+                 "schools, the DfE and health services pay."),
     Measure("general_fund_send_spend_gbp", FLOW, GBP, "SEND spend from the LA's general fund",
             LOWER, LOCAL_AUTHORITY, short="General-fund spend",
             formula=Total(GENERAL_FUND_SPENDING),
-            note="Home-to-school transport and the cost of defending appeals."),
+            note="Home-to-school transport, the cost of defending appeals and the levers' "
+                 "charges to the general fund."),
     Measure("send_spend_gbp", FLOW, GBP, "SEND spend, every payer", LOWER, LOCAL_AUTHORITY,
             short="SEND spend", formula=Total(tuple(m.name for m in _SPENDING)), compare=37,
             evaluate=11,
-            note="High-needs spend plus the general fund's."),
+            note="High-needs spend, the general fund's, and what levers charge schools, the "
+                 "DfE and health services, with the DfE's capital for new special places."),
     Measure("share_sen_support", SHARE, "share of pupils", "Share of pupils on SEN support",
             owner=MAINSTREAM, formula=Ratio("sen_support", "pupils")),
     Measure("share_ehcp_school_age", SHARE, "share of pupils",
@@ -974,4 +997,4 @@ __all__ = ["Measure", "REGISTRY", "MEASURES", "measure", "derive", "adversarial_
            "reference_levels", "appealable_decisions",
            "SLOTS", "SLOT", "NATIONAL_ORDER", "NATIONAL", "PANEL", "COMPARE_OUTCOMES",
            "KEY_OUTCOMES", "EQUITY_OUTCOMES", "EVALUATE_OUTCOMES", "SPEND",
-           "GENERAL_FUND_SPENDING", "HIGH_NEEDS_SPENDING"]
+           "GENERAL_FUND_SPENDING", "HIGH_NEEDS_SPENDING", "OUTSIDE_LA_SPENDING"]

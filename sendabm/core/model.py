@@ -376,7 +376,8 @@ class SendModel(mesa.Model):
         if calendar.month_of(self.tick) == 3:
             self.las.adapt_year(self.p, self.tick >= self.override_end_tick,
                                 pull=self.effects.threshold_pull,
-                                target=self.effects.threshold_target)
+                                target=self.effects.threshold_target,
+                                from_current=self.effects.threshold_from_current)
 
     def _collect(self) -> None:
         self.datacollector.collect(self)
@@ -503,14 +504,22 @@ class SendModel(mesa.Model):
         school_tot[0] = self._school_roll
         la_tot[M["spend_other_high_needs_gbp"], :, 0] = (
             p.other_high_needs_gbp_per_pupil * inflate * la_tot[M["pupils"], :, 0] / 12.0)
-        # The core offer is paid by the LA for every child with a need in mainstream.
-        la_tot[M["spend_core_offer_gbp"], :, 0] = (
-            self.effects.core_offer_paid_units * NEED_UNIT_GBP * inflate
-            * la_tot[M["trust_school_n"], :, 0] / 12.0)
+        # New special places' capital is the DfE's, due when the LA commissions them.
+        la_tot[M["spend_special_capital_gbp"], :, 0] = (
+            p.special_place_capital_gbp * inflate * self.las.take_commissioned())
+        self._charge_levers(la_tot, inflate)
         self.special.roll[:] = special_roll
         self.providers.roll[:] = provider_roll
         self._last_school_totals = school_tot
         return la_tot
+
+    def _charge_levers(self, la_tot: np.ndarray, inflate: float) -> None:
+        """Charge each lever in force to its payer, per LA (``policies.Charge``)."""
+        factor = inflate * self.p.lever_cost_factor
+        for payer, base, gbp in self.effects.charges:
+            measure, _, stock = policies.BASES[base]
+            units = la_tot[M[measure], :, 0] / (12.0 if stock else 1.0)
+            la_tot[M[f"spend_levers_{payer}_gbp"], :, 0] += gbp * factor * units
 
     def _sizes(self) -> tuple[int, int, int, int]:
         """Numbers of LAs, mainstream schools, special schools and independent providers."""

@@ -21,7 +21,7 @@ import textwrap
 from types import SimpleNamespace
 
 from sendabm.core.parameters import NEED_UNIT_GBP, PARAMETERS
-from sendabm.core.policies import LEVERS, Effects, Lever, Option
+from sendabm.core.policies import BASES, LEVERS, PAYERS, Effects, Lever, Option
 from sendabm.experiments.evaluate import OPTION_SEPARATOR
 from sendabm.presentation.paramdoc import format_value
 
@@ -146,18 +146,49 @@ def lever_section(lever: Lever) -> list[str]:
         lines.append("")
     else:
         lines.append("- **Options.** None besides `start` and `strength`.")
+    lines += _item("Cost.", _cost(lever))
     lines += _item("Not modelled.", fill(lever.not_modelled, lever))
     lines += _item("Test.", fill(lever.test, lever))
     return [*lines, ""]
 
 
+def _cost(lever: Lever) -> str:
+    """Who pays what for the lever, or why nobody does, and how it builds up."""
+    if not lever.charges:
+        text = "None: " + fill(lever.free_because, lever)
+    else:
+        values = {key: option.default for key, option in lever.options.items()}
+        parameters = {name: par.default for name, par in PARAMETERS.items()}
+        text = "\n".join(
+            f"- **{_payer_name(c.payer)}** (`spend_levers_{c.payer}_gbp`): "
+            f"{fill(c.doc, lever)}: £{c.rate(values, parameters):,.0f} {BASES[c.base][1]} "
+            "at full strength and the defaults (2014 prices)."
+            for c in lever.charges)
+    if "ramp_years" in lever.options:
+        years = lever.options["ramp_years"].default
+        text += (f"\n\nIt builds up: the strength in force rises linearly from 0 at `start` to "
+                 f"the entry's over `ramp_years` ({years} by default), effects and charges "
+                 "together.")
+    return text
+
+
+def _payer_name(payer: str) -> str:
+    """The payer's words up to its first qualification, capitalised."""
+    words = PAYERS[payer].split(" (")[0].split(";")[0]
+    return words[0].upper() + words[1:]
+
+
+def _payers(lever: Lever) -> str:
+    return ", ".join(dict.fromkeys(c.payer for c in lever.charges)) or "none"
+
+
 def _summary() -> list[str]:
-    head = ("lever", "recommendation", "agents affected", "strength", "options")
+    head = ("lever", "recommendation", "agents affected", "strength", "who pays", "options")
     rows = [_row(head), "|" + "|".join("---" for _ in head) + "|"]
     for lever in LEVERS.values():
         options = ", ".join(f"`{key}`" for key in lever.options) or "none"
         rows.append(_row((f"[`{lever.name}`](#{_anchor(lever)})", lever.source, lever.affects,
-                          "yes" if lever.has_strength else "none", options)))
+                          "yes" if lever.has_strength else "none", _payers(lever), options)))
     return rows
 
 
@@ -228,6 +259,22 @@ values, a default and a source (a citation, or `assumption:` and the reasoning).
 entry sets any of them by name; a value of the wrong kind (a whole number for months
 and years, `true`/`false` for switches) or out of range is rejected with a one-line
 message before anything runs.
+
+**Costs.** Every lever that needs money to deliver charges it to a payer each month,
+as declared in its section's *Cost* (its rates are options, with sources): the LA's
+high-needs block (`spend_levers_high_needs_gbp`, part of `high_needs_spend_gbp`, so it
+counts in the LA's accounts and deficit and feeds back on its gatekeeping), the LA's
+general fund, schools' own budgets, the DfE or health services (counted in
+`send_spend_gbp`, every payer, without feedback). A lever with no charge says why (a
+change in the law, an accounting rule, a cost paid in kind); `tests/test_levers.py`
+lists them. Every new state special place, with or without a lever, is charged its
+capital (`special_place_capital_gbp`) to the DfE when commissioned. The parameter
+`lever_cost_factor` scales every charge (0 makes the levers free, to measure what their
+costs change).
+
+**Lags.** A lever that needs staff or systems built up has a `ramp_years` option: the
+strength in force rises linearly from 0 at `start` to the entry's strength
+`ramp_years` later, effects and charges together. Rule changes act at once.
 
 **One entry per lever.** A scenario has at most one `[[policies]]` entry for each
 lever: a second one is an error, so levers never stack past strength 1. A scenario that

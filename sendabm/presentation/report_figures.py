@@ -39,6 +39,7 @@ from sendabm.core.measures import (
     LAST,
     MEAN_12,
     MEASURES,
+    OUTSIDE_LA_SPENDING,
     SPEND,
     SUM,
     Measure,
@@ -95,9 +96,9 @@ FUNNEL: tuple[tuple[str, str, str], ...] = tuple(
 _SPEND_COLOURS = ("sky", "blue", "vermillion", "green", "orange", "purple", "grey", "yellow")
 SPEND_CATEGORIES: tuple[tuple[str, str, str], ...] = tuple(
     (name, LABELS[name], _SPEND_COLOURS[k % len(_SPEND_COLOURS)])
-    for k, name in enumerate((*SPEND, *GENERAL_FUND_SPENDING)))
-"""The spend categories of the registry, high needs then the general fund's: measure,
-legend label and colour."""
+    for k, name in enumerate((*SPEND, *GENERAL_FUND_SPENDING, *OUTSIDE_LA_SPENDING)))
+"""The spend categories of the registry, high needs, then the general fund's, then other
+payers': measure, legend label and colour."""
 
 
 TITLE_CHARS = 40

@@ -234,6 +234,10 @@ PARAMS: tuple[Param, ...] = (
     declare("topup_rate", 1.0, "share", 0.0, 5.0, "money",
         "Lincolnshire FOI: mainstream top-up ~£8,662",
         "Share of need above the notional threshold the LA funds as mainstream top-up."),
+    declare("lever_cost_factor", 1.0, "multiplier", 0.0, 5.0, "money",
+        "assumption: 1 charges every lever's declared costs (docs/policies.md); 0 makes "
+        "the levers free, to measure what their costs change (the sweep's uncosted twin)",
+        "Multiplier of every policy lever's charges to its payers."),
 )
 """Parameters of LA decisions and learning (group ``la``) and of high-needs money, which
 the LA pays (group ``money``)."""
@@ -323,6 +327,10 @@ class LocalAuthorities:
         self.hearings_lost_by_la_year = np.zeros((len(DECISION_KINDS), n))
         self.conceded_year = np.zeros(n)
         self.pipeline: list[tuple[int, np.ndarray]] = []
+        # The bars a framework of current practice wrote down (NaN until one does).
+        self.framework_goal = np.full(2, np.nan)
+        # Places commissioned since the last count: their capital is charged then.
+        self.places_commissioned = np.zeros(n, dtype=np.int64)
         self.indptr, self.indices = neighbours
 
     @classmethod
@@ -555,7 +563,7 @@ class LocalAuthorities:
         return self.criteria * ratio ** (1.0 / p.gatekeeping_elasticity)
 
     def adapt_year(self, p, override_ended: bool, pull: float = 0.0,
-                   target: float | None = None) -> None:
+                   target: float | None = None, from_current: bool = False) -> None:
         """March: each LA learns from its refusals' fate and moves each of its bars part
         of the way to the bar its reckoning of costs points to (:meth:`reckoned_bars`).
 
@@ -565,6 +573,9 @@ class LocalAuthorities:
             pull: Share of the gap to ``target`` closed this year (a national framework
                 or right first time; 0: none).
             target: The assessment bar the pull moves towards (None: none).
+            from_current: Pull towards the median of LAs' bars the first March the pull
+                acts (a framework that writes down current practice), kept from then on,
+                instead of ``target``.
         """
         with np.errstate(divide="ignore", invalid="ignore"):
             overspend = np.where(self.allocation_fy_gbp > 0,
@@ -579,12 +590,11 @@ class LocalAuthorities:
         # Neighbours do not copy each other's bars: a diffusion of practice moved no LA's
         # thresholds beyond seed noise when the graph was rewired (docs/areas.md), so it
         # was removed; neighbours' cases inform each LA's beliefs instead.
+        goal = self.threshold_goal(p, target, from_current, bars) if pull > 0 else None
         bars = bars * (self.reckoned_bars(p, pressure) / bars) ** p.gatekeeping_adjustment
-        if target is not None:
+        if goal is not None:
             # A national framework or 'right first time' pulls each LA's criteria for
             # assessments and plans, and its bars, to one bar, so the pull does not wear off.
-            goal = np.array([target, target * p.plan_threshold_initial
-                             / p.assess_threshold_initial])[:, None]
             self.criteria[:2] += pull * (goal - self.criteria[:2])
             bars[:2] += pull * (goal - bars[:2])
         self.assess_threshold, self.plan_threshold, self.special_threshold = np.clip(
@@ -595,6 +605,24 @@ class LocalAuthorities:
                        self.hearings_lost_by_la_year, self.conceded_year, self.refusals_year,
                        self.appeals_kind_year, self.reversals_year):
             totals[...] = 0.0
+
+    def threshold_goal(self, p, target: float | None, from_current: bool,
+                       bars: np.ndarray) -> np.ndarray | None:
+        """The (assessment, plan) bars a pull moves LAs towards, shape (2, 1), or None.
+
+        ``from_current``: the national medians of the LAs' bars before this March's
+        reckoning, written down the first time and kept (published SEN2 practice, which
+        every LA can know). Otherwise ``target`` and the plan bar in the initial
+        proportion to it.
+        """
+        if from_current:
+            if np.isnan(self.framework_goal).any():
+                self.framework_goal = np.median(bars[:2], axis=1)
+            return self.framework_goal[:, None]
+        if target is None:
+            return None
+        return np.array([target, target * p.plan_threshold_initial
+                         / p.assess_threshold_initial])[:, None]
 
     def adapt_school_year(self, p, fam: Families, placed_independent_year: np.ndarray,
                           places: np.ndarray, tick: int, lag_cut: int) -> None:
@@ -638,6 +666,13 @@ class LocalAuthorities:
         lag = max(0, int(p.commissioning_lag_years) - lag_cut)
         opens = tick + 1 + lag * 12
         self.pipeline.append((opens, places))
+        self.places_commissioned += places
+
+    def take_commissioned(self) -> np.ndarray:
+        """Places commissioned since the last call (their capital is due), then zero."""
+        places, self.places_commissioned = self.places_commissioned, np.zeros_like(
+            self.places_commissioned)
+        return places
 
     def open_commissioned_places(self, special: SpecialSchools, tick: int) -> None:
         """Open the commissioned places whose opening month has come (in September)."""

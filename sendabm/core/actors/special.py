@@ -48,6 +48,11 @@ PARAMS: tuple[Param, ...] = (
         "mix of plans",
         "Most new state special places an LA can commission in one year, as a share of "
         "the places it has: what its capital and building programme can deliver."),
+    declare("special_place_capital_gbp", 75000.0, "GBP/place", 0.0, 500000.0, "market",
+        "2021 Spending Review: £2.6bn for about 30,000 new school places for children with "
+        "SEND (about £87,000 a place in 2021 prices, £75,000 in 2014 prices)",
+        "Capital cost of a new state special place, paid by the DfE when the LA commissions "
+        "it (spend_special_capital_gbp; outside the high-needs block)."),
 )
 """Parameters of state special places: spare places in 2014 and the commissioning of new
 ones (group ``market``)."""

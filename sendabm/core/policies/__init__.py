@@ -34,7 +34,7 @@ from sendabm.core.policies.disputes import (
     TRIBUNAL_MODES,
 )
 from sendabm.core.policies.funding import HIGH_NEEDS_FUNDING, NOTIONAL_THRESHOLD, STATUTORY_OVERRIDE
-from sendabm.core.policies.lever import Effects, Lever, Option
+from sendabm.core.policies.lever import BASES, PAYERS, Charge, Effects, Lever, Option
 from sendabm.core.policies.provision import (
     DESTINATIONS_SERVICE,
     INDEPENDENT_SECTOR,
@@ -49,8 +49,8 @@ from sendabm.core.policies.schools import (
     WORKFORCE,
 )
 
-__all__ = ["LEVERS", "TRIBUNAL_MODES", "Effects", "Lever", "Option", "effects",
-           "normalise_policy"]
+__all__ = ["BASES", "LEVERS", "PAYERS", "TRIBUNAL_MODES", "Charge", "Effects", "Lever",
+           "Option", "effects", "normalise_policy"]
 
 LEVERS: dict[str, Lever] = {lever.name: lever for lever in (
     INCLUSION_INCENTIVES, NATIONAL_FRAMEWORK, CORE_OFFER, SPECIAL_SCHOOL_OUTREACH, TRIBUNAL,
@@ -101,5 +101,9 @@ def effects(policies: tuple[dict[str, Any], ...], tick: int,
         start = calendar.tick_of(policy["start"])
         if tick >= start:
             lever = LEVERS[policy["name"]]
-            lever.apply(out, lever.values(policy), float(policy.get("strength", 1.0)), start)
+            values = lever.values(policy)
+            strength = float(policy.get("strength", 1.0)) * lever.ramp(values, tick, start)
+            lever.apply(out, values, strength, start)
+            out.charges += [(c.payer, c.base, strength * c.rate(values, parameters))
+                            for c in lever.charges]
     return out

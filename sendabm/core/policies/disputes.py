@@ -3,7 +3,7 @@ and on choice) and Solihull Parent Carer Voice's 'right first time'."""
 
 from __future__ import annotations
 
-from sendabm.core.policies.lever import Lever, Option, switch
+from sendabm.core.policies.lever import Charge, Lever, Option, ramp_option, switch
 from sendabm.core.policies.schools import LINEAR
 
 TRIBUNAL_MODES = ("keep", "remove", "replace")
@@ -78,6 +78,12 @@ TRIBUNAL = Lever(
             "assumption: without legal representation and a hearing, defending a case "
             "costs the LA under a third as much; not calibrated", 0.0, 5.0),
     },
+    free_because="""
+        its costs are the cases': each appeal's defence is charged to the LA's general
+        fund (`spend_tribunal_gbp`, `tribunal_cost_gbp` scaled by `tribunal_cost_factor`
+        under `replace`), so removing the tribunal saves them and a replacement charges
+        its own. The running cost of the tribunal or of its replacement to the justice
+        system is left out of both, so the comparison is like for like on it.""",
     affects="tribunal / National Institute; families; LAs",
     evidence="""
         - Isos R4 asks for "independent, non-judicial mechanisms for dealing with
@@ -187,6 +193,7 @@ def _right_first_time(out, o, s, start):
     # LAs apply the law as the tribunal does: their bar moves to the legal threshold.
     out.threshold_pull = max(out.threshold_pull, o["pull_per_year"] * s)
     out.threshold_target = float(out.parameters["legal_threshold"])
+    out.threshold_from_current = False
 
 
 RIGHT_FIRST_TIME = Lever(
@@ -208,7 +215,18 @@ RIGHT_FIRST_TIME = Lever(
             "test closed each March, at full strength.",
             "assumption: LAs that set out to apply the law close half the gap a year; not "
             "calibrated", 0.0, 1.0),
+        "casework_gbp_per_request": Option(
+            300.0, "GBP/request", "What deciding a request as the tribunal would costs the "
+            "LA's general fund on top of today's casework, per request for an assessment.",
+            "assumption: about a day of an experienced case officer's time and legal or "
+            "panel review per request; not from a source", 0.0, 10000.0),
+        "ramp_years": ramp_option(
+            2, "assumption: case officers are trained on tribunal decisions over about two "
+               "years"),
     },
+    charges=(Charge("general_fund", "assessment_request",
+                    lambda o, p: o["casework_gbp_per_request"],
+                    "better casework (`casework_gbp_per_request`)"),),
     affects="LAs",
     evidence="""
         Solihull Parent Carer Voice's alternative to R4: "We believe that the focus should
@@ -234,8 +252,9 @@ RIGHT_FIRST_TIME = Lever(
         cost of more plans. The lever tests the parent carers' claim against the Isos
         diagnosis.""",
     not_modelled="""
-        - **How LAs achieve it:** training, casework capacity and legal advice are
-          neither modelled nor costed.
+        - **How LAs achieve it:** training, casework and legal advice are a charge per
+          request to the LA's general fund, which does not feed back on gatekeeping; the
+          casework staff are not a modelled capacity.
         - **The plan target differs from the tribunal's plan bar:** LAs' plan target is
           the legal threshold times their own plan-to-assessment ratio, while the
           tribunal judges plans at the legal threshold times
@@ -272,6 +291,9 @@ ENTITLEMENT_LIMITS = Lever(
             "assumption: the appeal bar doubles, so that a refusal under the new rules is "
             "not simply overturned; not calibrated", 0.0, 5.0),
     },
+    free_because="""
+        it is a change in the law, delivered by the decisions it changes; what those
+        decisions cost (plans, places, top-ups, appeals) is charged as usual.""",
     affects="LAs; tribunal",
     evidence="""
         Isos R4: the state "must be clear on where the limits of individual choice and
@@ -323,6 +345,9 @@ CHOICE_LIMITS = Lever(
         "a special setting, at full strength.",
         "assumption: limits on choice cut such requests to about a seventh; not calibrated",
         0.0, 10.0)},
+    free_because="""
+        it is a change in the law, delivered by the decisions it changes; the places
+        families are then given are charged as usual.""",
     affects="families; tribunal orders",
     evidence="""
         Isos R4: "maintain a role for parental preference in admissions", but be clear "on

@@ -22,6 +22,10 @@ NOTIONAL_THRESHOLD = Lever(
         10000.0, "GBP/year per pupil", "The new threshold.",
         "assumption: an illustrative value above the £6,000 that CST says 'needs to be "
         "higher'", 0.0, 30000.0)},
+    free_because="""
+        it moves cost between payers rather than adding to it: schools fund more of
+        each child's support from the same notional SEN budgets (their cost shows as
+        unmet need), and LAs' top-ups fall.""",
     affects="schools; LAs (top-ups)",
     evidence="""
         CST: "We are pleased that government will consider whether £6,000 per pupil, per
@@ -70,6 +74,10 @@ HIGH_NEEDS_FUNDING = Lever(
         0.03, "1/year", "Extra yearly growth of high-needs allocations.",
         "assumption: an illustrative path above the baseline's; a scenario input, not a "
         "forecast", -0.2, 0.3)},
+    free_because="""
+        the lever is the money: its cost to the DfE is the extra allocation
+        (`high_needs_allocation_gbp`), which LAs then spend and is counted as their
+        spend; charging it as well would count it twice.""",
     affects="DfE allocation to LAs",
     evidence="""
         The seeds agree that "there is unsustainable pressure on high needs budgets"
@@ -105,6 +113,9 @@ STATUTORY_OVERRIDE = Lever(
         "2028-03", "YYYY-MM", "Month the override ends.",
         "DfE: the statutory override is extended to March 2028 (the parameter's default; "
         "set the option to test another date)")},
+    free_because="""
+        it is an accounting rule: it changes when deficits count against reserves, not
+        what anything costs.""",
     affects="LAs",
     evidence="""
         DfE extended the statutory override, which keeps high-needs deficits off LAs'

@@ -1,4 +1,4 @@
-"""What a policy lever is: its declared options, what its strength means, and its effects.
+r"""What a policy lever is: its declared options, what its strength means, and its effects.
 
 A :class:`Lever` declares everything about one reform once: the recommendation it
 comes from, what ``strength`` means for it (or that it has none), every constant it
@@ -10,6 +10,15 @@ the docs are generated (:mod:`sendabm.presentation.leverdoc`), by the value of t
 expression over the lever's option defaults (by option name) and the model's
 parameter defaults (``p.<name>``); ``{expression:spec}`` formats it with ``spec``.
 So the prose never retypes a value that is declared elsewhere.
+
+**Costs and lags.** A lever that needs money to deliver declares its :class:`Charge`\ s:
+which payer (:data:`PAYERS`) pays how much for each unit of a base (:data:`BASES`).
+The model charges them each month to the payer's spend measure
+(``spend_levers_<payer>_gbp``); the high-needs block's charges count in the LA's accounts
+and deficit, so they feed back on its gatekeeping. A lever with no charge says why in
+``free_because`` (``tests/test_levers.py`` lists them). A lever that needs staff or
+systems to be built up has a ``ramp_years`` option: its strength rises linearly from 0
+at its start to the entry's strength ``ramp_years`` later, charges included.
 """
 
 from __future__ import annotations
@@ -99,6 +108,57 @@ class Option:
         self.normalise(lever, key, value)
 
 
+PAYERS: dict[str, str] = {
+    "high_needs": "the LA's high-needs block (DSG); counts in its accounts and deficit",
+    "general_fund": "the LA's general fund (council tax and the local government settlement)",
+    "schools": "mainstream schools' own budgets",
+    "dfe": "the Department for Education's programmes and capital",
+    "health": "health services (NHS integrated care boards)",
+}
+"""Who pays a lever's charges: key -> what it is. Only the high-needs block's charges
+feed back on behaviour (through the LA's deficit); the others are counted in
+``send_spend_gbp``."""
+
+BASES: dict[str, tuple[str, str, bool]] = {
+    "pupil": ("pupils", "a year per pupil", True),
+    "mainstream_need": ("trust_school_n", "a year per child with a need in mainstream", True),
+    "early_years_child": ("early_years_children", "a year per child in early years", True),
+    "further_education": ("placements_further_education",
+                          "a year per young person with a plan in further education", True),
+    "independent_place": ("placements_independent", "a year per child in an independent "
+                          "special school", True),
+    "assessment_request": ("assessment_requests", "per request for an assessment", False),
+}
+"""What a charge is per: key -> (the counted measure it multiplies, its unit in words,
+whether it is a stock charged a twelfth a month (True) or a flow charged per event)."""
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What a lever costs a payer, at full strength.
+
+    Attributes:
+        payer: Who pays, a key of :data:`PAYERS`.
+        base: What it is paid per, a key of :data:`BASES`.
+        rate: ``rate(options, parameters)``: GBP (2014 prices) per unit of the base (a
+            year for a stock, per event for a flow) at strength 1. The model multiplies
+            it by the strength in force, the cost inflation and ``lever_cost_factor``.
+        doc: What is paid for, a Markdown template like the lever's prose.
+    """
+
+    payer: str
+    base: str
+    rate: Callable[[Mapping[str, Any], Mapping[str, Any]], float]
+    doc: str
+
+
+def ramp_option(years: int, source: str) -> Option:
+    """The ``ramp_years`` option: years from the start to the full strength."""
+    return Option(years, "years", "Years over which the strength rises linearly from 0 to "
+                  "the entry's strength (staff hired and trained, systems built); 0: at "
+                  "once.", source, 0, 10)
+
+
 def switch(default: bool, doc: str, source: str) -> Option:
     """A true/false option."""
     return Option(default, "true/false", doc, source, choices=(True, False))
@@ -114,7 +174,6 @@ class Effects:
         mediation_open: 1.0 if mediation is available.
         core_offer_units: Extra support for every child with a need in mainstream
             (core offer and special-school outreach), need units.
-        core_offer_paid_units: The part the LA pays for (the core offer), need units.
         inclusion_incentive_per_year: Yearly push of schools towards inclusion.
         threshold_pull: Yearly pull of LA thresholds towards ``threshold_target`` (0-1).
         threshold_target: Need units, or None.
@@ -131,13 +190,16 @@ class Effects:
         allocation_growth_start: Tick from which that growth compounds.
         commissioning_lag_cut: Years less to open commissioned places.
         plan_threshold_add: Added to every LA's plan threshold, need units.
+        charges: ``(payer, base, gbp)`` of each charge in force: GBP (2014 prices) per
+            unit of the base at the strength in force (:class:`Charge`).
+        threshold_from_current: True if the pull's target is the median of LAs' current
+            bars (a framework that codifies current practice), not ``threshold_target``.
     """
 
     parameters: dict[str, Any]
     appeals_open: float = 1.0
     mediation_open: float = 1.0
     core_offer_units: float = 0.0
-    core_offer_paid_units: float = 0.0
     inclusion_incentive_per_year: float = 0.0
     threshold_pull: float = 0.0
     threshold_target: float | None = None
@@ -154,6 +216,8 @@ class Effects:
     allocation_growth_start: int = 0
     commissioning_lag_cut: int = 0
     plan_threshold_add: float = 0.0
+    charges: list[tuple[str, str, float]] = field(default_factory=list)
+    threshold_from_current: bool = False
 
     def scale(self, name: str, factor: float) -> None:
         """Multiply this month's parameter ``name`` by ``factor``."""
@@ -184,6 +248,9 @@ class Lever:
         reasoning: Why the change should matter (Markdown template).
         not_modelled: What it leaves out (Markdown template).
         test: Its test in tests/test_levers.py (Markdown template).
+        charges: What it costs whom (:class:`Charge`); empty if ``free_because`` says
+            why it needs none.
+        free_because: Why the lever has no charge (Markdown template), if it has none.
     """
 
     name: str
@@ -200,6 +267,22 @@ class Lever:
     reasoning: str = ""
     not_modelled: str = ""
     test: str = ""
+    charges: tuple[Charge, ...] = ()
+    free_because: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.charges) == bool(self.free_because):
+            raise ValueError(f"lever '{self.name}' needs charges or free_because, not both")
+        for charge in self.charges:
+            if charge.payer not in PAYERS or charge.base not in BASES:
+                raise ValueError(f"lever '{self.name}': unknown payer or base in {charge}")
+
+    def ramp(self, values: Mapping[str, Any], tick: int, start: int) -> float:
+        """Share of the entry's strength in force at ``tick`` (1 without ``ramp_years``)."""
+        years = values.get("ramp_years", 0)
+        if years <= 0:
+            return 1.0
+        return min(1.0, (tick - start + 1) / (12.0 * years))
 
     @property
     def has_strength(self) -> bool:

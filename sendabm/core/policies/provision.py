@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sendabm.core.policies.lever import Lever, Option, switch
+from sendabm.core.param import NEED_UNIT_GBP
+from sendabm.core.policies.lever import Charge, Lever, Option, ramp_option, switch
 from sendabm.core.policies.schools import LINEAR
 
 
@@ -29,7 +30,13 @@ DESTINATIONS_SERVICE = Lever(
             "strength.",
             "assumption: tracking and support after transition cut leavers' odds of a NEET "
             "destination to about a third; not calibrated", 0.0, 5.0),
+        "ramp_years": ramp_option(
+            2, "assumption: each area's service is staffed over about two years"),
     },
+    charges=(Charge("high_needs", "further_education",
+                    lambda o, p: o["fe_units"] * NEED_UNIT_GBP,
+                    "the extra support, `fe_units` need units (each area's service, paid as "
+                    "the LA's high-needs top-ups to colleges are)"),),
     affects="young people in FE; leavers",
     evidence="""
         Isos R5: a "destinations and progression service" in each area, "providing
@@ -47,7 +54,8 @@ DESTINATIONS_SERVICE = Lever(
         Support and oversight through the transition should help young people stay in
         education and reach a destination.""",
     not_modelled="""
-        - **No cost:** neither part enters any spend category.
+        - **The tracking is not charged apart:** the charge is the support to young
+          people in further education; following leavers without a plan costs nothing.
         - **No time limit:** the support is not limited to two years after transition.
           It applies in every year in further education.
         - **The NEET shift reaches every leaver,** with or without SEND. It is a direct
@@ -86,6 +94,11 @@ LOCAL_INCLUSION_PARTNERSHIPS = Lever(
             "assumption: the power to open state provision locally saves a year of "
             "approvals", 0, 10),
     },
+    free_because="""
+        its cost is the places it builds: every state special place an LA commissions is
+        charged its capital (£{p.special_place_capital_gbp:,.0f}, `special_place_capital_gbp`,
+        to the DfE) when it is commissioned, with or without the lever, and its place
+        funding and top-up once a child fills it.""",
     affects="LAs (commissioning)",
     evidence="""
         Isos R6 and R7: statutory Local Inclusion Partnerships of the LA, health,
@@ -111,8 +124,9 @@ LOCAL_INCLUSION_PARTNERSHIPS = Lever(
         The power to open state provision locally lets the partnership replace costly
         independent placements with state places, faster than now.""",
     not_modelled="""
-        - **Places are free until filled:** places cost nothing until a child fills them;
-          the capital that raises what LAs can build is not charged to any payer.
+        - **Capital is charged per place commissioned,** as for every LA
+          (`special_place_capital_gbp`, to the DfE); places then cost nothing until a
+          child fills them.
         - **No joint funding:** health services bring no money.
         - **Governance and co-production** are not represented.
         - **The lag cut is all or nothing:** it does not scale with strength.""",
@@ -159,7 +173,14 @@ INDEPENDENT_SECTOR = Lever(
             3, "years", "Augusts over which fees lose the margin (profit prohibition).",
             "assumption: fees are renegotiated as placements are renewed, over about three "
             "years", 1, 10),
+        "regulation_gbp_per_place": Option(
+            150.0, "GBP/place/year", "What regulating providers' finances and standards "
+            "costs the DfE a year per independent place, at full strength.",
+            "assumption: an inspection and financial-audit regime of the order of £10m a "
+            "year for ~70,000 places; not from a source", 0.0, 10000.0),
     },
+    charges=(Charge("dfe", "independent_place", lambda o, p: o["regulation_gbp_per_place"],
+                    "regulation (`regulation_gbp_per_place`)"),),
     affects="independent providers",
     evidence="""
         Isos R7: "equivalence of regulatory standards and funding (including a prohibition

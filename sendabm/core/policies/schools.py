@@ -3,7 +3,8 @@ early identification."""
 
 from __future__ import annotations
 
-from sendabm.core.policies.lever import Lever, Option
+from sendabm.core.param import NEED_UNIT_GBP
+from sendabm.core.policies.lever import Charge, Lever, Option, ramp_option
 
 LINEAR = ("0: no change. 1: the full change of every option below. In between, each "
           "change scales linearly with the strength.")
@@ -28,7 +29,17 @@ INCLUSION_INCENTIVES = Lever(
         0.08, "inclusiveness/year", "Yearly rise of each mainstream school's inclusiveness "
         "(0-1 scale) at full strength.",
         "assumption: at full strength a school at the 2014 mean inclusiveness reaches full "
-        "inclusion in about four school years; not calibrated", 0.0, 0.5)},
+        "inclusion in about four school years; not calibrated", 0.0, 0.5),
+        "premium_gbp_per_pupil": Option(
+            20.0, "GBP/pupil/year", "The inclusion premium the DfE pays mainstream schools "
+            "per pupil at full strength, the funding half of the incentive.",
+            "assumption: about £150m a year across England's ~7.5m pupils in mainstream, "
+            "near 2% of the high-needs block; not from a source", 0.0, 1000.0),
+        "ramp_years": ramp_option(
+            3, "assumption: accountability measures (inspection frameworks, performance "
+               "tables) are reformed over about one three-year inspection cycle")},
+    charges=(Charge("dfe", "pupil", lambda o, p: o["premium_gbp_per_pupil"],
+                    "the inclusion premium (`premium_gbp_per_pupil`)"),),
     affects="mainstream schools",
     evidence="""
         Isos R1: a national ambition built on "promoting inclusion in education", with
@@ -57,8 +68,9 @@ INCLUSION_INCENTIVES = Lever(
         assessments and special places. Whether that chain holds, and how fast, emerges
         from the model: the lever only moves the schools.""",
     not_modelled="""
-        No money comes with the incentive: the "funding" half of R1 is not costed
-        anywhere. All schools respond in the same way. Physical accessibility of
+        The premium is a charge to the DfE: it does not enter schools' budgets, so the
+        push on inclusiveness is the incentive's whole effect, and its size does not
+        depend on the premium's. All schools respond in the same way. Physical accessibility of
         buildings (raised by Solihull PCV) and admissions are not modelled.
         Inclusiveness is capped at 1.""",
     test="`test_inclusion_incentives`: mean inclusiveness at the end is higher than in the "
@@ -70,7 +82,8 @@ def _framework(out, o, s, start):
     out.scale("la_observation_sd", 1.0 - o["noise_cut"] * s)
     out.scale("ordinarily_available_units", 1.0 + o["ordinarily_available_rise"] * s)
     out.threshold_pull = max(out.threshold_pull, o["pull_per_year"] * s)
-    out.threshold_target = float(o["threshold"])
+    out.threshold_from_current = o["bar"] == "current"
+    out.threshold_target = None if out.threshold_from_current else float(o["threshold"])
 
 
 NATIONAL_FRAMEWORK = Lever(
@@ -82,15 +95,25 @@ NATIONAL_FRAMEWORK = Lever(
     "available provision rises.",
     _framework,
     strength="0: no change. 1: the full noise cut, the full yearly pull towards the "
-             "framework's `threshold` and the full rise of ordinarily available provision. "
-             "In between, each scales linearly; the framework's bar itself (`threshold`) "
-             "does not depend on the strength.",
+             "framework's bars and the full rise of ordinarily available provision, once "
+             "`ramp_years` have passed. In between, each scales linearly; the framework's "
+             "bars themselves (`bar`, `threshold`) do not depend on the strength.",
     options={
+        "bar": Option(
+            "current", "choice", "Where the framework sets its bars: `current` writes down "
+            "current practice (the national medians of LAs' assessment and plan bars the "
+            "first March it acts); `threshold` sets the assessment bar to the `threshold` "
+            "option.",
+            "assumption: a framework that codifies current practice neither tightens nor "
+            "loosens access on average (Solihull PCV's concern is tested with `threshold`)",
+            choices=("current", "threshold")),
         "threshold": Option(
-            0.5, "need units", "The framework's need for an assessment (its plan level "
-            "is in the same proportion to it as LAs' own initial thresholds).",
+            0.5, "need units", "The framework's need for an assessment when `bar = "
+            "\"threshold\"` (its plan level is in the same proportion to it as LAs' own "
+            "initial thresholds); unused otherwise.",
             "assumption: the prior of the 2014 assessment threshold (assess_threshold_"
-            "initial before calibration); set it below or above current practice", 0.0, 5.0),
+            "initial before calibration), well above calibrated practice: a framework that "
+            "raises the bar", 0.0, 5.0),
         "noise_cut": Option(
             0.5, "share", "Share of the noise in LAs' reading of needs "
             "(`la_observation_sd`) removed at full strength.",
@@ -106,7 +129,25 @@ NATIONAL_FRAMEWORK = Lever(
             "(`ordinarily_available_units`) at full strength.",
             "assumption: clearer expectations of ordinarily available provision raise what "
             "schools provide as standard by half; not calibrated", 0.0, 2.0),
+        "institute_gbp_per_pupil": Option(
+            2.0, "GBP/pupil/year", "What the National Institute for Inclusive Education "
+            "costs the DfE, per pupil.",
+            "assumption: about £15m a year nationally, the order of a national evidence "
+            "body's budget; not from a source", 0.0, 100.0),
+        "ramp_years": ramp_option(
+            2, "assumption: the framework is written, consulted on and taken up by LAs and "
+               "schools over about two years"),
     },
+    charges=(
+        Charge("dfe", "pupil", lambda o, p: o["institute_gbp_per_pupil"],
+               "the National Institute (`institute_gbp_per_pupil`)"),
+        Charge("schools", "mainstream_need",
+               lambda o, p: (o["ordinarily_available_rise"] * p["ordinarily_available_units"]
+                             * NEED_UNIT_GBP),
+               "the extra ordinarily available provision, `ordinarily_available_rise × "
+               "ordinarily_available_units` need units (as if every school were fully "
+               "inclusive: an upper bound)"),
+    ),
     affects="LAs; mainstream schools",
     evidence="""
         Isos R2: a national framework "describing types and levels of needs", with
@@ -124,44 +165,52 @@ NATIONAL_FRAMEWORK = Lever(
           decisions.
         - **LA thresholds converge on the framework.** Each March, after gatekeeping and
           copying their neighbours, every LA's thresholds move towards the framework's:
-          `θ += pull × (goal − θ)` with `threshold_pull = pull_per_year × s`. The goal
-          is the `threshold` option for the assessment threshold. For the plan threshold
-          it is `threshold × plan_threshold_initial / assess_threshold_initial`
-          (× {p.plan_threshold_initial / p.assess_threshold_initial:.3g} at the
-          defaults). Results are clipped to the LAs' threshold range.
+          `θ += pull × (goal − θ)` with `threshold_pull = pull_per_year × s`. With `bar =
+          "current"` (the default) the goals are the national medians of LAs' assessment
+          and plan bars the first March the pull acts, written down then and kept: the
+          framework codifies current practice, so LAs above the median loosen, those
+          below tighten, and access on average neither tightens nor loosens. With `bar =
+          "threshold"` the goal is the `threshold` option for the assessment threshold,
+          and `threshold × plan_threshold_initial / assess_threshold_initial` (×
+          {p.plan_threshold_initial / p.assess_threshold_initial:.3g} at the defaults)
+          for the plan threshold. Results are clipped to the LAs' threshold range.
         - **Mainstream schools provide more as standard:** `ordinarily_available_units
           ×= (1 + ordinarily_available_rise × s)`, from {p.ordinarily_available_units}
           to {p.ordinarily_available_units * (1 + ordinarily_available_rise)} units at
           full inclusiveness and s = 1.""",
     reasoning="""
         One national description of need removes the local variation and noise that
-        produce disputes, and tells schools what they are expected to provide. The
-        `threshold` option makes the framework's bar explicit: it can be set below or
-        above current practice. This tests Solihull PCV's concern that a framework could
-        raise thresholds. The pull is partial, so LAs' budget pressure continues to act,
-        and thresholds settle between the framework and local gatekeeping.""",
+        produce disputes, and tells schools what they are expected to provide. By default
+        the framework writes down current practice; `bar = "threshold"` makes its bar
+        explicit, below or above current practice, which tests Solihull PCV's concern
+        that a framework could raise thresholds. The pull is partial, so LAs' budget
+        pressure continues to act, and thresholds settle between the framework and local
+        gatekeeping.""",
     not_modelled="""
-        - The National Institute costs nothing.
+        - **Costs are charges, not budgets:** the National Institute's cost is charged to
+          the DfE, and the extra ordinarily available provision to schools' own budgets,
+          but schools' SEN budgets do not shrink to pay for it.
         - The special-setting threshold (`special_threshold`) does not move.
         - The tribunal's legal test is unchanged. The replacement mechanism's bar is the
           `tribunal` lever's own `threshold` option, so set the two equal by hand.
-        - The rise in ordinarily available provision is free to schools.
         - Need types play no part in decisions.""",
-    test="`test_national_framework`: with `threshold = 0.8`, the mean assessment threshold "
-         "ends at least 0.05 above the baseline's, and `la_observation_sd` is lower.",
+    test="`test_national_framework`: with `bar = \"threshold\"` and `threshold = 0.8`, "
+         "the mean assessment threshold ends at least 0.05 above the baseline's, and "
+         "`la_observation_sd` is lower; `test_national_framework_codifies_practice`: at its "
+         "defaults the LAs' median assessment bar stays within 10% of the baseline's while "
+         "their spread narrows.",
 )
 
 
 def _core_offer(out, o, s, start):
     out.core_offer_units += o["units"] * s
-    out.core_offer_paid_units += o["units"] * s * o["la_paid_share"]
 
 
 CORE_OFFER = Lever(
     "core_offer", "a core offer of multi-disciplinary support without a plan",
     "Isos R3 (core offer of multi-disciplinary support)",
     "Schools call on targeted support without a plan: every child with a need in "
-    "mainstream receives more support, paid by the LA.",
+    "mainstream receives more support, paid by the LA (and health services, by share).",
     _core_offer,
     strength=LINEAR,
     options={
@@ -172,10 +221,22 @@ CORE_OFFER = Lever(
             "time, about £1,500 a year a child; not costed from a source", 0.0, 2.0),
         "la_paid_share": Option(
             1.0, "share", "Share of the core offer's cost charged to the LA's high-needs "
-            "block (the rest is paid outside the model, e.g. by health services).",
+            "block; health services pay the rest.",
             "assumption: the LA pays it all (Isos places the core offer with the LA's "
             "high-needs services)", 0.0, 1.0),
+        "ramp_years": ramp_option(
+            3, "assumption: the therapists and educational psychologists it needs are "
+               "recruited and trained over about three years (the EP doctorate takes "
+               "three)"),
     },
+    charges=(
+        Charge("high_needs", "mainstream_need",
+               lambda o, p: o["units"] * NEED_UNIT_GBP * o["la_paid_share"],
+               "its share `la_paid_share` of the offer, `units` need units"),
+        Charge("health", "mainstream_need",
+               lambda o, p: o["units"] * NEED_UNIT_GBP * (1.0 - o["la_paid_share"]),
+               "the rest of the offer, `1 − la_paid_share`"),
+    ),
     affects="mainstream schools (children with a need); LAs (pay)",
     evidence="""
         Isos R3: a "core offer" of "targeted, multi-disciplinary support, including
@@ -191,11 +252,13 @@ CORE_OFFER = Lever(
         - **Less unmet need has knock-on effects:** it slows escalation, raises trust in
           the school, and lowers the propensity to request an assessment or a special
           setting.
-        - **The LA pays:** `core_offer_paid_units = units × s × la_paid_share`. Each
-          month the LA is charged `spend_core_offer_gbp = core_offer_paid_units ×
-          £{unit_gbp:,.0f} × cost_factor / 12` for every child with a need in
-          mainstream. This spend is part of `high_needs_spend_gbp` and of the
-          deficit.""",
+        - **The LA pays:** each month the LA's high-needs block is charged `units × s ×
+          la_paid_share × £{unit_gbp:,.0f} × cost_factor / 12` for every child with a
+          need in mainstream (`spend_levers_high_needs_gbp`, part of
+          `high_needs_spend_gbp` and of the deficit); health services pay the rest
+          (`spend_levers_health_gbp`).
+        - **It builds up:** `s` rises from 0 to the entry's strength over `ramp_years`,
+          support and charges together.""",
     reasoning="""
         Support that does not depend on a plan removes the main reason to seek one. The
         expected chain (more need met, then more trust, then fewer requests) emerges from
@@ -205,13 +268,14 @@ CORE_OFFER = Lever(
         - **The cost is a per-head charge:** the core offer's cost falls on the
           high-needs block (its `la_paid_share`), per child with a need in mainstream. It
           is charged in full even for children whose need is below `units`.
-        - **Delivery is unlimited:** the offer is always delivered in full. It does not
-          depend on, or use, EP or therapist capacity (see `workforce`).
+        - **Delivery follows a fixed ramp:** the offer builds up over `ramp_years`
+          whatever the labour market; it does not use, or compete for, the LAs' EP
+          capacity (see `workforce`).
         - **Further education is not covered:** young people in further education do not
           receive it.""",
-    test="`test_core_offer`: mean unmet need is lower, and `spend_core_offer_gbp` is positive "
-         "(zero in the baseline); `test_core_offer_units_option`: doubling `units` doubles "
-         "the spend in the first month.",
+    test="`test_core_offer`: mean unmet need is lower, and `spend_levers_high_needs_gbp` is "
+         "positive (zero in the baseline); `test_core_offer_units_option`: doubling `units` "
+         "doubles the spend in the first month.",
 )
 
 
@@ -239,7 +303,14 @@ SPECIAL_SCHOOL_OUTREACH = Lever(
             "strength.",
             "assumption: outreach takes about a twentieth of special-school staff time "
             "from their own pupils; not calibrated", 0.0, 1.0),
+        "ramp_years": ramp_option(
+            1, "assumption: special schools set up outreach teams from staff they have "
+               "within a school year"),
     },
+    free_because="""
+        it is paid in kind: state special schools give up `quality_cost` of their
+        quality, so their own pupils get less of their need met. No budget pays more,
+        because the staff are already employed.""",
     affects="state special schools; mainstream children with a need",
     evidence="""
         Isos R3: special schools keep "the most complex needs", with "a more porous
@@ -250,7 +321,7 @@ SPECIAL_SCHOOL_OUTREACH = Lever(
         - **Children with a need in mainstream** get `units × s` need units more support.
           This is added to `core_offer_units` and so reaches the same children as the
           core offer.
-        - **The LA pays nothing for it:** `core_offer_paid_units` is unchanged.
+        - **No budget pays for it:** it is paid in kind, by special schools' pupils.
         - **State special schools give up some of their own quality:**
           `special_quality_factor ×= (1 − quality_cost × s)`. The quality that children
           in special schools see is multiplied by it, so they get
@@ -266,7 +337,7 @@ SPECIAL_SCHOOL_OUTREACH = Lever(
           child with a need receives it.
         - Independent special schools take no part.""",
     test="`test_special_school_outreach`: mean unmet need is lower, and "
-         "`spend_core_offer_gbp` stays zero.",
+         "`spend_levers_high_needs_gbp` stays zero.",
 )
 
 
@@ -292,7 +363,19 @@ WORKFORCE = Lever(
             "stretches (`notional_sen_budget_per_pupil`) at full strength.",
             "assumption: trained SENCOs and teaching assistants meet a quarter more need "
             "from the same budget; not calibrated", 0.0, 2.0),
+        "programme_gbp_per_pupil": Option(
+            25.0, "GBP/pupil/year", "What the DfE's workforce programme (training SENCOs, "
+            "teaching assistants and educational psychologists) costs per pupil at full "
+            "strength.",
+            "assumption: about £190m a year nationally, the order of the DfE's EP training "
+            "and SENCO qualification programmes scaled to every school; not from a source",
+            0.0, 1000.0),
+        "ramp_years": ramp_option(
+            3, "assumption: training pipelines take about three years (the EP doctorate, "
+               "the SENCO qualification within three years of appointment)"),
     },
+    charges=(Charge("dfe", "pupil", lambda o, p: o["programme_gbp_per_pupil"],
+                    "the training programme (`programme_gbp_per_pupil`)"),),
     affects="LAs (EPs); mainstream schools",
     evidence="""
         Isos R8: the National Institute to lead "a cross-government, multi-disciplinary
@@ -314,10 +397,11 @@ WORKFORCE = Lever(
         More trained staff let schools meet more need within SEN support, and let LAs
         complete assessments on time.""",
     not_modelled="""
-        - **Schools pay, outside the high-needs block:** the schools' part of the
-          workforce cost falls on school budgets, not on high-needs spend. EP time is not
-          costed at all.
-        - **Staff appear at once:** there is no training lag and no supply constraint.
+        - **The programme is the cost:** the DfE pays for training
+          (`spend_levers_dfe_gbp`); the salaries of the extra EPs LAs employ are not
+          charged to them.
+        - **A fixed ramp, not a labour market:** the effect builds up over `ramp_years`,
+          with no recruitment, leaving or supply constraint.
         - **Therapists and SENCOs are not separate** from the school budget.
         - **The core offer does not depend on this lever.**""",
     test="`test_workforce`: the mean school support ratio is higher, and the LAs' EP floor "
@@ -352,7 +436,26 @@ EARLY_IDENTIFICATION = Lever(
             "(`ordinarily_available_units`) at full strength.",
             "assumption: early intervention as standard adds a quarter to what schools "
             "provide without extra funding; not calibrated", 0.0, 2.0),
+        "screening_gbp_per_child": Option(
+            40.0, "GBP/child/year", "What systematic screening costs health services a "
+            "year per child in early years at full strength (health-visitor reviews and "
+            "early-years SENCO time).",
+            "assumption: about an hour of a health visitor's or SENCO's time a child a "
+            "year; not from a source", 0.0, 1000.0),
+        "ramp_years": ramp_option(
+            2, "assumption: screening and early-intervention practice spread through "
+               "settings and schools over about two years"),
     },
+    charges=(
+        Charge("health", "early_years_child", lambda o, p: o["screening_gbp_per_child"],
+               "screening (`screening_gbp_per_child`)"),
+        Charge("schools", "mainstream_need",
+               lambda o, p: (o["ordinarily_available_rise"] * p["ordinarily_available_units"]
+                             * NEED_UNIT_GBP),
+               "the extra ordinarily available provision, `ordinarily_available_rise × "
+               "ordinarily_available_units` need units (an upper bound, as for "
+               "`national_framework`)"),
+    ),
     affects="early years and mainstream schools",
     evidence="""
         NCB: meet needs "at the earliest possible point", through "early intervention and
@@ -384,6 +487,7 @@ EARLY_IDENTIFICATION = Lever(
         - The model has no children younger than two (they enter at the two-year check).
         - Early-years provision does not rise with the lever (only identification does).
         - Identification does not change a need's severity by itself.
-        - The rise in ordinarily available provision is free to schools.""",
+        - **Charges, not budgets:** the extra ordinarily available provision is charged
+          to schools' budgets, but their SEN budgets do not shrink to pay for it.""",
     test="`test_early_identification`: more children are on SEN support.",
 )
